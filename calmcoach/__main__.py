@@ -1,0 +1,5 @@
+"""Allow ``python -m calmcoach``."""
+
+from calmcoach.cli import main
+
+raise SystemExit(main())

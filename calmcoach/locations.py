@@ -1,0 +1,76 @@
+"""Where calmcoach keeps and finds files.
+
+Every path can be overridden from the environment, which is how the tests (and
+people with unusual setups) keep calmcoach away from their real files. Nothing
+here creates a directory: callers create what they write to, when they write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "calmcoach"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _from_env(variable: str) -> Path | None:
+    value = os.environ.get(variable, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    """The user's config dir: their own exercises, sounds and settings."""
+    return _from_env("CALMCOACH_CONFIG_DIR") or Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    """The user's data dir, where the history database lives."""
+    return _from_env("CALMCOACH_DATA_DIR") or Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def state_dir() -> Path:
+    """The user's state dir: logs (such as the audio player's stderr)."""
+    return _from_env("CALMCOACH_STATE_DIR") or Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def user_exercises_dir() -> Path:
+    """Exercise files the user adds or overrides built-ins with."""
+    return config_dir() / "exercises"
+
+
+def user_sounds_dir() -> Path:
+    """WAV files the user adds, usable as cues by name."""
+    return config_dir() / "sounds"
+
+
+def settings_file() -> Path:
+    """Small TOML-free settings file (key=value) the app writes, e.g. first-run seen."""
+    return config_dir() / "settings.json"
+
+
+def history_file() -> Path:
+    """The SQLite history database."""
+    return data_dir() / "history.sqlite3"
+
+
+def _builtin(name: str) -> Path:
+    # In an installed wheel the data lives inside the package (see pyproject's
+    # force-include); in a source checkout or editable install it sits beside it.
+    installed = _PACKAGE_DIR / "_builtin" / name
+    if installed.is_dir():
+        return installed
+    return _PACKAGE_DIR.parent / name
+
+
+def builtin_exercises_dir() -> Path:
+    """The exercises that ship with calmcoach."""
+    return _builtin("exercises")
+
+
+def builtin_sounds_dir() -> Path:
+    """The cue sounds that ship with calmcoach."""
+    return _builtin("sounds")

@@ -1,0 +1,148 @@
+"""The exercise model: frozen dataclasses read from exercise files.
+
+Pure data. Nothing here knows about files, clocks, screens or sound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Kind(StrEnum):
+    """What sort of exercise a file describes."""
+
+    BREATHING = "breathing"
+    """Phases repeated as cycles, for some minutes or a number of cycles."""
+    ROUTINE = "routine"
+    """A list of steps, timed or untimed, optionally with body-area variants."""
+    PROGRAM = "program"
+    """A chain of other exercises by id."""
+
+
+class Pace(StrEnum):
+    """What the body does during a phase or step; drives the pacer's shape."""
+
+    INHALE = "inhale"
+    HOLD = "hold"
+    EXHALE = "exhale"
+    REST = "rest"
+
+
+class Origin(StrEnum):
+    """Where an exercise file came from."""
+
+    BUILTIN = "built-in"
+    USER = "user"
+
+
+AREAS: dict[str, str] = {
+    "eyelid": "Eyelid or face",
+    "hand": "Hand or forearm",
+    "leg": "Leg or foot",
+    "general": "Not sure / whole body",
+}
+"""Body areas a routine may have variants for, with the words shown to people."""
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """How long a breathing exercise runs by default, and the range allowed."""
+
+    default: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One part of a breathing cycle."""
+
+    pace: Pace
+    seconds: float
+    say: str
+    cue: str | None = None
+    """Name of a sound (a WAV stem in a sounds dir), or None for no cue."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a routine."""
+
+    say: str
+    seconds: float | None
+    """Length in seconds; None means an untimed prompt that waits for the person."""
+    title: str = ""
+    pace: Pace = Pace.REST
+    cue: str | None = None
+
+    @property
+    def waits(self) -> bool:
+        """True for an untimed prompt."""
+        return self.seconds is None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The steps of a routine for one body area."""
+
+    area: str
+    title: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One exercise inside a program, with its own options."""
+
+    exercise: str
+    minutes: float | None = None
+    area: str | None = None
+    """A fixed area, or None to use the area the program was started with."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A validated exercise, ready to plan."""
+
+    id: str
+    title: str
+    kind: Kind
+    summary: str
+    path: Path
+    origin: Origin = Origin.BUILTIN
+    overrides_builtin: bool = False
+    """True when a user file replaces a built-in exercise of the same id."""
+    safety: tuple[str, ...] = ()
+    """Short safety notes shown before and during the exercise."""
+    minutes: Minutes | None = None
+    cycles: int | None = None
+    """A fixed number of cycles (breathing without a minutes range)."""
+    phases: tuple[Phase, ...] = ()
+    steps: tuple[Step, ...] = ()
+    """Steps every variant shares; run before the chosen area's steps."""
+    variants: tuple[Variant, ...] = ()
+    parts: tuple[Part, ...] = ()
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        """Body areas this exercise has variants for (for a program: of its parts)."""
+        return tuple(v.area for v in self.variants)
+
+    @property
+    def cycle_seconds(self) -> float:
+        """Length of one breathing cycle."""
+        return sum(p.seconds for p in self.phases)
+
+    def variant(self, area: str | None) -> Variant | None:
+        """The variant for ``area``, or the first one when ``area`` is None."""
+        if not self.variants:
+            return None
+        if area is None:
+            return self.variants[0]
+        for variant in self.variants:
+            if variant.area == area:
+                return variant
+        return None

@@ -1,0 +1,149 @@
+"""Run a session as plain lines of text: for screen readers, pipes and SSH.
+
+One line per step as it starts, with the session time, the phase and the
+instruction. Cues go to the cue player (the bell when sound is off).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from calmcoach.audio import CuePlayer
+from calmcoach.model import AREAS, Kind
+from calmcoach.planner import Segment, Timeline
+from calmcoach.session import (
+    Event,
+    ScaledClock,
+    Session,
+    SessionFinished,
+    State,
+    StepStarted,
+)
+
+END_CUE = "end"
+MAX_WAIT = 0.25
+"""Longest single sleep in real seconds; short waits keep wake-ups on time."""
+
+Observer = Callable[[Session, list[Event]], None]
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss`` for a number of seconds (rounded down)."""
+    whole = int(max(0.0, seconds) + 1e-6)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def step_line(segment: Segment, timeline: Timeline) -> str:
+    """The plain line announcing a segment."""
+    if segment.cycle is not None:
+        label = segment.pace.value
+        text = f"{segment.say}  (cycle {segment.cycle}/{segment.cycles})"
+    else:
+        label = "prompt" if segment.waits else "step"
+        text = f"{segment.title}: {segment.say}" if segment.title else segment.say
+        if segment.waits:
+            text += "  [Enter to go on]"
+    del timeline
+    return f"{clock_text(segment.start):>6}  {label:<7} {text}"
+
+
+def summary_line(session: Session) -> str:
+    """One line saying how the session went."""
+    timeline = session.timeline
+    done = clock_text(session.position())
+    total = clock_text(timeline.total)
+    counts = f"{session.steps_done} steps"
+    if timeline.cycles:
+        counts = f"{session.cycles_done} of {timeline.cycles} cycles, " + counts
+    if session.state is State.FINISHED:
+        return f"{timeline.title} finished: {done}, {counts}."
+    return f"{timeline.title} stopped at {done} of {total} ({counts})."
+
+
+class PlainRunner:
+    """Drives a session in real (or sped-up) time and prints each step."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        *,
+        cues: CuePlayer,
+        out: TextIO | None = None,
+        stdin: TextIO | None = None,
+        speed: float = 1.0,
+        observers: tuple[Observer, ...] = (),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.clock = ScaledClock(speed)
+        # A gap of 2 real seconds between reads is a suspend, whatever the speed.
+        self.session = Session(timeline, self.clock, max_gap=2.0 * speed)
+        self.cues = cues
+        self.out = out or sys.stdout
+        self.stdin = stdin or sys.stdin
+        self.observers = observers
+        self.sleep = sleep
+        self._part = -1
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _notice(self) -> None:
+        notice = self.cues.take_notice()
+        if notice:
+            self.say(f"  ({notice})")
+
+    def _handle(self, events: list[Event]) -> None:
+        timeline = self.session.timeline
+        for event in events:
+            if isinstance(event, StepStarted):
+                segment = event.segment
+                if segment.part != self._part and len(timeline.parts) > 1:
+                    self._part = segment.part
+                    part = timeline.parts[segment.part]
+                    area = f" ({AREAS[part.area]})" if part.area and part.kind is Kind.ROUTINE else ""
+                    self.say(f"== {part.title}{area} ==")
+                if segment.cue:
+                    self.cues.play(segment.cue)
+                self.say(step_line(segment, timeline))
+            elif isinstance(event, SessionFinished):
+                self.cues.play(END_CUE)
+        for observer in self.observers:
+            observer(self.session, events)
+        self._notice()
+
+    def _wait_for_enter(self) -> None:
+        try:
+            line = self.stdin.readline()
+        except (OSError, ValueError):
+            line = ""
+        if not line and not getattr(self.stdin, "isatty", lambda: False)():
+            self.say("         (no input: going on)")
+
+    def run(self) -> int:
+        """Run to the end. Returns the exit code: 0 when finished, 130 on Ctrl+C."""
+        session = self.session
+        self._handle(session.start())
+        try:
+            while session.active:
+                if session.waiting:
+                    self._wait_for_enter()
+                    self._handle(session.continue_())
+                    continue
+                deadline = session.next_deadline()
+                now = self.clock()
+                pause = MAX_WAIT if deadline is None else (deadline - now) / self.clock.speed
+                self.sleep(min(MAX_WAIT, max(0.0, pause)))
+                self._handle(session.poll())
+        except KeyboardInterrupt:
+            session.stop()
+            for observer in self.observers:
+                observer(session, [])
+            self.say("")
+            self.say(summary_line(session))
+            return 130
+        self.say(f"{clock_text(session.position()):>6}  done    {summary_line(session)}")
+        return 0

@@ -1,0 +1,274 @@
+"""Turn an exercise and its options into an exact timeline of segments.
+
+Offsets are seconds from the start of the session, counting only timed
+segments: an untimed prompt is a zero-length segment at which the session holds
+until the person goes on. Pure arithmetic; no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from calmcoach.model import AREAS, Exercise, Kind, Pace
+
+
+class PlanError(ValueError):
+    """The options do not fit the exercise (minutes out of range, unknown area...)."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Choices a person makes when starting an exercise."""
+
+    minutes: float | None = None
+    area: str | None = None
+    """Body area for routines with variants, passed on to a program's parts."""
+    cycles: int | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One step or phase, placed on the session's timeline."""
+
+    index: int
+    start: float
+    end: float
+    pace: Pace
+    say: str
+    title: str
+    cue: str | None
+    waits: bool
+    """An untimed prompt: the session holds here until the person goes on."""
+    exercise_id: str
+    exercise_title: str
+    part: int
+    """Which part of a program this belongs to (0 for a single exercise)."""
+    cycle: int | None = None
+    """1-based breathing cycle number, for breathing phases."""
+    cycles: int | None = None
+    """How many cycles the breathing part this phase is in has."""
+    level_from: float = 0.0
+    """How full the lungs are at the start, from 0 to 1 (drives the pacer)."""
+    level_to: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        """Seconds this segment lasts (0 for an untimed prompt)."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """Where one exercise of a program sits on the timeline."""
+
+    exercise_id: str
+    title: str
+    kind: Kind
+    first: int
+    last: int
+    start: float
+    end: float
+    cycles: int | None
+    breaths_per_minute: float | None
+    area: str | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The whole planned session."""
+
+    exercise_id: str
+    title: str
+    segments: tuple[Segment, ...]
+    parts: tuple[PartPlan, ...]
+    area: str | None = None
+
+    @property
+    def total(self) -> float:
+        """Timed length in seconds (untimed prompts add nothing)."""
+        return self.segments[-1].end if self.segments else 0.0
+
+    @property
+    def cycles(self) -> int:
+        """Breathing cycles in the whole session."""
+        return sum(p.cycles or 0 for p in self.parts)
+
+    @cached_property
+    def _starts(self) -> list[float]:
+        return [s.start for s in self.segments]
+
+    def index_at(self, position: float) -> int:
+        """Index of the last segment that has started at ``position``.
+
+        At an offset shared by a zero-length prompt and the step after it, this is
+        the later one; the session caps it at the first prompt still waiting.
+        """
+        return max(0, bisect_right(self._starts, position) - 1)
+
+    def level_at(self, position: float, index: int | None = None) -> float:
+        """How full the lungs should be at ``position``, from 0 to 1, eased."""
+        if not self.segments:
+            return 0.0
+        segment = self.segments[self.index_at(position) if index is None else index]
+        if segment.duration <= 0:
+            return segment.level_to
+        fraction = min(1.0, max(0.0, (position - segment.start) / segment.duration))
+        eased = (1.0 - math.cos(math.pi * fraction)) / 2.0
+        return segment.level_from + (segment.level_to - segment.level_from) * eased
+
+
+def cycles_for(exercise: Exercise, minutes: float) -> int:
+    """Whole cycles that best fill ``minutes`` (at least one)."""
+    return max(1, math.floor(minutes * 60.0 / exercise.cycle_seconds + 0.5))
+
+
+def _check_minutes(exercise: Exercise, minutes: float) -> None:
+    if not math.isfinite(minutes) or minutes <= 0:
+        raise PlanError(f"minutes must be a positive number, not {minutes}")
+    bounds = exercise.minutes
+    if bounds is not None and not bounds.min <= minutes <= bounds.max:
+        raise PlanError(
+            f"{exercise.title} runs {bounds.min:g} to {bounds.max:g} minutes, not {minutes:g}"
+        )
+
+
+def _levels(paces: list[Pace], durations: list[float]) -> list[tuple[float, float]]:
+    """Lung level at each segment's start and end: inhales fill, exhales empty.
+
+    Consecutive inhales (a double inhale, say) share the climb in proportion to
+    their length; consecutive exhales share the descent the same way.
+    """
+    out: list[tuple[float, float]] = []
+    level = 0.0
+    i = 0
+    while i < len(paces):
+        pace = paces[i]
+        if pace not in (Pace.INHALE, Pace.EXHALE):
+            out.append((level, level))
+            i += 1
+            continue
+        j = i
+        while j < len(paces) and paces[j] is pace:
+            j += 1
+        target = 1.0 if pace is Pace.INHALE else 0.0
+        run = sum(durations[i:j])
+        start, done = level, 0.0
+        for k in range(i, j):
+            done += durations[k]
+            end = target if run <= 0 else start + (target - start) * done / run
+            out.append((level, end))
+            level = end
+        i = j
+    return out
+
+
+@dataclass
+class _Draft:
+    pace: Pace
+    seconds: float
+    say: str
+    title: str
+    cue: str | None
+    waits: bool
+    cycle: int | None = None
+
+
+def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int | None, str | None]:
+    if exercise.kind is Kind.BREATHING:
+        if options.cycles is not None:
+            if options.cycles < 1:
+                raise PlanError("cycles must be at least 1")
+            cycles = options.cycles
+        elif options.minutes is not None:
+            _check_minutes(exercise, options.minutes)
+            cycles = cycles_for(exercise, options.minutes)
+        elif exercise.cycles is not None:
+            cycles = exercise.cycles
+        elif exercise.minutes is not None:
+            cycles = cycles_for(exercise, exercise.minutes.default)
+        else:  # pragma: no cover - the loader requires one of them
+            cycles = 1
+        drafts = [
+            _Draft(p.pace, p.seconds, p.say, p.pace.value.capitalize(), p.cue, False, n)
+            for n in range(1, cycles + 1)
+            for p in exercise.phases
+        ]
+        return drafts, cycles, None
+    if exercise.kind is Kind.ROUTINE:
+        area = None
+        steps = list(exercise.steps)
+        if exercise.variants:
+            area = options.area
+            if area is None:
+                area = "general" if exercise.variant("general") else exercise.variants[0].area
+            variant = exercise.variant(area)
+            if variant is None:
+                known = ", ".join(exercise.areas)
+                raise PlanError(f"{exercise.title} has no '{area}' area (choose from: {known})")
+            steps += variant.steps
+        elif options.area is not None and options.area not in AREAS:
+            raise PlanError(f"unknown body area '{options.area}'")
+        drafts = [
+            _Draft(s.pace, s.seconds or 0.0, s.say, s.title, s.cue, s.waits) for s in steps
+        ]
+        return drafts, None, area
+    raise PlanError("a program is planned part by part")  # pragma: no cover
+
+
+def plan(
+    exercise: Exercise,
+    options: PlanOptions | None = None,
+    library: Mapping[str, Exercise] | None = None,
+) -> Timeline:
+    """Plan ``exercise`` into a timeline. Programs look their parts up in ``library``."""
+    options = options or PlanOptions()
+    if options.area is not None and options.area not in AREAS:
+        raise PlanError(f"unknown body area '{options.area}' (choose from: {', '.join(AREAS)})")
+    if exercise.kind is Kind.PROGRAM:
+        if library is None:
+            raise PlanError("a program needs the library to find its parts")
+        jobs = []
+        for part in exercise.parts:
+            target = library.get(part.exercise)
+            if target is None:
+                raise PlanError(f"{exercise.title} needs '{part.exercise}', which is missing")
+            if target.kind is Kind.PROGRAM:
+                raise PlanError(f"{exercise.title}: a part cannot itself be a program")
+            area = part.area or options.area
+            if target.kind is Kind.ROUTINE and area is not None and target.variant(area) is None:
+                area = None
+            jobs.append((target, PlanOptions(minutes=part.minutes, area=area)))
+    else:
+        jobs = [(exercise, options)]
+
+    segments: list[Segment] = []
+    parts: list[PartPlan] = []
+    offset = 0.0
+    chosen_area = options.area
+    for part_number, (target, part_options) in enumerate(jobs):
+        drafts, cycles, area = _drafts(target, part_options)
+        chosen_area = chosen_area or area
+        levels = _levels([d.pace for d in drafts], [d.seconds for d in drafts])
+        first = len(segments)
+        part_start = offset
+        for draft, (level_from, level_to) in zip(drafts, levels, strict=True):
+            segments.append(
+                Segment(
+                    index=len(segments), start=offset, end=offset + draft.seconds,
+                    pace=draft.pace, say=draft.say, title=draft.title, cue=draft.cue,
+                    waits=draft.waits, exercise_id=target.id, exercise_title=target.title,
+                    part=part_number, cycle=draft.cycle, cycles=cycles,
+                    level_from=level_from, level_to=level_to,
+                )
+            )
+            offset += draft.seconds
+        bpm = 60.0 / target.cycle_seconds if target.kind is Kind.BREATHING else None
+        parts.append(
+            PartPlan(target.id, target.title, target.kind, first, len(segments) - 1,
+                     part_start, offset, cycles, bpm, area)
+        )
+    return Timeline(exercise.id, exercise.title, tuple(segments), tuple(parts), chosen_area)

@@ -1,0 +1,352 @@
+"""The session state machine: where a running exercise is, computed from a clock.
+
+The position is never accumulated from ticks. It is always
+``now - origin``, where ``origin`` is the clock reading at which position 0
+was (or would have been) passed; pausing, holding at a prompt and skipping
+only move the origin. Boundaries are therefore absolute deadlines, and a late
+tick can never shift the ones after it.
+
+Events (a step started, the session finished) come out of :meth:`Session.poll`
+once each and in order, however rarely or irregularly it is called.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from calmcoach.planner import Segment, Timeline
+
+Clock = Callable[[], float]
+"""A monotonic clock in seconds. ``time.monotonic`` for real; a FakeClock in tests."""
+
+DEFAULT_MAX_GAP = 2.0
+"""A silence between two reads longer than this (in session seconds) is a suspend."""
+
+
+class FakeClock:
+    """A clock that only moves when told to: virtual time for tests and previews."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward and return the new reading."""
+        self.now += seconds
+        return self.now
+
+
+class ScaledClock:
+    """A monotonic clock that runs ``speed`` times faster than real time (previews)."""
+
+    def __init__(self, speed: float = 1.0, base: Clock = time.monotonic) -> None:
+        self.speed = speed
+        self._base = base
+        self._zero = base()
+
+    def __call__(self) -> float:
+        return (self._base() - self._zero) * self.speed
+
+    def real_seconds(self, session_seconds: float) -> float:
+        """How long ``session_seconds`` of this clock take in real time."""
+        return session_seconds / self.speed
+
+
+class State(StrEnum):
+    """Where a session is in its life."""
+
+    READY = "ready"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    """A segment became current."""
+
+    segment: Segment
+    deadline: float
+    """Clock reading at which it was due (for a skip: when the person skipped)."""
+    skipped_to: bool = False
+    """True when the person moved here with next/previous, not by time."""
+
+
+@dataclass(frozen=True)
+class SessionFinished:
+    """The last segment ended (and no prompt is waiting)."""
+
+    deadline: float
+
+
+Event = StepStarted | SessionFinished
+
+
+class SessionError(RuntimeError):
+    """An action that does not fit the session's state."""
+
+
+class Session:
+    """Runs a timeline against a clock."""
+
+    def __init__(
+        self, timeline: Timeline, clock: Clock = time.monotonic, *, max_gap: float = DEFAULT_MAX_GAP
+    ) -> None:
+        if not timeline.segments:
+            raise SessionError("nothing to run: the timeline is empty")
+        self.timeline = timeline
+        self.clock = clock
+        self.max_gap = max_gap
+        """Silence between two reads, in clock seconds, treated as a suspend (pause)."""
+        self.state = State.READY
+        self._origin = 0.0
+        self._paused_at: float | None = None
+        self._last_read: float | None = None
+        self._emitted = -1
+        """Index of the last segment a StepStarted was given for."""
+        self._final: float | None = None
+        self.started_at: float | None = None
+        """Clock reading at start."""
+        self.ended_at: float | None = None
+        self.suspended_seconds = 0.0
+        """Total time lost to gaps (Ctrl+Z, a sleeping laptop) treated as pauses."""
+        self._visited: set[int] = set()
+        """Segments that were current at some point (skipped-over ones are not)."""
+        self._waits = [s.index for s in timeline.segments if s.waits]
+        self._continued: set[int] = set()
+
+    # --- queries ---------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """Running or paused: the session has begun and not ended."""
+        return self.state in (State.RUNNING, State.PAUSED)
+
+    def _pending_wait(self) -> int | None:
+        for index in self._waits:
+            if index not in self._continued:
+                return index
+        return None
+
+    def _raw(self, now: float) -> float:
+        if self.state is State.READY:
+            return 0.0
+        if self._final is not None:
+            return self._final
+        if self._paused_at is not None:
+            return self._paused_at - self._origin
+        return now - self._origin
+
+    def position(self, now: float | None = None) -> float:
+        """Seconds of the timeline done, held at a waiting prompt and at the end."""
+        now = self.clock() if now is None else now
+        raw = self._raw(now)
+        wait = self._pending_wait()
+        if wait is not None:
+            raw = min(raw, self.timeline.segments[wait].start)
+        return max(0.0, min(raw, self.timeline.total))
+
+    def index(self, now: float | None = None) -> int:
+        """Index of the current segment."""
+        position = self.position(now)
+        index = self.timeline.index_at(position)
+        wait = self._pending_wait()
+        if wait is not None:
+            index = min(index, wait)
+        return index
+
+    def current(self, now: float | None = None) -> Segment:
+        """The current segment."""
+        return self.timeline.segments[self.index(now)]
+
+    def _done(self) -> list[Segment]:
+        """Segments that were current and have ended (reached or skipped past)."""
+        if self.state is State.READY:
+            return []
+        limit = len(self.timeline.segments) if self.state is State.FINISHED else self.index()
+        return [self.timeline.segments[i] for i in sorted(self._visited) if i < limit]
+
+    @property
+    def steps_done(self) -> int:
+        """Segments that were current and have ended; skipped-over ones do not count."""
+        return len(self._done())
+
+    @property
+    def cycles_done(self) -> int:
+        """Breathing cycles whose last phase was current and has ended."""
+        segments = self.timeline.segments
+        count = 0
+        for segment in self._done():
+            if segment.cycle is None:
+                continue
+            following = segments[segment.index + 1] if segment.index + 1 < len(segments) else None
+            if following is None or following.cycle != segment.cycle or following.part != segment.part:
+                count += 1
+        return count
+
+    @property
+    def waiting(self) -> bool:
+        """True while an untimed prompt is current and waits for the person."""
+        if self.state not in (State.RUNNING, State.PAUSED):
+            return False
+        return self.current().waits
+
+    def remaining(self, now: float | None = None) -> float:
+        """Timed seconds left in the session."""
+        return max(0.0, self.timeline.total - self.position(now))
+
+    def step_remaining(self, now: float | None = None) -> float:
+        """Seconds left in the current segment."""
+        now = self.clock() if now is None else now
+        segment = self.current(now)
+        return max(0.0, segment.end - self.position(now))
+
+    def level(self, now: float | None = None) -> float:
+        """Pacer level (0 to 1) now."""
+        now = self.clock() if now is None else now
+        return self.timeline.level_at(self.position(now), self.index(now))
+
+    def next_deadline(self) -> float | None:
+        """Clock reading of the next boundary, or None if none will come on its own."""
+        if self.state is not State.RUNNING or self._paused_at is not None:
+            return None
+        now = self.clock()
+        index = self.index(now)
+        segment = self.timeline.segments[index]
+        if segment.waits and index not in self._continued:
+            return None
+        return self._origin + segment.end
+
+    # --- control -----------------------------------------------------------------
+
+    def start(self) -> list[Event]:
+        """Begin at position 0; gives the first StepStarted."""
+        if self.state is not State.READY:
+            raise SessionError(f"cannot start a session that is {self.state}")
+        now = self.clock()
+        self.state = State.RUNNING
+        self.started_at = self._origin = now
+        self._last_read = now
+        return self.poll(now)
+
+    def pause(self) -> None:
+        """Hold the position until :meth:`resume`."""
+        if self.state is not State.RUNNING:
+            return
+        now = self.clock()
+        self._catch_gap(now)
+        self._paused_at = now
+        self.state = State.PAUSED
+
+    def resume(self) -> list[Event]:
+        """Go on from where :meth:`pause` held."""
+        if self.state is not State.PAUSED or self._paused_at is None:
+            return []
+        now = self.clock()
+        self._origin += now - self._paused_at
+        self._paused_at = None
+        self._last_read = now
+        self.state = State.RUNNING
+        return self.poll(now)
+
+    def toggle_pause(self) -> list[Event]:
+        """Pause if running, resume if paused."""
+        if self.state is State.RUNNING:
+            self.pause()
+            return []
+        return self.resume()
+
+    def continue_(self) -> list[Event]:
+        """Go on past a waiting prompt (same as next step while one waits)."""
+        return self.next_step() if self.waiting else []
+
+    def next_step(self) -> list[Event]:
+        """Skip to the start of the next segment (or finish, from the last)."""
+        if not self.active:
+            return []
+        now = self.clock()
+        self._catch_gap(now)
+        index = self.index(now)
+        if index + 1 >= len(self.timeline.segments):
+            self._continued.add(index)
+            return self._finish(now)
+        return self._seek(index + 1, now)
+
+    def previous_step(self) -> list[Event]:
+        """Back to the start of this segment, or of the one before if barely begun."""
+        if not self.active:
+            return []
+        now = self.clock()
+        self._catch_gap(now)
+        index = self.index(now)
+        segment = self.timeline.segments[index]
+        into = self.position(now) - segment.start
+        target = index if (into > 1.0 and not segment.waits) else max(0, index - 1)
+        return self._seek(target, now)
+
+    def stop(self) -> None:
+        """End the session early; the position is kept for the summary."""
+        if not self.active:
+            return
+        now = self.clock()
+        self._catch_gap(now)
+        self._final = self.position(now)
+        self.state = State.STOPPED
+        self.ended_at = now
+
+    # --- time ------------------------------------------------------------------------
+
+    def poll(self, now: float | None = None) -> list[Event]:
+        """Read the clock and return the events due since the last poll, in order."""
+        now = self.clock() if now is None else now
+        if self.state is not State.RUNNING or self._paused_at is not None:
+            return []
+        self._catch_gap(now)
+        events: list[Event] = []
+        index = self.index(now)
+        for i in range(self._emitted + 1, index + 1):
+            segment = self.timeline.segments[i]
+            self._visited.add(i)
+            events.append(StepStarted(segment, self._origin + segment.start))
+        self._emitted = max(self._emitted, index)
+        if self._raw(now) >= self.timeline.total and self._pending_wait() is None:
+            events.extend(self._finish(self._origin + self.timeline.total))
+        return events
+
+    def _catch_gap(self, now: float) -> None:
+        """Turn a long silence between reads into a pause that ended now."""
+        last = self._last_read
+        self._last_read = now
+        if last is None or self._paused_at is not None or self.state is not State.RUNNING:
+            return
+        gap = now - last
+        if gap > self.max_gap:
+            # Keep the position where it was at the last read: the person was not
+            # breathing along while the process was stopped.
+            self._origin += gap
+            self.suspended_seconds += gap
+
+    def _seek(self, index: int, now: float) -> list[Event]:
+        segment = self.timeline.segments[index]
+        if self._paused_at is not None:
+            self._origin = self._paused_at - segment.start
+        else:
+            self._origin = now - segment.start
+        self._continued = {w for w in self._continued if w < index}
+        self._continued.update(w for w in self._waits if w < index)
+        self._emitted = index
+        self._visited.add(index)
+        return [StepStarted(segment, now, skipped_to=True)]
+
+    def _finish(self, at: float) -> list[Event]:
+        self._final = self.timeline.total
+        self.state = State.FINISHED
+        self.ended_at = at
+        self._paused_at = None
+        return [SessionFinished(at)]

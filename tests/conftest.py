@@ -1,0 +1,65 @@
+"""Shared fixtures: every test runs with its own config, data and state dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calmcoach import locations
+from calmcoach.content import load_default_library, sound_names
+from calmcoach.loader import Library
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point calmcoach's config, data and state dirs at a fresh temp dir."""
+    home = tmp_path / "calmcoach-home"
+    monkeypatch.setenv("CALMCOACH_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("CALMCOACH_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("CALMCOACH_STATE_DIR", str(home / "state"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_ANIMATIONS", raising=False)
+    return home
+
+
+@pytest.fixture
+def user_exercises(isolated_dirs: Path) -> Path:
+    """The (created) user exercises dir."""
+    path = locations.user_exercises_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def library() -> Library:
+    """The built-in library (plus nothing from the user)."""
+    return load_default_library()
+
+
+@pytest.fixture
+def sounds() -> frozenset[str]:
+    return sound_names()
+
+
+def calmcoach_command() -> list[str]:
+    """The installed ``calmcoach`` script beside this Python, or ``python -m calmcoach``."""
+    script = Path(sys.executable).parent / "calmcoach"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("calmcoach")
+    return [found] if found else [sys.executable, "-m", "calmcoach"]
+
+
+@pytest.fixture
+def cli_env(isolated_dirs: Path) -> Iterator[dict[str, str]]:
+    """Environment for running the CLI in a subprocess, isolated like the tests."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    yield env
