@@ -43,17 +43,27 @@ def _minutes(value: str) -> float:
 
 
 def _add_session_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--plain", action="store_true",
-                        help="print one line per step instead of opening the app "
-                             "(automatic when output is not a terminal)")
-    parser.add_argument("--speed", type=_speed, default=1.0, metavar="F",
-                        help="preview F times faster than real time (1 to 100)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="print one line per step instead of opening the app (automatic when output is not a terminal)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="F",
+        help="preview F times faster than real time (1 to 100)",
+    )
     parser.add_argument("--no-sound", action="store_true", help="no audio cues")
-    parser.add_argument("--eyes-closed", action="store_true",
-                        help="add a soft tone that rises with each in-breath and falls "
-                             "with each out-breath")
-    parser.add_argument("--reduced-motion", action="store_true",
-                        help="a still pacer: phase word and countdown, nothing moves")
+    parser.add_argument(
+        "--eyes-closed",
+        action="store_true",
+        help="add a soft tone that rises with each in-breath and falls with each out-breath",
+    )
+    parser.add_argument(
+        "--reduced-motion", action="store_true", help="a still pacer: phase word and countdown, nothing moves"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,13 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="calmcoach",
         description="A guided breathing and relaxation coach for the terminal. "
-                    "With no command, opens the exercise library.",
+        "With no command, opens the exercise library.",
     )
     parser.add_argument("--version", action="version", version=f"calmcoach {__version__}")
-    parser.add_argument("--reduced-motion", action="store_true", dest="top_reduced_motion",
-                        help="a still pacer: phase word and countdown, nothing moves")
-    parser.add_argument("--no-sound", action="store_true", dest="top_no_sound",
-                        help="no audio cues")
+    parser.add_argument(
+        "--reduced-motion",
+        action="store_true",
+        dest="top_reduced_motion",
+        help="a still pacer: phase word and countdown, nothing moves",
+    )
+    parser.add_argument("--no-sound", action="store_true", dest="top_no_sound", help="no audio cues")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the exercises, and any files with errors")
@@ -100,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("log", help="log a flare in the journal")
     p.add_argument("area", choices=list(AREAS))
     p.add_argument("--intensity", type=int, required=True, choices=range(11), metavar="0-10")
-    p.add_argument("--trigger", action="append", default=[], metavar="T",
-                   help="what may have set it off (repeatable)")
+    p.add_argument(
+        "--trigger", action="append", default=[], metavar="T", help="what may have set it off (repeatable)"
+    )
     p.add_argument("--note", default="", metavar="TEXT")
     return parser
 
@@ -129,29 +143,43 @@ def cmd_list(args: argparse.Namespace) -> int:
     from calmcoach.content import load_default_library
 
     library = load_default_library()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for exercise in library.exercises.values():
-        rows.append({
-            "id": exercise.id, "kind": exercise.kind.value, "title": exercise.title,
-            "minutes": _minutes_text(exercise, library),
-            "source": exercise.origin.value + (" (overrides built-in)" if exercise.overrides_builtin else ""),
-            "path": str(exercise.path), "errors": [],
-        })
+        rows.append(
+            {
+                "id": exercise.id,
+                "kind": exercise.kind.value,
+                "title": exercise.title,
+                "minutes": _minutes_text(exercise, library),
+                "source": exercise.origin.value
+                + (" (overrides built-in)" if exercise.overrides_builtin else ""),
+                "path": str(exercise.path),
+                "errors": [],
+            }
+        )
     for broken in library.broken:
-        rows.append({
-            "id": broken.id, "kind": "?", "title": "(cannot load)", "minutes": "",
-            "source": broken.origin.value, "path": str(broken.path),
-            "errors": [str(p) for p in broken.problems],
-        })
+        rows.append(
+            {
+                "id": broken.id,
+                "kind": "?",
+                "title": "(cannot load)",
+                "minutes": "",
+                "source": broken.origin.value,
+                "path": str(broken.path),
+                "errors": [str(p) for p in broken.problems],
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     width = max(len(r["id"]) for r in rows) if rows else 2
     print(f"{'ID':<{width}}  {'KIND':<9}  {'MINUTES':<9}  {'SOURCE':<8}  TITLE")
     for row in rows:
-        print(f"{row['id']:<{width}}  {row['kind']:<9}  {row['minutes']:<9}  "
-              f"{row['source'].split(' ')[0]:<8}  {row['title']}"
-              + ("  [overrides built-in]" if "overrides" in row["source"] else ""))
+        print(
+            f"{row['id']:<{width}}  {row['kind']:<9}  {row['minutes']:<9}  "
+            f"{row['source'].split(' ')[0]:<8}  {row['title']}"
+            + ("  [overrides built-in]" if "overrides" in row["source"] else "")
+        )
         for error in row["errors"]:
             print(f"{'':<{width}}  error: {error}")
     return 0
@@ -172,9 +200,11 @@ def _plan_from_args(args: argparse.Namespace, exercise_id: str) -> tuple[Timelin
             _err(f"no exercise '{exercise_id}'. Try: calmcoach list")
         return None
     try:
-        timeline = plan(exercise, PlanOptions(minutes=getattr(args, "minutes", None),
-                                             area=getattr(args, "area", None)),
-                        library.exercises)
+        timeline = plan(
+            exercise,
+            PlanOptions(minutes=getattr(args, "minutes", None), area=getattr(args, "area", None)),
+            library.exercises,
+        )
     except PlanError as error:
         _err(str(error))
         return None
@@ -198,8 +228,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             area = f" ({AREAS[part.area]})" if part.area else ""
             print(f"\n== {part.title}{area}: {clock_text(part.start)} to {clock_text(part.end)} ==")
         if part.breaths_per_minute is not None:
-            print(f"   {part.cycles} cycles of {60 / part.breaths_per_minute:g} s, "
-                  f"{part.breaths_per_minute:.2f} breaths per minute")
+            print(
+                f"   {part.cycles} cycles of {60 / part.breaths_per_minute:g} s, "
+                f"{part.breaths_per_minute:.2f} breaths per minute"
+            )
         for segment in timeline.segments[part.first : part.last + 1]:
             length = "waits" if segment.waits else f"{segment.duration:g}s"
             label = segment.pace.value if segment.cycle is not None else (segment.title or "step")

@@ -24,9 +24,7 @@ def sound_names() -> frozenset[str]:
 
 def load_default_library() -> Library:
     """The built-in exercises with the user's files over them."""
-    return load_library(
-        locations.builtin_exercises_dir(), locations.user_exercises_dir(), sound_names()
-    )
+    return load_library(locations.builtin_exercises_dir(), locations.user_exercises_dir(), sound_names())
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,5 @@ class SafetyText:
 def load_red_flags(path: Path = RED_FLAGS_FILE) -> SafetyText:
     """Read the red-flags data file that ships with calmcoach."""
     data = tomllib.loads(path.read_text("utf-8"))
-    flags = tuple(
-        RedFlag(sign=f["sign"], action=f["action"], urgency=f["urgency"]) for f in data["flag"]
-    )
+    flags = tuple(RedFlag(sign=f["sign"], action=f["action"], urgency=f["urgency"]) for f in data["flag"])
     return SafetyText(data["intro"], data["disclaimer"], flags, tuple(data.get("habits", ())))

@@ -11,6 +11,7 @@ Pure: reads files, never imports the UI or audio.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import tomllib
@@ -145,9 +146,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def problem(self, where: str | None, message: str) -> None:
-        self.problems.append(
-            Problem(self.path, message, field=where, line=self.lines.find(where))
-        )
+        self.problems.append(Problem(self.path, message, field=where, line=self.lines.find(where)))
 
     # --- generic value checks -------------------------------------------------
 
@@ -159,7 +158,12 @@ class _Checker:
                 self.problem(at, f"unknown key; expected one of: {', '.join(allowed)}")
 
     def text(
-        self, table: Mapping[str, Any], key: str, where: str, *, required: bool = True,
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = True,
         limit: int = MAX_TEXT,
     ) -> str:
         at = f"{where}.{key}" if where else key
@@ -167,11 +171,11 @@ class _Checker:
             if required:
                 self.problem(where or None, f"missing '{key}' (text)")
             return ""
-        value = table[key]
-        if not isinstance(value, str):
-            self.problem(at, f"expected text in quotes, got {_describe(value)}")
+        raw = table[key]
+        if not isinstance(raw, str):
+            self.problem(at, f"expected text in quotes, got {_describe(raw)}")
             return ""
-        value = value.strip()
+        value: str = raw.strip()
         if required and not value:
             self.problem(at, "must not be empty")
         elif len(value) > limit:
@@ -292,12 +296,14 @@ class _Checker:
         safety = self.text_list(data, "safety")
         tags = self.text_list(data, "tags")
         raw_kind = data.get("kind")
+        if raw_kind is None:
+            raw_kind = ""
         kind: Kind | None
         try:
-            kind = Kind(raw_kind)
+            kind = Kind(str(raw_kind))
         except ValueError:
             kind = None
-            if raw_kind is None:
+            if raw_kind == "":
                 self.problem(None, "missing 'kind' (breathing, routine or program)")
             else:
                 self.problem("kind", f"expected breathing, routine or program, got {_describe(raw_kind)}")
@@ -306,8 +312,14 @@ class _Checker:
         if kind is None:
             return None
         base = Exercise(
-            id=exercise_id, title=title, kind=kind, summary=summary, path=self.path,
-            origin=origin, safety=safety, tags=tags,
+            id=exercise_id,
+            title=title,
+            kind=kind,
+            summary=summary,
+            path=self.path,
+            origin=origin,
+            safety=safety,
+            tags=tags,
         )
         if kind is Kind.BREATHING:
             return self.breathing(data, base)
@@ -338,7 +350,9 @@ class _Checker:
         if "cycles" in data:
             value = data["cycles"]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CYCLES:
-                self.problem("cycles", f"expected a whole number from 1 to {MAX_CYCLES}, got {_describe(value)}")
+                self.problem(
+                    "cycles", f"expected a whole number from 1 to {MAX_CYCLES}, got {_describe(value)}"
+                )
             else:
                 cycles = value
         if "minutes" in data and "cycles" in data:
@@ -436,8 +450,10 @@ class _Checker:
             self.keys(table, at, ("exercise", "minutes", "area"))
             ref = table.get("exercise")
             if not isinstance(ref, str) or not _ID_RE.match(ref):
-                self.problem(f"{at}.exercise" if "exercise" in table else at,
-                             f"expected an exercise id, got {_describe(ref)}")
+                self.problem(
+                    f"{at}.exercise" if "exercise" in table else at,
+                    f"expected an exercise id, got {_describe(ref)}",
+                )
                 continue
             minutes = None
             if "minutes" in table:
@@ -493,7 +509,9 @@ def parse_file(
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return (Problem(path, f"is too large ({size // 1024} KiB; at most {MAX_FILE_BYTES // 1024} KiB)"),)
+            return (
+                Problem(path, f"is too large ({size // 1024} KiB; at most {MAX_FILE_BYTES // 1024} KiB)"),
+            )
         raw = path.read_bytes()
     except OSError as error:
         return (Problem(path, f"cannot be read: {error.strerror or error}"),)
@@ -526,10 +544,8 @@ def check_references(exercises: Mapping[str, Exercise]) -> dict[str, tuple[Probl
     def add(exercise: Exercise, index: int, message: str) -> None:
         where = f"part[{index}].exercise"
         line = None
-        try:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
             line = _Lines(exercise.path.read_text("utf-8")).find(where)
-        except (OSError, UnicodeDecodeError):
-            pass
         found.setdefault(exercise.id, []).append(Problem(exercise.path, message, where, line))
 
     for exercise in exercises.values():
@@ -538,17 +554,30 @@ def check_references(exercises: Mapping[str, Exercise]) -> dict[str, tuple[Probl
             if target is None:
                 add(exercise, i, f"no exercise with id '{part.exercise}'")
                 continue
-            if part.area is not None and target.kind is Kind.ROUTINE and target.variants \
-                    and target.variant(part.area) is None:
-                add(exercise, i, f"'{part.exercise}' has no '{part.area}' area")
-            if part.minutes is not None and target.minutes is not None and not (
-                target.minutes.min <= part.minutes <= target.minutes.max
+            if (
+                part.area is not None
+                and target.kind is Kind.ROUTINE
+                and target.variants
+                and target.variant(part.area) is None
             ):
-                add(exercise, i, f"'{part.exercise}' runs {_num(target.minutes.min)} to "
-                    f"{_num(target.minutes.max)} minutes, not {_num(part.minutes)}")
+                add(exercise, i, f"'{part.exercise}' has no '{part.area}' area")
+            if (
+                part.minutes is not None
+                and target.minutes is not None
+                and not (target.minutes.min <= part.minutes <= target.minutes.max)
+            ):
+                add(
+                    exercise,
+                    i,
+                    f"'{part.exercise}' runs {_num(target.minutes.min)} to "
+                    f"{_num(target.minutes.max)} minutes, not {_num(part.minutes)}",
+                )
             if _reaches(exercises, part.exercise, exercise.id):
-                add(exercise, i, f"'{part.exercise}' leads back to '{exercise.id}': a program "
-                    "cannot include itself")
+                add(
+                    exercise,
+                    i,
+                    f"'{part.exercise}' leads back to '{exercise.id}': a program cannot include itself",
+                )
     return {key: tuple(value) for key, value in found.items()}
 
 
@@ -583,9 +612,7 @@ class _Found:
     broken: list[BrokenFile] = field(default_factory=list)
 
 
-def load_library(
-    builtin_dir: Path, user_dir: Path | None, sound_names: frozenset[str] | None
-) -> Library:
+def load_library(builtin_dir: Path, user_dir: Path | None, sound_names: frozenset[str] | None) -> Library:
     """Load the built-ins, then the user's files over them.
 
     A user file with a built-in's id replaces it and is marked ``overrides_builtin``.
@@ -611,7 +638,9 @@ def load_library(
     for exercise_id, problems in check_references(found.exercises).items():
         exercise = found.exercises.pop(exercise_id)
         found.broken.append(BrokenFile(exercise_id, exercise.path, exercise.origin, problems))
-    ordered = dict(sorted(found.exercises.items(), key=lambda kv: (list(Kind).index(kv[1].kind), kv[1].title.lower())))
+    ordered = dict(
+        sorted(found.exercises.items(), key=lambda kv: (list(Kind).index(kv[1].kind), kv[1].title.lower()))
+    )
     return Library(ordered, tuple(found.broken))
 
 

@@ -131,9 +131,7 @@ def _check_minutes(exercise: Exercise, minutes: float) -> None:
         raise PlanError(f"minutes must be a positive number, not {minutes}")
     bounds = exercise.minutes
     if bounds is not None and not bounds.min <= minutes <= bounds.max:
-        raise PlanError(
-            f"{exercise.title} runs {bounds.min:g} to {bounds.max:g} minutes, not {minutes:g}"
-        )
+        raise PlanError(f"{exercise.title} runs {bounds.min:g} to {bounds.max:g} minutes, not {minutes:g}")
 
 
 def _levels(paces: list[Pace], durations: list[float]) -> list[tuple[float, float]]:
@@ -212,9 +210,7 @@ def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int
             steps += variant.steps
         elif options.area is not None and options.area not in AREAS:
             raise PlanError(f"unknown body area '{options.area}'")
-        drafts = [
-            _Draft(s.pace, s.seconds or 0.0, s.say, s.title, s.cue, s.waits) for s in steps
-        ]
+        drafts = [_Draft(s.pace, s.seconds or 0.0, s.say, s.title, s.cue, s.waits) for s in steps]
         return drafts, None, area
     raise PlanError("a program is planned part by part")  # pragma: no cover
 
@@ -258,17 +254,37 @@ def plan(
         for draft, (level_from, level_to) in zip(drafts, levels, strict=True):
             segments.append(
                 Segment(
-                    index=len(segments), start=offset, end=offset + draft.seconds,
-                    pace=draft.pace, say=draft.say, title=draft.title, cue=draft.cue,
-                    waits=draft.waits, exercise_id=target.id, exercise_title=target.title,
-                    part=part_number, cycle=draft.cycle, cycles=cycles,
-                    level_from=level_from, level_to=level_to,
+                    index=len(segments),
+                    start=offset,
+                    end=offset + draft.seconds,
+                    pace=draft.pace,
+                    say=draft.say,
+                    title=draft.title,
+                    cue=draft.cue,
+                    waits=draft.waits,
+                    exercise_id=target.id,
+                    exercise_title=target.title,
+                    part=part_number,
+                    cycle=draft.cycle,
+                    cycles=cycles,
+                    level_from=level_from,
+                    level_to=level_to,
                 )
             )
             offset += draft.seconds
         bpm = 60.0 / target.cycle_seconds if target.kind is Kind.BREATHING else None
         parts.append(
-            PartPlan(target.id, target.title, target.kind, first, len(segments) - 1,
-                     part_start, offset, cycles, bpm, area)
+            PartPlan(
+                target.id,
+                target.title,
+                target.kind,
+                first,
+                len(segments) - 1,
+                part_start,
+                offset,
+                cycles,
+                bpm,
+                area,
+            )
         )
     return Timeline(exercise.id, exercise.title, tuple(segments), tuple(parts), chosen_area)

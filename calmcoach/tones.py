@@ -26,7 +26,9 @@ Envelope = Callable[[float], float]
 
 
 def _render(
-    seconds: float, frequency: Callable[[float], float], envelope: Envelope,
+    seconds: float,
+    frequency: Callable[[float], float],
+    envelope: Envelope,
     partials: tuple[tuple[float, float], ...] = ((1.0, 1.0),),
 ) -> list[float]:
     count = max(1, round(seconds * RATE))

@@ -17,10 +17,16 @@ from tests.conftest import calmcoach_command
 pytestmark = pytest.mark.slow
 
 
-def cc(*args: str, env: dict[str, str], stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cc(
+    *args: str, env: dict[str, str], stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*calmcoach_command(), *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=timeout,
+        [*calmcoach_command(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
     )
 
 
@@ -41,9 +47,18 @@ def test_list_shows_builtins_and_a_broken_user_file(cli_env, user_exercises: Pat
     (user_exercises / "wobbly.toml").write_text('title = "W"\nkind = "breathing"\ncycles = -1\n')
     result = cc("list", env=cli_env)
     assert result.returncode == 0
-    for exercise_id in ("breathing-4-2-6", "tension-release", "attention-shift", "flare",
-                        "box-breathing", "breathing-4-7-8", "coherent-breathing",
-                        "physiological-sigh", "progressive-muscle-relaxation", "grounding-5-4-3-2-1"):
+    for exercise_id in (
+        "breathing-4-2-6",
+        "tension-release",
+        "attention-shift",
+        "flare",
+        "box-breathing",
+        "breathing-4-7-8",
+        "coherent-breathing",
+        "physiological-sigh",
+        "progressive-muscle-relaxation",
+        "grounding-5-4-3-2-1",
+    ):
         assert exercise_id in result.stdout
     assert "wobbly" in result.stdout
     assert f"{user_exercises / 'wobbly.toml'}:3: cycles: expected a whole number" in result.stdout
@@ -88,7 +103,10 @@ def test_validate_prints_every_error_and_exits_1(cli_env, tmp_path: Path) -> Non
     result = cc("validate", str(bad), str(good), env=cli_env)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert f"{bad}:4: flavour: unknown key; expected one of: title, kind, summary, safety, tags, minutes, cycles, phase" in lines
+    assert (
+        f"{bad}:4: flavour: unknown key; expected one of: title, kind, summary, safety, tags, minutes, cycles, phase"
+        in lines
+    )
     assert f"{bad}:7: phase[1].seconds: must be more than 0 seconds, got -4" in lines
     assert f"{good}: ok" in lines
 
@@ -101,8 +119,9 @@ def test_validate_all_good_exits_0(cli_env) -> None:
 
 
 def test_run_plain_426_two_minutes(cli_env) -> None:
-    result = cc("run", "breathing-4-2-6", "--plain", "--speed", "100", "--minutes", "2",
-                "--no-sound", env=cli_env)
+    result = cc(
+        "run", "breathing-4-2-6", "--plain", "--speed", "100", "--minutes", "2", "--no-sound", env=cli_env
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     steps = [line.split(None, 2) for line in lines if line.split()[1:2] in (["inhale"], ["hold"], ["exhale"])]
@@ -115,8 +134,9 @@ def test_run_plain_426_two_minutes(cli_env) -> None:
 
 
 def test_run_plain_prompt_reads_enter(cli_env) -> None:
-    result = cc("run", "attention-shift", "--plain", "--speed", "100", "--no-sound",
-                env=cli_env, stdin="\n\n")
+    result = cc(
+        "run", "attention-shift", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n"
+    )
     assert result.returncode == 0
     assert "[Enter to go on]" in result.stdout
     assert "Attention shifting finished: 2:45" in result.stdout
@@ -138,14 +158,20 @@ def test_flare_plain_runs_the_program(cli_env) -> None:
     result = cc("flare", "hand", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.index("== 4-2-6 breathing ==") < out.index("== Tension release (Hand or forearm) ==") \
+    assert (
+        out.index("== 4-2-6 breathing ==")
+        < out.index("== Tension release (Hand or forearm) ==")
         < out.index("== Attention shifting ==")
+    )
 
 
 def test_ctrl_c_ends_plain_session_with_summary(cli_env) -> None:
     process = subprocess.Popen(
         [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "10", "--no-sound"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env,
     )
     assert process.stdout is not None
     first = process.stdout.readline()

@@ -7,8 +7,14 @@ import sys
 
 import pytest
 
-CORE = ["calmcoach.model", "calmcoach.loader", "calmcoach.planner", "calmcoach.session",
-        "calmcoach.cli", "calmcoach.plain"]
+CORE = [
+    "calmcoach.model",
+    "calmcoach.loader",
+    "calmcoach.planner",
+    "calmcoach.session",
+    "calmcoach.cli",
+    "calmcoach.plain",
+]
 SHELLS = ("textual", "rich", "simpleaudio")
 
 

@@ -18,9 +18,16 @@ from calmcoach.loader import (
 from calmcoach.model import Exercise, Kind, Origin, Pace
 
 BUILTIN_IDS = {
-    "breathing-4-2-6", "tension-release", "attention-shift", "flare", "box-breathing",
-    "breathing-4-7-8", "coherent-breathing", "physiological-sigh",
-    "progressive-muscle-relaxation", "grounding-5-4-3-2-1",
+    "breathing-4-2-6",
+    "tension-release",
+    "attention-shift",
+    "flare",
+    "box-breathing",
+    "breathing-4-7-8",
+    "coherent-breathing",
+    "physiological-sigh",
+    "progressive-muscle-relaxation",
+    "grounding-5-4-3-2-1",
 }
 
 GOOD_BREATHING = """\
@@ -68,8 +75,7 @@ def test_every_builtin_loads(library) -> None:
 def test_426_is_the_drill_from_the_design(library) -> None:
     drill = library.get("breathing-4-2-6")
     assert drill is not None and drill.kind is Kind.BREATHING
-    assert [(p.pace, p.seconds) for p in drill.phases] == [
-        (Pace.INHALE, 4), (Pace.HOLD, 2), (Pace.EXHALE, 6)]
+    assert [(p.pace, p.seconds) for p in drill.phases] == [(Pace.INHALE, 4), (Pace.HOLD, 2), (Pace.EXHALE, 6)]
     assert drill.minutes is not None
     assert (drill.minutes.min, drill.minutes.default, drill.minutes.max) == (2, 3, 5)
 
@@ -142,7 +148,9 @@ def test_each_error_names_file_line_field_and_expectation(
 
 def test_all_errors_are_collected_not_just_the_first(tmp_path: Path, sounds) -> None:
     text = _replace("seconds = 4", "seconds = -4")
-    text = text.replace("seconds = 6", "seconds = nan").replace('summary = "A test"', 'summary = 3\nmood = "x"')
+    text = text.replace("seconds = 6", "seconds = nan").replace(
+        'summary = "A test"', 'summary = 3\nmood = "x"'
+    )
     problems = problems_of(write(tmp_path, text), sounds)
     fields = {p.field for p in problems}
     assert {"phase[1].seconds", "phase[2].seconds", "summary", "mood"} <= fields
@@ -153,7 +161,7 @@ def test_all_errors_are_collected_not_just_the_first(tmp_path: Path, sounds) -> 
     [
         (b"\xef\xbb\xbf" + GOOD_BREATHING.encode(), "byte-order mark"),
         (b"\x00\x01\x02\xff binary junk", "binary"),
-        (b"title = \"caf\xe9\"\n", "not UTF-8"),
+        (b'title = "caf\xe9"\n', "not UTF-8"),
         (b"title = \"unclosed\nkind = 'breathing'\n", "TOML syntax error"),
         (b"[[phase]\n", "TOML syntax error"),
     ],
@@ -184,10 +192,16 @@ def test_oversized_file_is_refused_unread(tmp_path: Path) -> None:
     [
         ('title = "R"\nkind = "routine"\n[[step]]\nsay = "a"\nseconds = 3\nwait = true\n', "not both"),
         ('title = "R"\nkind = "routine"\n[[step]]\nsay = "a"\n', "missing 'seconds'"),
-        ('title = "R"\nkind = "routine"\n[area.elbow]\n[[area.elbow.step]]\nsay = "a"\nseconds = 3\n', "unknown body area"),
+        (
+            'title = "R"\nkind = "routine"\n[area.elbow]\n[[area.elbow.step]]\nsay = "a"\nseconds = 3\n',
+            "unknown body area",
+        ),
         ('title = "R"\nkind = "routine"\n', "needs [[step]]"),
         ('title = "B"\nkind = "breathing"\ncycles = 3\n', "at least one [[phase]]"),
-        ('title = "B"\nkind = "breathing"\n[[phase]]\npace="inhale"\nseconds=3\nsay="x"\n', "'minutes' or 'cycles'"),
+        (
+            'title = "B"\nkind = "breathing"\n[[phase]]\npace="inhale"\nseconds=3\nsay="x"\n',
+            "'minutes' or 'cycles'",
+        ),
         ('title = "P"\nkind = "program"\n', "at least one [[part]]"),
         ('title = "P"\nkind = "program"\n[[part]]\nexercise = 5\n', "exercise id"),
         ('kind = "routine"\n[[step]]\nsay = "a"\nseconds = 3\n', "missing 'title'"),

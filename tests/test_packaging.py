@@ -19,7 +19,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     (path,) = out.glob("calmcoach-*.whl")
@@ -41,12 +43,23 @@ def test_wheel_has_exercises_sounds_and_entry_point(wheel: Path) -> None:
 
 def test_installed_package_finds_builtins_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(target), str(wheel)], check=True, capture_output=True, timeout=300)
-    code = ("from calmcoach import locations; "
-            "print(locations.builtin_exercises_dir()); print(locations.builtin_sounds_dir())")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    code = (
+        "from calmcoach import locations; "
+        "print(locations.builtin_exercises_dir()); print(locations.builtin_sounds_dir())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+    )
     exercises, sounds = result.stdout.split()
     assert exercises.startswith(str(target)) and sounds.startswith(str(target))
     assert (Path(exercises) / "breathing-4-2-6.toml").is_file()

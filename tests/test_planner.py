@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ phases = st.lists(
         seconds=st.floats(min_value=0.25, max_value=600, allow_nan=False, allow_infinity=False),
         say=st.just("x"),
     ),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 )
 steps = st.lists(
     st.builds(
@@ -29,19 +31,28 @@ steps = st.lists(
         seconds=st.one_of(st.none(), st.floats(min_value=0.25, max_value=600)),
         pace=st.sampled_from(PACES),
     ),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 
 def breathing(phases: list[Phase], minutes: Minutes | None = None, cycles: int | None = None) -> Exercise:
-    return Exercise(id="b", title="B", kind=Kind.BREATHING, summary="", path=Path("b.toml"),
-                    phases=tuple(phases), minutes=minutes, cycles=cycles)
+    return Exercise(
+        id="b",
+        title="B",
+        kind=Kind.BREATHING,
+        summary="",
+        path=Path("b.toml"),
+        phases=tuple(phases),
+        minutes=minutes,
+        cycles=cycles,
+    )
 
 
 def check_timeline(timeline) -> None:
     segments = timeline.segments
     assert segments[0].start == 0
-    for before, after in zip(segments, segments[1:], strict=False):
+    for before, after in itertools.pairwise(segments):
         assert after.start == before.end  # contiguous, exactly
     for index, segment in enumerate(segments):
         assert segment.index == index
@@ -67,8 +78,9 @@ def test_breathing_timeline_properties(phases: list[Phase], minutes: float) -> N
 @given(steps=steps)
 @settings(max_examples=200, deadline=None)
 def test_routine_timeline_properties(steps: list[Step]) -> None:
-    exercise = Exercise(id="r", title="R", kind=Kind.ROUTINE, summary="", path=Path("r.toml"),
-                        steps=tuple(steps))
+    exercise = Exercise(
+        id="r", title="R", kind=Kind.ROUTINE, summary="", path=Path("r.toml"), steps=tuple(steps)
+    )
     timeline = plan(exercise)
     check_timeline(timeline)
     assert timeline.total == pytest.approx(sum(s.seconds or 0 for s in steps))
@@ -119,7 +131,11 @@ def test_double_inhale_shares_the_climb(library) -> None:
 @pytest.mark.parametrize("area", ["eyelid", "hand", "leg", "general"])
 def test_flare_passes_the_area_to_the_release(library, area: str) -> None:
     timeline = plan(library.get("flare"), PlanOptions(area=area), library.exercises)
-    assert [p.exercise_id for p in timeline.parts] == ["breathing-4-2-6", "tension-release", "attention-shift"]
+    assert [p.exercise_id for p in timeline.parts] == [
+        "breathing-4-2-6",
+        "tension-release",
+        "attention-shift",
+    ]
     release = timeline.parts[1]
     assert release.area == area
     variant = library.get("tension-release").variant(area)
@@ -140,7 +156,11 @@ def test_routine_without_area_uses_general(library) -> None:
 
 def test_variant_without_general_falls_back_to_first() -> None:
     exercise = Exercise(
-        id="r", title="R", kind=Kind.ROUTINE, summary="", path=Path("r.toml"),
+        id="r",
+        title="R",
+        kind=Kind.ROUTINE,
+        summary="",
+        path=Path("r.toml"),
         variants=(Variant("hand", "Hand", (Step("h", 3.0),)), Variant("leg", "Leg", (Step("l", 4.0),))),
     )
     assert plan(exercise).area == "hand"

@@ -179,7 +179,11 @@ def test_start_twice_is_an_error(drill: Timeline) -> None:
 
 def _prompt_timeline() -> Timeline:
     exercise = Exercise(
-        id="p", title="P", kind=Kind.ROUTINE, summary="", path=Path("p.toml"),
+        id="p",
+        title="P",
+        kind=Kind.ROUTINE,
+        summary="",
+        path=Path("p.toml"),
         steps=(Step("timed", 10.0), Step("name three sounds", None), Step("feet", 5.0)),
     )
     return plan(exercise)
@@ -205,8 +209,14 @@ def test_untimed_prompt_waits_for_continue() -> None:
 
 
 def test_prompt_at_the_end_holds_the_finish() -> None:
-    exercise = Exercise(id="p", title="P", kind=Kind.ROUTINE, summary="", path=Path("p.toml"),
-                        steps=(Step("timed", 2.0), Step("done?", None)))
+    exercise = Exercise(
+        id="p",
+        title="P",
+        kind=Kind.ROUTINE,
+        summary="",
+        path=Path("p.toml"),
+        steps=(Step("timed", 2.0), Step("done?", None)),
+    )
     clock = FakeClock(T0)
     session = Session(plan(exercise), clock)
     session.start()

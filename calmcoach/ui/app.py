@@ -1,0 +1,302 @@
+"""The calmcoach Textual app, and ``make_app``: the one factory the CLI and the tests share."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from calmcoach import settings as user_settings
+from calmcoach.audio import CuePlayer, SilentPlayer
+from calmcoach.content import SafetyText, load_default_library, load_red_flags
+from calmcoach.loader import Library
+from calmcoach.model import AREAS, Exercise, Kind
+from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
+from calmcoach.session import Clock, Session, StepStarted
+from calmcoach.ui.screens.choice import Choice, ChoiceScreen
+from calmcoach.ui.screens.help import HelpScreen
+from calmcoach.ui.screens.home import HomeScreen
+from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
+from calmcoach.ui.screens.session import SessionScreen
+from calmcoach.ui.screens.summary import SummaryScreen
+
+END_CUE = "end"
+
+FLARE_AREAS = [
+    Choice("eyelid", "Eyelid or face", "e"),
+    Choice("hand", "Hand or forearm", "h"),
+    Choice("leg", "Leg or foot", "l"),
+    Choice("general", "Not sure, or all over", "n"),
+]
+
+
+class CalmApp(App[int]):
+    """The coach: library, sessions, summary and safety pages."""
+
+    CSS_PATH = "calmcoach.tcss"
+    TITLE = "calmcoach"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+z",
+            "suspend_process",
+            "Suspend",
+            show=False,
+            id="app.suspend",
+            tooltip="Suspend calmcoach; the session pauses until you come back",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_theme",
+            "Theme",
+            show=False,
+            id="app.theme",
+            tooltip="Switch between the light and dark themes",
+        ),
+    ]
+
+    def __init__(
+        self,
+        *,
+        library: Library,
+        safety: SafetyText,
+        clock: Clock = time.monotonic,
+        cues: CuePlayer | None = None,
+        recorder: object | None = None,
+        reduced_motion: bool = False,
+        eyes_closed: bool = False,
+        start: str | None = None,
+        start_options: PlanOptions | None = None,
+        flare: bool = False,
+        show_first_run: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.library = library
+        self.safety = safety
+        self.clock = clock
+        """The session clock: ``time.monotonic``, or a fake one in tests."""
+        self.cues: CuePlayer = cues or SilentPlayer()
+        self.recorder = recorder
+        """Session history (the history issue's recorder), or None."""
+        self.eyes_closed = eyes_closed
+        self._reduced_motion_flag = reduced_motion
+        self._start = start
+        self._start_options = start_options or PlanOptions()
+        self._flare = flare
+        self.settings = user_settings.load()
+        self._show_first_run = (
+            (not self.settings.first_run_seen) if show_first_run is None else show_first_run
+        )
+        self.last_rating: int | None = None
+        """The last 0 to 10 rating given on a summary."""
+
+    @property
+    def reduced_motion(self) -> bool:
+        """Still pacer: asked for by flag, setting, or Textual's animation level."""
+        return self._reduced_motion_flag or self.settings.reduced_motion or self.animation_level == "none"
+
+    # --- start-up ----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.push_screen(HomeScreen(self.library))
+        if self._start is not None:
+            self.start_exercise(self._start, self._start_options)
+        elif self._flare:
+            self.action_flare()
+        if self._show_first_run:
+            self.push_screen(FirstRunNote(self.safety.disclaimer), self._first_run_done)
+        self._say_cue_notice()
+
+    def _first_run_done(self, _result: None) -> None:
+        self.settings.first_run_seen = True
+        user_settings.save(self.settings)
+
+    def _say_cue_notice(self) -> None:
+        notice = self.cues.take_notice()
+        if notice:
+            self.notify(notice, title="Sound", severity="warning", timeout=8)
+
+    # --- starting things -----------------------------------------------------------
+
+    def choose_and_start(self, exercise_id: str) -> None:
+        """Ask for the options an exercise has (minutes or area), then start it."""
+        exercise = self.library.get(exercise_id)
+        if exercise is None:
+            return
+        question, choices, default = self._options_for(exercise)
+        if not choices:
+            self.start_exercise(exercise_id, PlanOptions())
+            return
+
+        def picked(value: str | None) -> None:
+            if value is None:
+                return
+            if exercise.kind is Kind.BREATHING:
+                self.start_exercise(exercise_id, PlanOptions(minutes=float(value)))
+            else:
+                self.start_exercise(exercise_id, PlanOptions(area=value))
+
+        self.push_screen(ChoiceScreen(question, choices, default), picked)
+
+    def _options_for(self, exercise: Exercise) -> tuple[str, list[Choice], str | None]:
+        if exercise.kind is Kind.BREATHING and exercise.minutes is not None:
+            m = exercise.minutes
+            if m.min == m.max:
+                return "", [], None
+            values = sorted({m.min, m.default, m.max, *range(int(m.min) + 1, int(m.max) + 1)})
+            values = [v for v in values if m.min <= v <= m.max]
+            choices = [
+                Choice(f"{v:g}", f"{v:g} minutes" + ("  (usual)" if v == m.default else "")) for v in values
+            ]
+            return f"{exercise.title}: how long?", choices, f"{m.default:g}"
+        areas = self._areas_of(exercise)
+        if areas:
+            choices = [c for c in FLARE_AREAS if c.value in areas]
+            return "Where is the twitch?", choices, "general" if "general" in areas else None
+        return "", [], None
+
+    def _areas_of(self, exercise: Exercise) -> tuple[str, ...]:
+        if exercise.kind is Kind.ROUTINE:
+            return exercise.areas
+        if exercise.kind is Kind.PROGRAM:
+            for part in exercise.parts:
+                target = self.library.get(part.exercise)
+                if part.area is None and target is not None and target.areas:
+                    return target.areas
+        return ()
+
+    def start_exercise(self, exercise_id: str, options: PlanOptions) -> None:
+        """Plan an exercise and open its session screen."""
+        exercise = self.library.get(exercise_id)
+        if exercise is None:
+            self.notify(f"No exercise '{exercise_id}'.", severity="error")
+            return
+        try:
+            timeline = plan(exercise, options, self.library.exercises)
+        except PlanError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.start_timeline(timeline)
+
+    def start_timeline(self, timeline: Timeline) -> None:
+        """Open a session screen for a planned timeline (on top of the library)."""
+        self._to_home()
+        self.cues.prepare(sorted({s.cue for s in timeline.segments if s.cue} | {END_CUE}))
+        self.push_screen(SessionScreen(timeline, self.clock, reduced_motion=self.reduced_motion))
+
+    def _to_home(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    def go_home(self) -> None:
+        """Back to the library."""
+        self._to_home()
+
+    def show_summary(self, session: Session) -> None:
+        """Replace the session screen with its summary."""
+        self.switch_screen(SummaryScreen(session))
+
+    # --- session hooks ---------------------------------------------------------------
+
+    def session_started(self, screen: SessionScreen) -> None:
+        """A session screen began its session."""
+        del screen
+
+    def step_started(self, screen: SessionScreen, event: StepStarted) -> None:
+        """A step began: play its cue at once."""
+        del screen
+        if event.segment.cue:
+            self.cues.play(event.segment.cue)
+        self._say_cue_notice()
+
+    def session_ended(self, screen: SessionScreen) -> None:
+        """A session finished or was stopped."""
+        from calmcoach.session import State
+
+        if screen.session.state is State.FINISHED:
+            self.cues.play(END_CUE)
+
+    def rate_session(self, session: Session, rating: int) -> None:
+        """Keep the after-session rating."""
+        del session
+        self.last_rating = rating
+
+    def toggle_mute(self) -> bool:
+        """Mute or unmute the cues; returns True when now muted."""
+        self.cues.muted = not self.cues.muted
+        return self.cues.muted
+
+    # --- actions -----------------------------------------------------------------------
+
+    def action_flare(self) -> None:
+        """Ask where the twitch is, then start the flare program at once."""
+        if self.library.get("flare") is None:
+            self.notify("The flare routine is missing or broken.", severity="error")
+            return
+
+        def picked(area: str | None) -> None:
+            if area is not None:
+                self.start_exercise("flare", PlanOptions(area=area))
+
+        self.push_screen(ChoiceScreen("Where is the twitch?", FLARE_AREAS, "general"), picked)
+
+    def action_red_flags(self) -> None:
+        """Open "When to see a doctor"."""
+        self.push_screen(RedFlagsScreen(self.safety))
+
+    def action_help(self) -> None:
+        """Open the help screen."""
+        self.push_screen(HelpScreen())
+
+    def action_stats(self) -> None:
+        """Open the history (when it is available)."""
+        self.notify("History is not recorded yet.", timeout=3)
+
+    def action_toggle_theme(self) -> None:
+        """Switch between Textual's light and dark themes."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        self.settings.theme = self.theme
+        user_settings.save(self.settings)
+
+    def on_unmount(self) -> None:
+        self.cues.close()
+
+
+def make_app(
+    *,
+    start: str | None = None,
+    area: str | None = None,
+    minutes: float | None = None,
+    flare: bool = False,
+    reduced_motion: bool = False,
+    no_sound: bool = False,
+    eyes_closed: bool = False,
+    clock: Clock | None = None,
+    library: Library | None = None,
+    cues: CuePlayer | None = None,
+    show_first_run: bool | None = None,
+) -> CalmApp:
+    """Build the app, as the CLI runs it and as the tests drive it."""
+    if area is not None and area not in AREAS:
+        raise ValueError(f"unknown area {area!r}")
+    if cues is None:
+        from calmcoach.audio.factory import make_player
+
+        cues = make_player(no_sound=no_sound)
+    return CalmApp(
+        library=library or load_default_library(),
+        safety=load_red_flags(),
+        clock=clock or time.monotonic,
+        cues=cues,
+        reduced_motion=reduced_motion,
+        eyes_closed=eyes_closed,
+        start=start,
+        start_options=PlanOptions(minutes=minutes, area=area),
+        flare=flare,
+        show_first_run=show_first_run,
+    )

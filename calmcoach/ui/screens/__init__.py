@@ -1,0 +1,1 @@
+"""calmcoach's screens."""

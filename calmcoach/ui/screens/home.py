@@ -1,0 +1,180 @@
+"""The home screen: the exercise library, grouped by kind, with type-to-filter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from calmcoach.loader import Library
+from calmcoach.model import Exercise, Kind
+from calmcoach.planner import PlanError, PlanOptions, plan
+
+if TYPE_CHECKING:
+    from calmcoach.ui.app import CalmApp
+
+GROUPS = {
+    Kind.BREATHING: "Breathing",
+    Kind.ROUTINE: "Release and grounding",
+    Kind.PROGRAM: "Programs",
+}
+RESERVED_KEYS = set("fqs?!/")
+"""Keys the library list keeps for its bindings instead of sending them to the filter."""
+
+
+def length_text(exercise: Exercise, library: Library) -> str:
+    """How long an exercise takes, as shown in the list."""
+    if exercise.minutes is not None:
+        m = exercise.minutes
+        return f"{m.default:g} min" if m.min == m.max else f"{m.default:g} min ({m.min:g}-{m.max:g})"
+    try:
+        timeline = plan(exercise, PlanOptions(), library.exercises)
+    except PlanError:
+        return ""
+    minutes = max(1, round(timeline.total / 60))
+    waits = any(s.waits for s in timeline.segments)
+    return f"about {minutes} min" + (" + your pace" if waits else "")
+
+
+class LibraryList(OptionList):
+    """The list of exercises; printable keys it has no use for go to the filter."""
+
+    def on_key(self, event: events.Key) -> None:
+        character = event.character
+        if (
+            character
+            and character.isprintable()
+            and not character.isspace()
+            and character not in RESERVED_KEYS
+        ):
+            event.stop()
+            event.prevent_default()
+            field = self.screen.query_one("#filter", Input)
+            field.focus()
+            field.insert_text_at_cursor(character)
+
+
+class HomeScreen(Screen[None]):
+    """Pick an exercise; or press f for a flare."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "f",
+            "app.flare",
+            "Flare",
+            id="home.flare",
+            tooltip="Start the flare routine: breathe, release, shift attention",
+        ),
+        Binding("slash", "filter", "Filter", id="home.filter", tooltip="Type to filter the list"),
+        Binding(
+            "exclamation_mark", "app.red_flags", "Doctor?", id="home.redflags", tooltip="When to see a doctor"
+        ),
+        Binding("s", "app.stats", "History", id="home.stats", tooltip="Practice history and flare journal"),
+        Binding("question_mark", "app.help", "Help", id="home.help", tooltip="Keys and safety"),
+        Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Close calmcoach"),
+    ]
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+
+    @property
+    def calm_app(self) -> CalmApp:
+        from calmcoach.ui.app import CalmApp
+
+        assert isinstance(self.app, CalmApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="home"):
+            yield Static(
+                Text.assemble(
+                    ("calmcoach", "bold"), "   f: flare routine  ·  Enter: start  ·  type to filter"
+                ),
+                id="home-title",
+            )
+            yield Input(placeholder="Type to filter exercises", id="filter", select_on_focus=False)
+            yield LibraryList(id="library", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one(LibraryList).focus()
+
+    def _matches(self, exercise: Exercise, words: list[str]) -> bool:
+        haystack = " ".join((exercise.id, exercise.title, exercise.summary, *exercise.tags)).lower()
+        return all(word in haystack for word in words)
+
+    def _fill(self, query: str) -> None:
+        words = query.lower().split()
+        options: list[Option | None] = []
+        for kind, heading in GROUPS.items():
+            members = [
+                e for e in self.library.exercises.values() if e.kind is kind and self._matches(e, words)
+            ]
+            if not members:
+                continue
+            options.append(
+                Option(Text(heading.upper(), style="bold"), id=f"group-{kind.value}", disabled=True)
+            )
+            for exercise in members:
+                line = Text()
+                line.append(exercise.title, style="bold")
+                line.append(f"   {length_text(exercise, self.library)}", style="dim")
+                if exercise.overrides_builtin:
+                    line.append("   (your version)", style="italic")
+                elif exercise.origin.value == "user":
+                    line.append("   (yours)", style="italic")
+                if exercise.summary:
+                    line.append(f"\n{exercise.summary}")
+                options.append(Option(line, id=exercise.id))
+        broken = [b for b in self.library.broken if not words or any(w in b.id.lower() for w in words)]
+        if broken:
+            options.append(Option(Text("FILES WITH ERRORS", style="bold"), id="group-broken", disabled=True))
+            for item in broken:
+                line = Text(f"{item.path.name}  (not loaded)", style="bold")
+                for problem in item.problems:
+                    line.append(f"\n{problem}")
+                options.append(Option(line, id=f"broken-{item.id}", disabled=True))
+        if not options:
+            options.append(Option(Text("Nothing matches. Esc clears the filter."), id="none", disabled=True))
+        listing = self.query_one(LibraryList)
+        listing.clear_options()
+        listing.add_options(options)
+        first = next((i for i, o in enumerate(options) if o is not None and not o.disabled), None)
+        listing.highlighted = first
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        listing = self.query_one(LibraryList)
+        listing.focus()
+        if listing.highlighted is not None:
+            listing.action_select()
+
+    def on_key(self, event: events.Key) -> None:
+        field = self.query_one("#filter", Input)
+        if field.has_focus and event.key in ("escape", "down"):
+            event.stop()
+            if event.key == "escape":
+                field.value = ""
+            self.query_one(LibraryList).focus()
+
+    @on(OptionList.OptionSelected, "#library")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.calm_app.choose_and_start(event.option.id)
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()

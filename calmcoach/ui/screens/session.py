@@ -1,0 +1,323 @@
+"""The session screen: pacer, instruction, countdown, steps and progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Digits, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from calmcoach.model import AREAS, Kind, Pace
+from calmcoach.plain import clock_text
+from calmcoach.planner import Segment, Timeline
+from calmcoach.session import Clock, Event, Session, SessionFinished, State, StepStarted
+from calmcoach.ui.widgets.pacer import Pacer
+
+if TYPE_CHECKING:
+    from calmcoach.ui.app import CalmApp
+
+FRAME = 1 / 30
+"""Longest gap between reads while the pacer moves (the redraw interval)."""
+IDLE_WAKE = 0.5
+"""Longest single wait when nothing moves; keeps wake-ups on time."""
+BAR_WIDTH = 40
+
+
+class SessionScreen(Screen[None]):
+    """Runs one planned session: the screen reads the session's clock, never counts ticks."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "space", "space", "Pause", id="session.pause", tooltip="Pause or resume; goes on past a prompt"
+        ),
+        Binding(
+            "enter",
+            "go_on",
+            "Go on",
+            show=False,
+            id="session.continue",
+            tooltip="Go on past a step that waits for you",
+        ),
+        Binding("n,right", "next_step", "Next", id="session.next", tooltip="Skip to the next step"),
+        Binding(
+            "b,left",
+            "previous_step",
+            "Back",
+            id="session.previous",
+            tooltip="Back to the start of this step, or the one before",
+        ),
+        Binding("m", "mute", "Mute", id="session.mute", tooltip="Turn the sound cues off or on"),
+        Binding("q,escape", "stop", "Stop", id="session.stop", tooltip="End the session and see the summary"),
+        Binding("question_mark", "app.help", "Help", id="session.help", tooltip="Keys and safety"),
+    ]
+
+    def __init__(self, timeline: Timeline, clock: Clock, *, reduced_motion: bool = False) -> None:
+        super().__init__()
+        self.timeline = timeline
+        self.session = Session(timeline, clock)
+        self.reduced_motion = reduced_motion
+        """A still pacer: no motion at all."""
+        self._handle: asyncio.TimerHandle | None = None
+        self._suspended_pause = False
+        self._shown: dict[str, object] = {}
+
+    @property
+    def calm_app(self) -> CalmApp:
+        from calmcoach.ui.app import CalmApp
+
+        assert isinstance(self.app, CalmApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="session-top"):
+            yield Static(id="heading", markup=False)
+        with Horizontal(id="session-body"):
+            if any(p.kind is not Kind.BREATHING for p in self.timeline.parts):
+                steps = OptionList(*self._step_options(), id="steps", markup=False)
+                steps.can_focus = False
+                yield steps
+            with Vertical(id="session-main"):
+                yield Pacer(still=self.reduced_motion, id="pacer")
+                yield Static(id="say", markup=False)
+                with Horizontal(id="count-row"):
+                    yield Static(id="phase-word", markup=False)
+                    yield Digits(id="countdown")
+                yield Static(id="hint", markup=False)
+        yield Static(id="progress", markup=False)
+        yield Footer()
+
+    def _step_options(self) -> list[Option | None]:
+        options: list[Option | None] = []
+        for segment in self.timeline.segments:
+            if segment.cycle is not None:
+                if segment.cycle == 1 and segment.index == self.timeline.parts[segment.part].first:
+                    part = self.timeline.parts[segment.part]
+                    options.append(
+                        Option(Text(f"{part.title}: {part.cycles} breaths"), id=f"s{segment.index}")
+                    )
+                continue
+            title = segment.title or segment.say
+            length = "waits" if segment.waits else clock_text(segment.duration)
+            options.append(Option(Text(f"{title}  ({length})"), id=f"s{segment.index}"))
+        return options
+
+    # --- life cycle ------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # Immediate: the session must pause before the process stops, not after.
+        self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
+        self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
+        self.calm_app.session_started(self)
+        self._apply(self.session.start())
+        self._refresh_view()
+        self._arm()
+
+    def on_unmount(self) -> None:
+        self._cancel()
+        if self.session.active:
+            self.session.stop()
+            self.calm_app.session_ended(self)
+
+    def on_resize(self) -> None:
+        small = self.size.height < 18 or self.size.width < 60
+        self.set_class(small, "-small")
+
+    def _on_suspend(self, _app: object) -> None:
+        if self.session.state is State.RUNNING:
+            self.session.pause()
+            self._suspended_pause = True
+            self._after_action()
+
+    def _on_resume(self, _app: object) -> None:
+        if self._suspended_pause:
+            self._suspended_pause = False
+            self._apply(self.session.resume())
+            self._after_action()
+
+    # --- time ------------------------------------------------------------------
+
+    def _cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _moving(self) -> bool:
+        if self.reduced_motion or self.session.state is not State.RUNNING:
+            return False
+        segment = self.session.current()
+        return not segment.waits and segment.level_from != segment.level_to and self.query_one(Pacer).display
+
+    def _arm(self) -> None:
+        """Schedule the next read at the next thing that changes on screen."""
+        self._cancel()
+        session = self.session
+        if session.state is not State.RUNNING:
+            return
+        now = session.clock()
+        waits = [IDLE_WAKE]
+        deadline = session.next_deadline()
+        if deadline is not None:
+            waits.append(deadline - now)
+        if self._moving():
+            waits.append(FRAME)
+        else:
+            for left in (session.step_remaining(now), session.remaining(now)):
+                waits.append(left - math.ceil(left) + 1 if left > 0 else IDLE_WAKE)
+        speed = getattr(session.clock, "speed", 1.0)
+        delay = max(0.0, min(waits)) / speed
+        self._handle = asyncio.get_running_loop().call_later(delay, self.tick)
+
+    def tick(self) -> None:
+        """Read the clock, handle what is due, and show it."""
+        self._handle = None
+        if not self.is_attached:
+            return
+        self._apply(self.session.poll())
+        if self.session.active:
+            self._refresh_view()
+            self._arm()
+
+    def _apply(self, events: list[Event]) -> None:
+        app = self.calm_app
+        for event in events:
+            if isinstance(event, StepStarted):
+                app.step_started(self, event)
+            elif isinstance(event, SessionFinished):
+                app.session_ended(self)
+                self._cancel()
+                app.show_summary(self.session)
+                return
+
+    # --- view ------------------------------------------------------------------
+
+    def _set(self, key: str, value: object) -> bool:
+        if self._shown.get(key) == value:
+            return False
+        self._shown[key] = value
+        return True
+
+    def _refresh_view(self) -> None:
+        session = self.session
+        now = session.clock()
+        segment = session.current(now)
+        pacer = self.query_one(Pacer)
+        pacer.pace = segment.pace
+        if not self.reduced_motion:
+            pacer.level = session.level(now)
+        if self._set("segment", segment.index):
+            self._show_segment(segment)
+        paused = session.state is State.PAUSED
+        waiting = session.waiting
+        left = session.step_remaining(now)
+        count = "" if waiting else str(math.ceil(left - 1e-9))
+        if self._set("count", count):
+            self.query_one("#countdown", Digits).update(count)
+        hint = (
+            "Paused. Press space to go on."
+            if paused
+            else "Press Enter or space when you are done."
+            if waiting
+            else ""
+        )
+        if self._set("hint", hint):
+            self.query_one("#hint", Static).update(Text(hint))
+            self.set_class(paused, "-paused")
+            self.set_class(waiting, "-waiting")
+        remaining = session.remaining(now)
+        heading = self._heading(segment, remaining)
+        if self._set("heading", heading):
+            self.query_one("#heading", Static).update(Text(heading))
+        done = int(BAR_WIDTH * session.position(now) / self.timeline.total) if self.timeline.total else 0
+        if self._set("progress", (done, clock_text(remaining))):
+            bar = Text()
+            bar.append("━" * done, style="bold")
+            bar.append("─" * (BAR_WIDTH - done), style="dim")
+            bar.append(f"  {clock_text(remaining)} left")
+            self.query_one("#progress", Static).update(bar)
+
+    def _heading(self, segment: Segment, remaining: float) -> str:
+        parts = [self.timeline.title]
+        part = self.timeline.parts[segment.part]
+        if len(self.timeline.parts) > 1:
+            area = f" ({AREAS[part.area]})" if part.area and part.kind is Kind.ROUTINE else ""
+            parts.append(f"{part.title}{area}")
+        elif part.area:
+            parts.append(AREAS[part.area])
+        if segment.cycle is not None:
+            parts.append(f"breath {segment.cycle} of {segment.cycles}")
+        del remaining
+        return "  ·  ".join(parts)
+
+    def _show_segment(self, segment: Segment) -> None:
+        # A routine step with nothing to pace (stretch, walk, prompt) shows no circle.
+        self.set_class(segment.cycle is None and segment.level_from == segment.level_to, "-no-pacer")
+        say = (
+            segment.say
+            if segment.cycle is not None or not segment.title
+            else f"{segment.title}: {segment.say}"
+        )
+        self.query_one("#say", Static).update(Text(say, justify="center"))
+        word = (
+            segment.pace.value
+            if segment.cycle is not None
+            else ("" if segment.pace is Pace.REST else segment.pace.value)
+        )
+        self.query_one("#phase-word", Static).update(Text(word.upper()))
+        if self.query("#steps"):
+            steps = self.query_one("#steps", OptionList)
+            with contextlib.suppress(Exception):
+                steps.highlighted = steps.get_option_index(f"s{self._list_anchor(segment)}")
+
+    def _list_anchor(self, segment: Segment) -> int:
+        if segment.cycle is None:
+            return segment.index
+        return self.timeline.parts[segment.part].first
+
+    # --- actions ---------------------------------------------------------------
+
+    def _after_action(self, events: list[Event] | None = None) -> None:
+        if events:
+            self._apply(events)
+        if self.is_attached and self.session.active:
+            self._refresh_view()
+            self._arm()
+
+    def action_space(self) -> None:
+        if self.session.waiting and self.session.state is State.RUNNING:
+            self._after_action(self.session.continue_())
+        else:
+            self._after_action(self.session.toggle_pause())
+
+    def action_go_on(self) -> None:
+        self._after_action(self.session.continue_())
+
+    def action_next_step(self) -> None:
+        self._after_action(self.session.next_step())
+
+    def action_previous_step(self) -> None:
+        self._after_action(self.session.previous_step())
+
+    def action_mute(self) -> None:
+        muted = self.calm_app.toggle_mute()
+        self.notify("Sound cues off." if muted else "Sound cues on.", timeout=2)
+
+    def action_stop(self) -> None:
+        if not self.session.active:
+            return
+        self._cancel()
+        self.session.stop()
+        self.calm_app.session_ended(self)
+        self.calm_app.show_summary(self.session)
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _ignore_selection(self, event: OptionList.OptionSelected) -> None:
+        event.stop()

@@ -1,0 +1,140 @@
+"""The breathing pacer: a circle that fills on the in-breath and empties on the out-breath."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from calmcoach.model import Pace
+
+MIN_FRACTION = 0.22
+"""The empty circle's radius, as a fraction of the largest that fits."""
+STEPS_PER_PIXEL = 2
+"""Level resolution: how many distinct sizes per pixel of radius (redraws happen only then)."""
+
+
+@lru_cache(maxsize=512)
+def _raster(width: int, height: int, radius: float) -> tuple[str, ...]:
+    """Rows of half-block glyphs for a filled circle of ``radius`` pixels, centred.
+
+    A cell is two pixels tall (upper and lower half), which makes pixels square.
+    """
+    cx = width / 2.0
+    cy = height  # height rows = 2 * height pixels; centre in pixel units
+    r2 = radius * radius
+    rows = []
+    for row in range(height):
+        chars = []
+        for col in range(width):
+            dx = col + 0.5 - cx
+            top = dx * dx + (2 * row + 0.5 - cy) ** 2 <= r2
+            bottom = dx * dx + (2 * row + 1.5 - cy) ** 2 <= r2
+            chars.append("█" if top and bottom else "▀" if top else "▄" if bottom else " ")
+        rows.append("".join(chars))
+    return tuple(rows)
+
+
+class Pacer(Widget):
+    """Shows how full the lungs should be, from the session's position.
+
+    The screen sets ``level`` from the session clock on every tick; the widget
+    only repaints when the level changes by a visible amount. With reduced
+    motion it is a still band showing the phase word.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"pacer--fill", "pacer--still"}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `pacer--fill` | The circle. |
+    | `pacer--still` | The band shown with reduced motion. |
+    """
+
+    DEFAULT_CSS = """
+    Pacer {
+        width: 1fr;
+        height: 1fr;
+        min-height: 3;
+        & > .pacer--fill { color: $accent; }
+        & > .pacer--still { color: $accent; text-style: bold; }
+    }
+    """
+
+    level: reactive[float] = reactive(0.0)
+    """How full, from 0 (empty) to 1 (full); rounded to what can be seen."""
+    pace: reactive[Pace] = reactive(Pace.REST)
+    """What the body is doing now."""
+    still: reactive[bool] = reactive(False)
+    """Reduced motion: a still band with the phase word, nothing moves."""
+
+    class PhaseChanged(Message):
+        """The pace changed (inhale to hold, and so on)."""
+
+        def __init__(self, pacer: Pacer, pace: Pace) -> None:
+            super().__init__()
+            self.pacer = pacer
+            self.pace = pace
+
+        @property
+        def control(self) -> Pacer:
+            return self.pacer
+
+    def __init__(
+        self,
+        *,
+        still: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.set_reactive(Pacer.still, still)
+
+    def _max_radius(self) -> float:
+        width, height = self.size
+        return max(1.0, min(width / 2.0, float(height)) - 0.5)
+
+    def validate_level(self, level: float) -> float:
+        level = min(1.0, max(0.0, level))
+        steps = max(1, round(self._max_radius() * (1 - MIN_FRACTION) * STEPS_PER_PIXEL))
+        return round(level * steps) / steps
+
+    def watch_pace(self, old: Pace, new: Pace) -> None:
+        if old != new:
+            self.post_message(self.PhaseChanged(self, new))
+
+    def watch_still(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.level = self.level  # re-quantize for the new size
+
+    @property
+    def radius(self) -> float:
+        """Radius in pixels for the current level and size."""
+        biggest = self._max_radius()
+        return biggest * (MIN_FRACTION + (1 - MIN_FRACTION) * self.level)
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        if self.still:
+            band: Style = self.get_component_rich_style("pacer--still")
+            if y == height // 2:
+                word = f"  {self.pace.value.upper()}  "
+                side = max(0, (width - len(word)) // 2)
+                text = "━" * side + word + "━" * max(0, width - side - len(word))
+                return Strip([Segment(text[:width], band)], width)
+            return Strip.blank(width, self.rich_style)
+        rows = _raster(width, height, round(self.radius * 4) / 4)
+        style: Style = self.get_component_rich_style("pacer--fill")
+        return Strip([Segment(rows[y], style)], width)

@@ -1,0 +1,40 @@
+"""Helpers for driving the app in virtual time."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from calmcoach.audio import SilentPlayer
+from calmcoach.session import FakeClock
+from calmcoach.ui.app import CalmApp, make_app
+from calmcoach.ui.screens.session import SessionScreen
+
+T0 = 5000.0
+
+
+def new_app(clock: FakeClock | None = None, **kwargs: object) -> tuple[CalmApp, FakeClock, SilentPlayer]:
+    """The real app with a fake clock and a recording silent cue player."""
+    clock = clock or FakeClock(T0)
+    cues = SilentPlayer()
+    kwargs.setdefault("show_first_run", False)
+    app = make_app(clock=clock, cues=cues, **kwargs)  # type: ignore[arg-type]
+    return app, clock, cues
+
+
+async def advance(pilot: Pilot[object], clock: FakeClock, seconds: float, step: float = 0.25) -> None:
+    """Move virtual time forward in small steps, letting the session screen read it each time."""
+    remaining = seconds
+    while remaining > 1e-9:
+        dt = min(step, remaining)
+        clock.advance(dt)
+        remaining -= dt
+        screen = pilot.app.screen
+        if isinstance(screen, SessionScreen):
+            screen.tick()
+    await pilot.pause()
+
+
+def session_screen(pilot: Pilot[object]) -> SessionScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, SessionScreen), f"expected the session screen, got {screen!r}"
+    return screen

@@ -1,0 +1,316 @@
+"""Pilot tests: every flow and binding, in virtual time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Digits, Input, OptionList, Static
+
+from calmcoach import settings
+from calmcoach.session import State
+from calmcoach.ui.screens.choice import ChoiceScreen
+from calmcoach.ui.screens.help import HelpScreen
+from calmcoach.ui.screens.home import HomeScreen
+from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
+from calmcoach.ui.screens.summary import SummaryScreen
+from calmcoach.ui.widgets.pacer import Pacer
+from tests.ui.helpers import advance, new_app, session_screen
+
+
+def visible_ids(listing: OptionList) -> list[str]:
+    return [listing.get_option_at_index(i).id or "" for i in range(listing.option_count)]
+
+
+async def test_home_lists_exercises_grouped_by_kind() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        ids = visible_ids(app.screen.query_one("#library", OptionList))
+        assert (
+            ids.index("group-breathing")
+            < ids.index("breathing-4-2-6")
+            < ids.index("group-routine")
+            < ids.index("tension-release")
+            < ids.index("group-program")
+            < ids.index("flare")
+        )
+        await pilot.pause()
+
+
+async def test_typing_filters_the_list() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b", "o", "x")
+        field = app.screen.query_one("#filter", Input)
+        assert field.value == "box" and field.has_focus
+        ids = visible_ids(app.screen.query_one("#library", OptionList))
+        assert [i for i in ids if not i.startswith("group-")] == ["box-breathing"]
+        await pilot.press("escape")
+        assert field.value == ""
+        assert len(visible_ids(app.screen.query_one("#library", OptionList))) > 10
+
+
+async def test_enter_asks_minutes_then_starts_breathing() -> None:
+    app, clock, cues = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")  # 4-2-6 is first
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("up", "enter")  # 3 (usual) -> 2 minutes
+        screen = session_screen(pilot)
+        assert screen.timeline.total == 120
+        assert cues.played == ["inhale"]
+
+
+async def test_flare_key_then_leg_starts_the_flare_program() -> None:
+    app, clock, cues = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("l")
+        screen = session_screen(pilot)
+        assert screen.timeline.exercise_id == "flare"
+        assert screen.timeline.area == "leg"
+        assert screen.timeline.parts[1].area == "leg"
+        assert screen.session.state is State.RUNNING
+
+
+async def test_pacer_grows_holds_and_shrinks_on_time() -> None:
+    app, clock, cues = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = session_screen(pilot)
+        pacer = screen.query_one(Pacer)
+        digits = screen.query_one("#countdown", Digits)
+        assert pacer.level == 0 and digits.value == "4"
+        radii = [pacer.radius]
+        for _ in range(4):
+            await advance(pilot, clock, 1.0)
+            radii.append(pacer.radius)
+        assert radii == sorted(radii) and radii[-1] > radii[0]  # grows through the inhale
+        assert pacer.level == 1.0
+        assert str(pacer.pace) == "hold" and digits.value == "2"
+        await advance(pilot, clock, 1.5)
+        assert pacer.level == 1.0  # holds steady
+        await advance(pilot, clock, 0.5)
+        assert str(pacer.pace) == "exhale" and digits.value == "6"
+        await advance(pilot, clock, 3.0)
+        assert 0.3 < pacer.level < 0.7
+        await advance(pilot, clock, 3.0)
+        assert pacer.level == 0 and str(pacer.pace) == "inhale"
+        assert cues.played == ["inhale", "hold", "exhale", "inhale"]
+
+
+async def test_space_pauses_and_resumes() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 1.0)
+        screen = session_screen(pilot)
+        await pilot.press("space")
+        assert screen.session.state is State.PAUSED
+        assert "Paused" in str(screen.query_one("#hint", Static).render())
+        await advance(pilot, clock, 30.0)
+        assert screen.session.position() == 1.0
+        await pilot.press("space")
+        await advance(pilot, clock, 1.0)
+        assert screen.session.state is State.RUNNING
+        assert screen.session.position() == 2.0
+
+
+async def test_next_and_back_keys() -> None:
+    app, clock, cues = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        screen = session_screen(pilot)
+        assert screen.session.index() == 1
+        await pilot.press("right")
+        assert screen.session.index() == 2
+        await pilot.press("b")
+        assert screen.session.index() == 1
+        await pilot.press("left")
+        assert screen.session.index() == 0
+        assert cues.played == ["inhale", "hold", "exhale", "hold", "inhale"]
+
+
+async def test_mute_silences_cues() -> None:
+    app, clock, cues = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")
+        await advance(pilot, clock, 4.5)
+        assert cues.played == ["inhale"]
+        await pilot.press("m")
+        await advance(pilot, clock, 2.0)
+        assert cues.played == ["inhale", "exhale"]
+
+
+async def test_finishing_shows_the_summary_and_rating() -> None:
+    app, clock, cues = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 121.0, step=0.5)
+        assert isinstance(app.screen, SummaryScreen)
+        assert app.screen.session.state is State.FINISHED
+        facts = str(app.screen.query_one("#summary-facts", Static).render())
+        assert "Time: 2:00" in facts and "Breaths: 10 of 10" in facts
+        assert cues.played[-1] == "end" and cues.played.count("inhale") == 10
+        await pilot.press("7")
+        assert app.screen.rating == 7 and app.last_rating == 7
+        await pilot.click("#rate-10")
+        assert app.screen.rating == 10
+        await pilot.press("enter")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_stop_part_way_shows_an_honest_summary() -> None:
+    app, clock, cues = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 25.0)
+        await pilot.press("q")
+        assert isinstance(app.screen, SummaryScreen)
+        assert app.screen.session.state is State.STOPPED
+        facts = str(app.screen.query_one("#summary-facts", Static).render())
+        assert "Stopped at 0:25 of 2:00" in facts and "Breaths: 2 of 10" in facts
+        assert "end" not in cues.played
+        await pilot.press("r")
+        assert session_screen(pilot).timeline.total == 120
+
+
+async def test_untimed_prompt_waits_for_enter() -> None:
+    app, clock, _ = new_app(start="attention-shift")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert screen.session.waiting
+        assert "Press Enter or space" in str(screen.query_one("#hint", Static).render())
+        await advance(pilot, clock, 60.0)
+        assert screen.session.index() == 0
+        await pilot.press("enter")
+        assert screen.session.index() == 1 and screen.session.waiting
+        await pilot.press("space")
+        assert screen.session.index() == 2 and not screen.session.waiting
+        await advance(pilot, clock, 10.0)
+        assert screen.session.position() == 10.0
+
+
+async def test_broken_user_file_is_listed_with_its_error(user_exercises: Path) -> None:
+    (user_exercises / "oops.toml").write_text('title = "Oops"\nkind = "breathing"\ncycles = 0\n')
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        listing = app.screen.query_one("#library", OptionList)
+        ids = visible_ids(listing)
+        assert "broken-oops" in ids
+        option = listing.get_option("broken-oops")
+        assert "oops.toml:3: cycles: expected a whole number" in str(option.prompt)
+        await pilot.pause()
+
+
+async def test_red_flags_from_home_and_from_help() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, RedFlagsScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Trouble speaking, swallowing or breathing" in text and "EMERGENCY" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, RedFlagsScreen)
+
+
+async def test_first_run_note_shows_once() -> None:
+    app, _, _ = new_app(show_first_run=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, FirstRunNote)
+        await pilot.press("enter")
+        assert isinstance(app.screen, HomeScreen)
+    assert settings.load().first_run_seen
+    again, _, _ = new_app(show_first_run=None)
+    async with again.run_test(size=(100, 30)) as pilot:
+        assert isinstance(again.screen, HomeScreen)
+        await pilot.pause()
+
+
+async def test_reduced_motion_keeps_the_pacer_still() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2, reduced_motion=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        pacer = screen.query_one(Pacer)
+        assert pacer.still
+        await advance(pilot, clock, 2.0)
+        assert pacer.level == 0.0 and not screen._moving()
+        assert screen.query_one("#countdown", Digits).value == "2"
+
+
+async def test_animation_level_none_means_reduced_motion() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    app.animation_level = "none"
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert session_screen(pilot).query_one(Pacer).still
+
+
+async def test_small_terminal_still_shows_instruction_and_countdown() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        screen = session_screen(pilot)
+        assert screen.has_class("-small")
+        assert screen.query_one("#say").region.height > 0
+        assert screen.query_one("#countdown").region.height > 0
+        assert not screen.query_one(Pacer).display or screen.query_one(Pacer).region.height == 0
+
+
+async def test_resize_keeps_the_session_on_time() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 3.0)
+        await pilot.resize_terminal(60, 20)
+        await advance(pilot, clock, 3.0)
+        screen = session_screen(pilot)
+        assert screen.session.position() == 6.0 and screen.session.index() == 2
+
+
+async def test_suspend_pauses_the_session() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 1.0)
+        screen = session_screen(pilot)
+        app.app_suspend_signal.publish(app)
+        assert screen.session.state is State.PAUSED
+        clock.advance(300)
+        app.app_resume_signal.publish(app)
+        await advance(pilot, clock, 0.5)
+        assert screen.session.state is State.RUNNING
+        assert screen.session.position() == 1.5
+
+
+async def test_help_lists_the_keys() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        text = str(app.screen.query_one(Static).render())
+        for words in ("Pause and resume", "Next step", "Sound cues off or on", "When to see a doctor"):
+            assert words in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_markup_in_user_text_is_shown_verbatim(user_exercises: Path) -> None:
+    (user_exercises / "brackets.toml").write_text(
+        'title = "[bold]Mine[/bold]"\nkind = "routine"\nsummary = "[red]x[/red]"\n'
+        '[[step]]\nsay = "Press [b] to [link=x]go[/link]"\nseconds = 5\n'
+    )
+    app, _, _ = new_app(start="brackets")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = session_screen(pilot)
+        assert "Press [b] to [link=x]go[/link]" in str(screen.query_one("#say", Static).render())
+        assert "[bold]Mine[/bold]" in str(screen.query_one("#heading", Static).render())
+
+
+async def test_theme_toggle_switches_light_and_dark() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        dark = app.current_theme.dark
+        await pilot.press("ctrl+t")
+        assert app.current_theme.dark is not dark
+        assert settings.load().theme == app.theme

@@ -1,0 +1,74 @@
+"""SVG snapshots of the main screens at 80x24 and 40x12, in virtual time.
+
+Update after an intended visual change with ``pytest --snapshot-update`` and look
+at the report before committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from calmcoach.session import FakeClock
+from tests.ui.helpers import T0, advance, new_app
+
+SIZES = [(80, 24), (40, 12)]
+
+Before = Callable[[Pilot[object]], Awaitable[None]]
+
+
+def _at(clock: FakeClock, seconds: float) -> Before:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await pilot.pause()
+        await advance(pilot, clock, seconds)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home(snap_compare, size: tuple[int, int]) -> None:
+    app, _, _ = new_app()
+    assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(("phase", "seconds"), [("inhale", 2.0), ("hold", 5.0), ("exhale", 9.0)])
+def test_session(snap_compare, size: tuple[int, int], phase: str, seconds: float) -> None:
+    clock = FakeClock(T0)
+    app, _, _ = new_app(clock, start="breathing-4-2-6", minutes=2)
+    assert snap_compare(app, terminal_size=size, run_before=_at(clock, seconds))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_routine_session_with_steps(snap_compare, size: tuple[int, int]) -> None:
+    clock = FakeClock(T0)
+    app, _, _ = new_app(clock, start="tension-release", area="hand")
+    assert snap_compare(app, terminal_size=size, run_before=_at(clock, 12.0))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_summary(snap_compare, size: tuple[int, int]) -> None:
+    clock = FakeClock(T0)
+    app, _, _ = new_app(clock, start="breathing-4-2-6", minutes=2)
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await pilot.pause()
+        await advance(pilot, clock, 121.0, step=0.5)
+        await pilot.press("6")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_red_flags(snap_compare, size: tuple[int, int]) -> None:
+    app, _, _ = new_app()
+    assert snap_compare(app, terminal_size=size, press=["exclamation_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_reduced_motion_session(snap_compare, size: tuple[int, int]) -> None:
+    clock = FakeClock(T0)
+    app, _, _ = new_app(clock, start="breathing-4-2-6", minutes=2, reduced_motion=True)
+    assert snap_compare(app, terminal_size=size, run_before=_at(clock, 2.0))
