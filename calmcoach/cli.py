@@ -276,14 +276,22 @@ def cmd_run(args: argparse.Namespace, exercise_id: str) -> int:
 
 
 def run_plain(timeline: Timeline, args: argparse.Namespace) -> int:
+    from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
 
     cues = _make_cues(args)
+    code = 1
     try:
-        cues.prepare(sorted({s.cue for s in timeline.segments if s.cue} | {"end"}))
-        return PlainRunner(timeline, cues=cues, speed=args.speed).run()
+        names, tones = sounds_for(timeline, args.eyes_closed)
+        cues.prepare(names, tones)
+        runner = PlainRunner(timeline, cues=cues, speed=args.speed, eyes_closed=args.eyes_closed)
+        code = runner.run()
+        return code
     finally:
-        cues.close()
+        cues.close(drain=code == 0)
+        notice = cues.take_notice()
+        if notice:
+            print(f"  ({notice})")
 
 
 def run_app(args: argparse.Namespace, start: str | None = None, flare: bool = False) -> int:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from calmcoach.audio import CuePlayer
+from calmcoach.audio import END_CUE, CuePlayer, sound_for
 from calmcoach.model import AREAS, Kind
 from calmcoach.planner import Segment, Timeline
 from calmcoach.session import (
@@ -23,7 +23,6 @@ from calmcoach.session import (
     StepStarted,
 )
 
-END_CUE = "end"
 MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
 
@@ -75,6 +74,7 @@ class PlainRunner:
         stdin: TextIO | None = None,
         speed: float = 1.0,
         observers: tuple[Observer, ...] = (),
+        eyes_closed: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.clock = ScaledClock(speed)
@@ -84,6 +84,7 @@ class PlainRunner:
         self.out = out or sys.stdout
         self.stdin = stdin or sys.stdin
         self.observers = observers
+        self.eyes_closed = eyes_closed
         self.sleep = sleep
         self._part = -1
 
@@ -106,8 +107,9 @@ class PlainRunner:
                     part = timeline.parts[segment.part]
                     area = f" ({AREAS[part.area]})" if part.area and part.kind is Kind.ROUTINE else ""
                     self.say(f"== {part.title}{area} ==")
-                if segment.cue:
-                    self.cues.play(segment.cue)
+                sound = sound_for(segment, self.eyes_closed)
+                if sound:
+                    self.cues.play(sound)
                 self.say(step_line(segment, timeline))
             elif isinstance(event, SessionFinished):
                 self.cues.play(END_CUE)

@@ -8,8 +8,48 @@ the fallbacks are the terminal bell and silence.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol, TextIO
+
+from calmcoach.model import Pace
+from calmcoach.planner import Segment, Timeline
+
+GuideTone = tuple[str, str, float]
+"""For eyes-closed mode: (cue name or "", pace, seconds) of a phase to preload."""
+
+
+END_CUE = "end"
+"""The cue played when a session finishes."""
+
+
+def tone_key(pace: str, seconds: float) -> str:
+    """The name under which an eyes-closed guide tone is preloaded."""
+    return f"~{pace}-{seconds:g}"
+
+
+def guide_key(cue: str | None, pace: str, seconds: float) -> str:
+    """What plays for a phase in eyes-closed mode: its cue laid over the guide tone."""
+    return f"{cue}{tone_key(pace, seconds)}" if cue else tone_key(pace, seconds)
+
+
+def sounds_for(timeline: Timeline, eyes_closed: bool) -> tuple[list[str], list[GuideTone]]:
+    """Every cue name and guide tone a session will play, to preload before it starts."""
+    names = sorted({s.cue for s in timeline.segments if s.cue} | {END_CUE})
+    tones: list[GuideTone] = []
+    if eyes_closed:
+        tones = sorted({(s.cue or "", s.pace.value, s.duration) for s in timeline.segments if _guided(s)})
+    return names, tones
+
+
+def _guided(segment: Segment) -> bool:
+    return segment.cycle is not None and segment.pace is not Pace.REST and segment.duration > 0
+
+
+def sound_for(segment: Segment, eyes_closed: bool) -> str | None:
+    """What to play when ``segment`` starts: its cue, or with eyes closed, cue plus tone."""
+    if eyes_closed and _guided(segment):
+        return guide_key(segment.cue, segment.pace.value, segment.duration)
+    return segment.cue
 
 
 class CuePlayer(Protocol):
@@ -18,17 +58,17 @@ class CuePlayer(Protocol):
     muted: bool
     """When True, ``play`` does nothing."""
 
-    def prepare(self, names: Iterable[str]) -> None:
-        """Load these cues now, so that no file is read at a boundary."""
+    def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
+        """Load these cues (and eyes-closed tones) now, so no file is read at a boundary."""
 
     def play(self, name: str) -> None:
-        """Start playing cue ``name`` and return at once."""
+        """Start playing cue ``name`` (or a guide key) and return at once."""
 
     def take_notice(self) -> str | None:
         """A one-time message about sound (such as falling back to the bell), or None."""
 
-    def close(self) -> None:
-        """Release the device and any helper process."""
+    def close(self, drain: bool = False) -> None:
+        """Release the device and any helper process; ``drain`` lets the last cue finish."""
 
 
 class SilentPlayer:
@@ -40,8 +80,8 @@ class SilentPlayer:
         """Names asked for, in order (what would have played)."""
         self._notice = notice
 
-    def prepare(self, names: Iterable[str]) -> None:
-        del names
+    def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
+        del names, tones
 
     def play(self, name: str) -> None:
         if not self.muted:
@@ -51,22 +91,33 @@ class SilentPlayer:
         notice, self._notice = self._notice, None
         return notice
 
-    def close(self) -> None:
+    def close(self, drain: bool = False) -> None:
+        del drain
+
+
+def terminal_bell(stream: TextIO | None = None) -> None:
+    """Ring the bell on a terminal (never into a pipe or file)."""
+    stream = stream or sys.stdout
+    try:
+        if stream.isatty():
+            stream.write("\a")
+            stream.flush()
+    except (OSError, ValueError):
         pass
 
 
 class BellPlayer(SilentPlayer):
-    """Rings the terminal bell for every cue: the fallback when sound is off."""
+    """Rings the bell for every cue: the fallback when sound is off."""
 
-    def __init__(self, notice: str | None = None, stream: TextIO | None = None) -> None:
+    def __init__(self, notice: str | None = None, bell: Callable[[], None] = terminal_bell) -> None:
         super().__init__(notice)
-        self._stream = stream
+        self._bell = bell
+        self.rings = 0
+        """How many times the bell rang."""
 
     def play(self, name: str) -> None:
         if self.muted:
             return
         super().play(name)
-        stream = self._stream or sys.stdout
-        if stream.isatty():
-            stream.write("\a")
-            stream.flush()
+        self.rings += 1
+        self._bell()

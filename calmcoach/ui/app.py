@@ -9,7 +9,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from calmcoach import settings as user_settings
-from calmcoach.audio import CuePlayer, SilentPlayer
+from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_for
 from calmcoach.content import SafetyText, load_default_library, load_red_flags
 from calmcoach.loader import Library
 from calmcoach.model import AREAS, Exercise, Kind
@@ -21,8 +21,6 @@ from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
 from calmcoach.ui.screens.session import SessionScreen
 from calmcoach.ui.screens.summary import SummaryScreen
-
-END_CUE = "end"
 
 FLARE_AREAS = [
     Choice("eyelid", "Eyelid or face", "e"),
@@ -186,7 +184,7 @@ class CalmApp(App[int]):
     def start_timeline(self, timeline: Timeline) -> None:
         """Open a session screen for a planned timeline (on top of the library)."""
         self._to_home()
-        self.cues.prepare(sorted({s.cue for s in timeline.segments if s.cue} | {END_CUE}))
+        self.cues.prepare(*sounds_for(timeline, self.eyes_closed))
         self.push_screen(SessionScreen(timeline, self.clock, reduced_motion=self.reduced_motion))
 
     def _to_home(self) -> None:
@@ -210,8 +208,9 @@ class CalmApp(App[int]):
     def step_started(self, screen: SessionScreen, event: StepStarted) -> None:
         """A step began: play its cue at once."""
         del screen
-        if event.segment.cue:
-            self.cues.play(event.segment.cue)
+        sound = sound_for(event.segment, self.eyes_closed)
+        if sound:
+            self.cues.play(sound)
         self._say_cue_notice()
 
     def session_ended(self, screen: SessionScreen) -> None:
@@ -284,11 +283,7 @@ def make_app(
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
         raise ValueError(f"unknown area {area!r}")
-    if cues is None:
-        from calmcoach.audio.factory import make_player
-
-        cues = make_player(no_sound=no_sound)
-    return CalmApp(
+    app = CalmApp(
         library=library or load_default_library(),
         safety=load_red_flags(),
         clock=clock or time.monotonic,
@@ -300,3 +295,9 @@ def make_app(
         flare=flare,
         show_first_run=show_first_run,
     )
+    if cues is None:
+        from calmcoach.audio.factory import make_player
+
+        # The bell rings through Textual, which owns the terminal while the app runs.
+        app.cues = make_player(no_sound=no_sound, bell=app.bell)
+    return app

@@ -1,0 +1,353 @@
+"""Real audio without a sound card: simpleaudio plays through ALSA into a file.
+
+ALSA's ``file`` plugin (tests/audio_fixtures/capture.asoundrc, the same as
+shared/alsa-capture.asoundrc) appends every played buffer to a raw PCM file, so
+a test can check which cues played, in which order, and for how long.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+import pytest
+
+from calmcoach.audio import SilentPlayer
+from calmcoach.audio.wavs import CueError, check_wav, find_cues
+from calmcoach.content import sound_dirs
+from calmcoach.planner import PlanOptions, plan
+from tests.conftest import calmcoach_command
+
+FIXTURES = Path(__file__).resolve().parent / "audio_fixtures"
+SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
+CUE_NAMES = ["inhale", "hold", "exhale", "step", "end"]
+
+pytestmark = pytest.mark.audio
+
+
+def need_simpleaudio() -> None:
+    """Skip where simpleaudio is missing, with the reason; in CI that is a failure."""
+    try:
+        import simpleaudio  # noqa: F401
+    except ImportError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"simpleaudio is required in CI: {error}")
+        pytest.skip(f"simpleaudio is not installed ({error}); pip install '.[audio]'")
+
+
+def cue_bytes() -> dict[str, bytes]:
+    out = {}
+    for name in CUE_NAMES:
+        with wave.open(str(SOUNDS / f"{name}.wav"), "rb") as wav:
+            out[name] = wav.readframes(wav.getnframes())
+    return out
+
+
+def split_capture(data: bytes, known: dict[str, bytes]) -> list[str]:
+    """Cut a capture into the known cues it is made of, in order; fail on anything else."""
+    found = []
+    at = 0
+    while at < len(data):
+        for name, pcm in known.items():
+            if data.startswith(pcm, at):
+                found.append(name)
+                at += len(pcm)
+                break
+        else:
+            raise AssertionError(f"unknown audio at byte {at} after {found[-3:]}")
+    return found
+
+
+def audio_env(base: dict[str, str], home: Path, asoundrc: str, capture: Path | None = None) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / asoundrc, home / ".asoundrc")
+    env = dict(base)
+    env["HOME"] = str(home)
+    if capture is not None:
+        env["CALMCOACH_ALSA_CAPTURE"] = str(capture)
+    return env
+
+
+def wait_for_file(path: Path, size: int, timeout: float = 5.0) -> bytes:
+    """The pipe to the capture file is flushed when the device closes: wait for it."""
+    limit = time.monotonic() + timeout
+    while time.monotonic() < limit:
+        if path.exists() and path.stat().st_size >= size:
+            break
+        time.sleep(0.05)
+    time.sleep(0.1)
+    return path.read_bytes() if path.exists() else b""
+
+
+def test_plain_session_capture_has_every_cue_in_order(cli_env, tmp_path: Path) -> None:
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    env = audio_env(cli_env, tmp_path / "home", "capture.asoundrc", capture)
+    result = subprocess.run(
+        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "20", "--minutes", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sound off" not in result.stdout
+    known = cue_bytes()
+    expected = ["inhale", "hold", "exhale"] * 10 + ["end"]
+    data = wait_for_file(capture, sum(len(known[n]) for n in expected))
+    assert split_capture(data, known) == expected
+
+
+def test_eyes_closed_tones_last_exactly_each_phase(cli_env, tmp_path: Path) -> None:
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    env = audio_env(cli_env, tmp_path / "home", "capture.asoundrc", capture)
+    result = subprocess.run(
+        [
+            *calmcoach_command(),
+            "run",
+            "breathing-4-2-6",
+            "--plain",
+            "--speed",
+            "20",
+            "--minutes",
+            "2",
+            "--eyes-closed",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    end = cue_bytes()["end"]
+    per_second = 44100 * 2
+    expected = 10 * 12 * per_second + len(end)  # each phase's sound is exactly its length
+    data = wait_for_file(capture, expected)
+    assert len(data) == expected
+    assert data.endswith(end)
+    samples = array.array("h", data[: 12 * 44100 * 2])
+
+    def crossings(start: float, stop: float) -> int:
+        window = samples[int(start * 44100) : int(stop * 44100)]
+        return sum(1 for a, b in zip(window, window[1:], strict=False) if (a < 0) != (b < 0))
+
+    # The tone rises through the inhale and falls through the exhale.
+    assert crossings(3.0, 3.9) > crossings(1.0, 1.9)
+    assert crossings(6.0 + 5.0, 6.0 + 5.9) < crossings(6.0 + 1.0, 6.0 + 1.9)
+
+
+def test_broken_device_falls_back_to_the_bell_once(cli_env, tmp_path: Path) -> None:
+    need_simpleaudio()
+    env = audio_env(cli_env, tmp_path / "home", "broken.asoundrc")
+    result = subprocess.run(
+        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "50", "--minutes", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert result.stdout.count("sound off") == 1
+    assert "sound device could not be opened" in result.stdout
+    assert "4-2-6 breathing finished: 2:00" in result.stdout
+    assert result.stderr == ""  # ALSA's complaints went to the player's log, not the terminal
+
+
+def test_simpleaudio_missing_falls_back_to_the_bell_once(cli_env, tmp_path: Path) -> None:
+    env = dict(cli_env)
+    env["PYTHONPATH"] = str(FIXTURES / "no_simpleaudio")
+    result = subprocess.run(
+        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "50", "--minutes", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("sound off") == 1
+    assert "simpleaudio" in result.stdout
+    assert "4-2-6 breathing finished: 2:00" in result.stdout
+
+
+def _player(tmp_path: Path, capture: Path | None = None, asoundrc: str = "capture.asoundrc"):
+    from calmcoach.audio.process import ProcessPlayer
+
+    env = audio_env(dict(os.environ), tmp_path / "home", asoundrc, capture)
+    rings: list[float] = []
+    player = ProcessPlayer(
+        sound_dirs(), bell=lambda: rings.append(time.monotonic()), log_file=tmp_path / "player.log", env=env
+    )
+    return player, rings
+
+
+def test_player_killed_mid_session_goes_on_with_the_bell(tmp_path: Path, library) -> None:
+    need_simpleaudio()
+    from calmcoach.audio import sounds_for
+    from calmcoach.plain import PlainRunner
+    from calmcoach.session import StepStarted
+
+    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
+    player.prepare(*sounds_for(timeline, False))
+    assert player.working
+
+    def kill_after_a_few(session, events) -> None:
+        steps = [e for e in events if isinstance(e, StepStarted)]
+        if steps and steps[-1].segment.index == 5 and player.pid:
+            os.kill(player.pid, signal.SIGKILL)
+            time.sleep(0.3)  # let the reader see the pipe close
+
+    out = tmp_path / "out.txt"
+    with out.open("w") as stream:
+        runner = PlainRunner(timeline, cues=player, out=stream, speed=100, observers=(kill_after_a_few,))
+        assert runner.run() == 0
+    player.close()
+    text = out.read_text()
+    assert "finished: 2:00" in text
+    assert text.count("sound off") == 1 and "the player stopped (signal 9)" in text
+    assert len(rings) >= 20  # the rest of the cues rang the bell
+    assert not player.working
+
+
+def test_player_process_never_outlives_the_app(tmp_path: Path) -> None:
+    need_simpleaudio()
+    code = (
+        "import os, sys, time\n"
+        "from calmcoach.audio.process import ProcessPlayer\n"
+        "from calmcoach.content import sound_dirs\n"
+        "p = ProcessPlayer(sound_dirs(), bell=lambda: None)\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    os.kill(worker, 0)  # alive
+    parent.kill()  # a crash: no clean-up code runs
+    parent.wait()
+    limit = time.monotonic() + 5
+    while time.monotonic() < limit:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        try:
+            os.waitpid(worker, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    pytest.fail("the player process outlived its parent")
+
+
+def test_close_leaves_no_player_process(tmp_path: Path) -> None:
+    need_simpleaudio()
+    player, _ = _player(tmp_path)
+    pid = player.pid
+    assert pid is not None
+    player.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_bad_user_wav_gets_a_clear_error_and_the_bell(tmp_path: Path, isolated_dirs: Path) -> None:
+    need_simpleaudio()
+    from calmcoach import locations
+
+    user_sounds = locations.user_sounds_dir()
+    user_sounds.mkdir(parents=True)
+    (user_sounds / "gong.wav").write_text("this is not a wav")
+    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["inhale", "gong"])
+    notice = player.take_notice()
+    assert notice is not None and "cue 'gong'" in notice and "not a PCM WAV" in notice
+    player.play("gong")
+    assert len(rings) == 1
+    player.play("inhale")
+    assert len(rings) == 1 and player.working
+    assert player.take_notice() is None  # said once
+    player.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p.write_bytes(b"RIFF....WAVEjunk"), "not a PCM WAV"),
+        (lambda p: _wav(p, channels=6), "6 channels"),
+        (lambda p: _wav(p, width=3), "24-bit"),
+        (lambda p: _wav(p, rate=12345), "12345 Hz"),
+        (lambda p: _wav(p, frames=0), "empty"),
+        (lambda p: p.write_bytes(b"\0" * (5 * 1024 * 1024)), "too large"),
+    ],
+)
+def test_wav_checks(tmp_path: Path, make, words: str) -> None:
+    path = tmp_path / "cue.wav"
+    make(path)
+    with pytest.raises(CueError, match=words):
+        check_wav("cue", path)
+
+
+def _wav(path: Path, channels: int = 1, width: int = 2, rate: int = 44100, frames: int = 100) -> None:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(b"\0" * (frames * channels * width))
+
+
+def test_user_sound_overrides_builtin(tmp_path: Path) -> None:
+    user = tmp_path / "user"
+    user.mkdir()
+    _wav(user / "inhale.wav", frames=441)
+    found, errors = find_cues(["inhale", "exhale", "nope"], (SOUNDS, user))
+    assert found["inhale"].path == user / "inhale.wav"
+    assert found["exhale"].path == SOUNDS / "exhale.wav"
+    assert errors == {"nope": "no such sound"}
+
+
+def test_muted_player_plays_nothing() -> None:
+    player = SilentPlayer()
+    player.muted = True
+    player.play("inhale")
+    assert player.played == []
+
+
+def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:
+    need_simpleaudio()
+    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["hold"])
+    for _ in range(5):
+        player.play("hold")
+    player.close(drain=True)
+    assert [name for name, _ in player.played] == ["hold"] * 5
+    for (_, sent), (_, played) in zip(player.sent, player.played, strict=True):
+        assert played >= sent  # the same monotonic clock on both sides
+
+
+async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> None:
+    need_simpleaudio()
+    from calmcoach.session import FakeClock, State
+    from calmcoach.ui.app import make_app
+    from tests.ui.helpers import advance, session_screen
+
+    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    clock = FakeClock(100.0)
+    app = make_app(clock=clock, cues=player, start="breathing-4-2-6", minutes=2, show_first_run=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 5.0)
+        assert player.pid is not None
+        os.kill(player.pid, signal.SIGKILL)
+        time.sleep(0.3)
+        await advance(pilot, clock, 30.0)
+        screen = session_screen(pilot)
+        assert screen.session.state is State.RUNNING and screen.session.position() == 35.0
+        messages = [n.message for n in app._notifications]
+        assert sum("sound off" in m for m in messages) == 1
+        assert rings  # the bell stood in
