@@ -8,6 +8,8 @@ a test can check which cues played, in which order, and for how long.
 from __future__ import annotations
 
 import array
+import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -137,7 +139,7 @@ def test_eyes_closed_tones_last_exactly_each_phase(cli_env, tmp_path: Path) -> N
 
     def crossings(start: float, stop: float) -> int:
         window = samples[int(start * 44100) : int(stop * 44100)]
-        return sum(1 for a, b in zip(window, window[1:], strict=False) if (a < 0) != (b < 0))
+        return sum(1 for a, b in itertools.pairwise(window) if (a < 0) != (b < 0))
 
     # The tone rises through the inhale and falls through the exhale.
     assert crossings(3.0, 3.9) > crossings(1.0, 1.9)
@@ -239,10 +241,8 @@ def test_player_process_never_outlives_the_app(tmp_path: Path) -> None:
             os.kill(worker, 0)
         except ProcessLookupError:
             return
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(worker, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.05)
     pytest.fail("the player process outlived its parent")
 

@@ -15,10 +15,10 @@ SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
 NAMES = ["inhale", "hold", "exhale", "step", "end"]
 
 
-def samples(name: str) -> tuple[array.array[int], wave.Wave_read]:
-    wav = wave.open(str(SOUNDS / f"{name}.wav"), "rb")
-    data = array.array("h", wav.readframes(wav.getnframes()))
-    return data, wav
+def samples(name: str) -> tuple[array.array[int], tuple[int, int, int]]:
+    with wave.open(str(SOUNDS / f"{name}.wav"), "rb") as wav:
+        data = array.array("h", wav.readframes(wav.getnframes()))
+        return data, (wav.getsampwidth(), wav.getnchannels(), wav.getframerate())
 
 
 def rms(values: array.array[int] | list[int]) -> float:
@@ -27,8 +27,8 @@ def rms(values: array.array[int] | list[int]) -> float:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_format_is_16_bit_mono_44k(name: str) -> None:
-    _, wav = samples(name)
-    assert (wav.getsampwidth(), wav.getnchannels(), wav.getframerate()) == (2, 1, 44100)
+    _, params = samples(name)
+    assert params == (2, 1, 44100)
 
 
 @pytest.mark.parametrize(
@@ -36,8 +36,8 @@ def test_format_is_16_bit_mono_44k(name: str) -> None:
     [("inhale", 0.3, 1.5), ("hold", 0.05, 0.3), ("exhale", 0.3, 1.5), ("step", 0.3, 1.5), ("end", 1.0, 3.0)],
 )
 def test_cues_are_short(name: str, low: float, high: float) -> None:
-    data, wav = samples(name)
-    assert low <= len(data) / wav.getframerate() <= high
+    data, params = samples(name)
+    assert low <= len(data) / params[2] <= high
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -23,6 +23,7 @@ It exits when its stdin closes, so it never outlives the app.
 from __future__ import annotations
 
 import array
+import contextlib
 import sys
 import time
 import wave
@@ -132,10 +133,8 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
             _say(out, "bad", name, str(error) or type(error).__name__)
         except Exception as error:
             _say(out, "fail", _plain_reason(error))
-    try:
+    with contextlib.suppress(Exception):
         player.stop_all()
-    except Exception:
-        pass
     return 0
 
 
