@@ -278,20 +278,33 @@ def cmd_run(args: argparse.Namespace, exercise_id: str) -> int:
 def run_plain(timeline: Timeline, args: argparse.Namespace) -> int:
     from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
+    from calmcoach.record import Recorder, open_history
 
+    def say(text: str) -> None:
+        print(f"  ({text})", flush=True)
+
+    recorder = Recorder(open_history(say), say)
     cues = _make_cues(args)
     code = 1
     try:
         names, tones = sounds_for(timeline, args.eyes_closed)
         cues.prepare(names, tones)
-        runner = PlainRunner(timeline, cues=cues, speed=args.speed, eyes_closed=args.eyes_closed)
+        runner = PlainRunner(
+            timeline,
+            cues=cues,
+            speed=args.speed,
+            eyes_closed=args.eyes_closed,
+            observers=(recorder.observe,),
+        )
+        recorder.begin(timeline)
         code = runner.run()
         return code
     finally:
+        recorder.close()
         cues.close(drain=code == 0)
         notice = cues.take_notice()
         if notice:
-            print(f"  ({notice})")
+            say(notice)
 
 
 def run_app(args: argparse.Namespace, start: str | None = None, flare: bool = False) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CALMCOACH_STATE_DIR", str(home / "state"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TEXTUAL_ANIMATIONS", raising=False)
+    monkeypatch.setenv("TZ", "UTC")  # history groups by local day: keep it fixed
+    time.tzset()
     return home
 
 

@@ -12,10 +12,23 @@ CORE = [
     "calmcoach.loader",
     "calmcoach.planner",
     "calmcoach.session",
+    "calmcoach.history",
+    "calmcoach.record",
     "calmcoach.cli",
     "calmcoach.plain",
 ]
 SHELLS = ("textual", "rich", "simpleaudio")
+
+
+def test_import_linter_contract_holds() -> None:
+    from pathlib import Path
+
+    linter = Path(sys.executable).parent / "lint-imports"
+    if not linter.exists():
+        pytest.skip("import-linter is a dev dependency: pip install -e '.[dev]'")
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([str(linter)], capture_output=True, text=True, cwd=root)
+    assert result.returncode == 0, result.stdout
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -14,6 +14,7 @@ from calmcoach.content import SafetyText, load_default_library, load_red_flags
 from calmcoach.loader import Library
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
+from calmcoach.record import Recorder, open_history
 from calmcoach.session import Clock, Session, StepStarted
 from calmcoach.ui.screens.choice import Choice, ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
@@ -63,7 +64,7 @@ class CalmApp(App[int]):
         safety: SafetyText,
         clock: Clock = time.monotonic,
         cues: CuePlayer | None = None,
-        recorder: object | None = None,
+        recorder: Recorder | None = None,
         reduced_motion: bool = False,
         eyes_closed: bool = False,
         start: str | None = None,
@@ -77,8 +78,10 @@ class CalmApp(App[int]):
         self.clock = clock
         """The session clock: ``time.monotonic``, or a fake one in tests."""
         self.cues: CuePlayer = cues or SilentPlayer()
-        self.recorder = recorder
-        """Session history (the history issue's recorder), or None."""
+        self.recorder = recorder or Recorder(None, lambda _text: None)
+        """Writes sessions to the history (a no-op recorder when history is off)."""
+        self.pending_notices: list[str] = []
+        """Things to tell the person once the screen is up (history trouble, say)."""
         self.eyes_closed = eyes_closed
         self._reduced_motion_flag = reduced_motion
         self._start = start
@@ -109,6 +112,9 @@ class CalmApp(App[int]):
         if self._show_first_run:
             self.push_screen(FirstRunNote(self.safety.disclaimer), self._first_run_done)
         self._say_cue_notice()
+        for notice in self.pending_notices:
+            self.notify(notice, title="History", severity="warning", timeout=8)
+        self.pending_notices.clear()
 
     def _first_run_done(self, _result: None) -> None:
         self.settings.first_run_seen = True
@@ -202,15 +208,15 @@ class CalmApp(App[int]):
     # --- session hooks ---------------------------------------------------------------
 
     def session_started(self, screen: SessionScreen) -> None:
-        """A session screen began its session."""
-        del screen
+        """A session screen began its session: write its history row."""
+        self.recorder.begin(screen.timeline)
 
     def step_started(self, screen: SessionScreen, event: StepStarted) -> None:
-        """A step began: play its cue at once."""
-        del screen
+        """A step began: play its cue at once, and bring the history row up to date."""
         sound = sound_for(event.segment, self.eyes_closed)
         if sound:
             self.cues.play(sound)
+        self.recorder.observe(screen.session, [event])
         self._say_cue_notice()
 
     def session_ended(self, screen: SessionScreen) -> None:
@@ -219,11 +225,17 @@ class CalmApp(App[int]):
 
         if screen.session.state is State.FINISHED:
             self.cues.play(END_CUE)
+        self.recorder.end(screen.session)
 
     def rate_session(self, session: Session, rating: int) -> None:
-        """Keep the after-session rating."""
+        """Keep the after-session rating (in the history when it is on)."""
         del session
         self.last_rating = rating
+        self.recorder.rate(after=rating)
+
+    def rate_before(self, rating: int) -> None:
+        """Keep the before-session rating given during a session."""
+        self.recorder.rate(before=rating)
 
     def toggle_mute(self) -> bool:
         """Mute or unmute the cues; returns True when now muted."""
@@ -253,8 +265,10 @@ class CalmApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_stats(self) -> None:
-        """Open the history (when it is available)."""
-        self.notify("History is not recorded yet.", timeout=3)
+        """Open the practice history and flare journal."""
+        from calmcoach.ui.screens.stats import StatsScreen
+
+        self.push_screen(StatsScreen(self.recorder.history))
 
     def action_toggle_theme(self) -> None:
         """Switch between Textual's light and dark themes."""
@@ -264,6 +278,7 @@ class CalmApp(App[int]):
 
     def on_unmount(self) -> None:
         self.cues.close()
+        self.recorder.close()
 
 
 def make_app(
@@ -279,11 +294,15 @@ def make_app(
     library: Library | None = None,
     cues: CuePlayer | None = None,
     show_first_run: bool | None = None,
+    history: bool = True,
 ) -> CalmApp:
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
         raise ValueError(f"unknown area {area!r}")
+    notices: list[str] = []
+    recorder = Recorder(open_history(notices.append) if history else None, notices.append)
     app = CalmApp(
+        recorder=recorder,
         library=library or load_default_library(),
         safety=load_red_flags(),
         clock=clock or time.monotonic,
@@ -295,6 +314,8 @@ def make_app(
         flare=flare,
         show_first_run=show_first_run,
     )
+    app.pending_notices = notices
+    recorder.notify = lambda text: app.notify(text, title="History", severity="warning", timeout=8)
     if cues is None:
         from calmcoach.audio.factory import make_player
 

@@ -72,3 +72,28 @@ def test_reduced_motion_session(snap_compare, size: tuple[int, int]) -> None:
     clock = FakeClock(T0)
     app, _, _ = new_app(clock, start="breathing-4-2-6", minutes=2, reduced_motion=True)
     assert snap_compare(app, terminal_size=size, run_before=_at(clock, 2.0))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("filled", [False, True], ids=["empty", "month"])
+def test_stats(snap_compare, size: tuple[int, int], filled: bool) -> None:
+    from datetime import date
+
+    from calmcoach import locations
+    from calmcoach.history import History
+    from calmcoach.ui.screens.stats import StatsScreen
+    from tests.test_history import _month_of_data
+
+    today = date(2026, 11, 20)
+    if filled:
+        locations.data_dir().mkdir(parents=True)
+        history = History.open(locations.history_file()).history
+        _month_of_data(history, today)
+        history.close()
+    app, _, _ = new_app()
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        app.push_screen(StatsScreen(app.recorder.history, today=today))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

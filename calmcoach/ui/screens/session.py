@@ -58,6 +58,16 @@ class SessionScreen(Screen[None]):
         Binding("m", "mute", "Mute", id="session.mute", tooltip="Turn the sound cues off or on"),
         Binding("q,escape", "stop", "Stop", id="session.stop", tooltip="End the session and see the summary"),
         Binding("question_mark", "app.help", "Help", id="session.help", tooltip="Keys and safety"),
+        *[
+            Binding(
+                str(n),
+                f"rate_before({n})",
+                show=False,
+                id=f"session.rate{n}",
+                tooltip=f"How tense you feel now: {n} of 10",
+            )
+            for n in range(10)
+        ],
     ]
 
     def __init__(self, timeline: Timeline, clock: Clock, *, reduced_motion: bool = False) -> None:
@@ -69,6 +79,8 @@ class SessionScreen(Screen[None]):
         self._handle: asyncio.TimerHandle | None = None
         self._suspended_pause = False
         self._shown: dict[str, object] = {}
+        self.rating_before: int | None = None
+        """How tense the person said they felt at the start (optional)."""
 
     @property
     def calm_app(self) -> CalmApp:
@@ -221,13 +233,14 @@ class SessionScreen(Screen[None]):
         count = "" if waiting else str(math.ceil(left - 1e-9))
         if self._set("count", count):
             self.query_one("#countdown", Digits).update(count)
-        hint = (
-            "Paused. Press space to go on."
-            if paused
-            else "Press Enter or space when you are done."
-            if waiting
-            else ""
-        )
+        if paused:
+            hint = "Paused. Press space to go on."
+        elif waiting:
+            hint = "Press Enter or space when you are done."
+        elif self.rating_before is None and segment.index == 0 and session.position(now) < 10:
+            hint = "Optional: how tense are you now? Press 0 to 9."
+        else:
+            hint = ""
         if self._set("hint", hint):
             self.query_one("#hint", Static).update(Text(hint))
             self.set_class(paused, "-paused")
@@ -305,6 +318,13 @@ class SessionScreen(Screen[None]):
 
     def action_previous_step(self) -> None:
         self._after_action(self.session.previous_step())
+
+    def action_rate_before(self, value: int) -> None:
+        """Optional: how tense the person feels as the session begins (0 to 9 by key)."""
+        if self.rating_before is None:
+            self.rating_before = value
+            self.calm_app.rate_before(value)
+            self.notify(f"Noted: tension {value} of 10 before.", timeout=2)
 
     def action_mute(self) -> None:
         muted = self.calm_app.toggle_mute()

@@ -1,0 +1,625 @@
+"""The local history: sessions and the flare journal, in one SQLite file.
+
+A session row is written when the session starts, brought up to date at each
+step boundary (never per frame), and completed when it ends. A process that is
+killed leaves its row at the last boundary: it reads back as "interrupted",
+with the seconds it really did. Nothing here crashes a session: every failure
+becomes a :class:`HistoryUnavailable` with a plain reason.
+
+Pure standard library (sqlite3); no UI, no audio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+APPLICATION_ID = 0x63616C6D
+"""'calm': marks the file as calmcoach's (PRAGMA application_id)."""
+BUSY_TIMEOUT_MS = 3000
+SQLITE_HEADER = b"SQLite format 3\x00"
+MAX_NOTE = 1000
+MAX_TRIGGERS = 20
+MAX_TRIGGER = 40
+
+TRIGGERS = (
+    "stress spike",
+    "panic surge",
+    "poor sleep",
+    "caffeine",
+    "dehydration / low electrolytes",
+    "long desk hours",
+    "high body awareness",
+    "stimulant medication",
+)
+"""Common triggers people log; anyone may add their own words."""
+
+STATUSES = ("running", "finished", "stopped", "interrupted")
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions, written at start and updated at each boundary.
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        exercise_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'interrupted')),
+        planned_seconds REAL NOT NULL,
+        seconds_done REAL NOT NULL DEFAULT 0,
+        cycles_done INTEGER NOT NULL DEFAULT 0,
+        steps_done INTEGER NOT NULL DEFAULT 0,
+        pid INTEGER
+    );
+    CREATE INDEX sessions_started ON sessions (started_at);
+    """,
+    # 2: ratings and body area on sessions, and the flare journal.
+    """
+    ALTER TABLE sessions ADD COLUMN area TEXT;
+    ALTER TABLE sessions ADD COLUMN rating_before INTEGER CHECK (rating_before BETWEEN 0 AND 10);
+    ALTER TABLE sessions ADD COLUMN rating_after INTEGER CHECK (rating_after BETWEEN 0 AND 10);
+    CREATE TABLE flares (
+        id INTEGER PRIMARY KEY,
+        logged_at TEXT NOT NULL,
+        area TEXT NOT NULL,
+        intensity INTEGER NOT NULL CHECK (intensity BETWEEN 0 AND 10),
+        triggers TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX flares_logged ON flares (logged_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class HistoryUnavailable(Exception):
+    """History cannot be used right now; the message says why, in plain words."""
+
+
+def utcnow() -> datetime:
+    """The current wall-clock time, in UTC."""
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    """Is the process that wrote a running row still there (a zombie counts as gone)?"""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One session as kept in the history."""
+
+    id: int
+    exercise_id: str
+    title: str
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    status: str
+    """finished, stopped, interrupted (the process died), or running."""
+    planned_seconds: float
+    seconds_done: float
+    cycles_done: int
+    steps_done: int
+    area: str | None = None
+    rating_before: int | None = None
+    rating_after: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict."""
+        return {
+            "type": "session",
+            "id": self.id,
+            "exercise_id": self.exercise_id,
+            "title": self.title,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at) if self.ended_at else None,
+            "status": self.status,
+            "planned_seconds": round(self.planned_seconds, 3),
+            "seconds": round(self.seconds_done, 3),
+            "cycles": self.cycles_done,
+            "steps": self.steps_done,
+            "area": self.area,
+            "rating_before": self.rating_before,
+            "rating_after": self.rating_after,
+        }
+
+
+@dataclass(frozen=True)
+class FlareRecord:
+    """One flare logged in the journal."""
+
+    id: int
+    logged_at: datetime
+    area: str
+    intensity: int
+    triggers: tuple[str, ...]
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict."""
+        return {
+            "type": "flare",
+            "id": self.id,
+            "logged_at": _iso(self.logged_at),
+            "area": self.area,
+            "intensity": self.intensity,
+            "triggers": list(self.triggers),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    """An open history, and what happened while opening it (such as a file moved aside)."""
+
+    history: History
+    notice: str | None = None
+
+
+class History:
+    """The history database. Open with :meth:`open`; every method may raise HistoryUnavailable."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    # --- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: Path, *, now: datetime | None = None, busy_timeout: float = BUSY_TIMEOUT_MS / 1000
+    ) -> OpenResult:
+        """Open (creating or migrating) the history at ``path``.
+
+        A file that is not a SQLite database, or not calmcoach's, is renamed with a
+        ``.corrupt-<time>`` suffix and a new one is started: never overwritten,
+        never deleted. A newer schema, a lock or a read-only file raise
+        HistoryUnavailable and leave the file as it is.
+        """
+        notice = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise HistoryUnavailable(f"cannot create {path.parent} ({error.strerror})") from None
+        problem = _not_a_database(path)
+        if problem:
+            kept = _move_aside(path, now or utcnow())
+            notice = f"the history file {problem}; kept it as {kept.name} and started a new one"
+        try:
+            return OpenResult(cls._connect(path, busy_timeout), notice)
+        except sqlite3.DatabaseError as error:
+            if not _is_corruption(error):
+                raise HistoryUnavailable(_reason(error, path)) from None
+        kept = _move_aside(path, now or utcnow())
+        notice = f"the history file was damaged; kept it as {kept.name} and started a new one"
+        try:
+            return OpenResult(cls._connect(path, busy_timeout), notice)
+        except sqlite3.Error as error:
+            raise HistoryUnavailable(_reason(error, path)) from None
+
+    @classmethod
+    def _connect(cls, path: Path, busy_timeout: float) -> History:
+        db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+            if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
+                raise sqlite3.DatabaseError("file is not a database: it belongs to another program")
+            if version > SCHEMA_VERSION:
+                raise HistoryUnavailable(
+                    f"the history was written by a newer calmcoach (schema {version}; this one "
+                    f"knows {SCHEMA_VERSION}). History is off; the file is left as it is"
+                )
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            history = cls(path, db)
+            history._migrate(version)
+        except BaseException:
+            db.close()
+            raise
+        return history
+
+    def _migrate(self, version: int) -> None:
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                current = db.execute("PRAGMA user_version").fetchone()[0]
+                if current >= number:  # another instance migrated meanwhile
+                    db.execute("ROLLBACK")
+                    continue
+                for statement in MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {number}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The file's schema version."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _write(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as error:
+            raise HistoryUnavailable(_reason(error, self.path)) from None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            cursor = self._db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return list(cursor.fetchall())
+        except sqlite3.Error as error:
+            raise HistoryUnavailable(_reason(error, self.path)) from None
+
+    # --- sessions --------------------------------------------------------------------
+
+    def start_session(
+        self,
+        exercise_id: str,
+        title: str,
+        planned_seconds: float,
+        *,
+        area: str | None = None,
+        rating_before: int | None = None,
+        now: datetime | None = None,
+        pid: int | None = None,
+    ) -> int:
+        """Write the row for a session that starts now; returns its id."""
+        stamp = _iso(now or utcnow())
+        cursor = self._write(
+            "INSERT INTO sessions (exercise_id, title, started_at, updated_at, status, "
+            "planned_seconds, area, rating_before, pid) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+            (
+                exercise_id,
+                title,
+                stamp,
+                stamp,
+                planned_seconds,
+                area,
+                rating_before,
+                os.getpid() if pid is None else pid,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def update_session(
+        self, session_id: int, *, seconds: float, cycles: int, steps: int, now: datetime | None = None
+    ) -> None:
+        """Bring a running session's row up to date (at a step boundary)."""
+        self._write(
+            "UPDATE sessions SET seconds_done = ?, cycles_done = ?, steps_done = ?, updated_at = ? "
+            "WHERE id = ?",
+            (seconds, cycles, steps, _iso(now or utcnow()), session_id),
+        )
+
+    def end_session(
+        self,
+        session_id: int,
+        status: str,
+        *,
+        seconds: float,
+        cycles: int,
+        steps: int,
+        now: datetime | None = None,
+    ) -> None:
+        """Complete a session's row as finished or stopped."""
+        if status not in ("finished", "stopped"):
+            raise ValueError(f"a session ends as finished or stopped, not {status!r}")
+        stamp = _iso(now or utcnow())
+        self._write(
+            "UPDATE sessions SET status = ?, seconds_done = ?, cycles_done = ?, steps_done = ?, "
+            "updated_at = ?, ended_at = ? WHERE id = ?",
+            (status, seconds, cycles, steps, stamp, stamp, session_id),
+        )
+
+    def rate_session(self, session_id: int, *, after: int | None = None, before: int | None = None) -> None:
+        """Keep a 0 to 10 tension rating on a session."""
+        for value in (after, before):
+            if value is not None and not 0 <= value <= 10:
+                raise ValueError("a rating is from 0 to 10")
+        if after is not None:
+            self._write("UPDATE sessions SET rating_after = ? WHERE id = ?", (after, session_id))
+        if before is not None:
+            self._write("UPDATE sessions SET rating_before = ? WHERE id = ?", (before, session_id))
+
+    def sessions(self, since: date | None = None, limit: int | None = None) -> list[SessionRecord]:
+        """Sessions, newest first; a running row whose process is gone reads as interrupted."""
+        sql = "SELECT * FROM sessions"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE started_at >= ?"
+            params.append(_iso(datetime.combine(since, datetime.min.time()).astimezone()))
+        sql += " ORDER BY started_at DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_session(row) for row in self._read(sql, params)]
+
+    def session(self, session_id: int) -> SessionRecord | None:
+        """One session by id."""
+        rows = self._read("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return _session(rows[0]) if rows else None
+
+    # --- flares ------------------------------------------------------------------------
+
+    def log_flare(
+        self,
+        area: str,
+        intensity: int,
+        triggers: Sequence[str] = (),
+        note: str = "",
+        *,
+        now: datetime | None = None,
+    ) -> int:
+        """Add a flare to the journal; returns its id."""
+        if not 0 <= intensity <= 10:
+            raise ValueError("intensity is from 0 to 10")
+        words = _clean_triggers(triggers)
+        if len(note) > MAX_NOTE:
+            raise ValueError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
+        cursor = self._write(
+            "INSERT INTO flares (logged_at, area, intensity, triggers, note) VALUES (?, ?, ?, ?, ?)",
+            (_iso(now or utcnow()), area, intensity, json.dumps(words), note.strip()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def flares(self, since: date | None = None) -> list[FlareRecord]:
+        """Logged flares, newest first."""
+        sql = "SELECT * FROM flares"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE logged_at >= ?"
+            params.append(_iso(datetime.combine(since, datetime.min.time()).astimezone()))
+        sql += " ORDER BY logged_at DESC, id DESC"
+        return [_flare(row) for row in self._read(sql, params)]
+
+    # --- stats ---------------------------------------------------------------------------
+
+    def stats(self, today: date | None = None, days: int = 30) -> Stats:
+        """Everything the stats screen shows, computed in SQL so it stays quick."""
+        today = today or datetime.now().astimezone().date()
+        first = today - timedelta(days=days - 1)
+        local = "localtime"
+        minutes: dict[date, float] = {}
+        for row in self._read(
+            f"SELECT date(started_at, '{local}') AS day, sum(seconds_done) AS s FROM sessions "
+            f"WHERE date(started_at, '{local}') >= ? GROUP BY day",
+            (first.isoformat(),),
+        ):
+            minutes[date.fromisoformat(row["day"])] = row["s"] / 60.0
+        per_day = [
+            (first + timedelta(days=i), minutes.get(first + timedelta(days=i), 0.0)) for i in range(days)
+        ]
+        practiced = {
+            date.fromisoformat(r["day"])
+            for r in self._read(
+                f"SELECT DISTINCT date(started_at, '{local}') AS day FROM sessions WHERE seconds_done >= 30"
+            )
+        }
+        streak = 0
+        cursor_day = today if today in practiced else today - timedelta(days=1)
+        while cursor_day in practiced:
+            streak += 1
+            cursor_day -= timedelta(days=1)
+        totals = [
+            (row["title"], int(row["n"]), row["s"] / 60.0)
+            for row in self._read(
+                "SELECT exercise_id, max(title) AS title, count(*) AS n, sum(seconds_done) AS s "
+                "FROM sessions GROUP BY exercise_id ORDER BY s DESC"
+            )
+        ]
+        rated = self._read(
+            "SELECT count(*) AS n, avg(rating_after - rating_before) AS change FROM sessions "
+            "WHERE rating_before IS NOT NULL AND rating_after IS NOT NULL"
+        )[0]
+        count_row = self._read("SELECT count(*) AS n, coalesce(sum(seconds_done), 0) AS s FROM sessions")[0]
+        by_area = Counter(
+            {
+                row["area"]: int(row["n"])
+                for row in self._read("SELECT area, count(*) AS n FROM flares GROUP BY area")
+            }
+        )
+        by_trigger: Counter[str] = Counter()
+        for row in self._read("SELECT triggers FROM flares WHERE triggers != '[]'"):
+            by_trigger.update(json.loads(row["triggers"]))
+        window = today - timedelta(days=PERSISTENT_DAYS)
+        persistent = []
+        for row in self._read(
+            f"SELECT area, count(DISTINCT date(logged_at, '{local}')) AS days, "
+            f"min(date(logged_at, '{local}')) AS first FROM flares "
+            f"WHERE date(logged_at, '{local}') >= ? GROUP BY area",
+            (window.isoformat(),),
+        ):
+            span = (today - date.fromisoformat(row["first"])).days + 1
+            if span > 21 and row["days"] * 2 > span:
+                persistent.append(row["area"])
+        return Stats(
+            per_day=per_day,
+            streak=streak,
+            sessions=int(count_row["n"]),
+            total_minutes=count_row["s"] / 60.0,
+            totals=totals,
+            rated_sessions=int(rated["n"]),
+            average_change=rated["change"],
+            flares_by_area=by_area,
+            flares_by_trigger=by_trigger,
+            persistent_areas=sorted(persistent),
+        )
+
+
+PERSISTENT_DAYS = 28
+"""How far back the "flares on most days for more than three weeks" check looks."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the stats screen shows."""
+
+    per_day: list[tuple[date, float]]
+    """Minutes practised on each of the last days, oldest first."""
+    streak: int
+    """Days in a row, up to today (or yesterday), with at least 30 s of practice."""
+    sessions: int
+    total_minutes: float
+    totals: list[tuple[str, int, float]]
+    """(title, sessions, minutes) per exercise, most practised first."""
+    rated_sessions: int
+    average_change: float | None
+    """Mean of (after - before) tension rating; negative means calmer."""
+    flares_by_area: Counter[str] = field(default_factory=Counter)
+    flares_by_trigger: Counter[str] = field(default_factory=Counter)
+    persistent_areas: list[str] = field(default_factory=list)
+    """Areas with flares on most days for more than three weeks: worth a check."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded yet."""
+        return self.sessions == 0 and not self.flares_by_area
+
+
+def _clean_triggers(triggers: Sequence[str]) -> list[str]:
+    words: list[str] = []
+    for trigger in triggers:
+        word = " ".join(trigger.split()).lower()
+        if not word:
+            continue
+        if len(word) > MAX_TRIGGER:
+            raise ValueError(f"a trigger is at most {MAX_TRIGGER} characters: {word[:20]}...")
+        if word not in words:
+            words.append(word)
+    if len(words) > MAX_TRIGGERS:
+        raise ValueError(f"at most {MAX_TRIGGERS} triggers")
+    return words
+
+
+def _session(row: sqlite3.Row) -> SessionRecord:
+    status = row["status"]
+    if status == "running" and not _pid_alive(row["pid"]):
+        status = "interrupted"
+    keys = row.keys()
+    return SessionRecord(
+        id=row["id"],
+        exercise_id=row["exercise_id"],
+        title=row["title"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        ended_at=datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+        status=status,
+        planned_seconds=row["planned_seconds"],
+        seconds_done=row["seconds_done"],
+        cycles_done=row["cycles_done"],
+        steps_done=row["steps_done"],
+        area=row["area"] if "area" in keys else None,
+        rating_before=row["rating_before"] if "rating_before" in keys else None,
+        rating_after=row["rating_after"] if "rating_after" in keys else None,
+    )
+
+
+def _flare(row: sqlite3.Row) -> FlareRecord:
+    return FlareRecord(
+        id=row["id"],
+        logged_at=datetime.fromisoformat(row["logged_at"]),
+        area=row["area"],
+        intensity=row["intensity"],
+        triggers=tuple(json.loads(row["triggers"])),
+        note=row["note"],
+    )
+
+
+def _not_a_database(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # let sqlite report it (permissions and the like)
+    if not head:
+        return None  # an empty file is a fine new database
+    if head != SQLITE_HEADER:
+        return "was not a database"
+    return None
+
+
+def _is_corruption(error: sqlite3.DatabaseError) -> bool:
+    text = str(error).lower()
+    return any(words in text for words in ("not a database", "malformed", "corrupt"))
+
+
+def _move_aside(path: Path, now: datetime) -> Path:
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+    try:
+        os.replace(path, target)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+    except OSError as error:
+        raise HistoryUnavailable(
+            f"the history file is damaged and could not be moved aside ({error.strerror})"
+        ) from None
+    return target
+
+
+def _reason(error: sqlite3.Error, path: Path) -> str:
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return "the history is locked by another program; history is off for now"
+    if "readonly" in text or "read-only" in text:
+        return f"the history file is read-only ({path}); history is off"
+    if "unable to open" in text:
+        return f"the history file cannot be opened ({path}); history is off"
+    if "disk" in text and "full" in text:
+        return "the disk is full; history is off"
+    return f"history is off: {error}"
+
+
+def iter_rows(history: History, since: date | None = None) -> Iterator[dict[str, Any]]:
+    """Sessions and flares together, oldest first, as dicts (for export)."""
+    rows = [s.as_dict() for s in history.sessions(since)] + [f.as_dict() for f in history.flares(since)]
+    rows.sort(key=lambda r: (r.get("started_at") or r.get("logged_at") or "", r["type"], r["id"]))
+    yield from rows

@@ -1,0 +1,215 @@
+"""Practice history and the flare journal: minutes per day, streak, totals, flares."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, SelectionList, Static
+
+from calmcoach.history import TRIGGERS, History, HistoryUnavailable, Stats
+from calmcoach.model import AREAS
+from calmcoach.ui.widgets.chart import bar_rows
+
+if TYPE_CHECKING:
+    from calmcoach.ui.app import CalmApp
+
+CHART_HEIGHT = 5
+
+
+def stats_text(stats: Stats) -> Text:
+    """The whole stats page as plain text (no markup is ever parsed)."""
+    out = Text()
+    if stats.empty:
+        out.append("Nothing here yet.\n\n", style="bold")
+        out.append(
+            "Each session you run is kept here, with how long you practised and how tense you felt. "
+            "Press Esc and then Enter on any exercise, or f for the flare routine. "
+            "Press l to log a flare in the journal."
+        )
+        return out
+    out.append("Minutes practised, last 30 days\n", style="bold")
+    values = [minutes for _, minutes in stats.per_day]
+    top = max(values)
+    rows = bar_rows(values, CHART_HEIGHT)
+    for index, row in enumerate(rows):
+        label = f"{top:5.0f} " if index == 0 else "      "
+        out.append(label, style="dim")
+        out.append(row + "\n", style="bold")
+    first, last = stats.per_day[0][0], stats.per_day[-1][0]
+    gap = max(1, len(values) - 12)
+    out.append(f"      {first:%d %b}{' ' * gap}{last:%d %b}\n\n", style="dim")
+    out.append(f"Streak: {stats.streak} day{'s' if stats.streak != 1 else ''}", style="bold")
+    out.append(f"   Sessions: {stats.sessions}   Total: {stats.total_minutes:.0f} min\n")
+    if stats.rated_sessions and stats.average_change is not None:
+        change = stats.average_change
+        direction = "calmer" if change < 0 else "more tense" if change > 0 else "no change"
+        out.append(
+            f"Tension before and after: {change:+.1f} on average ({direction}), "
+            f"over {stats.rated_sessions} rated session{'s' if stats.rated_sessions != 1 else ''}\n"
+        )
+    if stats.totals:
+        out.append("\nBy exercise\n", style="bold")
+        for title, count, minutes in stats.totals[:12]:
+            times = f"{count} session{'s' if count != 1 else ''}"
+            out.append(f"  {title[:40]:<40} {times:>14}  {minutes:6.0f} min\n")
+    if stats.flares_by_area:
+        out.append("\nFlares by area\n", style="bold")
+        for area, count in stats.flares_by_area.most_common():
+            out.append(f"  {AREAS.get(area, area):<40} {count:>5}\n")
+    if stats.flares_by_trigger:
+        out.append("\nFlares by trigger\n", style="bold")
+        for trigger, count in stats.flares_by_trigger.most_common(10):
+            out.append(f"  {trigger[:40]:<40} {count:>5}\n")
+    return out
+
+
+def persistent_text(stats: Stats) -> Text | None:
+    """A plain pointer to the red flags when one area has flared on most days for weeks."""
+    if not stats.persistent_areas:
+        return None
+    names = " and ".join(AREAS.get(a, a).lower() for a in stats.persistent_areas)
+    return Text(
+        f"You have logged {names} flares on most days for more than three weeks. "
+        "A twitch that lasts for weeks is worth a check: press ! to see when to see a doctor."
+    )
+
+
+class StatsScreen(Screen[None]):
+    """Your practice over time, and the flares you logged."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "app.pop_screen", "Back", id="stats.back", tooltip="Back to the library"),
+        Binding("l", "log_flare", "Log a flare", id="stats.log", tooltip="Add a flare to the journal"),
+        Binding(
+            "exclamation_mark",
+            "app.red_flags",
+            "Doctor?",
+            id="stats.redflags",
+            tooltip="When to see a doctor",
+        ),
+    ]
+
+    def __init__(self, history: History | None, today: date | None = None) -> None:
+        super().__init__()
+        self.history = history
+        self.today = today
+        """The day the charts end on (today, unless a test fixes it)."""
+        self.stats: Stats | None = None
+        """What is shown, once loaded."""
+
+    @property
+    def calm_app(self) -> CalmApp:
+        from calmcoach.ui.app import CalmApp
+
+        assert isinstance(self.app, CalmApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="stats"):
+            yield Static(Text("Your practice", style="bold"), classes="page-title")
+            yield Static(id="stats-warning", markup=False)
+            yield Static(id="stats-body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the history again and show it."""
+        body = self.query_one("#stats-body", Static)
+        warning = self.query_one("#stats-warning", Static)
+        if self.history is None:
+            body.update(Text("History is off for this run, so nothing is shown here."))
+            warning.display = False
+            return
+        try:
+            self.stats = self.history.stats(self.today)
+        except HistoryUnavailable as error:
+            body.update(Text(str(error)))
+            warning.display = False
+            return
+        body.update(stats_text(self.stats))
+        pointer = persistent_text(self.stats)
+        warning.display = pointer is not None
+        if pointer is not None:
+            warning.update(pointer)
+
+    def action_log_flare(self) -> None:
+        if self.history is None:
+            self.notify("History is off, so the journal cannot be written.", severity="warning")
+            return
+
+        def saved(result: bool | None) -> None:
+            if result:
+                self.reload()
+
+        self.app.push_screen(FlareLogScreen(self.history), saved)
+
+
+class FlareLogScreen(ModalScreen[bool]):
+    """Log a flare: where, how strong, what may have set it off, and a note."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="flarelog.cancel", tooltip="Close without saving"),
+        Binding("ctrl+s", "save", "Save", id="flarelog.save", tooltip="Save this flare"),
+    ]
+
+    def __init__(self, history: History) -> None:
+        super().__init__()
+        self.history = history
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="flare-log"):
+            yield Static(Text("Log a flare", style="bold"))
+            yield Static(Text("Where?"), classes="question")
+            with RadioSet(id="flare-area"):
+                for index, (area, words) in enumerate(AREAS.items()):
+                    yield RadioButton(words, value=index == 0, name=area)
+            yield Static(Text("How strong, 0 to 10?"), classes="question")
+            yield Input(
+                placeholder="0 to 10", id="flare-intensity", type="integer", max_length=2, compact=True
+            )
+            yield Static(Text("What may have set it off?"), classes="question")
+            yield SelectionList[str](*[(t, t) for t in TRIGGERS], id="flare-triggers")
+            yield Input(placeholder="Other triggers, separated by commas", id="flare-other", compact=True)
+            yield Input(placeholder="A note (optional)", id="flare-note", max_length=1000, compact=True)
+            yield Static(id="flare-error", markup=False)
+            with Horizontal(id="flare-buttons"):
+                yield Button("Save", id="flare-save", variant="primary", compact=True)
+                yield Button("Cancel", id="flare-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(RadioSet).focus()
+
+    @on(Button.Pressed, "#flare-save")
+    def action_save(self) -> None:
+        error = self.query_one("#flare-error", Static)
+        pressed = self.query_one(RadioSet).pressed_button
+        area = pressed.name if pressed is not None and pressed.name else "general"
+        raw = self.query_one("#flare-intensity", Input).value.strip()
+        if not raw.isdigit() or not 0 <= int(raw) <= 10:
+            error.update(Text("Intensity is a number from 0 to 10."))
+            self.query_one("#flare-intensity", Input).focus()
+            return
+        triggers = list(self.query_one(SelectionList).selected)
+        other = self.query_one("#flare-other", Input).value
+        triggers += [word.strip() for word in other.split(",") if word.strip()]
+        note = self.query_one("#flare-note", Input).value
+        try:
+            self.history.log_flare(area, int(raw), triggers, note)
+        except (ValueError, HistoryUnavailable) as problem:
+            error.update(Text(str(problem)))
+            return
+        self.notify(f"Logged a flare: {AREAS[area].lower()}, {raw} of 10.", timeout=3)
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#flare-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

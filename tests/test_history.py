@@ -1,0 +1,445 @@
+"""The history on real SQLite files: honest rows, migrations, and faults that never crash."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from calmcoach import locations
+from calmcoach.history import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    History,
+    HistoryUnavailable,
+)
+from calmcoach.planner import PlanOptions, plan
+from calmcoach.record import Recorder
+from calmcoach.session import FakeClock, Session
+from tests.conftest import calmcoach_command
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def open_history(path: Path) -> History:
+    return History.open(path).history
+
+
+def test_new_file_has_wal_app_id_and_version(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    history = open_history(path)
+    history.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_nothing_is_created_at_import(tmp_path: Path, isolated_dirs: Path) -> None:
+    code = "import calmcoach.history, calmcoach.record, calmcoach.cli, calmcoach.ui.app"
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
+    assert not isolated_dirs.exists()
+
+
+def _make_v1(path: Path) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO sessions (exercise_id, title, started_at, updated_at, ended_at, status, "
+        "planned_seconds, seconds_done, cycles_done, steps_done, pid) VALUES "
+        "('box-breathing', 'Box', '2026-10-01T08:00:00+00:00', '2026-10-01T08:04:00+00:00', "
+        "'2026-10-01T08:04:00+00:00', 'finished', 240, 240, 15, 60, 1)"
+    )
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(0, SCHEMA_VERSION))
+def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "h.sqlite3"
+    if version == 1:
+        _make_v1(path)
+    elif version == 0:
+        sqlite3.connect(path).close()  # an empty file
+    else:  # pragma: no cover - a new version adds its own maker here
+        pytest.fail(f"no maker for schema version {version}")
+    history = open_history(path)
+    assert history.schema_version == SCHEMA_VERSION
+    rows = history.sessions()
+    if version == 1:
+        (row,) = rows
+        assert (row.exercise_id, row.status, row.seconds_done, row.cycles_done) == (
+            "box-breathing",
+            "finished",
+            240,
+            15,
+        )
+        assert row.area is None and row.rating_after is None
+    history.log_flare("leg", 3)  # the v2 table works
+    assert len(history.flares()) == 1
+
+
+def test_session_row_written_at_start_updated_at_boundaries_and_completed(tmp_path: Path, library) -> None:
+    history = open_history(tmp_path / "h.sqlite3")
+    timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
+    clock = FakeClock(0)
+    session = Session(timeline, clock)
+    recorder = Recorder(history, lambda text: None)
+    recorder.begin(timeline, rating_before=7)
+    recorder.observe(session, session.start())
+    (row,) = history.sessions()
+    assert row.status == "running" and row.seconds_done == 0 and row.rating_before == 7
+    for _ in range(5 * 4):  # 5 s at 4 Hz
+        clock.advance(0.25)
+        recorder.observe(session, session.poll())
+    (row,) = history.sessions()
+    assert row.seconds_done == 4.0 and row.steps_done == 1  # the boundary at 4 s, not per frame
+    while session.active:
+        clock.advance(0.5)
+        recorder.observe(session, session.poll())
+    recorder.rate(after=3)
+    (row,) = history.sessions()
+    assert (row.status, row.seconds_done, row.cycles_done, row.steps_done) == ("finished", 120, 10, 30)
+    assert (row.rating_before, row.rating_after) == (7, 3)
+    assert row.ended_at is not None
+
+
+def test_killed_session_reads_back_as_interrupted_with_honest_seconds(
+    cli_env, tmp_path: Path, library
+) -> None:
+    process = subprocess.Popen(
+        [
+            *calmcoach_command(),
+            "run",
+            "breathing-4-2-6",
+            "--plain",
+            "--speed",
+            "20",
+            "--minutes",
+            "2",
+            "--no-sound",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env,
+    )
+    assert process.stdout is not None
+    for _ in range(8):  # wait for the 8th step line: it starts at 0:28
+        process.stdout.readline()
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    history = open_history(locations.history_file())
+    (row,) = history.sessions()
+    assert row.status == "interrupted"
+    assert 28 <= row.seconds_done < 120
+    boundaries = {s.start for s in plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2)).segments}
+    assert row.seconds_done in boundaries  # exactly a boundary it reached, nothing invented
+    assert row.ended_at is None
+
+
+def test_corrupt_file_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not a database at all" * 100)
+    opened = History.open(path, now=NOW)
+    assert opened.notice is not None and "kept it as h.sqlite3.corrupt-20261120T093000Z" in opened.notice
+    kept = tmp_path / "h.sqlite3.corrupt-20261120T093000Z"
+    assert kept.read_bytes() == b"this is not a database at all" * 100
+    assert opened.history.sessions() == []
+
+
+def test_damaged_sqlite_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    history = open_history(path)
+    history.start_session("x", "X", 60)
+    history.close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # wreck the schema page, keep the header
+    path.write_bytes(bytes(data))
+    for side in ("-wal", "-shm"):
+        Path(str(path) + side).unlink(missing_ok=True)
+    opened = History.open(path, now=NOW)
+    assert opened.notice is not None and "damaged" in opened.notice
+    assert list(tmp_path.glob("h.sqlite3.corrupt-*"))
+    assert opened.history.sessions() == []
+
+
+def test_a_second_corrupt_file_does_not_overwrite_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"junk one")
+    History.open(path, now=NOW).history.close()
+    path.unlink()
+    for side in ("-wal", "-shm"):
+        Path(str(path) + side).unlink(missing_ok=True)
+    path.write_bytes(b"junk two")
+    History.open(path, now=NOW).history.close()
+    kept = sorted(
+        p.read_bytes() for p in tmp_path.glob("h.sqlite3.corrupt-*") if not p.name.endswith(("-wal", "-shm"))
+    )
+    assert kept == [b"junk one", b"junk two"]
+
+
+def test_newer_schema_turns_history_off_and_leaves_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    open_history(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(HistoryUnavailable, match="newer calmcoach"):
+        History.open(path)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_locked_database_is_reported_not_waited_on_forever(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    open_history(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = DELETE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryUnavailable, match="locked"):
+            History.open(path, busy_timeout=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_read_only_file_turns_history_off(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    history = open_history(path)
+    history.start_session("x", "X", 60)
+    history.close()
+    for side in ("-wal", "-shm"):
+        Path(str(path) + side).unlink(missing_ok=True)
+    before = path.read_bytes()
+    if os.geteuid() == 0:
+        # Root writes through permission bits; an immutable file is read-only even for root.
+        made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        assert made.returncode == 0, f"cannot make a read-only file here: {made.stderr}"
+        undo = ["chattr", "-i", str(path)]
+    else:
+        path.chmod(0o444)
+        undo = ["chmod", "644", str(path)]
+    try:
+        with pytest.raises(HistoryUnavailable) as caught:
+            opened = History.open(path)
+            opened.history.start_session("y", "Y", 60)
+        assert "read-only" in str(caught.value) or "cannot be opened" in str(caught.value)
+    finally:
+        subprocess.run(undo, check=True)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_two_instances_both_record(cli_env, tmp_path: Path) -> None:
+    command = [
+        *calmcoach_command(),
+        "run",
+        "breathing-4-2-6",
+        "--plain",
+        "--speed",
+        "50",
+        "--minutes",
+        "2",
+        "--no-sound",
+    ]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=cli_env)
+    second = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=cli_env)
+    assert first.wait(60) == 0 and second.wait(60) == 0
+    rows = open_history(locations.history_file()).sessions()
+    assert [r.status for r in rows] == ["finished", "finished"]
+    assert all(r.seconds_done == 120 for r in rows)
+
+
+def test_history_json_after_finished_killed_and_logged(cli_env) -> None:
+    base = [
+        *calmcoach_command(),
+        "run",
+        "breathing-4-2-6",
+        "--plain",
+        "--speed",
+        "50",
+        "--minutes",
+        "2",
+        "--no-sound",
+    ]
+    assert subprocess.run(base, capture_output=True, env=cli_env).returncode == 0
+    killed = subprocess.Popen(base, stdout=subprocess.PIPE, text=True, env=cli_env)
+    assert killed.stdout is not None
+    for _ in range(5):
+        killed.stdout.readline()
+    killed.kill()
+    killed.wait()
+    logged = subprocess.run(
+        [
+            *calmcoach_command(),
+            "log",
+            "eyelid",
+            "--intensity",
+            "6",
+            "--trigger",
+            "caffeine",
+            "--trigger",
+            "Poor sleep",
+            "--note",
+            "after [b]coffee",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+    )
+    assert logged.returncode == 0 and "Logged" in logged.stdout
+    result = subprocess.run(
+        [*calmcoach_command(), "history", "--json"], capture_output=True, text=True, env=cli_env
+    )
+    rows = json.loads(result.stdout)
+    sessions = [r for r in rows if r["type"] == "session"]
+    flares = [r for r in rows if r["type"] == "flare"]
+    assert sorted(s["status"] for s in sessions) == ["finished", "interrupted"]
+    finished = next(s for s in sessions if s["status"] == "finished")
+    interrupted = next(s for s in sessions if s["status"] == "interrupted")
+    assert finished["seconds"] == 120 and finished["cycles"] == 10
+    assert 0 < interrupted["seconds"] < 120
+    (flare,) = flares
+    assert (flare["area"], flare["intensity"], flare["triggers"], flare["note"]) == (
+        "eyelid",
+        6,
+        ["caffeine", "poor sleep"],
+        "after [b]coffee",
+    )
+
+
+def test_history_csv_parses(cli_env) -> None:
+    subprocess.run(
+        [*calmcoach_command(), "log", "hand", "--intensity", "4", "--note", 'said "ouch", twice'],
+        check=True,
+        capture_output=True,
+        env=cli_env,
+    )
+    subprocess.run(
+        [
+            *calmcoach_command(),
+            "run",
+            "box-breathing",
+            "--plain",
+            "--speed",
+            "100",
+            "--minutes",
+            "1",
+            "--no-sound",
+        ],
+        check=True,
+        capture_output=True,
+        env=cli_env,
+    )
+    result = subprocess.run(
+        [*calmcoach_command(), "history", "--csv"], capture_output=True, text=True, env=cli_env
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["type"] for r in rows} == {"session", "flare"}
+    flare = next(r for r in rows if r["type"] == "flare")
+    assert flare["note"] == 'said "ouch", twice' and flare["intensity"] == "4"
+    session = next(r for r in rows if r["type"] == "session")
+    assert float(session["seconds"]) == 64.0 and session["status"] == "finished"
+
+
+def test_history_since_filters(tmp_path: Path) -> None:
+    history = open_history(tmp_path / "h.sqlite3")
+    history.start_session("a", "A", 60, now=datetime(2026, 10, 1, 12, tzinfo=UTC))
+    history.start_session("b", "B", 60, now=datetime(2026, 11, 1, 12, tzinfo=UTC))
+    assert [s.exercise_id for s in history.sessions(since=date(2026, 10, 15))] == ["b"]
+
+
+def test_bad_since_date_is_a_clear_error(cli_env) -> None:
+    result = subprocess.run(
+        [*calmcoach_command(), "history", "--since", "yesterday"], capture_output=True, text=True, env=cli_env
+    )
+    assert result.returncode != 0 and "--since wants a date" in result.stderr
+
+
+def test_corrupt_database_does_not_stop_a_session(cli_env) -> None:
+    path = locations.history_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"garbage" * 50)
+    result = subprocess.run(
+        [
+            *calmcoach_command(),
+            "run",
+            "breathing-4-2-6",
+            "--plain",
+            "--speed",
+            "50",
+            "--minutes",
+            "2",
+            "--no-sound",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+    )
+    assert result.returncode == 0
+    assert result.stdout.count("history file") == 1 and "kept it as history.sqlite3.corrupt-" in result.stdout
+    (kept,) = path.parent.glob("history.sqlite3.corrupt-*")
+    assert kept.read_bytes() == b"garbage" * 50
+    assert open_history(path).sessions()[0].status == "finished"
+
+
+def test_recorder_turns_history_off_once_on_failure(tmp_path: Path, library) -> None:
+    history = open_history(tmp_path / "h.sqlite3")
+    said: list[str] = []
+    recorder = Recorder(history, said.append)
+    timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
+    history.close()  # every write now fails
+    recorder.begin(timeline)
+    session = Session(timeline, FakeClock())
+    recorder.observe(session, session.start())
+    assert len(said) == 1 and recorder.history is None
+
+
+def _month_of_data(history: History, today: date) -> None:
+    for back in range(30):
+        day = datetime.combine(today - timedelta(days=back), datetime.min.time(), tzinfo=UTC) + timedelta(
+            hours=8
+        )
+        if back % 4 == 3:
+            continue
+        sid = history.start_session("breathing-4-2-6", "4-2-6 breathing", 180, now=day, rating_before=6)
+        history.end_session(sid, "finished", seconds=60.0 * (1 + back % 5), cycles=5, steps=15, now=day)
+        history.rate_session(sid, after=3)
+        if back % 2 == 0:
+            history.log_flare("eyelid", 4 + back % 3, ["caffeine"] if back % 3 else ["poor sleep"], now=day)
+
+
+def test_stats_from_a_month_of_data(tmp_path: Path) -> None:
+    history = open_history(tmp_path / "h.sqlite3")
+    today = date(2026, 11, 20)
+    _month_of_data(history, today)
+    stats = history.stats(today)
+    assert len(stats.per_day) == 30 and stats.per_day[-1] == (today, 1.0)
+    assert stats.per_day[-4] == (today - timedelta(days=3), 0.0)  # skipped days are zero
+    assert stats.streak == 3
+    assert stats.average_change == -3.0 and stats.rated_sessions == 23
+    assert stats.flares_by_area["eyelid"] == 15
+    assert stats.persistent_areas == ["eyelid"]
+    ((title, count, minutes),) = stats.totals
+    assert title == "4-2-6 breathing" and count == 23
+
+
+def test_empty_stats(tmp_path: Path) -> None:
+    stats = open_history(tmp_path / "h.sqlite3").stats(date(2026, 11, 20))
+    assert stats.empty and stats.streak == 0 and stats.average_change is None
