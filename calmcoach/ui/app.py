@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from calmcoach import settings as user_settings
 from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_for
@@ -14,14 +17,17 @@ from calmcoach.content import SafetyText, load_default_library, load_red_flags
 from calmcoach.loader import Library
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
-from calmcoach.record import Recorder, open_history
 from calmcoach.session import Clock, Session, StepStarted
 from calmcoach.ui.screens.choice import Choice, ChoiceScreen
-from calmcoach.ui.screens.help import HelpScreen
 from calmcoach.ui.screens.home import HomeScreen
-from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
-from calmcoach.ui.screens.session import SessionScreen
-from calmcoach.ui.screens.summary import SummaryScreen
+from calmcoach.ui.trace import from_environment as trace_from_environment
+
+if TYPE_CHECKING:
+    from calmcoach.record import Recorder
+    from calmcoach.ui.screens.session import SessionScreen
+
+# Screens other than home (and the small choice modal) are imported when first
+# opened: what they pull in from Textual costs start-up time for nothing.
 
 FLARE_AREAS = [
     Choice("eyelid", "Eyelid or face", "e"),
@@ -64,7 +70,8 @@ class CalmApp(App[int]):
         safety: SafetyText,
         clock: Clock = time.monotonic,
         cues: CuePlayer | None = None,
-        recorder: Recorder | None = None,
+        history: bool = True,
+        no_sound: bool = False,
         reduced_motion: bool = False,
         eyes_closed: bool = False,
         start: str | None = None,
@@ -78,10 +85,12 @@ class CalmApp(App[int]):
         self.clock = clock
         """The session clock: ``time.monotonic``, or a fake one in tests."""
         self.cues: CuePlayer = cues or SilentPlayer()
-        self.recorder = recorder or Recorder(None, lambda _text: None)
-        """Writes sessions to the history (a no-op recorder when history is off)."""
-        self.pending_notices: list[str] = []
-        """Things to tell the person once the screen is up (history trouble, say)."""
+        """The cue player: silent until the services start (see ``ensure_services``)."""
+        self._own_cues = cues is None
+        self._no_sound = no_sound
+        self._want_history = history
+        self._recorder: Recorder | None = None
+        self._services_ready = False
         self.eyes_closed = eyes_closed
         self._reduced_motion_flag = reduced_motion
         self._start = start
@@ -93,6 +102,9 @@ class CalmApp(App[int]):
         )
         self.last_rating: int | None = None
         """The last 0 to 10 rating given on a summary."""
+        self.trace = trace_from_environment()
+        """Timing records for the benchmarks (None unless CALMCOACH_TRACE is set)."""
+        self._exit_after_first_frame = os.environ.get("CALMCOACH_EXIT_AFTER_FIRST_FRAME") == "1"
 
     @property
     def reduced_motion(self) -> bool:
@@ -105,16 +117,49 @@ class CalmApp(App[int]):
         if self.settings.theme and self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.push_screen(HomeScreen(self.library))
+        if self.trace is not None or self._exit_after_first_frame:
+            self.call_after_refresh(self._first_frame)
         if self._start is not None:
             self.start_exercise(self._start, self._start_options)
         elif self._flare:
             self.action_flare()
         if self._show_first_run:
+            from calmcoach.ui.screens.safety import FirstRunNote
+
             self.push_screen(FirstRunNote(self.safety.disclaimer), self._first_run_done)
+        # The player process and the history are not needed for the first frame.
+        self.call_after_refresh(self.ensure_services)
+
+    def ensure_services(self) -> None:
+        """Start the cue player and open the history (once; before any session)."""
+        if self._services_ready:
+            return
+        self._services_ready = True
+        from calmcoach.record import Recorder, open_history
+
+        def history_notice(text: str) -> None:
+            self.notify(text, title="History", severity="warning", timeout=8)
+
+        self._recorder = Recorder(open_history(history_notice) if self._want_history else None, history_notice)
+        if self._own_cues:
+            from calmcoach.audio.factory import make_player
+
+            # The bell rings through Textual, which owns the terminal while the app runs.
+            self.cues = make_player(no_sound=self._no_sound, bell=self.bell)
         self._say_cue_notice()
-        for notice in self.pending_notices:
-            self.notify(notice, title="History", severity="warning", timeout=8)
-        self.pending_notices.clear()
+
+    @property
+    def recorder(self) -> Recorder:
+        """Writes sessions to the history (history off: a recorder that writes nothing)."""
+        self.ensure_services()
+        assert self._recorder is not None
+        return self._recorder
+
+    def _first_frame(self) -> None:
+        if self.trace is not None:
+            self.trace.write("first_frame")
+        if self._exit_after_first_frame:
+            self.exit(0)
 
     def _first_run_done(self, _result: None) -> None:
         self.settings.first_run_seen = True
@@ -189,6 +234,9 @@ class CalmApp(App[int]):
 
     def start_timeline(self, timeline: Timeline) -> None:
         """Open a session screen for a planned timeline (on top of the library)."""
+        from calmcoach.ui.screens.session import SessionScreen
+
+        self.ensure_services()
         self._to_home()
         self.cues.prepare(*sounds_for(timeline, self.eyes_closed))
         self.push_screen(SessionScreen(timeline, self.clock, reduced_motion=self.reduced_motion))
@@ -203,6 +251,8 @@ class CalmApp(App[int]):
 
     def show_summary(self, session: Session) -> None:
         """Replace the session screen with its summary."""
+        from calmcoach.ui.screens.summary import SummaryScreen
+
         self.switch_screen(SummaryScreen(session))
 
     # --- session hooks ---------------------------------------------------------------
@@ -216,6 +266,15 @@ class CalmApp(App[int]):
         sound = sound_for(event.segment, self.eyes_closed)
         if sound:
             self.cues.play(sound)
+        if self.trace is not None:
+            index = event.segment.index
+            self.trace.write("step", index=index, deadline=event.deadline, skipped=event.skipped_to)
+            trace = self.trace
+
+            def painted() -> None:
+                trace.write("painted", index=index)
+
+            screen.call_after_refresh(painted)
         self.recorder.observe(screen.session, [event])
         self._say_cue_notice()
 
@@ -258,10 +317,14 @@ class CalmApp(App[int]):
 
     def action_red_flags(self) -> None:
         """Open "When to see a doctor"."""
+        from calmcoach.ui.screens.safety import RedFlagsScreen
+
         self.push_screen(RedFlagsScreen(self.safety))
 
     def action_help(self) -> None:
         """Open the help screen."""
+        from calmcoach.ui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_stats(self) -> None:
@@ -269,6 +332,27 @@ class CalmApp(App[int]):
         from calmcoach.ui.screens.stats import StatsScreen
 
         self.push_screen(StatsScreen(self.recorder.history))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, plus calmcoach's own settings."""
+        yield from super().get_system_commands(screen)
+        state = "on" if self.settings.reduced_motion else "off"
+        yield SystemCommand(
+            f"Reduced motion (now {state})",
+            "A still pacer: the phase word and a countdown, nothing moves",
+            self.action_toggle_reduced_motion,
+        )
+        yield SystemCommand("Light or dark theme", "Switch between the light and dark themes",
+                            self.action_toggle_theme)
+        yield SystemCommand("When to see a doctor", "The signs that mean a twitch should be checked",
+                            self.action_red_flags)
+
+    def action_toggle_reduced_motion(self) -> None:
+        """Remember reduced motion on or off; it applies from the next session."""
+        self.settings.reduced_motion = not self.settings.reduced_motion
+        user_settings.save(self.settings)
+        state = "on" if self.settings.reduced_motion else "off"
+        self.notify(f"Reduced motion {state}, from the next session.", timeout=3)
 
     def action_toggle_theme(self) -> None:
         """Switch between Textual's light and dark themes."""
@@ -278,7 +362,13 @@ class CalmApp(App[int]):
 
     def on_unmount(self) -> None:
         self.cues.close()
+        played = getattr(self.cues, "played", None)
         self.recorder.close()
+        if self.trace is not None:
+            for key, moment in played or []:
+                if isinstance(moment, float):
+                    self.trace.write("played", key=key, t=moment)
+            self.trace.close()
 
 
 def make_app(
@@ -299,10 +389,9 @@ def make_app(
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
         raise ValueError(f"unknown area {area!r}")
-    notices: list[str] = []
-    recorder = Recorder(open_history(notices.append) if history else None, notices.append)
-    app = CalmApp(
-        recorder=recorder,
+    return CalmApp(
+        history=history,
+        no_sound=no_sound,
         library=library or load_default_library(),
         safety=load_red_flags(),
         clock=clock or time.monotonic,
@@ -314,11 +403,3 @@ def make_app(
         flare=flare,
         show_first_run=show_first_run,
     )
-    app.pending_notices = notices
-    recorder.notify = lambda text: app.notify(text, title="History", severity="warning", timeout=8)
-    if cues is None:
-        from calmcoach.audio.factory import make_player
-
-        # The bell rings through Textual, which owns the terminal while the app runs.
-        app.cues = make_player(no_sound=no_sound, bell=app.bell)
-    return app

@@ -314,3 +314,15 @@ async def test_theme_toggle_switches_light_and_dark() -> None:
         await pilot.press("ctrl+t")
         assert app.current_theme.dark is not dark
         assert settings.load().theme == app.theme
+
+
+async def test_reduced_motion_setting_from_the_command_palette() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Reduced motion (now off)" in titles
+        app.action_toggle_reduced_motion()
+        assert settings.load().reduced_motion
+        app.start_exercise("breathing-4-2-6", __import__("calmcoach.planner").planner.PlanOptions(minutes=2))
+        await pilot.pause()
+        assert session_screen(pilot).query_one(Pacer).still
