@@ -87,10 +87,11 @@ class Tmux:
     def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
         self.name = name
         exports = " ".join(f"{k}={v!s}" for k, v in env.items())
+        command = command.removeprefix("exec ")
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", name, "-x", SIZE[0], "-y", SIZE[1],
-             f"env {exports} {command}"],
+             f"exec env {exports} {command}"],
             check=True,
         )
         self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", name, "#{pane_pid}"],

@@ -125,6 +125,12 @@ class SessionScreen(Screen[None]):
     # --- life cycle ------------------------------------------------------------
 
     def on_mount(self) -> None:
+        # Widgets read on every tick, looked up once.
+        self._pacer = self.query_one(Pacer)
+        self._countdown = self.query_one("#countdown", Digits)
+        self._hint = self.query_one("#hint", Static)
+        self._heading_line = self.query_one("#heading", Static)
+        self._progress = self.query_one("#progress", Static)
         # Immediate: the session must pause before the process stops, not after.
         self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
         self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
@@ -166,7 +172,7 @@ class SessionScreen(Screen[None]):
         if self.reduced_motion or self.session.state is not State.RUNNING:
             return False
         segment = self.session.current()
-        return not segment.waits and segment.level_from != segment.level_to and self.query_one(Pacer).display
+        return not segment.waits and segment.level_from != segment.level_to and self._pacer.display
 
     def _arm(self) -> None:
         """Schedule the next read at the next thing that changes on screen."""
@@ -221,7 +227,7 @@ class SessionScreen(Screen[None]):
         session = self.session
         now = session.clock()
         segment = session.current(now)
-        pacer = self.query_one(Pacer)
+        pacer = self._pacer
         pacer.pace = segment.pace
         if not self.reduced_motion:
             pacer.level = session.level(now)
@@ -232,7 +238,7 @@ class SessionScreen(Screen[None]):
         left = session.step_remaining(now)
         count = "" if waiting else str(math.ceil(left - 1e-9))
         if self._set("count", count):
-            self.query_one("#countdown", Digits).update(count)
+            self._countdown.update(count)
         if paused:
             hint = "Paused. Press space to go on."
         elif waiting:
@@ -242,20 +248,20 @@ class SessionScreen(Screen[None]):
         else:
             hint = ""
         if self._set("hint", hint):
-            self.query_one("#hint", Static).update(Text(hint))
+            self._hint.update(Text(hint), layout=False)
             self.set_class(paused, "-paused")
             self.set_class(waiting, "-waiting")
         remaining = session.remaining(now)
         heading = self._heading(segment, remaining)
         if self._set("heading", heading):
-            self.query_one("#heading", Static).update(Text(heading))
+            self._heading_line.update(Text(heading), layout=False)
         done = int(BAR_WIDTH * session.position(now) / self.timeline.total) if self.timeline.total else 0
         if self._set("progress", (done, clock_text(remaining))):
             bar = Text()
             bar.append("━" * done, style="bold")
             bar.append("─" * (BAR_WIDTH - done), style="dim")
             bar.append(f"  {clock_text(remaining)} left")
-            self.query_one("#progress", Static).update(bar)
+            self._progress.update(bar, layout=False)
 
     def _heading(self, segment: Segment, remaining: float) -> str:
         parts = [self.timeline.title]
