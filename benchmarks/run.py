@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PY = sys.executable
-CALMCOACH = [str(Path(PY).parent / "calmcoach")] if (Path(PY).parent / "calmcoach").exists() else [PY, "-m", "calmcoach"]
+CALMCOACH = (
+    [str(Path(PY).parent / "calmcoach")]
+    if (Path(PY).parent / "calmcoach").exists()
+    else [PY, "-m", "calmcoach"]
+)
 TICKS = os.sysconf("SC_CLK_TCK")
 SIZE = ("100", "30")
 
@@ -90,19 +94,36 @@ class Tmux:
         command = command.removeprefix("exec ")
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", name, "-x", SIZE[0], "-y", SIZE[1],
-             f"exec env {exports} {command}"],
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                SIZE[0],
+                "-y",
+                SIZE[1],
+                f"exec env {exports} {command}",
+            ],
             check=True,
         )
-        self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", name, "#{pane_pid}"],
-                                      capture_output=True, text=True, check=True).stdout)
+        self.pid = int(
+            subprocess.run(
+                ["tmux", "display", "-p", "-t", name, "#{pane_pid}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        ).stdout
 
     def wait_for(self, words: str, timeout: float = 15) -> None:
         limit = time.monotonic() + timeout
@@ -142,7 +163,13 @@ def sandbox() -> Iterator[dict[str, str]]:
 
 
 def app_env(box: dict[str, str], **extra: str) -> dict[str, str]:
+    """The app's environment: its own dirs, and ALSA sending sound to a file (no sound card here)."""
     env = {k: v for k, v in box.items() if k != "TMPBASE"}
+    home = Path(box["TMPBASE"]) / "home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(REPO / "tests" / "audio_fixtures" / "capture.asoundrc", home / ".asoundrc")
+    env["HOME"] = str(home)
+    env["CALMCOACH_ALSA_CAPTURE"] = str(Path(box["TMPBASE"]) / "capture.raw")
     env.update(extra)
     return env
 
@@ -176,7 +203,9 @@ def boundary_run(seconds: float, busy: bool) -> dict[str, float]:
     painted = {int(r["index"]): r["t"] for r in records if r["kind"] == "painted"}
     played = [r["t"] for r in records if r["kind"] == "played"]
     event_late = [1000 * (r["t"] - r["deadline"]) for r in steps[1:]]
-    paint_late = [1000 * (painted[int(r["index"])] - r["deadline"]) for r in steps[1:] if int(r["index"]) in painted]
+    paint_late = [
+        1000 * (painted[int(r["index"])] - r["deadline"]) for r in steps[1:] if int(r["index"]) in painted
+    ]
     play_late = [1000 * (p - r["deadline"]) for r, p in zip(steps[1:], played[1:], strict=False)]
     head, tail = event_late[:5], event_late[-5:]
     return {
@@ -191,6 +220,9 @@ def boundary_run(seconds: float, busy: bool) -> dict[str, float]:
         "play_p99": percentile(play_late, 0.99),
         "play_max": max(play_late) if play_late else float("nan"),
         "drift": statistics.fmean(tail) - statistics.fmean(head),
+        "event_late": event_late,
+        "paint_late": paint_late,
+        "play_late": play_late,
     }
 
 
@@ -294,7 +326,7 @@ def first_frame(command: list[str], env: dict[str, str], frame_file: Path | None
         trace = Path(tmp) / "trace.jsonl"
         frame_file = frame_file or Path(tmp) / "frame"
         extra = {"CALMCOACH_TRACE": str(trace), "CALMCOACH_EXIT_AFTER_FIRST_FRAME": "1"}
-        argv = [PY, "-c", f"\"{LAUNCH}\"", str(t0_file), *command]
+        argv = [PY, "-c", f'"{LAUNCH}"', str(t0_file), *command]
         if command[-1] == "{frame}":
             argv[-1] = str(frame_file)
         tmux = Tmux("cc-start", " ".join(argv), {**env, **extra})
@@ -327,14 +359,24 @@ def startup_runs(repeats: int) -> dict[str, dict[str, float]]:
         env = app_env(box)
         for _ in range(repeats):
             results["import_textual"].append(whole_process([PY, "-c", "import textual.app"]))
-            results["home"].append(first_frame([CALMCOACH[0], *CALMCOACH[1:]] if CALMCOACH[0] != PY else CALMCOACH, env))
-            results["bare_app"].append(first_frame([PY, str(HERE / "baselines" / "bare_bar.py"),
-                                                    "--exit-after-first-frame", "{frame}"], {}))
+            results["home"].append(
+                first_frame([CALMCOACH[0], *CALMCOACH[1:]] if CALMCOACH[0] != PY else CALMCOACH, env)
+            )
+            results["bare_app"].append(
+                first_frame(
+                    [PY, str(HERE / "baselines" / "bare_bar.py"), "--exit-after-first-frame", "{frame}"], {}
+                )
+            )
             results["version"].append(whole_process([*CALMCOACH, "--version"], {**os.environ, **env}))
     probe = subprocess.run(
-        [PY, "-c", "import sys\nfrom calmcoach.cli import main\ntry:\n main(['--version'])\n"
-                   "except SystemExit:\n pass\nprint('textual' in sys.modules)"],
-        capture_output=True, text=True,
+        [
+            PY,
+            "-c",
+            "import sys\nfrom calmcoach.cli import main\ntry:\n main(['--version'])\n"
+            "except SystemExit:\n pass\nprint('textual' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
     )
     out = {k: summary(v) for k, v in results.items()}
     out["version_imports_textual"] = {"median": float(probe.stdout.strip().splitlines()[-1] == "True")}
@@ -354,8 +396,9 @@ def scale_runs(repeats: int, sizes: tuple[int, ...], rows: tuple[int, ...]) -> d
             folder.mkdir()
             for i in range(count):
                 (folder / f"user-{i:04d}.toml").write_text(source.replace("Box breathing", f"Box {i}"))
-            out[f"list_{count}"] = summary([whole_process([*CALMCOACH, "list"], {**os.environ, **env})
-                                            for _ in range(repeats)])
+            out[f"list_{count}"] = summary(
+                [whole_process([*CALMCOACH, "list"], {**os.environ, **env}) for _ in range(repeats)]
+            )
             out[f"home_{count}"] = summary([first_frame(CALMCOACH, env) for _ in range(repeats)])
     for count in rows:
         with tempfile.TemporaryDirectory() as tmp:
@@ -374,11 +417,26 @@ def fill_history(path: Path, count: int) -> None:
     rows = []
     for i in range(count):
         moment = (now - timedelta(minutes=37 * i)).isoformat(timespec="seconds")
-        rows.append(("breathing-4-2-6" if i % 3 else "box-breathing", "Title", moment, moment, moment,
-                     "finished", 180.0, 120.0 + i % 60, 10, 30, 5, 3))
+        rows.append(
+            (
+                "breathing-4-2-6" if i % 3 else "box-breathing",
+                "Title",
+                moment,
+                moment,
+                moment,
+                "finished",
+                180.0,
+                120.0 + i % 60,
+                10,
+                30,
+                5,
+                3,
+            )
+        )
     db.executemany(
-        "INSERT INTO sessions (exercise_id, title, started_at, updated_at, ended_at, status, planned_seconds,"
-        " seconds_done, cycles_done, steps_done, rating_before, rating_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sessions (exercise_id, title, started_at, updated_at, ended_at, status, "
+        "planned_seconds, seconds_done, cycles_done, steps_done, rating_before, rating_after) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     db.commit()
@@ -398,7 +456,9 @@ def time_stats(path: Path) -> float:
         "stats_text(h.stats())\n"
         "print(time.perf_counter() - t)\n"
     )
-    return float(subprocess.run([PY, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout)
+    return float(
+        subprocess.run([PY, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
+    )
 
 
 # --- main --------------------------------------------------------------------------------------------
@@ -422,14 +482,20 @@ def main() -> int:
     timing_runs = 1 if args.quick else 2
     only = set(args.only or ["timing", "cpu", "startup", "scale"])
     results: dict[str, object] = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "textual": __import__("textual").__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "textual": __import__("textual").__version__,
+        },
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": seconds,
     }
     rows: list[tuple[str, dict[str, float], str, float | None]] = []
 
-    def add(name: str, values: list[float] | dict[str, float], baseline: str = "", ratio: float | None = None) -> None:
+    def add(
+        name: str, values: list[float] | dict[str, float], baseline: str = "", ratio: float | None = None
+    ) -> None:
         stats = values if isinstance(values, dict) else summary(values)
         rows.append((name, stats, baseline, ratio))
 
@@ -439,27 +505,41 @@ def main() -> int:
             runs = [boundary_run(seconds, busy) for _ in range(timing_runs)]
             sleep = [chain_run("sleep", seconds, busy) for _ in range(timing_runs)]
             timer = [chain_run("timer", seconds, busy) for _ in range(timing_runs)]
-            results[f"timing{'_busy' if busy else ''}"] = {"app": runs, "sleep_chain": sleep, "set_timer_chain": timer}
+            results[f"timing{'_busy' if busy else ''}"] = {
+                "app": runs,
+                "sleep_chain": sleep,
+                "set_timer_chain": timer,
+            }
             drift_sleep = statistics.median(r["drift"] for r in sleep)
-            add(f"step event p99{tag} (ms)", [r["event_p99"] for r in runs],
+            add(
+                f"step event p99{tag} (ms)",
+                [r["event_p99"] for r in runs],
                 f"sleep chain {statistics.median(r['event_p99'] for r in sleep):.1f}, "
-                f"set_timer chain {statistics.median(r['event_p99'] for r in timer):.1f}")
+                f"set_timer chain {statistics.median(r['event_p99'] for r in timer):.1f}",
+            )
             add(f"step event mean{tag} (ms)", [r["event_mean"] for r in runs])
             add(f"step event max{tag} (ms)", [r["event_max"] for r in runs])
             add(f"on-screen p99{tag} (ms)", [r["paint_p99"] for r in runs])
             add(f"cue play call p99{tag} (ms)", [r["play_p99"] for r in runs])
             app_drift = statistics.median(r["drift"] for r in runs)
-            add(f"drift{tag} (ms)", [r["drift"] for r in runs],
+            add(
+                f"drift{tag} (ms)",
+                [r["drift"] for r in runs],
                 f"sleep chain {drift_sleep:.1f}, set_timer chain "
                 f"{statistics.median(r['drift'] for r in timer):.1f}",
-                abs(drift_sleep / app_drift) if app_drift else None)
+                abs(drift_sleep / app_drift) if app_drift else None,
+            )
     if "cpu" in only:
         window = 10.0 if args.quick else 20.0
         cpu = [cpu_runs(window) for _ in range(1 if args.quick else 2)]
         results["cpu"] = cpu
         bare = statistics.median(c["bare_30hz"] for c in cpu)
-        for key, label in (("breathing", "CPU breathing"), ("paused", "CPU paused"),
-                           ("holding", "CPU holding"), ("routine_step", "CPU routine step")):
+        for key, label in (
+            ("breathing", "CPU breathing"),
+            ("paused", "CPU paused"),
+            ("holding", "CPU holding"),
+            ("routine_step", "CPU routine step"),
+        ):
             values = [c[key] for c in cpu]
             add(f"{label} (CPU-s/s)", values, f"bare app 30 Hz {bare:.4f}", statistics.median(values) / bare)
         add("peak RSS app (MB)", [c["rss_app_mb"] for c in cpu])
@@ -489,8 +569,10 @@ def main() -> int:
         mark = "" if goal is None else ("ok" if stats["median"] <= goal else "MISS")
         goal_text = f"{goal:g}" if goal is not None else ""
         ratio_text = f"  ratio {ratio:.1f}x" if ratio is not None else ""
-        print(f"{name:<42} {fmt(stats['median']):>9} {fmt(stats['min']):>9} {fmt(stats['max']):>9}  "
-              f"{goal_text:>6} {mark:<4} {baseline}{ratio_text}")
+        print(
+            f"{name:<42} {fmt(stats['median']):>9} {fmt(stats['min']):>9} {fmt(stats['max']):>9}  "
+            f"{goal_text:>6} {mark:<4} {baseline}{ratio_text}"
+        )
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))

@@ -139,14 +139,17 @@ def _clean_key(key: str) -> str:
 class _Checker:
     """Walks one parsed file, building the exercise and collecting problems."""
 
-    def __init__(self, path: Path, lines: _Lines, sound_names: frozenset[str] | None) -> None:
+    def __init__(self, path: Path, text: str, sound_names: frozenset[str] | None) -> None:
         self.path = path
-        self.lines = lines
+        self._source = text
+        self._lines: _Lines | None = None
         self.sound_names = sound_names
         self.problems: list[Problem] = []
 
     def problem(self, where: str | None, message: str) -> None:
-        self.problems.append(Problem(self.path, message, field=where, line=self.lines.find(where)))
+        if self._lines is None:  # scanned only when a file has something wrong with it
+            self._lines = _Lines(self._source)
+        self.problems.append(Problem(self.path, message, field=where, line=self._lines.find(where)))
 
     # --- generic value checks -------------------------------------------------
 
@@ -530,7 +533,7 @@ def parse_file(
             line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
             message = message[: m.start()] + " at the end of the file"
         return (Problem(path, f"TOML syntax error: {message}", line=line),)
-    checker = _Checker(path, _Lines(text), sound_names)
+    checker = _Checker(path, text, sound_names)
     exercise = checker.exercise(data, path.stem, origin)
     if checker.problems or exercise is None:
         return tuple(checker.problems)

@@ -35,7 +35,7 @@ def clock_text(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def step_line(segment: Segment, timeline: Timeline) -> str:
+def step_line(segment: Segment) -> str:
     """The plain line announcing a segment."""
     if segment.cycle is not None:
         label = segment.pace.value
@@ -45,7 +45,6 @@ def step_line(segment: Segment, timeline: Timeline) -> str:
         text = f"{segment.title}: {segment.say}" if segment.title else segment.say
         if segment.waits:
             text += "  [Enter to go on]"
-    del timeline
     return f"{clock_text(segment.start):>6}  {label:<7} {text}"
 
 
@@ -110,7 +109,7 @@ class PlainRunner:
                 sound = sound_for(segment, self.eyes_closed)
                 if sound:
                     self.cues.play(sound)
-                self.say(step_line(segment, timeline))
+                self.say(step_line(segment))
             elif isinstance(event, SessionFinished):
                 self.cues.play(END_CUE)
         for observer in self.observers:

@@ -56,6 +56,7 @@ class ProcessPlayer:
         self.sent: list[tuple[str, float]] = []
         """(key, monotonic time the play line was written) on this side."""
         self._closing = False
+        self._owed_bell = False
         self._log = None
         if log_file is not None:
             try:
@@ -101,8 +102,15 @@ class ProcessPlayer:
                 self._said.add(text)
                 self._notices.append(text)
 
+    def _pay_bell(self) -> None:
+        if self._owed_bell:
+            self._owed_bell = False
+            if not self.muted:
+                self._bell()
+
     def take_notice(self) -> str | None:
         """Everything to tell the person about sound since the last call, once each."""
+        self._pay_bell()
         with self._lock:
             if not self._notices:
                 return None
@@ -164,7 +172,9 @@ class ProcessPlayer:
                     self._notice(f"cue '{words[1]}' cannot be played ({words[2]}); the bell stands in")
             elif kind == "fail":
                 self._fail(" ".join(words[1:]) or "the player failed")
-                self._bell()
+                # The cue that failed is owed a bell, rung from the caller's thread
+                # (a UI must never be touched from this reader thread).
+                self._owed_bell = True
         if not self._closing:
             self._fail(self._death_reason())
 
@@ -192,6 +202,7 @@ class ProcessPlayer:
 
     def play(self, name: str) -> None:
         """Start cue ``name`` now; the bell if it or the player cannot."""
+        self._pay_bell()
         if self.muted:
             return
         if self._failed is not None or name in self._bad:

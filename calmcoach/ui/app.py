@@ -140,7 +140,9 @@ class CalmApp(App[int]):
         def history_notice(text: str) -> None:
             self.notify(text, title="History", severity="warning", timeout=8)
 
-        self._recorder = Recorder(open_history(history_notice) if self._want_history else None, history_notice)
+        self._recorder = Recorder(
+            open_history(history_notice) if self._want_history else None, history_notice
+        )
         if self._own_cues:
             from calmcoach.audio.factory import make_player
 
@@ -342,10 +344,12 @@ class CalmApp(App[int]):
             "A still pacer: the phase word and a countdown, nothing moves",
             self.action_toggle_reduced_motion,
         )
-        yield SystemCommand("Light or dark theme", "Switch between the light and dark themes",
-                            self.action_toggle_theme)
-        yield SystemCommand("When to see a doctor", "The signs that mean a twitch should be checked",
-                            self.action_red_flags)
+        yield SystemCommand(
+            "Light or dark theme", "Switch between the light and dark themes", self.action_toggle_theme
+        )
+        yield SystemCommand(
+            "When to see a doctor", "The signs that mean a twitch should be checked", self.action_red_flags
+        )
 
     def action_toggle_reduced_motion(self) -> None:
         """Remember reduced motion on or off; it applies from the next session."""

@@ -252,7 +252,7 @@ class SessionScreen(Screen[None]):
             self.set_class(paused, "-paused")
             self.set_class(waiting, "-waiting")
         remaining = session.remaining(now)
-        heading = self._heading(segment, remaining)
+        heading = self._heading(segment)
         if self._set("heading", heading):
             self._heading_line.update(Text(heading), layout=False)
         done = int(BAR_WIDTH * session.position(now) / self.timeline.total) if self.timeline.total else 0
@@ -263,7 +263,7 @@ class SessionScreen(Screen[None]):
             bar.append(f"  {clock_text(remaining)} left")
             self._progress.update(bar, layout=False)
 
-    def _heading(self, segment: Segment, remaining: float) -> str:
+    def _heading(self, segment: Segment) -> str:
         parts = [self.timeline.title]
         part = self.timeline.parts[segment.part]
         if len(self.timeline.parts) > 1:
@@ -273,7 +273,6 @@ class SessionScreen(Screen[None]):
             parts.append(AREAS[part.area])
         if segment.cycle is not None:
             parts.append(f"breath {segment.cycle} of {segment.cycles}")
-        del remaining
         return "  ·  ".join(parts)
 
     def _show_segment(self, segment: Segment) -> None:
