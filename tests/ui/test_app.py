@@ -326,3 +326,21 @@ async def test_reduced_motion_setting_from_the_command_palette() -> None:
         app.start_exercise("breathing-4-2-6", __import__("calmcoach.planner").planner.PlanOptions(minutes=2))
         await pilot.pause()
         assert session_screen(pilot).query_one(Pacer).still
+
+
+async def test_speed_previews_in_the_app_without_false_suspends() -> None:
+    import asyncio
+
+    app = __import__("calmcoach.ui.app").ui.app.make_app(
+        start="physiological-sigh", speed=100, show_first_run=False, cues=__import__("calmcoach.audio").audio.SilentPlayer()
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert screen.session.max_gap == 200.0
+        for _ in range(60):  # 60 s of session time at 100x: about 0.6 s
+            await asyncio.sleep(0.05)
+            if type(app.screen).__name__ == "SummaryScreen":
+                break
+        assert type(app.screen).__name__ == "SummaryScreen"
+        assert app.screen.session.state is State.FINISHED
+        assert app.screen.session.cycles_done == 5

@@ -19,7 +19,15 @@ from textual.widgets.option_list import Option
 from calmcoach.model import AREAS, Kind, Pace
 from calmcoach.plain import clock_text
 from calmcoach.planner import Segment, Timeline
-from calmcoach.session import Clock, Event, Session, SessionFinished, State, StepStarted
+from calmcoach.session import (
+    DEFAULT_MAX_GAP,
+    Clock,
+    Event,
+    Session,
+    SessionFinished,
+    State,
+    StepStarted,
+)
 from calmcoach.ui.widgets.pacer import Pacer
 
 if TYPE_CHECKING:
@@ -73,7 +81,9 @@ class SessionScreen(Screen[None]):
     def __init__(self, timeline: Timeline, clock: Clock, *, reduced_motion: bool = False) -> None:
         super().__init__()
         self.timeline = timeline
-        self.session = Session(timeline, clock)
+        # A preview clock runs faster; a suspend is still two real seconds of silence.
+        speed = float(getattr(clock, "speed", 1.0))
+        self.session = Session(timeline, clock, max_gap=DEFAULT_MAX_GAP * speed)
         self.reduced_motion = reduced_motion
         """A still pacer: no motion at all."""
         self._handle: asyncio.TimerHandle | None = None
