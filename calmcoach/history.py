@@ -364,12 +364,7 @@ class History:
 
     def sessions(self, since: date | None = None, limit: int | None = None) -> list[SessionRecord]:
         """Sessions, newest first; a running row whose process is gone reads as interrupted."""
-        sql = "SELECT * FROM sessions"
-        params: list[Any] = []
-        if since is not None:
-            sql += " WHERE started_at >= ?"
-            params.append(_iso(datetime.combine(since, datetime.min.time()).astimezone()))
-        sql += " ORDER BY started_at DESC, id DESC"
+        sql, params = _newest_first("sessions", "started_at", since)
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_session(row) for row in self._read(sql, params)]
@@ -404,12 +399,7 @@ class History:
 
     def flares(self, since: date | None = None) -> list[FlareRecord]:
         """Logged flares, newest first."""
-        sql = "SELECT * FROM flares"
-        params: list[Any] = []
-        if since is not None:
-            sql += " WHERE logged_at >= ?"
-            params.append(_iso(datetime.combine(since, datetime.min.time()).astimezone()))
-        sql += " ORDER BY logged_at DESC, id DESC"
+        sql, params = _newest_first("flares", "logged_at", since)
         return [_flare(row) for row in self._read(sql, params)]
 
     # --- stats ---------------------------------------------------------------------------
@@ -514,6 +504,16 @@ class Stats:
     def empty(self) -> bool:
         """Nothing recorded yet."""
         return self.sessions == 0 and not self.flares_by_area
+
+
+def _newest_first(table: str, column: str, since: date | None) -> tuple[str, list[Any]]:
+    """A query for a table's rows, newest first, from local midnight of ``since`` on."""
+    sql = f"SELECT * FROM {table}"
+    params: list[Any] = []
+    if since is not None:
+        sql += f" WHERE {column} >= ?"
+        params.append(_iso(datetime.combine(since, datetime.min.time()).astimezone()))
+    return sql + f" ORDER BY {column} DESC, id DESC", params
 
 
 def _clean_triggers(triggers: Sequence[str]) -> list[str]:

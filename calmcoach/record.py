@@ -154,17 +154,17 @@ CSV_COLUMNS = [
 ]
 
 
+def _open_for_command() -> History | None:
+    """Open the history for a CLI command, saying on stderr why not (or what was moved aside)."""
+    return open_history(lambda text: print(f"calmcoach: {text}", file=sys.stderr))
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """``calmcoach history``: sessions and flares, as text, JSON or CSV."""
     since = _since(args.since)
-    try:
-        opened = History.open(locations.history_file())
-    except HistoryUnavailable as error:
-        print(f"calmcoach: {error}", file=sys.stderr)
+    history = _open_for_command()
+    if history is None:
         return 1
-    if opened.notice:
-        print(f"calmcoach: {opened.notice}", file=sys.stderr)
-    history = opened.history
     try:
         rows = list(iter_rows(history, since))
     except HistoryUnavailable as error:
@@ -213,19 +213,15 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_log(args: argparse.Namespace) -> int:
     """``calmcoach log AREA --intensity N``: add a flare to the journal."""
-    try:
-        opened = History.open(locations.history_file())
-    except HistoryUnavailable as error:
-        print(f"calmcoach: {error}", file=sys.stderr)
+    history = _open_for_command()
+    if history is None:
         return 1
-    if opened.notice:
-        print(f"calmcoach: {opened.notice}", file=sys.stderr)
     try:
-        opened.history.log_flare(args.area, args.intensity, args.trigger, args.note)
+        history.log_flare(args.area, args.intensity, args.trigger, args.note)
     except (ValueError, HistoryUnavailable) as error:
         print(f"calmcoach: {error}", file=sys.stderr)
         return 1
     finally:
-        opened.history.close()
+        history.close()
     print(f"Logged a {args.area} flare, intensity {args.intensity} of 10.")
     return 0

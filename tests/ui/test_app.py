@@ -332,7 +332,10 @@ async def test_speed_previews_in_the_app_without_false_suspends() -> None:
     import asyncio
 
     app = __import__("calmcoach.ui.app").ui.app.make_app(
-        start="physiological-sigh", speed=100, show_first_run=False, cues=__import__("calmcoach.audio").audio.SilentPlayer()
+        start="physiological-sigh",
+        speed=100,
+        show_first_run=False,
+        cues=__import__("calmcoach.audio").audio.SilentPlayer(),
     )
     async with app.run_test(size=(100, 30)) as pilot:
         screen = session_screen(pilot)

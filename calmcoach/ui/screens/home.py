@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from calmcoach.loader import Library
 from calmcoach.model import Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, plan
-
-if TYPE_CHECKING:
-    from calmcoach.ui.app import CalmApp
+from calmcoach.ui.screens import CalmScreen
 
 GROUPS = {
     Kind.BREATHING: "Breathing",
@@ -61,7 +58,7 @@ class LibraryList(OptionList):
             field.insert_text_at_cursor(character)
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(CalmScreen):
     """Pick an exercise; or press f for a flare."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,13 +81,6 @@ class HomeScreen(Screen[None]):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
-
-    @property
-    def calm_app(self) -> CalmApp:
-        from calmcoach.ui.app import CalmApp
-
-        assert isinstance(self.app, CalmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):

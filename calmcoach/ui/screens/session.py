@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Digits, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -28,10 +27,8 @@ from calmcoach.session import (
     State,
     StepStarted,
 )
+from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.pacer import Pacer
-
-if TYPE_CHECKING:
-    from calmcoach.ui.app import CalmApp
 
 FRAME = 1 / 30
 """Longest gap between reads while the pacer moves (the redraw interval)."""
@@ -40,7 +37,7 @@ IDLE_WAKE = 0.5
 BAR_WIDTH = 40
 
 
-class SessionScreen(Screen[None]):
+class SessionScreen(CalmScreen):
     """Runs one planned session: the screen reads the session's clock, never counts ticks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,13 +88,6 @@ class SessionScreen(Screen[None]):
         self._shown: dict[str, object] = {}
         self.rating_before: int | None = None
         """How tense the person said they felt at the start (optional)."""
-
-    @property
-    def calm_app(self) -> CalmApp:
-        from calmcoach.ui.app import CalmApp
-
-        assert isinstance(self.app, CalmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         with Vertical(id="session-top"):

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, SelectionList, Static
 
 from calmcoach.history import TRIGGERS, History, HistoryUnavailable, Stats
 from calmcoach.model import AREAS
+from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.chart import bar_rows
-
-if TYPE_CHECKING:
-    from calmcoach.ui.app import CalmApp
 
 CHART_HEIGHT = 5
 
@@ -81,7 +79,7 @@ def persistent_text(stats: Stats) -> Text | None:
     )
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(CalmScreen):
     """Your practice over time, and the flares you logged."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -103,13 +101,6 @@ class StatsScreen(Screen[None]):
         """The day the charts end on (today, unless a test fixes it)."""
         self.stats: Stats | None = None
         """What is shown, once loaded."""
-
-    @property
-    def calm_app(self) -> CalmApp:
-        from calmcoach.ui.app import CalmApp
-
-        assert isinstance(self.app, CalmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="stats"):

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from calmcoach.plain import clock_text
 from calmcoach.session import Session, State
-
-if TYPE_CHECKING:
-    from calmcoach.ui.app import CalmApp
+from calmcoach.ui.screens import CalmScreen
 
 
-class SummaryScreen(Screen[None]):
+class SummaryScreen(CalmScreen):
     """How the session went, and how tense the person feels now (optional)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [  # type: ignore[assignment]
@@ -43,13 +40,6 @@ class SummaryScreen(Screen[None]):
         self.session = session
         self.rating: int | None = None
         """The 0 to 10 "how tense now" rating, once given."""
-
-    @property
-    def calm_app(self) -> CalmApp:
-        from calmcoach.ui.app import CalmApp
-
-        assert isinstance(self.app, CalmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         session = self.session
