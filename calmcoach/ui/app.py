@@ -138,7 +138,7 @@ class CalmApp(App[int]):
         from calmcoach.record import Recorder, open_history
 
         def history_notice(text: str) -> None:
-            self.notify(text, title="History", severity="warning", timeout=8)
+            self.notify(text, title="History", severity="warning", timeout=8, markup=False)
 
         self._recorder = Recorder(
             open_history(history_notice) if self._want_history else None, history_notice
@@ -170,7 +170,7 @@ class CalmApp(App[int]):
     def _say_cue_notice(self) -> None:
         notice = self.cues.take_notice()
         if notice:
-            self.notify(notice, title="Sound", severity="warning", timeout=8)
+            self.notify(notice, title="Sound", severity="warning", timeout=8, markup=False)
 
     # --- starting things -----------------------------------------------------------
 
@@ -225,12 +225,12 @@ class CalmApp(App[int]):
         """Plan an exercise and open its session screen."""
         exercise = self.library.get(exercise_id)
         if exercise is None:
-            self.notify(f"No exercise '{exercise_id}'.", severity="error")
+            self.notify(f"No exercise '{exercise_id}'.", severity="error", markup=False)
             return
         try:
             timeline = plan(exercise, options, self.library.exercises)
         except PlanError as error:
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="error", markup=False)
             return
         self.start_timeline(timeline)
 

@@ -132,7 +132,8 @@ class HomeScreen(CalmScreen):
                 line = Text(f"{item.path.name}  (not loaded)", style="bold")
                 for problem in item.problems:
                     line.append(f"\n{problem}")
-                options.append(Option(line, id=f"broken-{item.id}", disabled=True))
+                # Enabled, so the keyboard can reach it: Enter shows the problems again.
+                options.append(Option(line, id=f"broken-{item.id}"))
         if not options:
             options.append(Option(Text("Nothing matches. Esc clears the filter."), id="none", disabled=True))
         listing = self.query_one(LibraryList)
@@ -163,8 +164,19 @@ class HomeScreen(CalmScreen):
     @on(OptionList.OptionSelected, "#library")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
-            self.calm_app.choose_and_start(event.option.id)
+        option_id = event.option.id or ""
+        if option_id.startswith("broken-"):
+            broken = next(b for b in self.library.broken if f"broken-{b.id}" == option_id)
+            problems = "\n".join(str(p) for p in broken.problems)
+            self.notify(
+                f"{problems}\n\nFix the file, then check it with: calmcoach validate {broken.path}",
+                title=f"{broken.path.name} is not loaded",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+        elif option_id:
+            self.calm_app.choose_and_start(option_id)
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
