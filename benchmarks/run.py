@@ -308,6 +308,13 @@ def cpu_runs(window: float) -> dict[str, float]:
         out["bare_30hz"] = cpu_window(tmux.pid, window)
     finally:
         tmux.close()
+    for kind in ("idle", "1hz"):
+        tmux = Tmux("cc-quiet", f"exec {PY} {HERE / 'baselines' / 'idle_and_1hz.py'} {kind}", {})
+        try:
+            time.sleep(1.5)
+            out[f"bare_{kind}"] = cpu_window(tmux.pid, window)
+        finally:
+            tmux.close()
     return out
 
 
@@ -534,14 +541,16 @@ def main() -> int:
         cpu = [cpu_runs(window) for _ in range(1 if args.quick else 2)]
         results["cpu"] = cpu
         bare = statistics.median(c["bare_30hz"] for c in cpu)
-        for key, label in (
-            ("breathing", "CPU breathing"),
-            ("paused", "CPU paused"),
-            ("holding", "CPU holding"),
-            ("routine_step", "CPU routine step"),
+        idle = statistics.median(c["bare_idle"] for c in cpu)
+        one_hz = statistics.median(c["bare_1hz"] for c in cpu)
+        for key, label, base_name, base in (
+            ("breathing", "CPU breathing", "bare app redrawing a bar at 30 Hz", bare),
+            ("paused", "CPU paused", "bare app idle", idle),
+            ("holding", "CPU holding", "bare app changing one line at 1 Hz", one_hz),
+            ("routine_step", "CPU routine step", "bare app changing one line at 1 Hz", one_hz),
         ):
             values = [c[key] for c in cpu]
-            add(f"{label} (CPU-s/s)", values, f"bare app 30 Hz {bare:.4f}", statistics.median(values) / bare)
+            add(f"{label} (CPU-s/s)", values, f"{base_name} {base:.4f}", statistics.median(values) / base)
         add("peak RSS app (MB)", [c["rss_app_mb"] for c in cpu])
         add("peak RSS player process (MB)", [c["rss_player_mb"] for c in cpu])
     if "startup" in only:
