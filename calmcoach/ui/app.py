@@ -119,14 +119,14 @@ class CalmApp(App[int]):
         self.push_screen(HomeScreen(self.library))
         if self.trace is not None or self._exit_after_first_frame:
             self.call_after_refresh(self._first_frame)
-        if self._start is not None:
-            self.start_exercise(self._start, self._start_options)
-        elif self._flare:
-            self.action_flare()
         if self._show_first_run:
             from calmcoach.ui.screens.safety import FirstRunNote
 
+            # The note comes first: a session asked for on the command line starts
+            # once it is read, not underneath it.
             self.push_screen(FirstRunNote(self.safety.disclaimer), self._first_run_done)
+        else:
+            self._start_requested()
         # The player process and the history are not needed for the first frame.
         self.call_after_refresh(self.ensure_services)
 
@@ -166,6 +166,14 @@ class CalmApp(App[int]):
     def _first_run_done(self, _result: None) -> None:
         self.settings.first_run_seen = True
         user_settings.save(self.settings)
+        self._start_requested()
+
+    def _start_requested(self) -> None:
+        """Start what the command line asked for: an exercise, or the flare picker."""
+        if self._start is not None:
+            self.start_exercise(self._start, self._start_options)
+        elif self._flare:
+            self.action_flare()
 
     def _say_cue_notice(self) -> None:
         notice = self.cues.take_notice()

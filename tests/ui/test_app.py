@@ -351,3 +351,14 @@ async def test_speed_previews_in_the_app_without_false_suspends() -> None:
         assert type(app.screen).__name__ == "SummaryScreen"
         assert app.screen.session.state is State.FINISHED
         assert app.screen.session.cycles_done == 5
+
+
+async def test_first_run_note_comes_before_a_session_started_from_the_command_line() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2, show_first_run=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, FirstRunNote)
+        await advance(pilot, clock, 30.0)
+        await pilot.press("enter")
+        screen = session_screen(pilot)
+        await advance(pilot, clock, 1.0)
+        assert screen.session.position() == 1.0  # it started after the note, not under it
