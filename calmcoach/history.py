@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -213,16 +214,33 @@ class History:
             kept = _move_aside(path, now or utcnow())
             notice = f"the history file {problem}; kept it as {kept.name} and started a new one"
         try:
-            return OpenResult(cls._connect(path, busy_timeout), notice)
+            return OpenResult(cls._connect_patiently(path, busy_timeout), notice)
         except sqlite3.DatabaseError as error:
             if not _is_corruption(error):
                 raise HistoryUnavailable(_reason(error, path)) from None
         kept = _move_aside(path, now or utcnow())
         notice = f"the history file was damaged; kept it as {kept.name} and started a new one"
         try:
-            return OpenResult(cls._connect(path, busy_timeout), notice)
+            return OpenResult(cls._connect_patiently(path, busy_timeout), notice)
         except sqlite3.Error as error:
             raise HistoryUnavailable(_reason(error, path)) from None
+
+    @classmethod
+    def _connect_patiently(cls, path: Path, busy_timeout: float) -> History:
+        """Connect, trying again while another instance holds a lock.
+
+        Switching a new file to WAL or migrating it takes a lock that SQLite's busy
+        handler does not always wait for, so two instances starting together on a
+        new file would otherwise leave one without history.
+        """
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                return cls._connect(path, busy_timeout)
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
 
     @classmethod
     def _connect(cls, path: Path, busy_timeout: float) -> History:

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -445,3 +446,26 @@ def test_stats_from_a_month_of_data(tmp_path: Path) -> None:
 def test_empty_stats(tmp_path: Path) -> None:
     stats = open_history(tmp_path / "h.sqlite3").stats(date(2026, 11, 20))
     assert stats.empty and stats.streak == 0 and stats.average_change is None
+
+
+def test_open_waits_out_another_instance_creating_the_file(tmp_path: Path) -> None:
+    """Switching a new file to WAL fails at once while another connection holds a write
+    lock (SQLite's busy timeout does not cover it), as when two instances start together.
+    Opening must wait that out instead of turning history off."""
+    import threading
+
+    path = tmp_path / "h.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        started = time.monotonic()
+        history = History.open(path, busy_timeout=3.0).history
+        waited = time.monotonic() - started
+    finally:
+        release.join()
+        holder.close()
+    assert waited >= 0.25  # it really had to wait for the other writer
+    history.start_session("x", "X", 1)
+    assert len(history.sessions()) == 1
