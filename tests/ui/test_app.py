@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Digits, Input, OptionList, Static
 
 from calmcoach import settings
@@ -12,6 +13,7 @@ from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
+from calmcoach.ui.screens.session import time_left_text
 from calmcoach.ui.screens.summary import SummaryScreen
 from calmcoach.ui.widgets.pacer import Pacer
 from tests.ui.helpers import advance, new_app, session_screen
@@ -362,3 +364,48 @@ async def test_first_run_note_comes_before_a_session_started_from_the_command_li
         screen = session_screen(pilot)
         await advance(pilot, clock, 1.0)
         assert screen.session.position() == 1.0  # it started after the note, not under it
+
+
+def next_read_in(screen: object) -> float:
+    """Seconds until the session screen's next scheduled read of the clock."""
+    import asyncio
+
+    handle = screen._handle  # type: ignore[attr-defined]
+    assert handle is not None, "no read scheduled"
+    return float(handle.when() - asyncio.get_running_loop().time())
+
+
+async def test_still_screen_reads_once_a_second_and_closes_in_on_boundaries() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2, reduced_motion=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        screen.tick()
+        # Nothing moves: the next read is when the countdown next changes (4 -> 3), not sooner.
+        assert 0.95 < next_read_in(screen) <= 1.0
+        await advance(pilot, clock, 3.5)
+        screen.tick()
+        # Half a second before the inhale ends: a read 50 ms ahead, then one on the boundary.
+        assert 0.40 < next_read_in(screen) <= 0.45
+        clock.advance(0.45)
+        screen.tick()
+        assert 0.0 < next_read_in(screen) <= 0.05
+        clock.advance(0.05)
+        screen.tick()
+        assert screen.query_one("#phase-word", Static).content.plain == "HOLD"  # type: ignore[union-attr]
+        assert screen.query_one("#countdown", Digits).value == "2"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.0, "done"),
+        (0.4, "under a minute left"),
+        (59.9, "under a minute left"),
+        (60.0, "1 min left"),
+        (60.5, "2 min left"),
+        (151.0, "3 min left"),
+        (300.0, "5 min left"),
+    ],
+)
+def test_time_left_is_shown_in_whole_minutes(seconds: float, text: str) -> None:
+    assert time_left_text(seconds) == text

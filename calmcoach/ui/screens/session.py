@@ -32,9 +32,22 @@ from calmcoach.ui.widgets.pacer import Pacer
 
 FRAME = 1 / 30
 """Longest gap between reads while the pacer moves (the redraw interval)."""
-IDLE_WAKE = 0.5
-"""Longest single wait when nothing moves; keeps wake-ups on time."""
+IDLE_WAKE = 1.0
+"""Longest single wait between reads (well under the session's suspend gap)."""
+APPROACH = 0.05
+"""How far ahead of a step boundary the last wait before it starts."""
+RATING_WINDOW = 10.0
+"""For how many seconds at the start the "how tense are you" hint shows."""
 BAR_WIDTH = 40
+
+
+def time_left_text(seconds: float) -> str:
+    """The session's time left in whole minutes, so nothing ticks by the second but the countdown."""
+    if seconds <= 0:
+        return "done"
+    if seconds < 60 - 1e-9:
+        return "under a minute left"
+    return f"{math.ceil(seconds / 60 - 1e-9)} min left"
 
 
 class SessionScreen(CalmScreen):
@@ -182,17 +195,42 @@ class SessionScreen(CalmScreen):
             return
         now = session.clock()
         waits = [IDLE_WAKE]
-        deadline = session.next_deadline()
-        if deadline is not None:
-            waits.append(deadline - now)
         if self._moving():
             waits.append(FRAME)
         else:
-            for left in (session.step_remaining(now), session.remaining(now)):
-                waits.append(left - math.ceil(left) + 1 if left > 0 else IDLE_WAKE)
+            waits.extend(self._changes_ahead(now))
+        deadline = session.next_deadline()
+        wait = min(waits)
+        if deadline is not None:
+            due = deadline - now
+            if due <= wait:
+                wait = due
+            # A wait of t seconds may end t/1000 late (kernel timer slack):
+            # a step boundary is reached by a last short wait.
+            if wait > due - APPROACH and due > 2 * APPROACH:
+                wait = due - APPROACH
         speed = getattr(session.clock, "speed", 1.0)
-        delay = max(0.0, min(waits)) / speed
-        self._handle = asyncio.get_running_loop().call_later(delay, self.tick)
+        self._handle = asyncio.get_running_loop().call_later(max(0.0, wait) / speed, self.tick)
+
+    def _changes_ahead(self, now: float) -> list[float]:
+        """Seconds until each still part of the screen next changes (countdown, bar, hint)."""
+        session = self.session
+        changes: list[float] = []
+        if not session.waiting:
+            left = session.step_remaining(now)
+            if left > 0:
+                changes.append(left - math.ceil(left - 1e-9) + 1)
+        remaining = session.remaining(now)
+        if remaining > 0:
+            changes.append(remaining - 60 * (math.ceil(remaining / 60 - 1e-9) - 1))
+        total = self.timeline.total
+        position = session.position(now)
+        if total > 0:
+            done = int(BAR_WIDTH * position / total)
+            changes.append((done + 1) * total / BAR_WIDTH - position)
+        if self.rating_before is None and position < RATING_WINDOW:
+            changes.append(RATING_WINDOW - position)
+        return [change for change in changes if change > 1e-6]
 
     def tick(self) -> None:
         """Read the clock, handle what is due, and show it."""
@@ -243,7 +281,7 @@ class SessionScreen(CalmScreen):
             hint = "Paused. Press space to go on."
         elif waiting:
             hint = "Press Enter or space when you are done."
-        elif self.rating_before is None and segment.index == 0 and session.position(now) < 10:
+        elif self.rating_before is None and segment.index == 0 and session.position(now) < RATING_WINDOW:
             hint = "Optional: how tense are you now? Press 0 to 9."
         else:
             hint = ""
@@ -256,11 +294,12 @@ class SessionScreen(CalmScreen):
         if self._set("heading", heading):
             self._heading_line.update(Text(heading), layout=False)
         done = int(BAR_WIDTH * session.position(now) / self.timeline.total) if self.timeline.total else 0
-        if self._set("progress", (done, clock_text(remaining))):
+        left_text = time_left_text(remaining)
+        if self._set("progress", (done, left_text)):
             bar = Text()
             bar.append("━" * done, style="bold")
             bar.append("─" * (BAR_WIDTH - done), style="dim")
-            bar.append(f"  {clock_text(remaining)} left")
+            bar.append(f"  {left_text}")
             self._progress.update(bar, layout=False)
 
     def _heading(self, segment: Segment) -> str:
