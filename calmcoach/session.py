@@ -214,6 +214,13 @@ class Session:
 
     def next_deadline(self) -> float | None:
         """Clock reading of the next boundary, or None if none will come on its own."""
+        upcoming = self.upcoming()
+        return None if upcoming is None else upcoming[1]
+
+    def upcoming(self) -> tuple[int, float] | None:
+        """The next boundary that comes on its own: (index of the segment that starts
+        there, clock reading). The index is ``len(segments)`` for the session's end.
+        None while paused, waiting at a prompt, or over."""
         if self.state is not State.RUNNING or self._paused_at is not None:
             return None
         now = self.clock()
@@ -221,7 +228,7 @@ class Session:
         segment = self.timeline.segments[index]
         if segment.waits and index not in self._continued:
             return None
-        return self._origin + segment.end
+        return index + 1, self._origin + segment.end
 
     # --- control -----------------------------------------------------------------
 

@@ -351,3 +351,59 @@ async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> N
         messages = [n.message for n in app._notifications]
         assert sum("sound off" in m for m in messages) == 1
         assert rings  # the bell stood in
+
+
+def test_cue_handed_over_ahead_starts_at_its_moment_and_not_before(tmp_path: Path) -> None:
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    player, rings = _player(tmp_path, capture)
+    player.prepare(["hold", "inhale"])
+    at = time.monotonic() + 0.3
+    assert player.schedule("inhale", at)
+    deadline = time.monotonic() + 5
+    while not player.played and time.monotonic() < deadline:
+        time.sleep(0.01)
+    player.close(drain=True)
+    assert [name for name, _ in player.played] == ["inhale"]
+    assert player.played[0][1] >= at  # the player's own clock reached the moment first
+    assert split_capture(wait_for_file(capture, len(cue_bytes()["inhale"])), cue_bytes()) == ["inhale"]
+    assert rings == []
+
+
+def test_a_later_cue_replaces_the_one_handed_over_and_cancel_drops_it(tmp_path: Path) -> None:
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    player, _ = _player(tmp_path, capture)
+    player.prepare(["hold", "inhale", "exhale"])
+    now = time.monotonic()
+    assert player.schedule("inhale", now + 0.4)
+    assert player.schedule("exhale", now + 0.2)  # replaces inhale
+    time.sleep(0.5)
+    assert player.schedule("hold", time.monotonic() + 0.2)
+    player.cancel_scheduled()
+    time.sleep(0.4)
+    player.close(drain=True)
+    assert [name for name, _ in player.played] == ["exhale"]
+    assert split_capture(wait_for_file(capture, len(cue_bytes()["exhale"])), cue_bytes()) == ["exhale"]
+
+
+def test_draining_right_at_the_end_keeps_a_cue_that_is_due(tmp_path: Path) -> None:
+    need_simpleaudio()
+    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["end"])
+    assert player.schedule("end", time.monotonic())  # due now, as the session ends
+    player.close(drain=True)
+    assert [name for name, _ in player.played] == ["end"]
+
+
+def test_muted_player_or_missing_cue_is_not_taken_ahead(tmp_path: Path) -> None:
+    need_simpleaudio()
+    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["inhale", "no-such-cue"])
+    player.muted = True
+    assert not player.schedule("inhale", time.monotonic() + 1)
+    player.muted = False
+    assert not player.schedule("no-such-cue", time.monotonic() + 1)  # no file: the bell stands in
+    assert player.schedule("inhale", time.monotonic() + 1)
+    player.close()
+    assert player.played == []  # closed before its moment

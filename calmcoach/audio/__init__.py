@@ -58,11 +58,21 @@ class CuePlayer(Protocol):
     muted: bool
     """When True, ``play`` does nothing."""
 
+    clock: Callable[[], float] | None
+    """The clock ``schedule`` keeps time on, or None if the player cannot schedule."""
+
     def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
         """Load these cues (and eyes-closed tones) now, so no file is read at a boundary."""
 
     def play(self, name: str) -> None:
         """Start playing cue ``name`` (or a guide key) and return at once."""
+
+    def schedule(self, name: str, at: float) -> bool:
+        """Start ``name`` by itself when ``clock`` reaches ``at``, replacing any cue set
+        before; False if this player cannot (the caller then plays it at the boundary)."""
+
+    def cancel_scheduled(self) -> None:
+        """Drop the cue set with ``schedule``, if it has not started."""
 
     def take_notice(self) -> str | None:
         """A one-time message about sound (such as falling back to the bell), or None."""
@@ -76,6 +86,7 @@ class SilentPlayer:
 
     def __init__(self, notice: str | None = None) -> None:
         self.muted = False
+        self.clock: Callable[[], float] | None = None
         self.played: list[str] = []
         """Names asked for, in order (what would have played)."""
         self._notice = notice
@@ -86,6 +97,13 @@ class SilentPlayer:
     def play(self, name: str) -> None:
         if not self.muted:
             self.played.append(name)
+
+    def schedule(self, name: str, at: float) -> bool:
+        del name, at
+        return False
+
+    def cancel_scheduled(self) -> None:
+        pass
 
     def take_notice(self) -> str | None:
         notice, self._notice = self._notice, None

@@ -41,6 +41,8 @@ class ProcessPlayer:
         env: dict[str, str] | None = None,
     ) -> None:
         self.muted = False
+        self.clock: Callable[[], float] | None = time.monotonic
+        """The clock ``schedule`` takes times on: the monotonic clock, shared with the player."""
         self.sound_dirs = sound_dirs
         self._bell = bell
         self._lock = threading.Lock()
@@ -54,7 +56,7 @@ class ProcessPlayer:
         self.played: list[tuple[str, float]] = []
         """(key, monotonic time of the play call in the player) as reported back."""
         self.sent: list[tuple[str, float]] = []
-        """(key, monotonic time the play line was written) on this side."""
+        """(key, monotonic time the play line was written, or the time set by ``schedule``)."""
         self._closing = False
         self._owed_bell = False
         self._log = None
@@ -205,10 +207,7 @@ class ProcessPlayer:
         self._pay_bell()
         if self.muted:
             return
-        if self._failed is not None or name in self._bad:
-            self._bell()
-            return
-        if name.split("~", 1)[0] in self._bad:  # a guide tone laid under a broken cue
+        if not self._playable(name):
             self._bell()
             return
         sent_at = time.monotonic()
@@ -216,6 +215,28 @@ class ProcessPlayer:
             self.sent.append((name, sent_at))
         else:
             self._bell()
+
+    def _playable(self, name: str) -> bool:
+        return (
+            self._failed is None
+            and name not in self._bad
+            and name.split("~", 1)[0] not in self._bad  # a guide tone laid under a broken cue
+        )
+
+    def schedule(self, name: str, at: float) -> bool:
+        """Have the player start ``name`` by itself at monotonic time ``at``, replacing any
+        cue set before. False when it cannot (muted, broken cue, bell fallback)."""
+        self._pay_bell()
+        if self.muted or not self._playable(name):
+            return False
+        if not self._send("at", name, repr(at)):
+            return False
+        self.sent.append((name, at))
+        return True
+
+    def cancel_scheduled(self) -> None:
+        """Drop the cue handed over with ``schedule``, if it has not started."""
+        self._send("cancel")
 
     def close(self, drain: bool = False) -> None:
         """Stop the player; with ``drain``, let the sound playing now finish first."""

@@ -14,10 +14,15 @@ Protocol, one line each way, words separated by tabs:
     mix KEY CUE TONE                          ready
     ready?                                    played KEY MONOTONIC
     play KEY                                  fail REASON
-    drain SECONDS                             drained
+    at KEY MONOTONIC                          drained
+    cancel
+    drain SECONDS
     quit
 
-It exits when its stdin closes, so it never outlives the app.
+``at`` hands over the next cue ahead of time: a thread here starts it when the
+monotonic clock (shared by every process on the machine) reaches MONOTONIC, so a
+cue does not wait for the app's event loop. A later ``at`` replaces it and
+``cancel`` drops it. It exits when its stdin closes, so it never outlives the app.
 """
 
 from __future__ import annotations
@@ -25,14 +30,19 @@ from __future__ import annotations
 import array
 import contextlib
 import sys
+import threading
 import time
 import wave
+from collections.abc import Callable
 from typing import Any, TextIO
+
+_said = threading.Lock()
 
 
 def _say(out: TextIO, *words: object) -> None:
-    out.write("\t".join(str(w) for w in words) + "\n")
-    out.flush()
+    with _said:
+        out.write("\t".join(str(w) for w in words) + "\n")
+        out.flush()
 
 
 class _Sound:
@@ -81,12 +91,87 @@ def _plain_reason(error: Exception) -> str:
     return f"{type(error).__name__}: {text}"
 
 
+class Scheduler:
+    """Starts one cue at a set moment of the monotonic clock, on a thread of its own."""
+
+    def __init__(self, play: Callable[[str], None]) -> None:
+        self._play = play
+        self._changed = threading.Condition()
+        self._pending: tuple[str, float] | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="cue-scheduler", daemon=True)
+        self._thread.start()
+
+    def set(self, key: str, at: float) -> None:
+        """Play ``key`` at monotonic time ``at`` (at once if that has passed), replacing any other."""
+        with self._changed:
+            self._pending = (key, at)
+            self._changed.notify()
+
+    def cancel(self) -> None:
+        """Drop the cue waiting to be played, if any."""
+        with self._changed:
+            self._pending = None
+            self._changed.notify()
+
+    def take_due(self) -> str | None:
+        """The waiting cue if its moment has come (it is then the caller's to play)."""
+        with self._changed:
+            if self._pending is not None and self._pending[1] <= time.monotonic():
+                key, self._pending = self._pending[0], None
+                return key
+            return None
+
+    def stop(self) -> None:
+        """End the thread (a waiting cue is dropped)."""
+        with self._changed:
+            self._stopped = True
+            self._pending = None
+            self._changed.notify()
+        self._thread.join(timeout=1)
+
+    def _run(self) -> None:
+        # The cue is played with the lock held, so ``take_due`` and ``stop`` never
+        # miss one that is being started this instant.
+        with self._changed:
+            while not self._stopped:
+                if self._pending is None:
+                    self._changed.wait()
+                    continue
+                key, at = self._pending
+                delay = at - time.monotonic()
+                if delay > 0:
+                    self._changed.wait(delay)
+                    continue
+                self._pending = None
+                self._play(key)
+
+
 def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
     """Answer commands until quit or end of input. ``player`` is the simpleaudio module."""
     from calmcoach import tones
 
     sounds: dict[str, _Sound] = {}
     playing: list[Any] = []
+    device = threading.Lock()
+
+    def play(key: str) -> None:
+        nonlocal playing
+        sound = sounds.get(key)
+        if sound is None:
+            _say(out, "bad", key, "not loaded")
+            return
+        with device:
+            called = time.monotonic()  # the moment of the play call, for the benchmarks
+            try:
+                playing.append(player.play_buffer(sound.data, sound.channels, sound.width, sound.rate))
+            except Exception as error:
+                _say(out, "fail", _plain_reason(error))
+                return
+            playing = [p for p in playing if p.is_playing()]
+        _say(out, "played", key, repr(called))
+
+    scheduler = Scheduler(play)
     _say(out, "hello")
     for line in stdin:
         words = line.rstrip("\n").split("\t")
@@ -114,17 +199,17 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
             elif command == "ready?":
                 _say(out, "ready")
             elif command == "play":
-                sound = sounds.get(words[1])
-                if sound is None:
-                    _say(out, "bad", words[1], "not loaded")
-                    continue
-                called = time.monotonic()  # the moment of the play call, for the benchmarks
-                playing.append(player.play_buffer(sound.data, sound.channels, sound.width, sound.rate))
-                _say(out, "played", words[1], repr(called))
-                playing = [p for p in playing if p.is_playing()]
+                play(words[1])
+            elif command == "at":
+                scheduler.set(words[1], float(words[2]))
+            elif command == "cancel":
+                scheduler.cancel()
             elif command == "drain":
+                due = scheduler.take_due()  # a cue due this instant is not lost to the exit
+                if due is not None:
+                    play(due)
                 limit = time.monotonic() + float(words[1])
-                while any(p.is_playing() for p in playing) and time.monotonic() < limit:
+                while any(p.is_playing() for p in list(playing)) and time.monotonic() < limit:
                     time.sleep(0.01)
                 _say(out, "drained")
             elif command == "quit":
@@ -134,6 +219,7 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
             _say(out, "bad", name, str(error) or type(error).__name__)
         except Exception as error:
             _say(out, "fail", _plain_reason(error))
+    scheduler.stop()
     with contextlib.suppress(Exception):
         player.stop_all()
     return 0

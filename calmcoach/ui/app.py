@@ -102,6 +102,8 @@ class CalmApp(App[int]):
         )
         self.last_rating: int | None = None
         """The last 0 to 10 rating given on a summary."""
+        self._cue_set: tuple[str, int, float] | None = None
+        """The cue handed to the player ahead of time: (sound, segment index, deadline)."""
         self.trace = trace_from_environment()
         """Timing records for the benchmarks (None unless CALMCOACH_TRACE is set)."""
         self._exit_after_first_frame = os.environ.get("CALMCOACH_EXIT_AFTER_FIRST_FRAME") == "1"
@@ -272,9 +274,11 @@ class CalmApp(App[int]):
         self.recorder.begin(screen.timeline)
 
     def step_started(self, screen: SessionScreen, event: StepStarted) -> None:
-        """A step began: play its cue at once, and bring the history row up to date."""
+        """A step began: its cue plays (unless the player started it on time by itself),
+        and the history row is brought up to date."""
         sound = sound_for(event.segment, self.eyes_closed)
-        if sound:
+        handed_over = self._take_cue_set(event.segment.index, event.deadline, event.skipped_to)
+        if sound and not handed_over:
             self.cues.play(sound)
         if self.trace is not None:
             index = event.segment.index
@@ -292,9 +296,49 @@ class CalmApp(App[int]):
         """A session finished or was stopped."""
         from calmcoach.session import State
 
-        if screen.session.state is State.FINISHED:
-            self.cues.play(END_CUE)
-        self.recorder.end(screen.session)
+        session = screen.session
+        if session.state is State.FINISHED:
+            end = len(session.timeline.segments)
+            if not self._take_cue_set(end, session.ended_at or 0.0, False):
+                self.cues.play(END_CUE)
+        else:
+            self._take_cue_set(-1, 0.0, True)
+        self.recorder.end(session)
+
+    def set_next_cue(self, screen: SessionScreen) -> None:
+        """Hand the next boundary's cue to the player ahead of time, so it starts on the
+        deadline without waiting for this event loop; withdraw it when paused or muted.
+
+        Only for a player that keeps time on the session's own clock."""
+        cues = self.cues
+        if cues.clock is not self.clock:
+            return
+        target: tuple[str, int, float] | None = None
+        upcoming = screen.session.upcoming() if not cues.muted else None
+        if upcoming is not None:
+            index, deadline = upcoming
+            segments = screen.timeline.segments
+            sound = END_CUE if index >= len(segments) else sound_for(segments[index], self.eyes_closed)
+            if sound:
+                target = (sound, index, deadline)
+        if target == self._cue_set:
+            return
+        if target is not None and cues.schedule(target[0], target[2]):
+            self._cue_set = target
+        elif self._cue_set is not None:
+            cues.cancel_scheduled()
+            self._cue_set = None
+
+    def _take_cue_set(self, index: int, deadline: float, skipped: bool) -> bool:
+        """True if the cue for this boundary was handed over (and so has played);
+        any other cue handed over is withdrawn."""
+        cue_set, self._cue_set = self._cue_set, None
+        if cue_set is None:
+            return False
+        if not skipped and cue_set[1] == index and abs(cue_set[2] - deadline) < 1e-6:
+            return True
+        self.cues.cancel_scheduled()
+        return False
 
     def rate_session(self, session: Session, rating: int) -> None:
         """Keep the after-session rating (in the history when it is on)."""
@@ -309,6 +353,10 @@ class CalmApp(App[int]):
     def toggle_mute(self) -> bool:
         """Mute or unmute the cues; returns True when now muted."""
         self.cues.muted = not self.cues.muted
+        from calmcoach.ui.screens.session import SessionScreen
+
+        if isinstance(self.screen, SessionScreen):
+            self.set_next_cue(self.screen)
         return self.cues.muted
 
     # --- actions -----------------------------------------------------------------------

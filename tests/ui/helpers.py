@@ -15,7 +15,8 @@ T0 = 5000.0
 def new_app(clock: FakeClock | None = None, **kwargs: object) -> tuple[CalmApp, FakeClock, SilentPlayer]:
     """The real app with a fake clock and a recording silent cue player."""
     clock = clock or FakeClock(T0)
-    cues = SilentPlayer()
+    cues = kwargs.pop("cues", None) or SilentPlayer()
+    assert isinstance(cues, SilentPlayer)
     kwargs.setdefault("show_first_run", False)
     app = make_app(clock=clock, cues=cues, **kwargs)  # type: ignore[arg-type]
     return app, clock, cues
@@ -38,3 +39,31 @@ def session_screen(pilot: Pilot[object]) -> SessionScreen:
     screen = pilot.app.screen
     assert isinstance(screen, SessionScreen), f"expected the session screen, got {screen!r}"
     return screen
+
+
+class AheadPlayer(SilentPlayer):
+    """A silent player that keeps time on the session's own clock, so the app hands it each
+    boundary's cue ahead of time (as it does the real player on the monotonic clock)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.pending: tuple[str, float] | None = None
+        """The cue handed over and not yet due or withdrawn."""
+        self.started: list[tuple[str, float]] = []
+        """Cues this player started by itself, with the moment they were due."""
+
+    def schedule(self, name: str, at: float) -> bool:
+        if self.muted:
+            return False
+        self.pending = (name, at)
+        return True
+
+    def cancel_scheduled(self) -> None:
+        self.pending = None
+
+    def catch_up(self) -> None:
+        """Start the cue handed over if the clock has reached its moment."""
+        if self.pending is not None and self.clock() >= self.pending[1]:
+            self.started.append(self.pending)
+            self.pending = None

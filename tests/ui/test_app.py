@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Digits, Input, OptionList, Static
 
 from calmcoach import settings
-from calmcoach.session import State
+from calmcoach.session import FakeClock, State
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
 from calmcoach.ui.screens.home import HomeScreen
@@ -16,7 +16,7 @@ from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
 from calmcoach.ui.screens.session import time_left_text
 from calmcoach.ui.screens.summary import SummaryScreen
 from calmcoach.ui.widgets.pacer import Pacer
-from tests.ui.helpers import advance, new_app, session_screen
+from tests.ui.helpers import T0, AheadPlayer, advance, new_app, session_screen
 
 
 def visible_ids(listing: OptionList) -> list[str]:
@@ -409,3 +409,41 @@ async def test_still_screen_reads_once_a_second_and_closes_in_on_boundaries() ->
 )
 def test_time_left_is_shown_in_whole_minutes(seconds: float, text: str) -> None:
     assert time_left_text(seconds) == text
+
+
+async def test_each_cue_is_handed_to_a_player_on_the_same_clock_ahead_of_its_boundary() -> None:
+    clock = FakeClock(T0)
+    player = AheadPlayer(clock)
+    app, clock, _ = new_app(clock, cues=player, start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert player.played == ["inhale"]  # the first step plays as the session starts
+        assert player.pending == ("hold", T0 + 4)
+        await advance(pilot, clock, 3.9)
+        clock.advance(0.1)
+        player.catch_up()  # the player starts "hold" on its own at T0 + 4
+        screen.tick()
+        assert player.started == [("hold", T0 + 4)]
+        assert player.played == ["inhale"]  # and the app does not play it a second time
+        assert player.pending == ("exhale", T0 + 6)
+        # Pausing withdraws it; resuming hands it over again, moved by the pause.
+        await pilot.press("space")
+        assert player.pending is None
+        clock.advance(30)
+        await pilot.press("space")
+        assert player.pending == ("exhale", T0 + 36)
+        # Skipping ahead plays the new step at once and hands over the one after it.
+        await pilot.press("n")
+        assert player.played == ["inhale", "exhale"]
+        assert player.pending == ("inhale", clock() + 6)
+        # Muting withdraws it; unmuting hands it over again.
+        await pilot.press("m")
+        assert player.pending is None
+        await pilot.press("m")
+        assert player.pending == ("inhale", clock() + 6)
+        # The end bell too: handed over during the last step, never played twice.
+        await advance(pilot, clock, 120, step=0.5)
+        player.catch_up()
+        await pilot.pause()
+        assert player.started[-1][0] == "end"
+        assert "end" not in player.played

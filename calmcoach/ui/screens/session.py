@@ -191,6 +191,7 @@ class SessionScreen(CalmScreen):
         """Schedule the next read at the next thing that changes on screen."""
         self._cancel()
         session = self.session
+        self.calm_app.set_next_cue(self)
         if session.state is not State.RUNNING:
             return
         now = session.clock()
