@@ -115,10 +115,13 @@ class CalmApp(App[int]):
 
     # --- start-up ----------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[Any]:
+        """Home is the bottom screen: no blank screen is composed under it."""
+        return HomeScreen(self.library)
+
     def on_mount(self) -> None:
         if self.settings.theme and self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
-        self.push_screen(HomeScreen(self.library))
         if self.trace is not None or self._exit_after_first_frame:
             self.call_after_refresh(self._first_frame)
         if self._show_first_run:
@@ -254,7 +257,7 @@ class CalmApp(App[int]):
         self.push_screen(SessionScreen(timeline, self.clock, reduced_motion=self.reduced_motion))
 
     def _to_home(self) -> None:
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
 
     def go_home(self) -> None:

@@ -15,6 +15,7 @@ from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
 from calmcoach.ui.screens.session import time_left_text
 from calmcoach.ui.screens.summary import SummaryScreen
+from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.pacer import Pacer
 from tests.ui.helpers import T0, AheadPlayer, advance, new_app, session_screen
 
@@ -447,3 +448,42 @@ async def test_each_cue_is_handed_to_a_player_on_the_same_clock_ahead_of_its_bou
         await pilot.pause()
         assert player.started[-1][0] == "end"
         assert "end" not in player.played
+
+
+async def test_key_bar_shows_each_screens_keys_and_a_click_presses_one() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        bar = app.screen.query_one(KeyBar)
+        shown = bar.render().plain
+        assert "f Flare" in shown and "q Quit" in shown and shown.rstrip().endswith("^p palette")
+        help_key = next(span for span in bar._spans if span.key == "question_mark")
+        await pilot.click(KeyBar, offset=(help_key.start + 1, 0))
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("enter", "enter")  # 4-2-6 with its default length
+        session = session_screen(pilot)
+        shown = session.query_one(KeyBar).render().plain
+        assert "space Pause" in shown and "q Stop" in shown and "Flare" not in shown
+
+
+async def test_slash_opens_the_filter_field_in_place_of_its_hint() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not app.screen.query("#filter") and app.screen.query("#filter-hint")
+        await pilot.press("slash", "s", "i", "g", "h")
+        field = app.screen.query_one("#filter", Input)
+        assert field.has_focus and field.value == "sigh"
+        assert not app.screen.query("#filter-hint")
+        ids = visible_ids(app.screen.query_one("#library", OptionList))
+        assert [i for i in ids if not i.startswith("group-")] == ["physiological-sigh"]
+
+
+async def test_detail_line_follows_the_highlighted_exercise() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = app.screen.query_one("#detail", Static)
+        first = app.library.exercises["breathing-4-2-6"]
+        assert str(detail.render()).startswith(first.summary)
+        await pilot.press("down")
+        second = app.library.exercises["breathing-4-7-8"]
+        assert str(detail.render()).startswith(second.summary)

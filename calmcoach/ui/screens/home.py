@@ -9,19 +9,21 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from calmcoach.loader import Library
 from calmcoach.model import Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, plan
 from calmcoach.ui.screens import CalmScreen
+from calmcoach.ui.widgets.keybar import KeyBar
 
 GROUPS = {
     Kind.BREATHING: "Breathing",
     Kind.ROUTINE: "Release and grounding",
     Kind.PROGRAM: "Programs",
 }
+FILTER_HINT = "Type to filter exercises"
 RESERVED_KEYS = set("fqs?!/")
 """Keys the library list keeps for its bindings instead of sending them to the filter."""
 
@@ -43,7 +45,7 @@ def length_text(exercise: Exercise, library: Library) -> str:
 class LibraryList(OptionList):
     """The list of exercises; printable keys it has no use for go to the filter."""
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         character = event.character
         if (
             character
@@ -53,9 +55,9 @@ class LibraryList(OptionList):
         ):
             event.stop()
             event.prevent_default()
-            field = self.screen.query_one("#filter", Input)
-            field.focus()
-            field.insert_text_at_cursor(character)
+            screen = self.screen
+            if isinstance(screen, HomeScreen):
+                await screen.start_filter(character)
 
 
 class HomeScreen(CalmScreen):
@@ -90,9 +92,11 @@ class HomeScreen(CalmScreen):
                 ),
                 id="home-title",
             )
-            yield Input(placeholder="Type to filter exercises", id="filter", select_on_focus=False)
+            # The filter field is mounted when first used; until then, a line says how.
+            yield Static(FILTER_HINT, id="filter-hint", markup=False)
             yield LibraryList(id="library", markup=False)
-        yield Footer()
+            yield Static(id="detail", markup=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._fill("")
@@ -122,8 +126,6 @@ class HomeScreen(CalmScreen):
                     line.append("   (your version)", style="italic")
                 elif exercise.origin.value == "user":
                     line.append("   (yours)", style="italic")
-                if exercise.summary:
-                    line.append(f"\n{exercise.summary}")
                 options.append(Option(line, id=exercise.id))
         broken = [b for b in self.library.broken if not words or any(w in b.id.lower() for w in words)]
         if broken:
@@ -142,6 +144,15 @@ class HomeScreen(CalmScreen):
         first = next((i for i, o in enumerate(options) if o is not None and not o.disabled), None)
         listing.highlighted = first
 
+    @on(OptionList.OptionHighlighted, "#library")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the summary of the exercise under the cursor below the list."""
+        exercise = self.library.get(event.option.id or "")
+        text = exercise.summary if exercise is not None else ""
+        if exercise is not None and exercise.tags:
+            text += f"\n{', '.join(exercise.tags)}"
+        self.query_one("#detail", Static).update(Text(text))
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._fill(event.value)
@@ -153,9 +164,22 @@ class HomeScreen(CalmScreen):
         if listing.highlighted is not None:
             listing.action_select()
 
+    async def start_filter(self, text: str = "") -> None:
+        """Put the cursor in the filter field (mounting it the first time), typing ``text``."""
+        fields = self.query("#filter").results(Input)
+        field = next(fields, None)
+        if field is None:
+            hint = self.query_one("#filter-hint", Static)
+            field = Input(placeholder=FILTER_HINT, id="filter", select_on_focus=False, compact=True)
+            await self.query_one("#home").mount(field, before=hint)
+            await hint.remove()
+        field.focus()
+        if text:
+            field.insert_text_at_cursor(text)
+
     def on_key(self, event: events.Key) -> None:
-        field = self.query_one("#filter", Input)
-        if field.has_focus and event.key in ("escape", "down"):
+        field = next(self.query("#filter").results(Input), None)
+        if field is not None and field.has_focus and event.key in ("escape", "down"):
             event.stop()
             if event.key == "escape":
                 field.value = ""
@@ -178,5 +202,5 @@ class HomeScreen(CalmScreen):
         elif option_id:
             self.calm_app.choose_and_start(option_id)
 
-    def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+    async def action_filter(self) -> None:
+        await self.start_filter()

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from calmcoach.content import SafetyText
+from calmcoach.ui.widgets.keybar import KeyBar
 
 URGENCY_LABEL = {
     "emergency": "EMERGENCY",
@@ -48,7 +49,7 @@ class RedFlagsScreen(Screen[None]):
                 yield Static(Text("Habits that help over time", style="bold"), classes="page-subtitle")
                 yield Static(Text("\n".join(f"• {h}" for h in self.text.habits)), classes="page-text")
             yield Static(Text(self.text.disclaimer, style="italic"), classes="page-text")
-        yield Footer()
+        yield KeyBar()
 
 
 class FirstRunNote(ModalScreen[None]):

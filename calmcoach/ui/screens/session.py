@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits, Footer, OptionList, Static
+from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
 from calmcoach.model import AREAS, Kind, Pace
@@ -28,6 +28,7 @@ from calmcoach.session import (
     StepStarted,
 )
 from calmcoach.ui.screens import CalmScreen
+from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.pacer import Pacer
 
 FRAME = 1 / 30
@@ -118,7 +119,7 @@ class SessionScreen(CalmScreen):
                     yield Digits(id="countdown")
                 yield Static(id="hint", markup=False)
         yield Static(id="progress", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def _step_options(self) -> list[Option | None]:
         options: list[Option | None] = []

@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, SelectionList, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, SelectionList, Static
 
 from calmcoach.history import TRIGGERS, History, HistoryUnavailable, Stats
 from calmcoach.model import AREAS
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.chart import bar_rows
+from calmcoach.ui.widgets.keybar import KeyBar
 
 CHART_HEIGHT = 5
 
@@ -107,7 +108,7 @@ class StatsScreen(CalmScreen):
             yield Static(Text("Your practice", style="bold"), classes="page-title")
             yield Static(id="stats-warning", markup=False)
             yield Static(id="stats-body", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.reload()

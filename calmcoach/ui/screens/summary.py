@@ -9,11 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from calmcoach.plain import clock_text
 from calmcoach.session import Session, State
 from calmcoach.ui.screens import CalmScreen
+from calmcoach.ui.widgets.keybar import KeyBar
 
 
 class SummaryScreen(CalmScreen):
@@ -71,7 +72,7 @@ class SummaryScreen(CalmScreen):
                     button.can_focus = False  # Enter belongs to the screen: back to the library
                     yield button
             yield Static(id="rating-said", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     @on(Button.Pressed)
     def _rate_button(self, event: Button.Pressed) -> None:
