@@ -158,6 +158,7 @@ def sandbox() -> Iterator[dict[str, str]]:
             "CALMCOACH_CONFIG_DIR": str(base / "config"),
             "CALMCOACH_DATA_DIR": str(base / "data"),
             "CALMCOACH_STATE_DIR": str(base / "state"),
+            "CALMCOACH_CACHE_DIR": str(base / "cache"),
             "TMPBASE": str(base),
         }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calmcoach import locations
-from calmcoach.loader import Library, load_library, sound_names_in
+from calmcoach.loader import Library, ParseCache, load_library, sound_names_in
 
 RED_FLAGS_FILE = Path(__file__).resolve().parent / "content" / "red_flags.toml"
 
@@ -23,8 +23,13 @@ def sound_names() -> frozenset[str]:
 
 
 def load_default_library() -> Library:
-    """The built-in exercises with the user's files over them."""
-    return load_library(locations.builtin_exercises_dir(), locations.user_exercises_dir(), sound_names())
+    """The built-in exercises with the user's files over them (parsing sped up by a cache)."""
+    cache = ParseCache(locations.parse_cache_file())
+    library = load_library(
+        locations.builtin_exercises_dir(), locations.user_exercises_dir(), sound_names(), cache
+    )
+    cache.save()
+    return library
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,16 @@ def state_dir() -> Path:
     return _from_env("CALMCOACH_STATE_DIR") or Path(platformdirs.user_state_dir(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """The user's cache dir: things calmcoach can always rebuild."""
+    return _from_env("CALMCOACH_CACHE_DIR") or Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def parse_cache_file() -> Path:
+    """Parsed exercise files from earlier runs (see ``loader.ParseCache``)."""
+    return cache_dir() / "parsed-exercises.json"
+
+
 def user_exercises_dir() -> Path:
     """Exercise files the user adds or overrides built-ins with."""
     return config_dir() / "exercises"

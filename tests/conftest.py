@@ -20,11 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point calmcoach's config, data and state dirs at a fresh temp dir."""
+    """Point calmcoach's config, data, state and cache dirs at a fresh temp dir."""
     home = tmp_path / "calmcoach-home"
     monkeypatch.setenv("CALMCOACH_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("CALMCOACH_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("CALMCOACH_STATE_DIR", str(home / "state"))
+    monkeypatch.setenv("CALMCOACH_CACHE_DIR", str(home / "cache"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TEXTUAL_ANIMATIONS", raising=False)
     monkeypatch.setenv("TZ", "UTC")  # history groups by local day: keep it fixed

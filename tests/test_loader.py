@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from calmcoach import locations
 from calmcoach.content import load_default_library
 from calmcoach.loader import (
     MAX_FILE_BYTES,
+    ParseCache,
     Problem,
     check_references,
     parse_file,
@@ -288,3 +291,83 @@ def test_user_sounds_count_as_cue_names(isolated_dirs: Path, tmp_path: Path) -> 
     (locations.user_sounds_dir() / "gong.wav").write_bytes(b"")
     assert "gong" in sound_names()
     assert "inhale" in sound_names()
+
+
+# --- the parse cache ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_IDS))
+def test_a_cached_parse_gives_the_same_exercise(tmp_path: Path, name: str) -> None:
+    path = locations.builtin_exercises_dir() / f"{name}.toml"
+    cache_file = tmp_path / "parsed.json"
+    fresh = parse_file(path, Origin.BUILTIN, None)
+    first = ParseCache(cache_file)
+    assert parse_file(path, Origin.BUILTIN, None, first) == fresh
+    first.save()
+    second = ParseCache(cache_file)
+    assert second.get(ParseCache.key(path.read_bytes())) is not None  # read back from disk
+    assert parse_file(path, Origin.BUILTIN, None, second) == fresh
+
+
+def test_an_edit_is_seen_even_with_the_same_size_and_timestamps(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD_BREATHING)
+    before = path.stat()
+    cache_file = tmp_path / "parsed.json"
+    cache = ParseCache(cache_file)
+    first = parse_file(path, Origin.USER, None, cache)
+    cache.save()
+    assert isinstance(first, Exercise) and first.phases[0].seconds == 4
+    write(tmp_path, GOOD_BREATHING.replace("seconds = 4", "seconds = 5"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    second = parse_file(path, Origin.USER, None, ParseCache(cache_file))
+    assert isinstance(second, Exercise) and second.phases[0].seconds == 5
+
+
+@pytest.mark.parametrize("content", ["not json {", '{"version": 999, "files": {}}', '["a list"]', ""])
+def test_an_unreadable_cache_is_ignored_and_rebuilt(tmp_path: Path, content: str) -> None:
+    path = write(tmp_path, GOOD_BREATHING)
+    cache_file = tmp_path / "parsed.json"
+    cache_file.write_text(content)
+    cache = ParseCache(cache_file)
+    assert isinstance(parse_file(path, Origin.USER, None, cache), Exercise)
+    cache.save()
+    assert json.loads(cache_file.read_text())["version"] == ParseCache.VERSION
+
+
+def test_files_with_dates_are_parsed_each_time_and_still_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD_BREATHING.replace('summary = "A test"', "summary = 2026-11-25"))
+    cache_file = tmp_path / "parsed.json"
+    cache = ParseCache(cache_file)
+    result = parse_file(path, Origin.USER, None, cache)
+    assert isinstance(result, tuple) and result[0].field == "summary"
+    cache.save()
+    assert not cache_file.exists() or json.loads(cache_file.read_text())["files"] == {}
+
+
+def test_the_cache_keeps_only_files_still_in_use(tmp_path: Path) -> None:
+    a = write(tmp_path, GOOD_BREATHING, "a.toml")
+    b = write(tmp_path, GOOD_BREATHING.replace("Test breath", "Other"), "b.toml")
+    cache_file = tmp_path / "parsed.json"
+    cache = ParseCache(cache_file)
+    for path in (a, b):
+        parse_file(path, Origin.USER, None, cache)
+    cache.save()
+    assert len(json.loads(cache_file.read_text())["files"]) == 2
+    b.unlink()
+    cache = ParseCache(cache_file)
+    parse_file(a, Origin.USER, None, cache)
+    cache.save()
+    assert list(json.loads(cache_file.read_text())["files"]) == [ParseCache.key(a.read_bytes())]
+
+
+def test_library_loads_when_the_cache_cannot_be_written(
+    tmp_path: Path, user_exercises: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(user_exercises, GOOD_BREATHING)
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache dir should be")
+    monkeypatch.setenv("CALMCOACH_CACHE_DIR", str(blocked / "cache"))
+    library = load_default_library()
+    assert "mine" in library.exercises and len(library.exercises) == len(BUILTIN_IDS) + 1
+    assert not (blocked / "cache").exists()
