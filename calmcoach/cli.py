@@ -7,22 +7,26 @@ Textual. The app, the audio player and the history load when a command needs the
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calmcoach import __version__
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
 def _speed(value: str) -> float:
+    import argparse
+
     try:
         speed = float(value)
     except ValueError:
@@ -33,6 +37,8 @@ def _speed(value: str) -> float:
 
 
 def _minutes(value: str) -> float:
+    import argparse
+
     try:
         minutes = float(value)
     except ValueError:
@@ -68,6 +74,8 @@ def _add_session_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="calmcoach",
         description="A guided breathing and relaxation coach for the terminal. "
@@ -307,7 +315,7 @@ def run_plain(timeline: Timeline, args: argparse.Namespace) -> int:
             say(notice)
 
 
-def run_app(args: argparse.Namespace, start: str | None = None, flare: bool = False) -> int:
+def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bool = False) -> int:
     from calmcoach.ui.app import make_app
 
     app = make_app(
@@ -337,6 +345,10 @@ def cmd_flare(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``calmcoach`` command."""
+    if not (sys.argv[1:] if argv is None else argv):
+        # Plain ``calmcoach``, the most common start: open the library without
+        # building the parser (argparse is about 8 ms of the start-up).
+        return run_app(None)
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +53,8 @@ class SafetyText:
 
 def load_red_flags(path: Path = RED_FLAGS_FILE) -> SafetyText:
     """Read the red-flags data file that ships with calmcoach."""
+    import tomllib
+
     data = tomllib.loads(path.read_text("utf-8"))
     flags = tuple(RedFlag(sign=f["sign"], action=f["action"], urgency=f["urgency"]) for f in data["flag"])
     return SafetyText(data["intro"], data["disclaimer"], flags, tuple(data.get("habits", ())))

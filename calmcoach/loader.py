@@ -17,11 +17,10 @@ import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calmcoach.model import (
     AREAS,
@@ -35,6 +34,9 @@ from calmcoach.model import (
     Step,
     Variant,
 )
+
+if TYPE_CHECKING:
+    import tomllib
 
 MAX_FILE_BYTES = 256 * 1024
 """Exercise files larger than this are refused unread."""
@@ -610,6 +612,8 @@ def parse_file(
     key = cache.key(raw) if cache is not None else ""
     data = cache.get(key) if cache is not None else None
     if data is None:
+        import tomllib  # only for files the cache has not seen: most starts never need it
+
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:

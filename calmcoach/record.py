@@ -6,13 +6,11 @@ history off for the rest of the run and is said once.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calmcoach import locations
 from calmcoach.history import (
@@ -22,6 +20,9 @@ from calmcoach.history import (
 )
 from calmcoach.planner import Timeline
 from calmcoach.session import Event, Session, State, StepStarted
+
+if TYPE_CHECKING:
+    import argparse
 
 Notify = Callable[[str], None]
 
@@ -176,6 +177,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     if args.csv:
+        import csv
+
         writer = csv.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:

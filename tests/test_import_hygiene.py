@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -49,3 +50,38 @@ def test_the_check_can_fail() -> None:
     code = "import sys, calmcoach.tones, textual.app; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "True"
+
+
+FIRST_FRAME_PROBE = """
+import json, os, sys
+from textual.app import App
+from calmcoach import cli
+from calmcoach.ui.app import CalmApp
+
+run = App.run
+App.run = lambda self, **kw: run(self, headless=True, size=(80, 24))
+seen = []
+def first_frame(self):
+    seen.extend(sorted(sys.modules))
+    self.exit()
+CalmApp._first_frame = first_frame
+os.environ["CALMCOACH_EXIT_AFTER_FIRST_FRAME"] = "1"
+sys.argv = ["calmcoach"]
+cli.main()
+print(json.dumps(seen))
+"""
+
+
+def test_home_first_frame_loads_no_parser_toml_or_database(user_exercises: object) -> None:
+    """Plain ``calmcoach`` (with the parse cache warm) reaches home without argparse,
+    tomllib or sqlite3: each is start-up time and memory that home does not need."""
+    from calmcoach import locations
+
+    locations.settings_file().write_text('{"first_run_seen": true}')  # the note reads its text file
+    modules: list[str] = []
+    for _ in range(2):  # the first start fills the parse cache
+        result = subprocess.run([sys.executable, "-c", FIRST_FRAME_PROBE], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        modules = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "calmcoach.ui.screens.home" in modules  # the probe did reach home
+    assert [m for m in ("argparse", "tomllib", "sqlite3") if m in modules] == []

@@ -67,7 +67,7 @@ class CalmApp(App[int]):
         self,
         *,
         library: Library,
-        safety: SafetyText,
+        safety: SafetyText | None = None,
         clock: Clock = time.monotonic,
         cues: CuePlayer | None = None,
         history: bool = True,
@@ -81,7 +81,7 @@ class CalmApp(App[int]):
     ) -> None:
         super().__init__()
         self.library = library
-        self.safety = safety
+        self._safety = safety
         self.clock = clock
         """The session clock: ``time.monotonic``, or a fake one in tests."""
         self.cues: CuePlayer = cues or SilentPlayer()
@@ -107,6 +107,13 @@ class CalmApp(App[int]):
         self.trace = trace_from_environment()
         """Timing records for the benchmarks (None unless CALMCOACH_TRACE is set)."""
         self._exit_after_first_frame = os.environ.get("CALMCOACH_EXIT_AFTER_FIRST_FRAME") == "1"
+
+    @property
+    def safety(self) -> SafetyText:
+        """The red flags and the disclaimer, read from their data file when first needed."""
+        if self._safety is None:
+            self._safety = load_red_flags()
+        return self._safety
 
     @property
     def reduced_motion(self) -> bool:
@@ -457,7 +464,6 @@ def make_app(
         history=history,
         no_sound=no_sound,
         library=library or load_default_library(),
-        safety=load_red_flags(),
         clock=clock or (ScaledClock(speed) if speed != 1.0 else time.monotonic),
         cues=cues,
         reduced_motion=reduced_motion,
