@@ -18,6 +18,8 @@ CORE = [
     "calmcoach.record",
     "calmcoach.cli",
     "calmcoach.plain",
+    "calmcoach.redflags",
+    "calmcoach.content",
 ]
 SHELLS = ("textual", "rich", "simpleaudio")
 

@@ -13,28 +13,34 @@ from textual.screen import Screen
 
 from calmcoach import settings as user_settings
 from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_for
-from calmcoach.content import SafetyText, load_default_library, load_red_flags
+from calmcoach.content import load_default_library
 from calmcoach.loader import Library
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
-from calmcoach.session import Clock, ScaledClock, Session, StepStarted
-from calmcoach.ui.screens.choice import Choice, ChoiceScreen
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
 
 if TYPE_CHECKING:
     from calmcoach.record import Recorder
+    from calmcoach.redflags import SafetyText
+    from calmcoach.session import Clock, Session, StepStarted
+    from calmcoach.ui.screens.choice import Choice
     from calmcoach.ui.screens.session import SessionScreen
 
-# Screens other than home (and the small choice modal) are imported when first
-# opened: what they pull in from Textual costs start-up time for nothing.
+# Screens other than home, and modules a session needs, are imported when first
+# used: home's first frame does not wait for them.
 
-FLARE_AREAS = [
-    Choice("eyelid", "Eyelid or face", "e"),
-    Choice("hand", "Hand or forearm", "h"),
-    Choice("leg", "Leg or foot", "l"),
-    Choice("general", "Not sure, or all over", "n"),
-]
+
+def flare_areas() -> list[Choice]:
+    """The answers to "Where is the twitch?", each with its key."""
+    from calmcoach.ui.screens.choice import Choice
+
+    return [
+        Choice("eyelid", "Eyelid or face", "e"),
+        Choice("hand", "Hand or forearm", "h"),
+        Choice("leg", "Leg or foot", "l"),
+        Choice("general", "Not sure, or all over", "n"),
+    ]
 
 
 class CalmApp(App[int]):
@@ -112,6 +118,8 @@ class CalmApp(App[int]):
     def safety(self) -> SafetyText:
         """The red flags and the disclaimer, read from their data file when first needed."""
         if self._safety is None:
+            from calmcoach.redflags import load_red_flags
+
             self._safety = load_red_flags()
         return self._safety
 
@@ -212,9 +220,13 @@ class CalmApp(App[int]):
             else:
                 self.start_exercise(exercise_id, PlanOptions(area=value))
 
+        from calmcoach.ui.screens.choice import ChoiceScreen
+
         self.push_screen(ChoiceScreen(question, choices, default), picked)
 
     def _options_for(self, exercise: Exercise) -> tuple[str, list[Choice], str | None]:
+        from calmcoach.ui.screens.choice import Choice
+
         if exercise.kind is Kind.BREATHING and exercise.minutes is not None:
             m = exercise.minutes
             if m.min == m.max:
@@ -227,7 +239,7 @@ class CalmApp(App[int]):
             return f"{exercise.title}: how long?", choices, f"{m.default:g}"
         areas = self._areas_of(exercise)
         if areas:
-            choices = [c for c in FLARE_AREAS if c.value in areas]
+            choices = [c for c in flare_areas() if c.value in areas]
             return "Where is the twitch?", choices, "general" if "general" in areas else None
         return "", [], None
 
@@ -381,7 +393,9 @@ class CalmApp(App[int]):
             if area is not None:
                 self.start_exercise("flare", PlanOptions(area=area))
 
-        self.push_screen(ChoiceScreen("Where is the twitch?", FLARE_AREAS, "general"), picked)
+        from calmcoach.ui.screens.choice import ChoiceScreen
+
+        self.push_screen(ChoiceScreen("Where is the twitch?", flare_areas(), "general"), picked)
 
     def action_red_flags(self) -> None:
         """Open "When to see a doctor"."""
@@ -441,6 +455,12 @@ class CalmApp(App[int]):
             self.trace.close()
 
 
+def _scaled_clock(speed: float) -> Clock:
+    from calmcoach.session import ScaledClock
+
+    return ScaledClock(speed)
+
+
 def make_app(
     *,
     start: str | None = None,
@@ -464,7 +484,7 @@ def make_app(
         history=history,
         no_sound=no_sound,
         library=library or load_default_library(),
-        clock=clock or (ScaledClock(speed) if speed != 1.0 else time.monotonic),
+        clock=clock or (_scaled_clock(speed) if speed != 1.0 else time.monotonic),
         cues=cues,
         reduced_motion=reduced_motion,
         eyes_closed=eyes_closed,

@@ -94,19 +94,34 @@ class HomeScreen(CalmScreen):
             )
             # The filter field is mounted when first used; until then, a line says how.
             yield Static(FILTER_HINT, id="filter-hint", markup=False)
-            yield LibraryList(id="library", markup=False)
+            # Filled here, not on mount, so the first frame already shows the library.
+            yield LibraryList(*self._options(""), id="library", markup=False)
             yield Static(id="detail", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self._fill("")
-        self.query_one(LibraryList).focus()
+        listing = self.query_one(LibraryList)
+        listing.highlighted = self._first_enabled(listing)
+        listing.focus()
 
     def _matches(self, exercise: Exercise, words: list[str]) -> bool:
         haystack = " ".join((exercise.id, exercise.title, exercise.summary, *exercise.tags)).lower()
         return all(word in haystack for word in words)
 
+    @staticmethod
+    def _first_enabled(listing: OptionList) -> int | None:
+        return next(
+            (i for i in range(listing.option_count) if not listing.get_option_at_index(i).disabled), None
+        )
+
     def _fill(self, query: str) -> None:
+        listing = self.query_one(LibraryList)
+        listing.clear_options()
+        listing.add_options(self._options(query))
+        listing.highlighted = self._first_enabled(listing)
+
+    def _options(self, query: str) -> list[Option | None]:
+        """The library's entries that match ``query``, under their group headings."""
         words = query.lower().split()
         options: list[Option | None] = []
         for kind, heading in GROUPS.items():
@@ -138,11 +153,7 @@ class HomeScreen(CalmScreen):
                 options.append(Option(line, id=f"broken-{item.id}"))
         if not options:
             options.append(Option(Text("Nothing matches. Esc clears the filter."), id="none", disabled=True))
-        listing = self.query_one(LibraryList)
-        listing.clear_options()
-        listing.add_options(options)
-        first = next((i for i, o in enumerate(options) if o is not None and not o.disabled), None)
-        listing.highlighted = first
+        return options
 
     @on(OptionList.OptionHighlighted, "#library")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from calmcoach.content import SafetyText
+from calmcoach.redflags import SafetyText
 from calmcoach.ui.widgets.keybar import KeyBar
 
 URGENCY_LABEL = {
