@@ -586,7 +586,7 @@ def main() -> int:
         add("peak RSS app (MB)", [c["rss_app_mb"] for c in cpu])
         add("peak RSS player process (MB)", [c["rss_player_mb"] for c in cpu])
     if "startup" in only:
-        start = startup_runs(repeats)
+        start = startup_runs(2 if args.quick else 7)  # start-up is noisy and cheap: more pairs
         results["startup"] = start
         imp = start["import_textual"]["median"]
         add("first frame of home (s)", start["home"], f"import textual.app {imp:.3f}")
