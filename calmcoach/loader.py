@@ -12,11 +12,11 @@ Pure: reads files, never imports the UI or audio.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import re
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -503,17 +503,17 @@ def _decode(path: Path, raw: bytes) -> tuple[str | None, Problem | None]:
 
 
 class ParseCache:
-    """Parsed TOML of exercise files from earlier runs, keyed by a hash of each file's bytes.
+    """Parsed TOML of exercise files from earlier runs, keyed by checksums of each file's bytes.
 
     tomllib is most of the time it takes to load a large library (about 0.12 ms for a
     small file); this keeps what it returned as JSON, so an unchanged file is only read
-    and hashed. The key is the file's content, so an edit is never missed, whatever its
-    timestamps say. Every check still runs on the cached tables: the library loaded is
+    and checksummed. The key comes from the file's content, so an edit is not missed,
+    whatever its timestamps say. Every check still runs on the cached tables: the library loaded is
     the same with or without a cache. A cache that cannot be read is ignored and
     rebuilt; one that cannot be written is simply not kept.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -534,8 +534,11 @@ class ParseCache:
 
     @staticmethod
     def key(raw: bytes) -> str:
-        """The cache key of a file with these bytes."""
-        return hashlib.blake2b(raw, digest_size=16).hexdigest()
+        """The cache key of a file with these bytes: its size and two checksums (64 bits).
+
+        Not a cryptographic hash: the cache is the user's own, with no one to forge it,
+        and hashlib would load OpenSSL (over half a MiB of memory) into the app."""
+        return f"{len(raw):x}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The parsed tables stored for this key, if any (never to be modified)."""

@@ -76,7 +76,7 @@ print(json.dumps(seen))
 
 def test_home_first_frame_loads_no_parser_toml_or_database(user_exercises: object) -> None:
     """Plain ``calmcoach`` (with the parse cache warm) reaches home without argparse,
-    tomllib or sqlite3: each is start-up time and memory that home does not need."""
+    tomllib, sqlite3 or hashlib (OpenSSL): each is start-up time and memory home does not need."""
     from calmcoach import locations
 
     locations.settings_file().write_text('{"first_run_seen": true}')  # the note reads its text file
@@ -86,4 +86,4 @@ def test_home_first_frame_loads_no_parser_toml_or_database(user_exercises: objec
         assert result.returncode == 0, result.stderr
         modules = json.loads(result.stdout.strip().splitlines()[-1])
     assert "calmcoach.ui.screens.home" in modules  # the probe did reach home
-    assert [m for m in ("argparse", "tomllib", "sqlite3") if m in modules] == []
+    assert [m for m in ("argparse", "tomllib", "sqlite3", "hashlib") if m in modules] == []
