@@ -203,6 +203,7 @@ async def test_broken_user_file_is_listed_with_its_error(user_exercises: Path) -
         assert "oops.toml:3: cycles: expected a whole number" in str(option.prompt)
         await pilot.press("end", "enter")  # reachable by keyboard; Enter says what is wrong
         assert listing.highlighted_option is not None and listing.highlighted_option.id == "broken-oops"
+        assert str(app.screen.query_one("#detail", Static).render()).startswith("Not loaded.")
         messages = [n.message for n in app._notifications]
         assert any("cycles: expected a whole number" in m and "calmcoach validate" in m for m in messages)
         assert isinstance(app.screen, HomeScreen)

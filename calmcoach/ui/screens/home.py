@@ -158,10 +158,13 @@ class HomeScreen(CalmScreen):
     @on(OptionList.OptionHighlighted, "#library")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Show the summary of the exercise under the cursor below the list."""
-        exercise = self.library.get(event.option.id or "")
+        option_id = event.option.id or ""
+        exercise = self.library.get(option_id)
         text = exercise.summary if exercise is not None else ""
         if exercise is not None and exercise.tags:
             text += f"\n{', '.join(exercise.tags)}"
+        elif option_id.startswith("broken-"):
+            text = "Not loaded. Press Enter to see how to check it again after a fix."
         self.query_one("#detail", Static).update(Text(text))
 
     @on(Input.Changed, "#filter")
