@@ -18,11 +18,16 @@ def sound_names() -> frozenset[str]:
     return sound_names_in(*sound_dirs())
 
 
-def load_default_library() -> Library:
-    """The built-in exercises with the user's files over them (parsing sped up by a cache)."""
-    cache = ParseCache(locations.parse_cache_file())
+def load_default_library(cache: ParseCache | None = None) -> Library:
+    """The built-in exercises with the user's files over them, parsing sped up by a cache.
+
+    Without ``cache``, the user's parse cache is used and saved at once; a caller that
+    passes its own saves it when it suits (the app does so after its first frame)."""
+    own = cache is None
+    cache = cache or ParseCache(locations.parse_cache_file())
     library = load_library(
         locations.builtin_exercises_dir(), locations.user_exercises_dir(), sound_names(), cache
     )
-    cache.save()
+    if own:
+        cache.save()
     return library

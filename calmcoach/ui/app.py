@@ -11,10 +11,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from calmcoach import locations
 from calmcoach import settings as user_settings
 from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_for
 from calmcoach.content import load_default_library
-from calmcoach.loader import Library
+from calmcoach.loader import Library, ParseCache
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
 from calmcoach.ui.screens.home import HomeScreen
@@ -87,6 +88,8 @@ class CalmApp(App[int]):
     ) -> None:
         super().__init__()
         self.library = library
+        self.parse_cache: ParseCache | None = None
+        """A parse cache filled while loading the library, saved after the first frame."""
         self._safety = safety
         self.clock = clock
         """The session clock: ``time.monotonic``, or a fake one in tests."""
@@ -151,10 +154,12 @@ class CalmApp(App[int]):
         self.call_after_refresh(self.ensure_services)
 
     def ensure_services(self) -> None:
-        """Start the cue player and open the history (once; before any session)."""
+        """Save the parse cache, start the cue player and open the history (once; before any session)."""
         if self._services_ready:
             return
         self._services_ready = True
+        if self.parse_cache is not None:
+            self.parse_cache.save()
         from calmcoach.record import Recorder, open_history
 
         def history_notice(text: str) -> None:
@@ -480,10 +485,14 @@ def make_app(
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
         raise ValueError(f"unknown area {area!r}")
-    return CalmApp(
+    cache = None
+    if library is None:
+        cache = ParseCache(locations.parse_cache_file())
+        library = load_default_library(cache)
+    app = CalmApp(
         history=history,
         no_sound=no_sound,
-        library=library or load_default_library(),
+        library=library,
         clock=clock or (_scaled_clock(speed) if speed != 1.0 else time.monotonic),
         cues=cues,
         reduced_motion=reduced_motion,
@@ -493,3 +502,5 @@ def make_app(
         flare=flare,
         show_first_run=show_first_run,
     )
+    app.parse_cache = cache
+    return app

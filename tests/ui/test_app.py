@@ -488,3 +488,18 @@ async def test_detail_line_follows_the_highlighted_exercise() -> None:
         await pilot.press("down")
         second = app.library.exercises["breathing-4-7-8"]
         assert str(detail.render()).startswith(second.summary)
+
+
+async def test_parse_cache_is_written_after_the_first_frame_not_before(user_exercises: Path) -> None:
+    from calmcoach import locations
+
+    (user_exercises / "mine.toml").write_text(
+        (locations.builtin_exercises_dir() / "box-breathing.toml").read_text().replace("Box", "Mine")
+    )
+    app, _, _ = new_app()
+    cache_file = locations.parse_cache_file()
+    assert "mine" in app.library.exercises
+    assert not cache_file.exists()  # loading the library did not stop to write it
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert cache_file.exists()
