@@ -215,6 +215,19 @@ def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int
     raise PlanError("a program is planned part by part")  # pragma: no cover
 
 
+def areas_of(exercise: Exercise, exercises: Mapping[str, Exercise]) -> tuple[str, ...]:
+    """The body areas a person can choose for ``exercise``: a routine's own, or those of
+    the first routine in a program that leaves the area open. Empty if there is no choice."""
+    if exercise.kind is Kind.ROUTINE:
+        return exercise.areas
+    if exercise.kind is Kind.PROGRAM:
+        for part in exercise.parts:
+            target = exercises.get(part.exercise)
+            if part.area is None and target is not None and target.areas:
+                return target.areas
+    return ()
+
+
 def plan(
     exercise: Exercise,
     options: PlanOptions | None = None,

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calmcoach.loader import Library
 from calmcoach.model import Exercise, Kind, Minutes, Pace, Phase, Step, Variant
-from calmcoach.planner import PlanError, PlanOptions, cycles_for, plan
+from calmcoach.planner import PlanError, PlanOptions, areas_of, cycles_for, plan
 
 PACES = list(Pace)
 
@@ -165,3 +166,16 @@ def test_variant_without_general_falls_back_to_first() -> None:
     )
     assert plan(exercise).area == "hand"
     assert plan(exercise, PlanOptions(area="leg")).total == 4
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "areas"),
+    [
+        ("tension-release", ("eyelid", "hand", "leg", "general")),  # a routine's own
+        ("flare", ("eyelid", "hand", "leg", "general")),  # from its tension-release part
+        ("breathing-4-2-6", ()),
+        ("attention-shift", ()),
+    ],
+)
+def test_areas_a_person_can_choose(library: Library, exercise_id: str, areas: tuple[str, ...]) -> None:
+    assert areas_of(library.exercises[exercise_id], library.exercises) == areas

@@ -17,7 +17,7 @@ from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_
 from calmcoach.content import load_default_library
 from calmcoach.loader import Library, ParseCache
 from calmcoach.model import AREAS, Exercise, Kind
-from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
+from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
 
@@ -242,21 +242,11 @@ class CalmApp(App[int]):
                 Choice(f"{v:g}", f"{v:g} minutes" + ("  (usual)" if v == m.default else "")) for v in values
             ]
             return f"{exercise.title}: how long?", choices, f"{m.default:g}"
-        areas = self._areas_of(exercise)
+        areas = areas_of(exercise, self.library.exercises)
         if areas:
             choices = [c for c in flare_areas() if c.value in areas]
             return "Where is the twitch?", choices, "general" if "general" in areas else None
         return "", [], None
-
-    def _areas_of(self, exercise: Exercise) -> tuple[str, ...]:
-        if exercise.kind is Kind.ROUTINE:
-            return exercise.areas
-        if exercise.kind is Kind.PROGRAM:
-            for part in exercise.parts:
-                target = self.library.get(part.exercise)
-                if part.area is None and target is not None and target.areas:
-                    return target.areas
-        return ()
 
     def start_exercise(self, exercise_id: str, options: PlanOptions) -> None:
         """Plan an exercise and open its session screen."""

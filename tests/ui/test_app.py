@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Digits, Input, OptionList, Static
 
 from calmcoach import settings
+from calmcoach.loader import Library
 from calmcoach.session import FakeClock, State
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
@@ -503,3 +504,17 @@ async def test_parse_cache_is_written_after_the_first_frame_not_before(user_exer
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert cache_file.exists()
+
+
+def test_library_length_spans_every_area_an_exercise_can_run_for(library: Library) -> None:
+    from calmcoach.planner import PlanOptions, plan
+    from calmcoach.ui.screens.home import length_text
+
+    flare = library.exercises["flare"]
+    minutes = [
+        max(1, round(plan(flare, PlanOptions(area=a), library.exercises).total / 60))
+        for a in ("eyelid", "hand", "leg", "general")
+    ]
+    assert min(minutes) < max(minutes)  # the areas really differ in length
+    assert length_text(flare, library) == f"about {min(minutes)} to {max(minutes)} min + your pace"
+    assert length_text(library.exercises["physiological-sigh"], library) == "about 1 min"

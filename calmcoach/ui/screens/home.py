@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from calmcoach.loader import Library
 from calmcoach.model import Exercise, Kind
-from calmcoach.planner import PlanError, PlanOptions, plan
+from calmcoach.planner import PlanError, PlanOptions, areas_of, plan
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 
@@ -33,13 +33,21 @@ def length_text(exercise: Exercise, library: Library) -> str:
     if exercise.minutes is not None:
         m = exercise.minutes
         return f"{m.default:g} min" if m.min == m.max else f"{m.default:g} min ({m.min:g}-{m.max:g})"
-    try:
-        timeline = plan(exercise, PlanOptions(), library.exercises)
-    except PlanError:
+    # An exercise run for a body area lasts as long as that area's steps: show the range.
+    totals: list[float] = []
+    waits = False
+    for area in areas_of(exercise, library.exercises) or (None,):
+        try:
+            timeline = plan(exercise, PlanOptions(area=area), library.exercises)
+        except PlanError:
+            continue
+        totals.append(timeline.total)
+        waits = waits or any(s.waits for s in timeline.segments)
+    if not totals:
         return ""
-    minutes = max(1, round(timeline.total / 60))
-    waits = any(s.waits for s in timeline.segments)
-    return f"about {minutes} min" + (" + your pace" if waits else "")
+    low, high = (max(1, round(t / 60)) for t in (min(totals), max(totals)))
+    span = f"{low}" if low == high else f"{low} to {high}"
+    return f"about {span} min" + (" + your pace" if waits else "")
 
 
 class LibraryList(OptionList):
