@@ -285,6 +285,20 @@ class Session:
             return self._finish(now)
         return self._seek(index + 1, now)
 
+    def next_part(self) -> list[Event]:
+        """Skip to the first segment of the next part of a program (or finish, from the
+        last part): out of the breathing and straight to the release, in one press."""
+        if not self.active:
+            return []
+        now = self.clock()
+        self._catch_gap(now)
+        index = self.index(now)
+        part = self.timeline.segments[index].part
+        if part + 1 >= len(self.timeline.parts):
+            self._continued.update(self._waits)
+            return self._finish(now)
+        return self._seek(self.timeline.parts[part + 1].first, now)
+
     def previous_step(self) -> list[Event]:
         """Back to the start of this segment, or of the one before if barely begun."""
         if not self.active:

@@ -245,3 +245,32 @@ def test_continue_does_nothing_when_not_waiting(drill: Timeline) -> None:
     session.start()
     assert session.continue_() == []
     assert session.position() == 0.0
+
+
+def test_next_part_leaves_the_breathing_for_the_release_in_one_call(library) -> None:
+    flare = plan(library.get("flare"), PlanOptions(area="eyelid"), library.exercises)
+    clock = FakeClock(T0)
+    session = Session(flare, clock)
+    session.start()
+    run(session, clock, [0.5] * 9)  # part way into the first breath
+    events = session.next_part()
+    release = flare.parts[1]
+    assert [(type(e), e.segment.index) for e in events] == [(StepStarted, release.first)]
+    assert events[0].skipped_to
+    assert session.current().exercise_id == "tension-release"
+    assert session.position() == release.start
+    # From the last part, the session ends.
+    session.next_part()
+    assert session.current().exercise_id == flare.parts[2].exercise_id
+    events = session.next_part()
+    assert isinstance(events[-1], SessionFinished)
+    assert session.state is State.FINISHED
+
+
+def test_next_part_does_nothing_before_start_or_after_stop(drill: Timeline) -> None:
+    clock = FakeClock(T0)
+    session = Session(drill, clock)
+    assert session.next_part() == []
+    session.start()
+    session.stop()
+    assert session.next_part() == []

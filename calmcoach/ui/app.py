@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 # used: home's first frame does not wait for them.
 
 
+RELEASE_ONLY = "release-only"
+"""The flare picker's answer for the tension release without the breathing first."""
+
+
 def flare_areas() -> list[Choice]:
     """The answers to "Where is the twitch?", each with its key."""
     from calmcoach.ui.screens.choice import Choice
@@ -59,6 +63,14 @@ class CalmApp(App[int]):
             show=False,
             id="app.suspend",
             tooltip="Suspend calmcoach; the session pauses until you come back",
+        ),
+        Binding(
+            "exclamation_mark",
+            "red_flags",
+            "Doctor?",
+            show=False,
+            id="app.redflags",
+            tooltip="When to see a doctor (a running session pauses while it is open)",
         ),
         Binding(
             "ctrl+t",
@@ -227,7 +239,7 @@ class CalmApp(App[int]):
 
         from calmcoach.ui.screens.choice import ChoiceScreen
 
-        self.push_screen(ChoiceScreen(question, choices, default), picked)
+        self.push_screen(ChoiceScreen(question, choices, default, notes=exercise.safety[:2]), picked)
 
     def _options_for(self, exercise: Exercise) -> tuple[str, list[Choice], str | None]:
         from calmcoach.ui.screens.choice import Choice
@@ -268,7 +280,30 @@ class CalmApp(App[int]):
         self.ensure_services()
         self._to_home()
         self.cues.prepare(*sounds_for(timeline, self.eyes_closed))
-        self.push_screen(SessionScreen(timeline, self.clock, reduced_motion=self.reduced_motion))
+        self.push_screen(
+            SessionScreen(
+                timeline, self.clock, reduced_motion=self.reduced_motion, cautions=self._cautions(timeline)
+            )
+        )
+
+    def _cautions(self, timeline: Timeline) -> dict[int, str]:
+        """The safety note shown as each part begins: a program's own first note over its
+        first part (the rule that matters most), then each part's exercise's first note;
+        a single exercise shows its first two."""
+        notes: dict[int, str] = {}
+        whole = self.library.get(timeline.exercise_id)
+        for number, part in enumerate(timeline.parts):
+            exercise = self.library.get(part.exercise_id)
+            safety = exercise.safety if exercise is not None else ()
+            if len(timeline.parts) == 1:
+                safety = safety[:2]
+            else:
+                if number == 0 and whole is not None and whole.safety:
+                    safety = whole.safety
+                safety = safety[:1]
+            if safety:
+                notes[number] = " ".join(safety)
+        return notes
 
     def _to_home(self) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
@@ -379,30 +414,65 @@ class CalmApp(App[int]):
     # --- actions -----------------------------------------------------------------------
 
     def action_flare(self) -> None:
-        """Ask where the twitch is, then start the flare program at once."""
-        if self.library.get("flare") is None:
+        """Ask where the twitch is, then start the flare program at once; or the release
+        alone, without the breathing first."""
+        flare = self.library.get("flare")
+        if flare is None:
             self.notify("The flare routine is missing or broken.", severity="error")
             return
+        from calmcoach.ui.screens.choice import Choice, ChoiceScreen
+
+        release = self._release_of(flare)
+        extra = [Choice(RELEASE_ONLY, "Release only: skip the breathing", "r")] if release else []
+
+        def picked(area: str | None) -> None:
+            if area == RELEASE_ONLY and release is not None:
+                self._ask_release_area(release)
+            elif area is not None:
+                self.start_exercise("flare", PlanOptions(area=area))
+
+        self.push_screen(
+            ChoiceScreen("Where is the twitch?", flare_areas() + extra, "general", notes=flare.safety[:1]),
+            picked,
+        )
+
+    def _release_of(self, flare: Exercise) -> Exercise | None:
+        """The flare program's part that is run for a body area (the tension release)."""
+        for part in flare.parts:
+            target = self.library.get(part.exercise)
+            if target is not None and target.kind is Kind.ROUTINE and target.areas:
+                return target
+        return None
+
+    def _ask_release_area(self, release: Exercise) -> None:
+        from calmcoach.ui.screens.choice import ChoiceScreen
 
         def picked(area: str | None) -> None:
             if area is not None:
-                self.start_exercise("flare", PlanOptions(area=area))
+                self.start_exercise(release.id, PlanOptions(area=area))
 
-        from calmcoach.ui.screens.choice import ChoiceScreen
-
-        self.push_screen(ChoiceScreen("Where is the twitch?", flare_areas(), "general"), picked)
+        choices = [c for c in flare_areas() if c.value in release.areas]
+        default = "general" if "general" in release.areas else None
+        self.push_screen(
+            ChoiceScreen(
+                f"{release.title}: where is the twitch?", choices, default, notes=release.safety[:1]
+            ),
+            picked,
+        )
 
     def action_red_flags(self) -> None:
-        """Open "When to see a doctor"."""
+        """Open "When to see a doctor" (from any screen; a session under it pauses)."""
         from calmcoach.ui.screens.safety import RedFlagsScreen
 
-        self.push_screen(RedFlagsScreen(self.safety))
+        if not isinstance(self.screen, RedFlagsScreen):
+            self.push_screen(RedFlagsScreen(self.safety))
 
     def action_help(self) -> None:
-        """Open the help screen."""
+        """Open the help screen (a session under it pauses)."""
         from calmcoach.ui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_stats(self) -> None:
         """Open the practice history and flare journal."""

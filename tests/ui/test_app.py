@@ -68,7 +68,7 @@ async def test_enter_asks_minutes_then_starts_breathing() -> None:
 async def test_flare_key_then_leg_starts_the_flare_program() -> None:
     app, clock, cues = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("f")
+        await pilot.press("ctrl+f")
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("l")
         screen = session_screen(pilot)
@@ -457,7 +457,7 @@ async def test_key_bar_shows_each_screens_keys_and_a_click_presses_one() -> None
     async with app.run_test(size=(100, 30)) as pilot:
         bar = app.screen.query_one(KeyBar)
         shown = bar.render().plain
-        assert "f Flare" in shown and "q Quit" in shown and shown.rstrip().endswith("^p palette")
+        assert "^f Flare" in shown and "^q Quit" in shown and shown.rstrip().endswith("^p palette")
         help_key = next(span for span in bar._spans if span.key == "question_mark")
         await pilot.click(KeyBar, offset=(help_key.start + 1, 0))
         assert isinstance(app.screen, HelpScreen)

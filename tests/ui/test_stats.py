@@ -22,7 +22,7 @@ def body(app) -> str:
 async def test_empty_history_shows_a_friendly_start() -> None:
     app, _, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("s")
+        await pilot.press("ctrl+s")
         assert isinstance(app.screen, StatsScreen)
         assert "Nothing here yet." in body(app)
         assert not app.screen.query_one("#stats-warning").display
@@ -70,7 +70,7 @@ async def test_stopped_session_in_the_app_is_recorded_as_stopped() -> None:
 async def test_log_a_flare_from_the_app() -> None:
     app, _, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("s", "l")
+        await pilot.press("ctrl+s", "l")
         assert isinstance(app.screen, FlareLogScreen)
         await pilot.press("down", "down", "enter")  # leg
         assert app.screen.query_one(RadioSet).pressed_button.name == "leg"
@@ -110,5 +110,5 @@ async def test_history_off_still_runs_sessions(tmp_path) -> None:
         assert type(app.screen).__name__ == "SummaryScreen"
         messages = [n.message for n in app._notifications]
         assert sum("newer calmcoach" in m for m in messages) == 1
-        await pilot.press("enter", "s")
+        await pilot.press("enter", "ctrl+s")
         assert "History is off" in body(app)

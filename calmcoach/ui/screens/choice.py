@@ -29,17 +29,36 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="choice.cancel", tooltip="Go back without choosing"),
+        # A modal screen hides the app's keys: this one keeps the way to the red flags.
+        Binding(
+            "exclamation_mark",
+            "app.red_flags",
+            "Doctor?",
+            id="choice.redflags",
+            tooltip="When to see a doctor",
+        ),
     ]
 
-    def __init__(self, question: str, choices: list[Choice], default: str | None = None) -> None:
+    def __init__(
+        self,
+        question: str,
+        choices: list[Choice],
+        default: str | None = None,
+        *,
+        notes: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         self.question = question
         self.choices = choices
         self.default = default
+        self.notes = notes
+        """Safety notes shown under the question, before anything starts (keep to one or two)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice"):
             yield Static(Text(self.question, style="bold"), id="choice-question")
+            if self.notes:
+                yield Static(Text("\n".join(self.notes)), id="choice-notes")
             options = []
             for choice in self.choices:
                 label = Text(choice.label)

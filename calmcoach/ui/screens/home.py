@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from calmcoach.loader import Library
-from calmcoach.model import Exercise, Kind
+from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, areas_of, plan
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
@@ -23,9 +23,10 @@ GROUPS = {
     Kind.ROUTINE: "Release and grounding",
     Kind.PROGRAM: "Programs",
 }
-FILTER_HINT = "Type to filter exercises"
-RESERVED_KEYS = set("fqs?!/")
-"""Keys the library list keeps for its bindings instead of sending them to the filter."""
+FILTER_HINT = "Type to filter: a name, a body area (leg, eye, hand) or a tag"
+RESERVED_KEYS = set("?!/")
+"""Keys the library list keeps for its bindings; every other printable key goes to the filter,
+so typing a word ("flare", "sigh", "quiet") never fires a command."""
 
 
 def length_text(exercise: Exercise, library: Library) -> str:
@@ -72,8 +73,9 @@ class HomeScreen(CalmScreen):
     """Pick an exercise; or press f for a flare."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Letters type into the filter, so the commands here are on keys that are not letters.
         Binding(
-            "f",
+            "ctrl+f",
             "app.flare",
             "Flare",
             id="home.flare",
@@ -83,9 +85,11 @@ class HomeScreen(CalmScreen):
         Binding(
             "exclamation_mark", "app.red_flags", "Doctor?", id="home.redflags", tooltip="When to see a doctor"
         ),
-        Binding("s", "app.stats", "History", id="home.stats", tooltip="Practice history and flare journal"),
+        Binding(
+            "ctrl+s", "app.stats", "History", id="home.stats", tooltip="Practice history and flare journal"
+        ),
         Binding("question_mark", "app.help", "Help", id="home.help", tooltip="Keys and safety"),
-        Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Close calmcoach"),
+        Binding("ctrl+q", "app.quit", "Quit", id="home.quit", tooltip="Close calmcoach", priority=True),
     ]
 
     def __init__(self, library: Library) -> None:
@@ -96,7 +100,7 @@ class HomeScreen(CalmScreen):
         with Vertical(id="home"):
             yield Static(
                 Text.assemble(
-                    ("calmcoach", "bold"), "   f: flare routine  ·  Enter: start  ·  type to filter"
+                    ("calmcoach", "bold"), "   type to find  ·  Enter: start  ·  ctrl+f: flare routine"
                 ),
                 id="home-title",
             )
@@ -112,9 +116,30 @@ class HomeScreen(CalmScreen):
         listing.highlighted = self._first_enabled(listing)
         listing.focus()
 
+    def _haystack(self, exercise: Exercise) -> str:
+        """Everything the filter looks in: id, title, summary, tags and body areas."""
+        areas = areas_of(exercise, self.library.exercises)
+        labels = [f"{area} {AREAS[area]}" for area in areas if area in AREAS]
+        titles = [variant.title for variant in exercise.variants]
+        return " ".join(
+            (exercise.id, exercise.title, exercise.summary, *exercise.tags, *labels, *titles)
+        ).lower()
+
     def _matches(self, exercise: Exercise, words: list[str]) -> bool:
-        haystack = " ".join((exercise.id, exercise.title, exercise.summary, *exercise.tags)).lower()
+        haystack = self._haystack(exercise)
         return all(word in haystack for word in words)
+
+    @staticmethod
+    def _rank(exercise: Exercise, query: str) -> int:
+        """How well a matching exercise fits what was typed: its name begins with it (0),
+        a word of its name does (1), or it only matches somewhere (2)."""
+        query = query.strip().lower()
+        title = exercise.title.lower()
+        if title.startswith(query) or exercise.id.lower().startswith(query):
+            return 0
+        if any(word.startswith(query) for word in title.replace("-", " ").split()):
+            return 1
+        return 2
 
     @staticmethod
     def _first_enabled(listing: OptionList) -> int | None:
@@ -126,7 +151,20 @@ class HomeScreen(CalmScreen):
         listing = self.query_one(LibraryList)
         listing.clear_options()
         listing.add_options(self._options(query))
-        listing.highlighted = self._first_enabled(listing)
+        listing.highlighted = self._best(listing, query)
+
+    def _best(self, listing: OptionList, query: str) -> int | None:
+        """The row to highlight for ``query``: the best fitting exercise, so that typing
+        "f" and Enter opens the flare routine."""
+        first = self._first_enabled(listing)
+        if not query.strip():
+            return first
+        ranked = [
+            (self._rank(exercise, query), index)
+            for index in range(listing.option_count)
+            if (exercise := self.library.get(listing.get_option_at_index(index).id or "")) is not None
+        ]
+        return min(ranked)[1] if ranked else first
 
     def _options(self, query: str) -> list[Option | None]:
         """The library's entries that match ``query``, under their group headings."""
@@ -169,11 +207,13 @@ class HomeScreen(CalmScreen):
         option_id = event.option.id or ""
         exercise = self.library.get(option_id)
         text = exercise.summary if exercise is not None else ""
-        if exercise is not None and exercise.tags:
+        if exercise is not None and exercise.safety:
+            text += f"\nNote: {exercise.safety[0]}"
+        elif exercise is not None and exercise.tags:
             text += f"\n{', '.join(exercise.tags)}"
         elif option_id.startswith("broken-"):
             text = "Not loaded. Press Enter to see how to check it again after a fix."
-        self.query_one("#detail", Static).update(Text(text))
+        self.query_one("#detail", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -55,9 +56,8 @@ class SessionScreen(CalmScreen):
     """Runs one planned session: the screen reads the session's clock, never counts ticks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "space", "space", "Pause", id="session.pause", tooltip="Pause or resume; goes on past a prompt"
-        ),
+        Binding("space", "pause", "Pause", id="session.pause", tooltip="Pause; goes on past a prompt"),
+        Binding("space", "resume", "Resume", id="session.resume", tooltip="Go on from where you paused"),
         Binding(
             "enter",
             "go_on",
@@ -74,8 +74,22 @@ class SessionScreen(CalmScreen):
             id="session.previous",
             tooltip="Back to the start of this step, or the one before",
         ),
+        Binding(
+            "p",
+            "next_part",
+            "Next part",
+            id="session.nextpart",
+            tooltip="Go straight to the next part of the routine (from the breathing to the release)",
+        ),
         Binding("m", "mute", "Mute", id="session.mute", tooltip="Turn the sound cues off or on"),
         Binding("q,escape", "stop", "Stop", id="session.stop", tooltip="End the session and see the summary"),
+        Binding(
+            "exclamation_mark",
+            "app.red_flags",
+            "Doctor?",
+            id="session.redflags",
+            tooltip="When to see a doctor; the session pauses while it is open",
+        ),
         Binding("question_mark", "app.help", "Help", id="session.help", tooltip="Keys and safety"),
         *[
             Binding(
@@ -89,9 +103,18 @@ class SessionScreen(CalmScreen):
         ],
     ]
 
-    def __init__(self, timeline: Timeline, clock: Clock, *, reduced_motion: bool = False) -> None:
+    def __init__(
+        self,
+        timeline: Timeline,
+        clock: Clock,
+        *,
+        reduced_motion: bool = False,
+        cautions: Mapping[int, str] | None = None,
+    ) -> None:
         super().__init__()
         self.timeline = timeline
+        self.cautions: Mapping[int, str] = cautions or {}
+        """A short safety note for each part (by part number), shown as that part begins."""
         # A preview clock runs faster; a suspend is still two real seconds of silence.
         speed = float(getattr(clock, "speed", 1.0))
         self.session = Session(timeline, clock, max_gap=DEFAULT_MAX_GAP * speed)
@@ -99,6 +122,8 @@ class SessionScreen(CalmScreen):
         """A still pacer: no motion at all."""
         self._handle: asyncio.TimerHandle | None = None
         self._suspended_pause = False
+        self._covered_pause = False
+        """Paused because another screen (help, the red flags) opened over this one."""
         self._shown: dict[str, object] = {}
         self.rating_before: int | None = None
         """How tense the person said they felt at the start (optional)."""
@@ -106,6 +131,7 @@ class SessionScreen(CalmScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="session-top"):
             yield Static(id="heading", markup=False)
+        yield Static(id="caution", markup=False)
         with Horizontal(id="session-body"):
             if any(p.kind is not Kind.BREATHING for p in self.timeline.parts):
                 steps = OptionList(*self._step_options(), id="steps", markup=False)
@@ -162,6 +188,30 @@ class SessionScreen(CalmScreen):
     def on_resize(self) -> None:
         small = self.size.height < 18 or self.size.width < 60
         self.set_class(small, "-small")
+
+    def on_screen_suspend(self) -> None:
+        """Another screen opened over this one (help, the red flags): pause until it closes."""
+        if self.session.state is State.RUNNING:
+            self.session.pause()
+            self._covered_pause = True
+            self._after_action()
+
+    def on_screen_resume(self) -> None:
+        if self._covered_pause:
+            self._covered_pause = False
+            self._apply(self.session.resume())
+            self._after_action()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show Pause or Resume, whichever space does now; Next part only in a program."""
+        paused = self.session.state is State.PAUSED
+        if action == "pause":
+            return not paused
+        if action == "resume":
+            return paused
+        if action == "next_part":
+            return len(self.timeline.parts) > 1 and self.session.active
+        return True
 
     def _on_suspend(self, _app: object) -> None:
         if self.session.state is State.RUNNING:
@@ -317,6 +367,12 @@ class SessionScreen(CalmScreen):
         return "  ·  ".join(parts)
 
     def _show_segment(self, segment: Segment) -> None:
+        # A part's safety note shows while it begins: its first step, or its first breath.
+        part = self.timeline.parts[segment.part]
+        beginning = segment.index == part.first or segment.cycle == 1
+        caution = self.cautions.get(segment.part, "") if beginning else ""
+        self.query_one("#caution", Static).update(Text(caution))
+        self.set_class(bool(caution), "-caution")
         # A routine step with nothing to pace (stretch, walk, prompt) shows no circle.
         self.set_class(segment.cycle is None and segment.level_from == segment.level_to, "-no-pacer")
         say = (
@@ -349,12 +405,22 @@ class SessionScreen(CalmScreen):
         if self.is_attached and self.session.active:
             self._refresh_view()
             self._arm()
+            self.refresh_bindings()  # Pause or Resume
 
-    def action_space(self) -> None:
+    def action_pause(self) -> None:
+        """Space while running: go on past a waiting prompt, or pause."""
         if self.session.waiting and self.session.state is State.RUNNING:
             self._after_action(self.session.continue_())
         else:
-            self._after_action(self.session.toggle_pause())
+            self.session.pause()
+            self._after_action()
+
+    def action_resume(self) -> None:
+        """Space while paused: go on."""
+        self._after_action(self.session.resume())
+
+    def action_next_part(self) -> None:
+        self._after_action(self.session.next_part())
 
     def action_go_on(self) -> None:
         self._after_action(self.session.continue_())

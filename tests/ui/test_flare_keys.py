@@ -1,0 +1,234 @@
+"""Issue 10: the doctor page from every screen, straight to the release, type to filter,
+and safety notes before a session starts. Pilot in virtual time."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, OptionList, Static
+
+from calmcoach.session import FakeClock, State
+from calmcoach.ui.screens.choice import ChoiceScreen
+from calmcoach.ui.screens.help import HelpScreen
+from calmcoach.ui.screens.home import HomeScreen
+from calmcoach.ui.screens.safety import RedFlagsScreen
+from calmcoach.ui.screens.session import SessionScreen
+from calmcoach.ui.screens.summary import SummaryScreen
+from calmcoach.ui.widgets.keybar import KeyBar
+from tests.ui.helpers import T0, AheadPlayer, advance, new_app, session_screen
+
+
+def listed(app: object) -> list[str]:
+    listing = app.screen.query_one("#library", OptionList)  # type: ignore[attr-defined]
+    ids = [listing.get_option_at_index(i).id or "" for i in range(listing.option_count)]
+    return [i for i in ids if not i.startswith("group-")]
+
+
+def highlighted(app: object) -> str | None:
+    option = app.screen.query_one("#library", OptionList).highlighted_option  # type: ignore[attr-defined]
+    return None if option is None else option.id
+
+
+def keys_shown(screen: object) -> str:
+    return screen.query_one(KeyBar).render().plain  # type: ignore[attr-defined]
+
+
+# --- 9. "!" from every screen; a session under it pauses ------------------------------
+
+
+async def test_doctor_page_opens_over_a_session_which_pauses_and_resumes_where_it_was() -> None:
+    clock = FakeClock(T0)
+    player = AheadPlayer(clock)
+    app, clock, _ = new_app(clock, cues=player, start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert "! Doctor?" in keys_shown(screen)
+        await advance(pilot, clock, 5.0)
+        assert player.pending == ("exhale", T0 + 6)
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, RedFlagsScreen)
+        assert screen.session.state is State.PAUSED
+        assert player.pending is None  # the cue handed ahead is withdrawn while it is open
+        await advance(pilot, clock, 120.0)  # reading for two minutes
+        assert screen.session.position() == 5.0
+        await pilot.press("escape")
+        assert app.screen is screen
+        assert screen.session.state is State.RUNNING
+        assert player.pending == ("exhale", clock() + 1.0)
+        await advance(pilot, clock, 1.0)
+        assert screen.session.position() == 6.0
+
+
+async def test_help_over_a_session_pauses_it_too_but_a_pause_of_ones_own_stays() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        await advance(pilot, clock, 2.0)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert screen.session.state is State.PAUSED
+        await pilot.press("escape")
+        assert screen.session.state is State.RUNNING
+        # Paused by the person first: closing the page does not start it again.
+        await pilot.press("space")
+        await pilot.press("exclamation_mark")
+        await pilot.press("escape")
+        assert app.screen is screen and screen.session.state is State.PAUSED
+
+
+async def test_doctor_page_from_the_summary_the_flare_picker_and_help() -> None:
+    app, clock, _ = new_app(start="physiological-sigh")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")  # stop: the summary
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, RedFlagsScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("ctrl+f")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, RedFlagsScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("escape", "question_mark", "exclamation_mark")
+        assert isinstance(app.screen, RedFlagsScreen)
+        await pilot.press("exclamation_mark")  # never a second copy on top of itself
+        assert sum(isinstance(s, RedFlagsScreen) for s in app.screen_stack) == 1
+
+
+async def test_space_shows_resume_while_paused() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert "space Pause" in keys_shown(screen) and "Resume" not in keys_shown(screen)
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.session.state is State.PAUSED
+        assert "space Resume" in keys_shown(screen) and "Pause" not in keys_shown(screen)
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.session.state is State.RUNNING and "space Pause" in keys_shown(screen)
+
+
+# --- 10. Straight to the release ----------------------------------------------------------
+
+
+async def test_one_key_leaves_the_flare_breathing_for_the_release() -> None:
+    app, clock, cues = new_app(start="flare", area="eyelid")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert "p Next part" in keys_shown(screen)
+        await advance(pilot, clock, 3.0)
+        await pilot.press("p")
+        segment = screen.session.current()
+        assert segment.exercise_id == "tension-release" and segment.index == screen.timeline.parts[1].first
+        assert screen.session.state is State.RUNNING
+
+
+async def test_next_part_is_not_offered_for_a_single_exercise() -> None:
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        assert "Next part" not in keys_shown(screen)
+        await pilot.press("p")
+        assert screen.session.current().index == 0
+
+
+async def test_flare_picker_offers_the_release_alone_for_each_area() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+f", "r")
+        assert isinstance(app.screen, ChoiceScreen)
+        assert [c.value for c in app.screen.choices] == ["eyelid", "hand", "leg", "general"]
+        await pilot.press("h")
+        screen = session_screen(pilot)
+        assert screen.timeline.exercise_id == "tension-release"
+        assert screen.timeline.area == "hand"
+        assert len(screen.timeline.parts) == 1
+
+
+# --- 15. Type to filter means type to filter ----------------------------------------------
+
+
+async def test_typing_words_that_start_with_command_letters_only_filters() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for word, first in (("flare", "flare"), ("sigh", "physiological-sigh"), ("quiet", None)):
+            await pilot.press(*word)
+            assert isinstance(app.screen, HomeScreen), f"typing {word!r} left home"
+            assert app.screen.query_one("#filter", Input).value == word
+            if first is not None:
+                assert first in listed(app)
+            await pilot.press("escape")
+        assert app.is_running  # "quiet" did not quit
+
+
+async def test_filter_matches_body_areas_and_tags() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"leg")
+        assert {"tension-release", "flare"} <= set(listed(app))
+        assert "breathing-4-2-6" not in listed(app)
+        await pilot.press("escape", *"eye")
+        assert {"tension-release", "flare"} <= set(listed(app))
+        await pilot.press("escape", *"hand")
+        assert "tension-release" in listed(app)
+
+
+async def test_f_enter_e_reaches_the_eyelid_release_in_three_presses_with_its_caution() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f")
+        assert highlighted(app) == "flare"
+        await pilot.press("enter")
+        picker = app.screen
+        assert isinstance(picker, ChoiceScreen)
+        flare = app.library.exercises["flare"]
+        notes = str(picker.query_one("#choice-notes", Static).render())
+        assert flare.safety[0] in notes
+        await pilot.press("e")
+        screen = session_screen(pilot)
+        assert screen.timeline.exercise_id == "flare" and screen.timeline.area == "eyelid"
+        caution = str(screen.query_one("#caution", Static).render())
+        assert caution == flare.safety[0]
+        assert screen.query_one("#caution").display
+
+
+# --- 4. Safety notes before and as each part begins ---------------------------------------
+
+
+async def test_each_part_shows_its_own_caution_as_it_begins_then_it_goes() -> None:
+    app, clock, _ = new_app(start="flare", area="leg")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        caution = screen.query_one("#caution", Static)
+        await advance(pilot, clock, 13.0)  # second breath: the note has had its time
+        assert str(caution.render()) == "" and not caution.display
+        await pilot.press("p")
+        release = app.library.exercises["tension-release"]
+        assert str(caution.render()) == release.safety[0]
+        assert caution.display
+
+
+async def test_a_single_exercise_shows_up_to_two_notes_and_its_options_screen_too() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        drill = app.library.exercises["breathing-4-7-8"]
+        await pilot.press(*"4-7-8", "enter")
+        assert isinstance(app.screen, ChoiceScreen)
+        assert str(app.screen.query_one("#choice-notes", Static).render()) == "\n".join(drill.safety[:2])
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        assert str(screen.query_one("#caution", Static).render()) == " ".join(drill.safety[:2])
+
+
+async def test_home_detail_line_carries_the_first_safety_note() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        first = app.library.exercises["breathing-4-2-6"]
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert detail.splitlines()[0] == first.summary
+        assert detail.splitlines()[1].startswith("Note: ")
