@@ -224,6 +224,9 @@ class CalmApp(App[int]):
         exercise = self.library.get(exercise_id)
         if exercise is None:
             return
+        if exercise_id == "flare":  # the same picker as Ctrl+F, with the release alone
+            self.action_flare()
+            return
         question, choices, default = self._options_for(exercise)
         if not choices:
             self.start_exercise(exercise_id, PlanOptions())

@@ -184,6 +184,7 @@ async def test_f_enter_e_reaches_the_eyelid_release_in_three_presses_with_its_ca
         await pilot.press("enter")
         picker = app.screen
         assert isinstance(picker, ChoiceScreen)
+        assert "release-only" in [c.value for c in picker.choices]  # the same picker as Ctrl+F
         flare = app.library.exercises["flare"]
         notes = str(picker.query_one("#choice-notes", Static).render())
         assert flare.safety[0] in notes
@@ -232,3 +233,12 @@ async def test_home_detail_line_carries_the_first_safety_note() -> None:
         detail = str(app.screen.query_one("#detail", Static).render())
         assert detail.splitlines()[0] == first.summary
         assert detail.splitlines()[1].startswith("Note: ")
+
+
+async def test_filter_words_match_the_start_of_words_not_the_middle() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"sigh")
+        assert listed(app) == ["physiological-sigh"]
+        await pilot.press("escape", *"ing")  # inside "breathing", "grounding": the start of no word
+        assert listed(app) == ["none"]  # "Nothing matches"

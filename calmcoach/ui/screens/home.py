@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from rich.text import Text
@@ -126,8 +127,10 @@ class HomeScreen(CalmScreen):
         ).lower()
 
     def _matches(self, exercise: Exercise, words: list[str]) -> bool:
+        """Every typed word begins a word somewhere in the exercise ("eye" finds "eyelid",
+        "sigh" finds "physiological-sigh"; "f" does not find every "of")."""
         haystack = self._haystack(exercise)
-        return all(word in haystack for word in words)
+        return all(re.search(rf"(?<![^\W_]){re.escape(word)}", haystack) for word in words)
 
     @staticmethod
     def _rank(exercise: Exercise, query: str) -> int:
