@@ -643,6 +643,37 @@ def _syntax_problem(path: Path, text: str, error: tomllib.TOMLDecodeError) -> Pr
     return Problem(path, f"TOML syntax error: {message}", line=line)
 
 
+def read_data_file(path: Path) -> tuple[dict[str, Any], str] | Problem:
+    """Read a small TOML data file that is not an exercise (the red flags, for one).
+
+    Gives its tables and its text (for ``line_of``), or the one problem that stopped
+    it: too large, unreadable, not UTF-8 text, or a TOML syntax error. Checking the
+    tables is the caller's job.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Problem(path, f"is too large ({size // 1024} KiB; at most {MAX_FILE_BYTES // 1024} KiB)")
+        raw = path.read_bytes()
+    except OSError as error:
+        return Problem(path, f"cannot be read: {error.strerror or error}")
+    text, problem = _decode(path, raw)
+    if problem or text is None:
+        return problem or Problem(path, "cannot be read")
+    import tomllib
+
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        return _syntax_problem(path, text, error)
+
+
+def line_of(text: str, where: str | None) -> int | None:
+    """The line of TOML ``text`` that defines the field path ``where`` (``flag[2].urgency``,
+    counting from 1), or that of the nearest enclosing path that can be placed."""
+    return _Lines(text).find(where)
+
+
 def check_references(exercises: Mapping[str, Exercise]) -> dict[str, tuple[Problem, ...]]:
     """Problems between files: parts that name missing exercises, or programs in a cycle."""
     found: dict[str, list[Problem]] = {}

@@ -131,11 +131,14 @@ class CalmApp(App[int]):
 
     @property
     def safety(self) -> SafetyText:
-        """The red flags and the disclaimer, read from their data file when first needed."""
-        if self._safety is None:
-            from calmcoach.redflags import load_red_flags
+        """The red flags and the disclaimer, read from their data file when first needed.
 
-            self._safety = load_red_flags()
+        A broken file never stops the app: the page then shows the fast-change rule and
+        what is wrong with the file."""
+        if self._safety is None:
+            from calmcoach.redflags import load_red_flags_or_fallback
+
+            self._safety = load_red_flags_or_fallback()
         return self._safety
 
     @property

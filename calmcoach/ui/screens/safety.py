@@ -1,32 +1,51 @@
-"""Safety screens: the red flags ("When to see a doctor") and the first-run note."""
+"""Safety screens: the red flags ("When to see a doctor"), the reassurance page and the first-run note."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
+from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from calmcoach.redflags import SafetyText
+from calmcoach.redflags import Reassurance, SafetyText
 from calmcoach.ui.widgets.keybar import KeyBar
-
-URGENCY_LABEL = {
-    "emergency": "EMERGENCY",
-    "urgent": "URGENT",
-    "soon": "THIS WEEK",
-    "check": "GET CHECKED",
-}
 
 
 class RedFlagsScreen(Screen[None]):
-    """The red flags and what to do about each, read from a data file."""
+    """The red flags and what to do about each, read from a data file.
+
+    The rule over all of them (a fast change in breathing, speech or movement means
+    emergency care right away) comes first, in a block of its own that no one can miss.
+    """
+
+    DEFAULT_CSS = """
+    RedFlagsScreen #fast-change {
+        background: $error;
+        color: $text;
+        text-style: bold;
+        padding: 0 1;
+        margin: 0 0 1 0;
+    }
+    RedFlagsScreen #redflags-problems {
+        color: $error;
+    }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,enter", "app.pop_screen", "Back", id="redflags.back", tooltip="Close this page"),
+        Binding(
+            "a",
+            "reassurance",
+            "Anxiety signs",
+            id="redflags.reassurance",
+            tooltip="Signs that point toward twitches that come from anxiety",
+        ),
     ]
 
     def __init__(self, text: SafetyText) -> None:
@@ -36,20 +55,82 @@ class RedFlagsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="redflags"):
             yield Static(Text("When to see a doctor", style="bold"), classes="page-title")
+            yield Static(Text(self.text.fast_change), id="fast-change")
+            if self.text.problems:
+                yield Static(Text("\n".join(self.text.problems)), id="redflags-problems", classes="page-text")
             yield Static(Text(self.text.intro), classes="page-text")
+            yield Static(Text(self.text.advice, style="bold"), id="redflags-advice", classes="page-text")
             for flag in self.text.flags:
                 line = Text()
-                line.append(
-                    f" {URGENCY_LABEL.get(flag.urgency, flag.urgency.upper())} ", style="bold reverse"
-                )
+                line.append(f" {flag.label} ", style="bold reverse")
                 line.append(f"  {flag.sign}\n", style="bold")
                 line.append(f"    {flag.action}")
                 yield Static(line, classes=f"flag -{flag.urgency}")
             if self.text.habits:
-                yield Static(Text("Habits that help over time", style="bold"), classes="page-subtitle")
-                yield Static(Text("\n".join(f"• {h}" for h in self.text.habits)), classes="page-text")
+                yield Static(
+                    Text("Habits that help over time", style="bold"),
+                    id="habits-title",
+                    classes="page-subtitle",
+                )
+                yield Static(bullets(self.text.habits), id="habits", classes="page-text")
             yield Static(Text(self.text.disclaimer, style="italic"), classes="page-text")
         yield KeyBar()
+
+    def action_reassurance(self) -> None:
+        """Open the signs that point toward anxiety twitches."""
+        push_reassurance(self.app)
+
+
+class ReassuranceScreen(Screen[None]):
+    """A short, calm page: the signs that point toward anxiety twitches, never a diagnosis."""
+
+    DEFAULT_CSS = """
+    ReassuranceScreen #reassurance {
+        padding: 1 2;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,enter", "dismiss", "Back", id="reassurance.back", tooltip="Close this page"),
+    ]
+
+    def __init__(self, page: Reassurance) -> None:
+        super().__init__()
+        self.page = page
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="reassurance"):
+            yield Static(Text(self.page.title, style="bold"), classes="page-title")
+            yield Static(Text(self.page.intro), classes="page-text")
+            yield Static(bullets(self.page.signs), id="reassurance-signs", classes="page-text")
+            yield Static(Text(self.page.closing, style="bold"), id="reassurance-closing", classes="page-text")
+        yield KeyBar()
+
+
+def bullets(items: Iterable[str]) -> Table:
+    """A bulleted list whose wrapped lines stay clear of the bullets, even at 40 columns."""
+    table = Table.grid(padding=(0, 1, 0, 0))
+    table.add_column(width=1)
+    table.add_column(ratio=1)
+    for item in items:
+        table.add_row("•", Text(item))
+    return table
+
+
+def push_reassurance(app: App[Any]) -> None:
+    """Open the reassurance page over whatever is showing.
+
+    Its data file is read now; if it cannot be used, a notice names every problem in
+    it (``file:line: field: message``) and nothing opens.
+    """
+    from calmcoach.redflags import ContentError, load_reassurance
+
+    try:
+        page = load_reassurance()
+    except ContentError as error:
+        app.notify(str(error), title="The reassurance page could not be read", severity="error", markup=False)
+        return
+    app.push_screen(ReassuranceScreen(page))
 
 
 class FirstRunNote(ModalScreen[None]):
