@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 RELEASE_ONLY = "release-only"
 """The flare picker's answer for the tension release without the breathing first."""
+REASSURE = "reassure"
+"""The flare picker's answer for the page on signs that point toward anxiety."""
 
 
 def flare_areas() -> list[Choice]:
@@ -430,10 +432,13 @@ class CalmApp(App[int]):
 
         release = self._release_of(flare)
         extra = [Choice(RELEASE_ONLY, "Release only: skip the breathing", "r")] if release else []
+        extra.append(Choice(REASSURE, "Is it anxiety? Signs that point that way", "a"))
 
         def picked(area: str | None) -> None:
             if area == RELEASE_ONLY and release is not None:
                 self._ask_release_area(release)
+            elif area == REASSURE:
+                self.action_reassurance()
             elif area is not None:
                 self.start_exercise("flare", PlanOptions(area=area))
 
@@ -472,6 +477,13 @@ class CalmApp(App[int]):
 
         if not isinstance(self.screen, RedFlagsScreen):
             self.push_screen(RedFlagsScreen(self.safety))
+
+    def action_reassurance(self) -> None:
+        """Open the calm page on the signs that point toward anxiety twitches."""
+        from calmcoach.ui.screens.safety import ReassuranceScreen, push_reassurance
+
+        if not isinstance(self.screen, ReassuranceScreen):
+            push_reassurance(self)
 
     def action_help(self) -> None:
         """Open the help screen (a session under it pauses)."""

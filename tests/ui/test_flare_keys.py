@@ -242,3 +242,16 @@ async def test_filter_words_match_the_start_of_words_not_the_middle() -> None:
         assert listed(app) == ["physiological-sigh"]
         await pilot.press("escape", *"ing")  # inside "breathing", "grounding": the start of no word
         assert listed(app) == ["none"]  # "Nothing matches"
+
+
+async def test_flare_picker_leads_to_the_reassurance_page_and_back() -> None:
+    from calmcoach.ui.screens.safety import ReassuranceScreen
+
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+f", "a")
+        assert isinstance(app.screen, ReassuranceScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "health professional" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
