@@ -11,14 +11,29 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from calmcoach import __version__
-from calmcoach.model import AREAS, Exercise, Kind
-from calmcoach.planner import PlanError, PlanOptions, Timeline, plan
+from calmcoach.describe import (
+    adjustable_minutes,
+    area_choices,
+    breath_text,
+    breaths_text,
+    clock_text,
+    exercise_length,
+    length_text,
+    number_text,
+    part_heading,
+    plural,
+    safety_notes,
+)
+from calmcoach.model import AREAS, Exercise, Origin
+from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 
 if TYPE_CHECKING:
     import argparse
+
+    from calmcoach.loader import Library
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -96,16 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="print an exercise's planned timeline")
     p.add_argument("id")
-    p.add_argument("--minutes", type=_minutes)
-    p.add_argument("--area", choices=list(AREAS))
+    p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises with a range")
+    p.add_argument("--area", choices=list(AREAS), help="body area, for tension release and the flare routine")
 
     p = sub.add_parser("validate", help="check exercise files and print every error")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
     p = sub.add_parser("run", help="run an exercise")
     p.add_argument("id")
-    p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises")
-    p.add_argument("--area", choices=list(AREAS), help="body area, for tension release")
+    p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises with a range")
+    p.add_argument("--area", choices=list(AREAS), help="body area, for tension release and the flare routine")
     _add_session_options(p)
 
     p = sub.add_parser("flare", help="start the flare routine: breathe, release, shift attention")
@@ -132,19 +147,11 @@ def _err(message: str) -> None:
     print(f"calmcoach: {message}", file=sys.stderr)
 
 
-def _minutes_text(exercise: Exercise, library: Any) -> str:
-    if exercise.kind is Kind.BREATHING and exercise.minutes is not None:
-        m = exercise.minutes
-        if m.min == m.max:
-            return f"{m.default:g}"
-        return f"{m.default:g} ({m.min:g}-{m.max:g})"
-    try:
-        timeline = plan(exercise, PlanOptions(), library.exercises)
-    except PlanError:
-        return "?"
-    minutes = timeline.total / 60
-    plus = "+" if any(s.waits for s in timeline.segments) else ""
-    return f"{minutes:.1f}{plus}"
+def _origin_text(exercise: Exercise) -> str:
+    """Where a listed exercise comes from, in the home screen's words (empty if built in)."""
+    if exercise.overrides_builtin:
+        return "your version"
+    return "yours" if exercise.origin is Origin.USER else ""
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -153,16 +160,22 @@ def cmd_list(args: argparse.Namespace) -> int:
     library = load_default_library()
     rows: list[dict[str, Any]] = []
     for exercise in library.exercises.values():
+        length = exercise_length(exercise, library.exercises)
         rows.append(
             {
                 "id": exercise.id,
                 "kind": exercise.kind.value,
                 "title": exercise.title,
-                "minutes": _minutes_text(exercise, library),
+                "length": length_text(exercise, library.exercises),
+                "minutes": None if length is None else round(length.minutes, 2),
+                "minutes_min": None if length is None else round(length.low, 2),
+                "minutes_max": None if length is None else round(length.high, 2),
+                "waits_for_you": None if length is None else length.waits,
                 "source": exercise.origin.value
                 + (" (overrides built-in)" if exercise.overrides_builtin else ""),
                 "path": str(exercise.path),
                 "errors": [],
+                "_mark": _origin_text(exercise),
             }
         )
     for broken in library.broken:
@@ -171,82 +184,159 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "id": broken.id,
                 "kind": "?",
                 "title": "(cannot load)",
-                "minutes": "",
+                "length": "",
+                "minutes": None,
+                "minutes_min": None,
+                "minutes_max": None,
+                "waits_for_you": None,
                 "source": broken.origin.value,
                 "path": str(broken.path),
                 "errors": [str(p) for p in broken.problems],
+                "_mark": "",
             }
         )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([{k: v for k, v in row.items() if not k.startswith("_")} for row in rows], indent=2))
         return 0
-    width = max(len(r["id"]) for r in rows) if rows else 2
-    print(f"{'ID':<{width}}  {'KIND':<9}  {'MINUTES':<9}  {'SOURCE':<8}  TITLE")
+    width = max([2, *(len(r["id"]) for r in rows)])
+    long = max([6, *(len(r["length"]) for r in rows)])
+    print(f"{'ID':<{width}}  {'KIND':<9}  {'LENGTH':<{long}}  TITLE")
     for row in rows:
-        print(
-            f"{row['id']:<{width}}  {row['kind']:<9}  {row['minutes']:<9}  "
-            f"{row['source'].split(' ')[0]:<8}  {row['title']}"
-            + ("  [overrides built-in]" if "overrides" in row["source"] else "")
-        )
+        mark = f"  ({row['_mark']})" if row["_mark"] else ""
+        print(f"{row['id']:<{width}}  {row['kind']:<9}  {row['length']:<{long}}  {row['title']}{mark}")
         for error in row["errors"]:
             print(f"{'':<{width}}  error: {error}")
     return 0
 
 
-def _plan_from_args(args: argparse.Namespace, exercise_id: str) -> tuple[Timeline, Exercise] | None:
+class _Planned(NamedTuple):
+    timeline: Timeline
+    exercise: Exercise
+    library: Library
+
+
+def _find(exercise_id: str) -> tuple[Library, Exercise] | int:
+    """The library and the exercise, or an exit code after saying why not."""
     from calmcoach.content import load_default_library
 
     library = load_default_library()
     exercise = library.get(exercise_id)
-    if exercise is None:
-        broken = [b for b in library.broken if b.id == exercise_id]
-        if broken:
-            _err(f"'{exercise_id}' cannot be loaded:")
-            for problem in broken[0].problems:
-                print(f"  {problem}", file=sys.stderr)
-        else:
-            _err(f"no exercise '{exercise_id}'. Try: calmcoach list")
-        return None
-    try:
-        timeline = plan(
-            exercise,
-            PlanOptions(minutes=getattr(args, "minutes", None), area=getattr(args, "area", None)),
-            library.exercises,
+    if exercise is not None:
+        return library, exercise
+    broken = [b for b in library.broken if b.id == exercise_id]
+    if broken:
+        _err(f"'{exercise_id}' cannot be loaded:")
+        for problem in broken[0].problems:
+            print(f"  {problem}", file=sys.stderr)
+    else:
+        _err(f"no exercise '{exercise_id}'. Try: calmcoach list")
+    return 1
+
+
+def _accepts(exercise: Exercise, library: Library) -> str:
+    """What ``exercise`` takes on the command line, e.g. ``--area (eyelid, hand, leg, general)``."""
+    words = []
+    bounds = adjustable_minutes(exercise)
+    if bounds is not None:
+        words.append(f"--minutes ({number_text(bounds.min)} to {number_text(bounds.max)})")
+    areas = areas_of(exercise, library.exercises)
+    if areas:
+        words.append(f"--area ({', '.join(areas)})")
+    return " and ".join(words)
+
+
+def option_problem(
+    exercise: Exercise, library: Library, minutes: float | None, area: str | None
+) -> str | None:
+    """Why ``--minutes`` or ``--area`` does not fit ``exercise``, in one line; None if they do."""
+    bounds = adjustable_minutes(exercise)
+    areas = areas_of(exercise, library.exercises)
+    wrong = [
+        flag
+        for flag, given, fits in (("--minutes", minutes, bounds is not None), ("--area", area, bool(areas)))
+        if given is not None and not fits
+    ]
+    accepts = _accepts(exercise, library)
+    if wrong:
+        if not accepts:
+            length = length_text(exercise, library.exercises)
+            fixed = f"; its length is fixed: {length}" if length else ""
+            return f"{exercise.id} takes neither --minutes nor --area{fixed}"
+        return f"{exercise.id} takes {accepts}, not {' or '.join(wrong)}"
+    if minutes is not None and bounds is not None and not bounds.min <= minutes <= bounds.max:
+        return (
+            f"{exercise.id} takes --minutes from {number_text(bounds.min)} to {number_text(bounds.max)}, "
+            f"not {number_text(minutes)}"
         )
+    if area is not None and area not in areas:
+        return f"{exercise.id} takes --area ({', '.join(areas)}), not {area}"
+    return None
+
+
+def _plan_from_args(
+    args: argparse.Namespace, exercise_id: str, ask_area: str | None = None
+) -> _Planned | int:
+    """Find and plan the exercise the arguments name, or say why not and give the exit code:
+    2 for options that do not fit it, 1 when it cannot be found, planned or no area is chosen.
+
+    With ``ask_area`` (how to name an area on the command line, ``{area}`` standing for
+    one), an exercise run for a body area and started without one asks for it
+    (see ``_area_for_plain``).
+    """
+    found = _find(exercise_id)
+    if isinstance(found, int):
+        return found
+    library, exercise = found
+    minutes = getattr(args, "minutes", None)
+    area = getattr(args, "area", None)
+    problem = option_problem(exercise, library, minutes, area)
+    if problem is not None:
+        _err(problem)
+        return EXIT_USAGE
+    if area is None and ask_area is not None:
+        chosen = _area_for_plain(exercise, library, ask_area)
+        if isinstance(chosen, int):
+            return chosen
+        area = chosen
+    try:
+        timeline = plan(exercise, PlanOptions(minutes=minutes, area=area), library.exercises)
     except PlanError as error:
         _err(str(error))
-        return None
-    return timeline, exercise
+        return 1
+    return _Planned(timeline, exercise, library)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from calmcoach.plain import clock_text
-
-    found = _plan_from_args(args, args.id)
-    if found is None:
-        return 1
-    timeline, exercise = found
+    planned = _plan_from_args(args, args.id)
+    if isinstance(planned, int):
+        return planned
+    timeline, exercise, library = planned
     print(f"{exercise.title}  ({exercise.kind.value})")
     if exercise.summary:
         print(exercise.summary)
-    for note in exercise.safety:
-        print(f"  ! {note}")
-    for part in timeline.parts:
-        if len(timeline.parts) > 1:
-            area = f" ({AREAS[part.area]})" if part.area else ""
-            print(f"\n== {part.title}{area}: {clock_text(part.start)} to {clock_text(part.end)} ==")
-        if part.breaths_per_minute is not None:
+    print(f"Length: {length_text(exercise, library.exercises)}")
+    notes = safety_notes(exercise, timeline, library.exercises)
+    for note in notes.start:
+        print(f"Note: {note}")
+    for index, part in enumerate(timeline.parts):
+        if len(timeline.parts) > 1 or part.area:
             print(
-                f"   {part.cycles} cycles of {60 / part.breaths_per_minute:g} s, "
-                f"{part.breaths_per_minute:.2f} breaths per minute"
+                f"\n== {part_heading(part, library.exercises)}: "
+                f"{clock_text(part.start)} to {clock_text(part.end)} =="
             )
+        for note in notes.parts[index]:
+            print(f"Note: {note}")
+        breaths = breaths_text(part)
+        if breaths:
+            print(f"   {breaths}")
         for segment in timeline.segments[part.first : part.last + 1]:
-            length = "waits" if segment.waits else f"{segment.duration:g}s"
+            length = "waits" if segment.waits else f"{number_text(segment.duration)}s"
             label = segment.pace.value if segment.cycle is not None else (segment.title or "step")
-            cycle = f" {segment.cycle}/{segment.cycles}" if segment.cycle else ""
-            print(f"{clock_text(segment.start):>6}  {length:>6}  {label}{cycle}: {segment.say}")
+            breath = f", {breath_text(segment)}" if segment.cycle is not None else ""
+            print(f"{clock_text(segment.start):>6}  {length:>6}  {label}{breath}: {segment.say}")
     waits = sum(1 for s in timeline.segments if s.waits)
-    extra = f", plus {waits} step(s) that wait for you" if waits else ""
+    verb = "waits" if waits == 1 else "wait"
+    extra = f", plus {plural(waits, 'step')} that {verb} for you" if waits else ""
     print(f"\nTotal: {clock_text(timeline.total)}{extra}")
     return 0
 
@@ -274,16 +364,72 @@ def _make_cues(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace, exercise_id: str) -> int:
-    found = _plan_from_args(args, exercise_id)
-    if found is None:
-        return 1
-    timeline, _exercise = found
-    if args.plain or not sys.stdout.isatty():
-        return run_plain(timeline, args)
+    plain = args.plain or not sys.stdout.isatty()
+    how = f"calmcoach run {exercise_id} --area {{area}}"
+    planned = _plan_from_args(args, exercise_id, ask_area=how if plain else None)
+    if isinstance(planned, int):
+        return planned
+    if plain:
+        return run_plain(planned, args)
     return run_app(args, start=exercise_id)
 
 
-def run_plain(timeline: Timeline, args: argparse.Namespace) -> int:
+def ask_area(choices: list[tuple[str, str]], stdin: TextIO, out: TextIO) -> str | None:
+    """Ask on a terminal which body area to run for; None at end of input (Ctrl+D).
+
+    Each area has a letter (the first free one of its id) and a number; the id itself
+    works too. Enter alone picks ``general`` when it is offered. Anything else asks again.
+    """
+    keys: dict[str, str] = {}
+    letters: list[str] = []
+    for number, (area, _title) in enumerate(choices, start=1):
+        letter = next((c for c in area.lower() if c.isalpha() and c not in keys), str(number))
+        letters.append(letter)
+        keys.update({letter: area, str(number): area, area.lower(): area})
+    default = "general" if "general" in (a for a, _ in choices) else None
+    out.write("Where is the twitch?\n")
+    for letter, (_area, title) in zip(letters, choices, strict=True):
+        out.write(f"  {letter}  {title}\n")
+    enter = f" (Enter alone: {letters[[a for a, _ in choices].index(default)]})" if default else ""
+    prompt = f"Type a letter and press Enter{enter}: "
+    while True:
+        out.write(prompt)
+        out.flush()
+        line = stdin.readline()
+        if not line:
+            out.write("\n")
+            return None
+        answer = line.strip().lower()
+        if not answer and default is not None:
+            return default
+        if answer in keys:
+            return keys[answer]
+        out.write(f"Please type one of: {', '.join(letters)}.\n")
+
+
+def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int | None:
+    """The body area for a plain run started without one: asked on a terminal, else the
+    usual one with a line saying so. An exit code when the question gets no answer."""
+    choices = area_choices(exercise, library.exercises)
+    if not choices:
+        return None
+    if sys.stdin.isatty():
+        area = ask_area(choices, sys.stdin, sys.stderr)
+        if area is None:
+            _err("no area chosen, so nothing was started.")
+            return 1
+        return area
+    area = "general" if "general" in (a for a, _ in choices) else choices[0][0]
+    example = how.format(area=next(a for a, _ in choices if a != area) if len(choices) > 1 else area)
+    print(
+        f"No area given and no terminal to ask on, so this runs for: {dict(choices)[area]}. "
+        f"Name one next time, e.g. {example}",
+        flush=True,
+    )
+    return area
+
+
+def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
     from calmcoach.record import Recorder, open_history
@@ -291,6 +437,7 @@ def run_plain(timeline: Timeline, args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"  ({text})", flush=True)
 
+    timeline, exercise, library = planned
     recorder = Recorder(open_history(say), say)
     cues = _make_cues(args)
     code = 1
@@ -303,6 +450,8 @@ def run_plain(timeline: Timeline, args: argparse.Namespace) -> int:
             speed=args.speed,
             eyes_closed=args.eyes_closed,
             observers=(recorder.observe,),
+            notes=safety_notes(exercise, timeline, library.exercises),
+            exercises=library.exercises,
         )
         recorder.begin(timeline)
         code = runner.run()
@@ -334,12 +483,10 @@ def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bo
 
 def cmd_flare(args: argparse.Namespace) -> int:
     if args.plain or not sys.stdout.isatty():
-        if args.area is None:
-            args.area = "general"
-        found = _plan_from_args(args, "flare")
-        if found is None:
-            return 1
-        return run_plain(found[0], args)
+        planned = _plan_from_args(args, "flare", ask_area="calmcoach flare {area}")
+        if isinstance(planned, int):
+            return planned
+        return run_plain(planned, args)
     return run_app(args, start="flare" if args.area else None, flare=True)
 
 

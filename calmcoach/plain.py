@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from calmcoach.audio import END_CUE, CuePlayer, sound_for
-from calmcoach.model import AREAS, Kind
+from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, plural
+from calmcoach.model import Exercise
 from calmcoach.planner import Segment, Timeline
 from calmcoach.session import (
+    Clock,
     Event,
     ScaledClock,
     Session,
@@ -29,17 +31,11 @@ MAX_WAIT = 0.25
 Observer = Callable[[Session, list[Event]], None]
 
 
-def clock_text(seconds: float) -> str:
-    """``m:ss`` for a number of seconds (rounded down)."""
-    whole = int(max(0.0, seconds) + 1e-6)
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
 def step_line(segment: Segment) -> str:
     """The plain line announcing a segment."""
     if segment.cycle is not None:
         label = segment.pace.value
-        text = f"{segment.say}  (cycle {segment.cycle}/{segment.cycles})"
+        text = f"{segment.say}  ({breath_text(segment)})"
     else:
         label = "prompt" if segment.waits else "step"
         text = f"{segment.title}: {segment.say}" if segment.title else segment.say
@@ -53,9 +49,9 @@ def summary_line(session: Session) -> str:
     timeline = session.timeline
     done = clock_text(session.position())
     total = clock_text(timeline.total)
-    counts = f"{session.steps_done} steps"
+    counts = plural(session.steps_done, "step")
     if timeline.cycles:
-        counts = f"{session.cycles_done} of {timeline.cycles} cycles, " + counts
+        counts = f"{session.cycles_done} of {plural(timeline.cycles, 'breath')}, {counts}"
     if session.state is State.FINISHED:
         return f"{timeline.title} finished: {done}, {counts}."
     return f"{timeline.title} stopped at {done} of {total} ({counts})."
@@ -75,8 +71,14 @@ class PlainRunner:
         observers: tuple[Observer, ...] = (),
         eyes_closed: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        notes: SafetyNotes | None = None,
+        exercises: Mapping[str, Exercise] | None = None,
+        base_clock: Clock = time.monotonic,
     ) -> None:
-        self.clock = ScaledClock(speed)
+        """``notes`` are printed before the first step and as each part begins;
+        ``exercises`` (the library) names body areas as their files title them.
+        ``base_clock`` and ``sleep`` are the real clock and sleep, replaced in tests."""
+        self.clock = ScaledClock(speed, base_clock)
         # A gap of 2 real seconds between reads is a suspend, whatever the speed.
         self.session = Session(timeline, self.clock, max_gap=2.0 * speed)
         self.cues = cues
@@ -85,6 +87,8 @@ class PlainRunner:
         self.observers = observers
         self.eyes_closed = eyes_closed
         self.sleep = sleep
+        self.notes = notes or SafetyNotes((), ())
+        self.exercises: Mapping[str, Exercise] = exercises or {}
         self._part = -1
 
     def say(self, text: str) -> None:
@@ -97,15 +101,12 @@ class PlainRunner:
             self.say(f"  ({notice})")
 
     def _handle(self, events: list[Event]) -> None:
-        timeline = self.session.timeline
         for event in events:
             if isinstance(event, StepStarted):
                 segment = event.segment
-                if segment.part != self._part and len(timeline.parts) > 1:
+                if segment.part != self._part:
                     self._part = segment.part
-                    part = timeline.parts[segment.part]
-                    area = f" ({AREAS[part.area]})" if part.area and part.kind is Kind.ROUTINE else ""
-                    self.say(f"== {part.title}{area} ==")
+                    self._begin_part(segment.part)
                 sound = sound_for(segment, self.eyes_closed)
                 if sound:
                     self.cues.play(sound)
@@ -115,6 +116,19 @@ class PlainRunner:
         for observer in self.observers:
             observer(self.session, events)
         self._notice()
+
+    def _say_notes(self, notes: tuple[str, ...]) -> None:
+        for note in notes:
+            self.say(f"Note: {note}")
+
+    def _begin_part(self, index: int) -> None:
+        """The part's heading (for a program, or a routine run for an area) and its notes."""
+        timeline = self.session.timeline
+        part = timeline.parts[index]
+        if len(timeline.parts) > 1 or part.area:
+            self.say(f"== {part_heading(part, self.exercises)} ==")
+        if index < len(self.notes.parts):
+            self._say_notes(self.notes.parts[index])
 
     def _wait_for_enter(self) -> None:
         try:
@@ -127,6 +141,7 @@ class PlainRunner:
     def run(self) -> int:
         """Run to the end. Returns the exit code: 0 when finished, 130 on Ctrl+C."""
         session = self.session
+        self._say_notes(self.notes.start)
         self._handle(session.start())
         try:
             while session.active:

@@ -507,8 +507,8 @@ async def test_parse_cache_is_written_after_the_first_frame_not_before(user_exer
 
 
 def test_library_length_spans_every_area_an_exercise_can_run_for(library: Library) -> None:
+    from calmcoach.describe import length_text
     from calmcoach.planner import PlanOptions, plan
-    from calmcoach.ui.screens.home import length_text
 
     flare = library.exercises["flare"]
     minutes = [
@@ -516,5 +516,5 @@ def test_library_length_spans_every_area_an_exercise_can_run_for(library: Librar
         for a in ("eyelid", "hand", "leg", "general")
     ]
     assert min(minutes) < max(minutes)  # the areas really differ in length
-    assert length_text(flare, library) == f"about {min(minutes)} to {max(minutes)} min + your pace"
-    assert length_text(library.exercises["physiological-sigh"], library) == "about 1 min"
+    assert length_text(flare, library.exercises) == f"about {min(minutes)} to {max(minutes)} min + your pace"
+    assert length_text(library.exercises["physiological-sigh"], library.exercises) == "about 1 min"

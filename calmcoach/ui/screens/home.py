@@ -13,9 +13,10 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from calmcoach.describe import length_text
 from calmcoach.loader import Library
 from calmcoach.model import AREAS, Exercise, Kind
-from calmcoach.planner import PlanError, PlanOptions, areas_of, plan
+from calmcoach.planner import areas_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 
@@ -28,28 +29,6 @@ FILTER_HINT = "Type to filter: a name, a body area (leg, eye, hand) or a tag"
 RESERVED_KEYS = set("?!/")
 """Keys the library list keeps for its bindings; every other printable key goes to the filter,
 so typing a word ("flare", "sigh", "quiet") never fires a command."""
-
-
-def length_text(exercise: Exercise, library: Library) -> str:
-    """How long an exercise takes, as shown in the list."""
-    if exercise.minutes is not None:
-        m = exercise.minutes
-        return f"{m.default:g} min" if m.min == m.max else f"{m.default:g} min ({m.min:g}-{m.max:g})"
-    # An exercise run for a body area lasts as long as that area's steps: show the range.
-    totals: list[float] = []
-    waits = False
-    for area in areas_of(exercise, library.exercises) or (None,):
-        try:
-            timeline = plan(exercise, PlanOptions(area=area), library.exercises)
-        except PlanError:
-            continue
-        totals.append(timeline.total)
-        waits = waits or any(s.waits for s in timeline.segments)
-    if not totals:
-        return ""
-    low, high = (max(1, round(t / 60)) for t in (min(totals), max(totals)))
-    span = f"{low}" if low == high else f"{low} to {high}"
-    return f"about {span} min" + (" + your pace" if waits else "")
 
 
 class LibraryList(OptionList):
@@ -185,7 +164,7 @@ class HomeScreen(CalmScreen):
             for exercise in members:
                 line = Text()
                 line.append(exercise.title, style="bold")
-                line.append(f"   {length_text(exercise, self.library)}", style="dim")
+                line.append(f"   {length_text(exercise, self.library.exercises)}", style="dim")
                 if exercise.overrides_builtin:
                     line.append("   (your version)", style="italic")
                 elif exercise.origin.value == "user":

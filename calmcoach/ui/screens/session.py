@@ -16,8 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
-from calmcoach.model import AREAS, Kind, Pace
-from calmcoach.plain import clock_text
+from calmcoach.describe import clock_text, session_heading
+from calmcoach.model import Kind, Pace
 from calmcoach.planner import Segment, Timeline
 from calmcoach.session import (
     DEFAULT_MAX_GAP,
@@ -355,16 +355,7 @@ class SessionScreen(CalmScreen):
             self._progress.update(bar, layout=False)
 
     def _heading(self, segment: Segment) -> str:
-        parts = [self.timeline.title]
-        part = self.timeline.parts[segment.part]
-        if len(self.timeline.parts) > 1:
-            area = f" ({AREAS[part.area]})" if part.area and part.kind is Kind.ROUTINE else ""
-            parts.append(f"{part.title}{area}")
-        elif part.area:
-            parts.append(AREAS[part.area])
-        if segment.cycle is not None:
-            parts.append(f"breath {segment.cycle} of {segment.cycles}")
-        return "  ·  ".join(parts)
+        return session_heading(self.timeline, segment, self.calm_app.library.exercises)
 
     def _show_segment(self, segment: Segment) -> None:
         # A part's safety note shows while it begins: its first step, or its first breath.

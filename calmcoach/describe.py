@@ -1,0 +1,226 @@
+"""The words every shell shows about an exercise: its length, its parts, ``m:ss``.
+
+``calmcoach list``, ``show``, the plain runner and the app's screens all describe an
+exercise through these functions, so the same exercise reads the same everywhere
+("3 min (2 to 5)", "about 6 to 8 min + your pace", "Tension release (Leg or foot)").
+Domain level: it imports the model and the planner only, and does no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from calmcoach.model import AREAS, Exercise, Kind, Minutes
+from calmcoach.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, plan
+
+__all__ = [
+    "Length",
+    "SafetyNotes",
+    "adjustable_minutes",
+    "area_choices",
+    "area_title",
+    "breath_text",
+    "breaths_text",
+    "clock_text",
+    "exercise_length",
+    "length_text",
+    "minutes_text",
+    "number_text",
+    "part_heading",
+    "plural",
+    "safety_notes",
+    "session_heading",
+]
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss`` for a number of seconds (rounded down)."""
+    whole = int(max(0.0, seconds) + 1e-6)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def number_text(value: float) -> str:
+    """A number as a person writes it: ``3``, ``5.5``; never ``3.0``, ``5.50`` or ``1e+03``."""
+    if not math.isfinite(value):
+        return str(value)
+    rounded = round(value, 1)
+    if rounded == int(rounded):
+        return str(int(rounded))
+    return f"{rounded:.1f}"
+
+
+def plural(count: float, one: str, many: str | None = None) -> str:
+    """``1 step``, ``2 steps``, ``1 breath``, ``0.5 minutes``: the count and the right word."""
+    word = one if number_text(count) == "1" else (many or f"{one}s")
+    return f"{number_text(count)} {word}"
+
+
+def minutes_text(minutes: float) -> str:
+    """``1 minute``, ``2.5 minutes``."""
+    return plural(minutes, "minute")
+
+
+def adjustable_minutes(exercise: Exercise) -> Minutes | None:
+    """The minutes range a person may choose from, or None when the length is fixed
+    (a routine, a program, a fixed number of cycles, or a range of one value)."""
+    m = exercise.minutes
+    if exercise.kind is not Kind.BREATHING or m is None or m.min == m.max:
+        return None
+    return m
+
+
+@dataclass(frozen=True)
+class Length:
+    """How long an exercise takes, in minutes, as the planner lays it out."""
+
+    minutes: float
+    """With the default options (the usual minutes, or the default body area)."""
+    low: float
+    """The shortest choice: the fewest minutes allowed, or the shortest body area."""
+    high: float
+    waits: bool
+    """Some step waits for the person, so the real time also depends on them."""
+    adjustable: bool
+    """The person chooses the minutes (a breathing exercise with a range)."""
+
+
+def exercise_length(exercise: Exercise, exercises: Mapping[str, Exercise]) -> Length | None:
+    """The length of ``exercise`` over every choice it offers; None if it cannot be planned."""
+    m = exercise.minutes
+    if exercise.kind is Kind.BREATHING and m is not None:
+        return Length(m.default, m.min, m.max, waits=False, adjustable=m.min != m.max)
+    default: float | None = None
+    totals: list[float] = []
+    waits = False
+    # An exercise run for a body area lasts as long as that area's steps: every area counts.
+    for area in (None, *areas_of(exercise, exercises)):
+        try:
+            timeline = plan(exercise, PlanOptions(area=area), exercises)
+        except PlanError:
+            continue
+        minutes = timeline.total / 60.0
+        if area is None:
+            default = minutes
+        totals.append(minutes)
+        waits = waits or any(s.waits for s in timeline.segments)
+    if not totals:
+        return None
+    return Length(
+        totals[0] if default is None else default, min(totals), max(totals), waits=waits, adjustable=False
+    )
+
+
+def _about(minutes: float) -> int:
+    return max(1, round(minutes))
+
+
+def length_text(exercise: Exercise, exercises: Mapping[str, Exercise]) -> str:
+    """How long an exercise takes, in the words every list shows.
+
+    ``3 min (2 to 5)`` when the person picks the minutes, ``3 min`` for a fixed number
+    of minutes, ``about 6 to 8 min`` over the body areas, ``+ your pace`` when a step
+    waits for the person. Empty when the exercise cannot be planned.
+    """
+    length = exercise_length(exercise, exercises)
+    if length is None:
+        return ""
+    if exercise.kind is Kind.BREATHING and exercise.minutes is not None:
+        text = f"{number_text(length.minutes)} min"
+        if length.adjustable:
+            text += f" ({number_text(length.low)} to {number_text(length.high)})"
+        return text
+    low, high = _about(length.low), _about(length.high)
+    span = f"{low}" if low == high else f"{low} to {high}"
+    return f"about {span} min" + (" + your pace" if length.waits else "")
+
+
+def area_title(exercise: Exercise | None, area: str) -> str:
+    """What an area is called: the title in the exercise's file, else the usual words."""
+    if exercise is not None:
+        for variant in exercise.variants:
+            if variant.area == area and variant.title:
+                return variant.title
+    return AREAS.get(area, area)
+
+
+def _area_owner(exercise: Exercise, exercises: Mapping[str, Exercise]) -> Exercise | None:
+    """The routine whose areas ``exercise`` offers: itself, or a program's open part."""
+    if exercise.kind is Kind.ROUTINE:
+        return exercise
+    for part in exercise.parts:
+        target = exercises.get(part.exercise)
+        if part.area is None and target is not None and target.areas:
+            return target
+    return None
+
+
+def area_choices(exercise: Exercise, exercises: Mapping[str, Exercise]) -> list[tuple[str, str]]:
+    """The body areas a person can pick for ``exercise``, as (area, title), in file order."""
+    owner = _area_owner(exercise, exercises)
+    return [(area, area_title(owner, area)) for area in areas_of(exercise, exercises)]
+
+
+def part_heading(part: PartPlan, exercises: Mapping[str, Exercise]) -> str:
+    """A part's title, with its body area for a routine: ``Tension release (Leg or foot)``."""
+    if part.area and part.kind is Kind.ROUTINE:
+        return f"{part.title} ({area_title(exercises.get(part.exercise_id), part.area)})"
+    return part.title
+
+
+def breath_text(segment: Segment) -> str:
+    """``breath 3 of 10`` for a breathing phase; empty for a routine step."""
+    if segment.cycle is None:
+        return ""
+    return f"breath {segment.cycle} of {segment.cycles}"
+
+
+def breaths_text(part: PartPlan) -> str:
+    """A breathing part's count and pace: ``15 breaths of 12 s, 5 a minute``."""
+    if part.cycles is None or not part.breaths_per_minute:
+        return ""
+    seconds = 60.0 / part.breaths_per_minute
+    return (
+        f"{plural(part.cycles, 'breath')} of {number_text(seconds)} s, "
+        f"{number_text(part.breaths_per_minute)} a minute"
+    )
+
+
+def session_heading(timeline: Timeline, segment: Segment, exercises: Mapping[str, Exercise]) -> str:
+    """The line over a running session: title, part and area, breath count."""
+    words = [timeline.title]
+    part = timeline.parts[segment.part]
+    if len(timeline.parts) > 1:
+        words.append(part_heading(part, exercises))
+    elif part.area:
+        words.append(area_title(exercises.get(part.exercise_id), part.area))
+    breath = breath_text(segment)
+    if breath:
+        words.append(breath)
+    return "  ·  ".join(words)
+
+
+@dataclass(frozen=True)
+class SafetyNotes:
+    """An exercise's safety notes, placed where a session shows them."""
+
+    start: tuple[str, ...]
+    """Shown before the first step: the exercise's own notes (a program's, for a program)."""
+    parts: tuple[tuple[str, ...], ...]
+    """Per part of the timeline, shown when the part begins; a note already shown is left out."""
+
+
+def safety_notes(exercise: Exercise, timeline: Timeline, exercises: Mapping[str, Exercise]) -> SafetyNotes:
+    """Where each safety note of ``exercise`` (and of a program's parts) is shown, each once."""
+    shown = set(exercise.safety)
+    per_part: list[tuple[str, ...]] = []
+    for part in timeline.parts:
+        target = exercises.get(part.exercise_id)
+        if exercise.kind is not Kind.PROGRAM or target is None:
+            per_part.append(())
+            continue
+        fresh = tuple(note for note in target.safety if note not in shown)
+        shown.update(fresh)
+        per_part.append(fresh)
+    return SafetyNotes(tuple(exercise.safety), tuple(per_part))
