@@ -15,6 +15,7 @@ from calmcoach import locations
 from calmcoach import settings as user_settings
 from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_for
 from calmcoach.content import load_default_library
+from calmcoach.describe import minutes_text, safety_notes
 from calmcoach.loader import Library, ParseCache
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
@@ -259,7 +260,7 @@ class CalmApp(App[int]):
             values = sorted({m.min, m.default, m.max, *range(int(m.min) + 1, int(m.max) + 1)})
             values = [v for v in values if m.min <= v <= m.max]
             choices = [
-                Choice(f"{v:g}", f"{v:g} minutes" + ("  (usual)" if v == m.default else "")) for v in values
+                Choice(f"{v:g}", minutes_text(v) + ("  (usual)" if v == m.default else "")) for v in values
             ]
             return f"{exercise.title}: how long?", choices, f"{m.default:g}"
         areas = areas_of(exercise, self.library.exercises)
@@ -295,22 +296,19 @@ class CalmApp(App[int]):
         )
 
     def _cautions(self, timeline: Timeline) -> dict[int, str]:
-        """The safety note shown as each part begins: a program's own first note over its
-        first part (the rule that matters most), then each part's exercise's first note;
-        a single exercise shows its first two."""
-        notes: dict[int, str] = {}
-        whole = self.library.get(timeline.exercise_id)
-        for number, part in enumerate(timeline.parts):
-            exercise = self.library.get(part.exercise_id)
-            safety = exercise.safety if exercise is not None else ()
-            if len(timeline.parts) == 1:
-                safety = safety[:2]
-            else:
-                if number == 0 and whole is not None and whole.safety:
-                    safety = whole.safety
-                safety = safety[:1]
-            if safety:
-                notes[number] = " ".join(safety)
+        """The safety note the session screen shows as each part begins, placed as plain
+        mode places them (``describe.safety_notes``), cut to fit a line or two: the first
+        two notes of a single exercise; for a program, its own first note over its first
+        part, then the first note each later part adds."""
+        exercise = self.library.get(timeline.exercise_id)
+        if exercise is None:
+            return {}
+        placed = safety_notes(exercise, timeline, self.library.exercises)
+        if len(timeline.parts) == 1:
+            return {0: " ".join(placed.start[:2])} if placed.start else {}
+        notes = {number: part[0] for number, part in enumerate(placed.parts) if part}
+        if placed.start:
+            notes[0] = placed.start[0]
         return notes
 
     def _to_home(self) -> None:

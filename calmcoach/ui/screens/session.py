@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
-from calmcoach.describe import clock_text, session_heading
+from calmcoach.describe import clock_text, plural, session_heading
 from calmcoach.model import Kind, Pace
 from calmcoach.planner import Segment, Timeline
 from calmcoach.session import (
@@ -154,7 +154,10 @@ class SessionScreen(CalmScreen):
                 if segment.cycle == 1 and segment.index == self.timeline.parts[segment.part].first:
                     part = self.timeline.parts[segment.part]
                     options.append(
-                        Option(Text(f"{part.title}: {part.cycles} breaths"), id=f"s{segment.index}")
+                        Option(
+                            Text(f"{part.title}: {plural(part.cycles or 0, 'breath')}"),
+                            id=f"s{segment.index}",
+                        )
                     )
                 continue
             title = segment.title or segment.say
