@@ -1,0 +1,175 @@
+"""The session conductor: what happens around a running session, for every shell.
+
+A :class:`~calmcoach.session.Session` knows where a session is; the conductor makes
+the channels that follow its boundaries do their part, once each and in order:
+
+- the cue player: each step's cue plays when the step starts. A player that keeps time
+  on the session's own clock is handed the next boundary's cue ahead of time, so it
+  starts on the deadline without waiting for the shell; pausing, muting, skipping and
+  stopping withdraw it;
+- the recorder: the history row is written at the start, at each boundary and at the end;
+- observers the shell adds (a trace for the benchmarks, say).
+
+The app's session screen and the plain runner drive a session only through a conductor:
+they call its controls (``pause``, ``next_step``...) and ``poll`` when the clock says a
+boundary is due, and show what :attr:`session` says. No Textual, no terminal here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from calmcoach.audio import END_CUE, CuePlayer, sound_for
+from calmcoach.planner import Timeline
+from calmcoach.session import Event, Session, SessionFinished, State, StepStarted
+
+Observer = Callable[[Session, list[Event]], None]
+"""Called after the conductor has handled events (possibly none, after a control)."""
+
+
+class Recorder(Protocol):
+    """What the conductor asks of the history recorder (``calmcoach.record.Recorder``)."""
+
+    def begin(self, timeline: Timeline, rating_before: int | None = None) -> None: ...
+
+    def observe(self, session: Session, events: list[Event]) -> None: ...
+
+    def end(self, session: Session) -> None: ...
+
+
+class Conductor:
+    """Runs one session and drives the cue player, the recorder and any observers."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        cues: CuePlayer,
+        recorder: Recorder | None = None,
+        eyes_closed: bool = False,
+        observers: tuple[Observer, ...] = (),
+    ) -> None:
+        self.session = session
+        self.cues = cues
+        self.recorder = recorder
+        self.eyes_closed = eyes_closed
+        self.observers = list(observers)
+        self._handed: tuple[str, int, float] | None = None
+        """The cue handed to the player ahead of time: (sound, segment index, deadline)."""
+        self._ended = False
+
+    @property
+    def timeline(self) -> Timeline:
+        """The session's plan."""
+        return self.session.timeline
+
+    # --- controls: each reads the clock once, handles what it caused, and hands over --------
+
+    def start(self) -> list[Event]:
+        """Write the history row, start the session and play its first step."""
+        if self.recorder is not None:
+            self.recorder.begin(self.timeline)
+        return self._after(self.session.start())
+
+    def poll(self) -> list[Event]:
+        """Handle the boundaries the clock has passed since the last read."""
+        return self._after(self.session.poll())
+
+    def pause(self) -> list[Event]:
+        self.session.pause()
+        return self._after([])
+
+    def resume(self) -> list[Event]:
+        return self._after(self.session.resume())
+
+    def continue_(self) -> list[Event]:
+        """Go on past a step that waits for the person."""
+        return self._after(self.session.continue_())
+
+    def next_step(self) -> list[Event]:
+        return self._after(self.session.next_step())
+
+    def previous_step(self) -> list[Event]:
+        return self._after(self.session.previous_step())
+
+    def next_part(self) -> list[Event]:
+        return self._after(self.session.next_part())
+
+    def stop(self) -> list[Event]:
+        """End the session early (recorded as stopped, with the time really spent)."""
+        self.session.stop()
+        return self._after([])
+
+    def set_muted(self, muted: bool) -> None:
+        """Cues off or on; a cue handed ahead is withdrawn while muted."""
+        self.cues.muted = muted
+        self.hand_over()
+
+    # --- what follows the boundaries -----------------------------------------------------
+
+    def _after(self, events: list[Event]) -> list[Event]:
+        for event in events:
+            if isinstance(event, StepStarted):
+                self._step(event)
+            elif isinstance(event, SessionFinished):
+                end = len(self.timeline.segments)
+                if not self._take_handed(end, event.deadline, skipped=False):
+                    self.cues.play(END_CUE)
+        if self.session.state in (State.FINISHED, State.STOPPED):
+            self._end()
+        else:
+            if self.recorder is not None and events:
+                self.recorder.observe(self.session, events)
+            self.hand_over()
+        for observer in self.observers:
+            observer(self.session, events)
+        return events
+
+    def _step(self, event: StepStarted) -> None:
+        sound = sound_for(event.segment, self.eyes_closed)
+        handed = self._take_handed(event.segment.index, event.deadline, event.skipped_to)
+        if sound and not handed:
+            self.cues.play(sound)
+
+    def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._take_handed(-1, 0.0, skipped=True)  # nothing more will come on its own
+        if self.recorder is not None:
+            self.recorder.end(self.session)
+
+    def hand_over(self) -> None:
+        """Hand the next boundary's cue to the player ahead of time (only a player on the
+        session's own clock can start it on the deadline), or withdraw the one handed over
+        when there is no next boundary now (paused, muted, waiting, over)."""
+        cues = self.cues
+        if cues.clock is not self.session.clock:
+            return
+        target: tuple[str, int, float] | None = None
+        upcoming = self.session.upcoming() if not cues.muted else None
+        if upcoming is not None:
+            index, deadline = upcoming
+            segments = self.timeline.segments
+            sound = END_CUE if index >= len(segments) else sound_for(segments[index], self.eyes_closed)
+            if sound:
+                target = (sound, index, deadline)
+        if target == self._handed:
+            return
+        if target is not None and cues.schedule(target[0], target[2]):
+            self._handed = target
+        elif self._handed is not None:
+            cues.cancel_scheduled()
+            self._handed = None
+
+    def _take_handed(self, index: int, deadline: float, skipped: bool) -> bool:
+        """True if the cue for this boundary was handed over (so the player has started it);
+        any other cue handed over is withdrawn."""
+        handed, self._handed = self._handed, None
+        if handed is None:
+            return False
+        if not skipped and handed[1] == index and abs(handed[2] - deadline) < 1e-6:
+            return True
+        self.cues.cancel_scheduled()
+        return False
