@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -190,7 +192,7 @@ class CalmApp(App[int]):
             from calmcoach.audio.factory import make_player
 
             # The bell rings through Textual, which owns the terminal while the app runs.
-            self.cues = make_player(no_sound=self._no_sound, bell=self.bell)
+            self.cues = make_player(no_sound=self._no_sound, bell=self.bell, on_notice=self._cue_news())
         self._say_cue_notice()
 
     @property
@@ -218,7 +220,23 @@ class CalmApp(App[int]):
         elif self._flare:
             self.action_flare()
 
+    def _cue_news(self) -> Callable[[], None] | None:
+        """For the player's threads: have this app's loop show the player's news soon (a
+        player that stopped answering is said within about a second, not at the next step)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+        def news() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed with the app
+                loop.call_soon_threadsafe(self._say_cue_notice)
+
+        return news
+
     def _say_cue_notice(self) -> None:
+        if not self.is_running:
+            return
         notice = self.cues.take_notice()
         if notice:
             self.notify(notice, title="Sound", severity="warning", timeout=8, markup=False)
