@@ -430,12 +430,16 @@ def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int
 
 
 def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
+    import contextlib
+
     from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
     from calmcoach.record import Recorder, open_history
 
     def say(text: str) -> None:
-        print(f"  ({text})", flush=True)
+        # After a hangup (SIGHUP) there is no terminal left to read this.
+        with contextlib.suppress(OSError):
+            print(f"  ({text})", flush=True)
 
     timeline, exercise, library = planned
     recorder = Recorder(open_history(say), say)

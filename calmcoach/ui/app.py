@@ -25,6 +25,8 @@ from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from calmcoach.record import Recorder
     from calmcoach.redflags import SafetyText
     from calmcoach.session import Clock, Session, StepStarted
@@ -156,6 +158,19 @@ class CalmApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         """Home is the bottom screen: no blank screen is composed under it."""
         return HomeScreen(self.library)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal, made to survive the terminal hanging up."""
+        from calmcoach.ui import signals
+
+        return signals.hangup_safe(super().get_driver_class())
+
+    def on_load(self) -> None:
+        # Before the terminal is taken over, so no moment is left where a signal
+        # would leave it in the app's modes.
+        from calmcoach.ui import signals
+
+        signals.install(self)
 
     def on_mount(self) -> None:
         if self.settings.theme and self.settings.theme in self.available_themes:
