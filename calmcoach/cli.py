@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from calmcoach import __version__
+from calmcoach import __version__, terminal
 from calmcoach.describe import (
     adjustable_minutes,
     area_choices,
@@ -364,7 +364,7 @@ def _make_cues(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace, exercise_id: str) -> int:
-    plain = args.plain or not sys.stdout.isatty()
+    plain = args.plain or terminal.app_cannot_start() is not None
     how = f"calmcoach run {exercise_id} --area {{area}}"
     planned = _plan_from_args(args, exercise_id, ask_area=how if plain else None)
     if isinstance(planned, int):
@@ -430,12 +430,16 @@ def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int
 
 
 def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
+    import contextlib
+
     from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
     from calmcoach.record import Recorder, open_history
 
     def say(text: str) -> None:
-        print(f"  ({text})", flush=True)
+        # After a hangup (SIGHUP) there is no terminal left to read this.
+        with contextlib.suppress(OSError):
+            print(f"  ({text})", flush=True)
 
     timeline, exercise, library = planned
     recorder = Recorder(open_history(say), say)
@@ -464,7 +468,21 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
             say(notice)
 
 
+def library_instead_of_app(problem: str) -> int:
+    """Where the app cannot run: the library as ``calmcoach list`` prints it, and one line
+    (on standard error, so the list stays clean for a pipe) on what to do instead."""
+    import argparse
+
+    code = cmd_list(argparse.Namespace(json=False))
+    _err(f"{problem}, so the app did not open. Run an exercise as text with: calmcoach run ID --plain")
+    return code
+
+
 def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bool = False) -> int:
+    """Open the app; without a terminal that can show it, print the library instead."""
+    problem = terminal.app_cannot_start()
+    if problem is not None:
+        return library_instead_of_app(problem)
     from calmcoach.ui.app import make_app
 
     app = make_app(
@@ -482,7 +500,7 @@ def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bo
 
 
 def cmd_flare(args: argparse.Namespace) -> int:
-    if args.plain or not sys.stdout.isatty():
+    if args.plain or terminal.app_cannot_start() is not None:
         planned = _plan_from_args(args, "flare", ask_area="calmcoach flare {area}")
         if isinstance(planned, int):
             return planned

@@ -6,9 +6,13 @@ instruction. Cues go to the cue player (the bell when sound is off).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
 from typing import TextIO
 
 from calmcoach.audio import END_CUE, CuePlayer, sound_for
@@ -29,6 +33,47 @@ MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
 
 Observer = Callable[[Session, list[Event]], None]
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop a plain session the way Ctrl+C does (exit code 128 + the number)."""
+
+
+class StopSignal(BaseException):
+    """SIGTERM or SIGHUP arrived: stop the session, say how far it got, exit 128 + signum.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """143 for SIGTERM, 129 for SIGHUP."""
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def stop_signals_raise() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise StopSignal in the main thread (once: a second
+    signal while stopping is ignored, so the summary and the history are not cut off)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = False
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise StopSignal(signum)
+
+    before = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, previous in before.items():
+            signal.signal(signum, previous)
 
 
 def step_line(segment: Segment) -> str:
@@ -139,27 +184,38 @@ class PlainRunner:
             self.say("         (no input: going on)")
 
     def run(self) -> int:
-        """Run to the end. Returns the exit code: 0 when finished, 130 on Ctrl+C."""
+        """Run to the end. Returns the exit code: 0 when finished, 130 on Ctrl+C,
+        143 on SIGTERM and 129 on SIGHUP (stopped, with the summary line)."""
+        with stop_signals_raise():
+            try:
+                return self._run()
+            except (KeyboardInterrupt, StopSignal) as stop:
+                return self._stopped(130 if isinstance(stop, KeyboardInterrupt) else stop.exit_code)
+
+    def _stopped(self, code: int) -> int:
+        session = self.session
+        session.stop()
+        for observer in self.observers:
+            observer(session, [])
+        # After a hangup there is no terminal to print to; the history has the session.
+        with contextlib.suppress(OSError):
+            self.say("")
+            self.say(summary_line(session))
+        return code
+
+    def _run(self) -> int:
         session = self.session
         self._say_notes(self.notes.start)
         self._handle(session.start())
-        try:
-            while session.active:
-                if session.waiting:
-                    self._wait_for_enter()
-                    self._handle(session.continue_())
-                    continue
-                deadline = session.next_deadline()
-                now = self.clock()
-                pause = MAX_WAIT if deadline is None else (deadline - now) / self.clock.speed
-                self.sleep(min(MAX_WAIT, max(0.0, pause)))
-                self._handle(session.poll())
-        except KeyboardInterrupt:
-            session.stop()
-            for observer in self.observers:
-                observer(session, [])
-            self.say("")
-            self.say(summary_line(session))
-            return 130
+        while session.active:
+            if session.waiting:
+                self._wait_for_enter()
+                self._handle(session.continue_())
+                continue
+            deadline = session.next_deadline()
+            now = self.clock()
+            pause = MAX_WAIT if deadline is None else (deadline - now) / self.clock.speed
+            self.sleep(min(MAX_WAIT, max(0.0, pause)))
+            self._handle(session.poll())
         self.say(f"{clock_text(session.position()):>6}  done    {summary_line(session)}")
         return 0

@@ -57,8 +57,10 @@ def test_the_check_can_fail() -> None:
 FIRST_FRAME_PROBE = """
 import json, os, sys
 from textual.app import App
-from calmcoach import cli
+from calmcoach import cli, terminal
 from calmcoach.ui.app import CalmApp
+
+terminal.app_cannot_start = lambda: None  # the probe has no terminal: it runs headless
 
 run = App.run
 App.run = lambda self, **kw: run(self, headless=True, size=(80, 24))

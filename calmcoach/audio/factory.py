@@ -12,8 +12,15 @@ from calmcoach.content import sound_dirs
 LOG_NAME = "audio-player.log"
 
 
-def make_player(*, no_sound: bool = False, bell: Callable[[], None] = terminal_bell) -> CuePlayer:
-    """Silence for ``--no-sound``; simpleaudio in a player process; else the bell, said once."""
+def make_player(
+    *,
+    no_sound: bool = False,
+    bell: Callable[[], None] = terminal_bell,
+    on_notice: Callable[[], None] | None = None,
+) -> CuePlayer:
+    """Silence for ``--no-sound``; simpleaudio in a player process; else the bell, said once.
+
+    ``on_notice`` is called from another thread when the player has news (see ProcessPlayer)."""
     if no_sound:
         return SilentPlayer()
     if importlib.util.find_spec("simpleaudio") is None:
@@ -24,4 +31,6 @@ def make_player(*, no_sound: bool = False, bell: Callable[[], None] = terminal_b
         )
     from calmcoach.audio.process import ProcessPlayer
 
-    return ProcessPlayer(sound_dirs(), bell=bell, log_file=locations.state_dir() / LOG_NAME)
+    return ProcessPlayer(
+        sound_dirs(), bell=bell, log_file=locations.state_dir() / LOG_NAME, on_notice=on_notice
+    )

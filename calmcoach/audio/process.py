@@ -1,14 +1,21 @@
 """The real cue player: simpleaudio, in a player process of its own.
 
 The app talks to it over a pipe and never waits for it: ``play`` writes one
-line and returns. A reader thread watches the replies; if the player reports
-a failure (no device, say) or dies, this falls back to the terminal bell, says
-so once, and the session goes on.
+line without blocking and returns. A reader thread watches the replies; if the
+player reports a failure of the sound device or dies, this falls back to the
+terminal bell, says so once, and the session goes on. A cue the player cannot
+load or play is that cue's loss only: the bell stands in for it, said once.
+
+A watchdog thread listens for the player's heartbeat: a player that stops
+answering (stopped with SIGSTOP, or hung) is noticed within ``HUNG_AFTER``
+seconds, killed, and replaced by the bell, so neither a cue nor the exit waits on it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -18,7 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from calmcoach.audio import GuideTone, guide_key, tone_key
-from calmcoach.audio.wavs import CueFile, find_cues
+from calmcoach.audio.wavs import CueFile, find_cues, visible
 
 Bell = Callable[[], None]
 
@@ -26,6 +33,15 @@ READY_TIMEOUT = 10.0
 """Longest wait for the player to load a session's cues before going on without it."""
 DRAIN_TIMEOUT = 3.0
 """Longest wait for the last cue (the end bell) to finish when closing."""
+START_TIMEOUT = 5.0
+"""Longest wait for the player's first word before it counts as not answering."""
+HUNG_AFTER = 0.75
+"""Seconds without a word from a started player (it says ``alive`` every 0.1 s)
+before it counts as not answering."""
+WATCH_EVERY = 0.05
+"""How often the watchdog looks at the time of the player's last word."""
+EXIT_WAIT = 1.0
+"""Longest wait for the player to end by itself at close, before it is killed."""
 
 
 class ProcessPlayer:
@@ -39,7 +55,10 @@ class ProcessPlayer:
         log_file: Path | None = None,
         command: list[str] | None = None,
         env: dict[str, str] | None = None,
+        on_notice: Callable[[], None] | None = None,
     ) -> None:
+        """``on_notice`` is called, from a thread of this player, when there is something
+        to tell (``take_notice``) or a bell to ring; it must only schedule that work."""
         self.muted = False
         self.clock: Callable[[], float] | None = time.monotonic
         """The clock ``schedule`` takes times on: the monotonic clock, shared with the player."""
@@ -58,7 +77,14 @@ class ProcessPlayer:
         self.sent: list[tuple[str, float]] = []
         """(key, monotonic time the play line was written, or the time set by ``schedule``)."""
         self._closing = False
-        self._owed_bell = False
+        self._owed_bells = 0
+        self._on_notice = on_notice
+        self._heard: float | None = None
+        """Monotonic time of the player's last line, None before its first."""
+        self.hung_at: float | None = None
+        """When the watchdog found the player not answering (monotonic), if it did."""
+        self._stop_watch = threading.Event()
+        self._stdin_fd = -1
         self._log = None
         if log_file is not None:
             try:
@@ -82,8 +108,16 @@ class ProcessPlayer:
             self._process = None
             self._fail(f"the player could not start ({error})")
             return
+        assert self._process.stdin is not None
+        self._stdin_fd = self._process.stdin.fileno()
+        # Writes never block: a player that stops reading fills the pipe, and then it
+        # counts as not answering instead of freezing the caller.
+        os.set_blocking(self._stdin_fd, False)
+        self._started = time.monotonic()
         self._reader = threading.Thread(target=self._read, name="cue-player-reader", daemon=True)
         self._reader.start()
+        self._watchdog = threading.Thread(target=self._watch, name="cue-player-watchdog", daemon=True)
+        self._watchdog.start()
         atexit.register(self.close)
 
     @property
@@ -100,15 +134,37 @@ class ProcessPlayer:
 
     def _notice(self, text: str) -> None:
         with self._lock:
-            if text not in self._said:
-                self._said.add(text)
-                self._notices.append(text)
+            if text in self._said:
+                return
+            self._said.add(text)
+            self._notices.append(text)
+        self._tell()
+
+    def _tell(self) -> None:
+        if self._on_notice is not None:
+            try:
+                self._on_notice()
+            except Exception as error:  # a shell that is closing; the notice waits for take_notice
+                self._log_line(f"on_notice failed: {error!r}")
+
+    def _log_line(self, text: str) -> None:
+        if self._log is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._log.write(f"calmcoach: {text}\n".encode())
+                self._log.flush()
+
+    def _owe_bell(self) -> None:
+        """A cue handed to the player did not play: ring for it from the caller's thread
+        (a UI must never be touched from the player's threads)."""
+        with self._lock:
+            self._owed_bells += 1
+        self._tell()
 
     def _pay_bell(self) -> None:
-        if self._owed_bell:
-            self._owed_bell = False
-            if not self.muted:
-                self._bell()
+        with self._lock:
+            owed, self._owed_bells = self._owed_bells, 0
+        if owed and not self.muted:
+            self._bell()
 
     def take_notice(self) -> str | None:
         """Everything to tell the person about sound since the last call, once each."""
@@ -121,25 +177,69 @@ class ProcessPlayer:
             return text
 
     def _fail(self, reason: str) -> None:
-        if self._failed is None:
-            self._failed = reason
-            self._notice(f"sound off: {reason}. Using the terminal bell")
+        with self._lock:
+            first = self._failed is None
+            if first:
+                self._failed = reason
+        if first:
+            self._notice(f"sound off: {visible(reason)}. Using the terminal bell")
         self._ready.set()
         self._drained.set()
 
     # --- the pipe ----------------------------------------------------------------------
 
     def _send(self, *words: str) -> bool:
-        process = self._process
-        if process is None or process.stdin is None or self._failed is not None:
+        """Write one command line without blocking; False (and the bell from now on) if
+        the player is gone or has not read its pipe for so long that it is full."""
+        if self._process is None or self._failed is not None or self._closing:
             return False
+        line = ("\t".join(words) + "\n").encode()
         try:
-            process.stdin.write("\t".join(words) + "\n")
-            process.stdin.flush()
+            while line:
+                line = line[os.write(self._stdin_fd, line) :]
+        except BlockingIOError:
+            self._give_up("the player stopped answering")
+            return False
         except (OSError, ValueError):
             self._fail(self._death_reason())
             return False
         return True
+
+    def _give_up(self, reason: str) -> None:
+        """The player no longer answers: fall back to the bell and kill it, so no cue
+        or exit waits on it (a stopped process dies of SIGKILL too)."""
+        if self._failed is None:
+            self.hung_at = time.monotonic()
+        self._fail(reason)
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
+
+    def _watch(self) -> None:
+        """Fall back to the bell when the player goes quiet (see HUNG_AFTER)."""
+        last_look = time.monotonic()
+        while not self._stop_watch.wait(WATCH_EVERY):
+            if self._failed is not None or self._closing:
+                return
+            now = time.monotonic()
+            if now - last_look > 4 * WATCH_EVERY + HUNG_AFTER / 2:
+                # This process itself was stopped or starved (Ctrl+Z, a busy machine):
+                # the player's lines are waiting unread, so this silence proves nothing.
+                with self._lock:
+                    if self._heard is not None:
+                        self._heard = now
+                last_look = now
+                continue
+            last_look = now
+            heard = self._heard
+            if heard is None:
+                if now - self._started > START_TIMEOUT:
+                    self._give_up("the player did not start")
+                    return
+            elif now - heard > HUNG_AFTER:
+                self._give_up("the player stopped answering")
+                return
 
     def _death_reason(self) -> str:
         process = self._process
@@ -158,8 +258,12 @@ class ProcessPlayer:
         assert process is not None and process.stdout is not None
         stream: IO[str] = process.stdout
         for line in stream:
+            with self._lock:
+                self._heard = time.monotonic()
             words = line.rstrip("\n").split("\t")
             kind = words[0]
+            if kind == "alive":
+                continue
             if kind == "loaded":
                 self._loaded.add(words[1])
             elif kind == "ready":
@@ -170,15 +274,28 @@ class ProcessPlayer:
                 self._drained.set()
             elif kind == "bad" and len(words) >= 3:
                 self._bad[words[1]] = words[2]
-                if not words[1].startswith("~"):
-                    self._notice(f"cue '{words[1]}' cannot be played ({words[2]}); the bell stands in")
+                self._say_bad(words[1], words[2])
+            elif kind == "lost" and len(words) >= 3:
+                # Loaded, but it did not play: the bell for it now, and for it from now on.
+                self._bad[words[1]] = words[2]
+                self._say_bad(words[1], words[2])
+                self._owe_bell()
             elif kind == "fail":
                 self._fail(" ".join(words[1:]) or "the player failed")
-                # The cue that failed is owed a bell, rung from the caller's thread
-                # (a UI must never be touched from this reader thread).
-                self._owed_bell = True
+                self._owe_bell()  # for the cue that found the device gone
+        self._stop_watch.set()
         if not self._closing:
             self._fail(self._death_reason())
+
+    def _say_bad(self, key: str, why: str) -> None:
+        cue, tone = key.split("~", 1) if "~" in key else (key, "")
+        if not tone:
+            what = f"cue '{visible(cue)}'"
+        elif cue:
+            what = f"the eyes-closed tone under cue '{visible(cue)}'"
+        else:
+            what = "an eyes-closed guide tone"
+        self._notice(f"{what} cannot be played ({visible(why)}); the bell stands in")
 
     # --- CuePlayer ---------------------------------------------------------------------
 
@@ -188,7 +305,7 @@ class ProcessPlayer:
         found, errors = find_cues(wanted, self.sound_dirs)
         for name, why in errors.items():
             self._bad[name] = why
-            self._notice(f"cue '{name}' {why}; the bell stands in")
+            self._notice(f"cue '{visible(name)}' {why}; the bell stands in")
         cue: CueFile
         for name, cue in found.items():
             if name not in self._loaded:
@@ -239,7 +356,11 @@ class ProcessPlayer:
         self._send("cancel")
 
     def close(self, drain: bool = False) -> None:
-        """Stop the player; with ``drain``, let the sound playing now finish first."""
+        """Stop the player; with ``drain``, let the sound playing now finish first.
+
+        Never waits long on the player: a drain ends when the watchdog finds it not
+        answering, and a player that does not end EXIT_WAIT after its input closes is killed.
+        """
         process = self._process
         if process is None or self._closing:
             return
@@ -248,16 +369,17 @@ class ProcessPlayer:
             if self._send("drain", repr(DRAIN_TIMEOUT)):
                 self._drained.wait(DRAIN_TIMEOUT + 1)
         self._closing = True
-        try:
+        self._stop_watch.set()
+        with contextlib.suppress(OSError):
             if process.stdin:
                 process.stdin.close()
-        except OSError:
-            pass
         try:
-            process.wait(timeout=2)
+            process.wait(timeout=EXIT_WAIT)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=2)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=2)
         if self._log is not None:
             self._log.close()
+            self._log = None
         atexit.unregister(self.close)

@@ -13,16 +13,21 @@ Protocol, one line each way, words separated by tabs:
     tone KEY PACE SECONDS                     loaded NAME | bad NAME REASON
     mix KEY CUE TONE                          ready
     ready?                                    played KEY MONOTONIC
-    play KEY                                  fail REASON
-    at KEY MONOTONIC                          drained
-    cancel
-    drain SECONDS
+    play KEY                                  lost KEY REASON
+    at KEY MONOTONIC                          fail REASON
+    cancel                                    drained
+    drain SECONDS                             alive
     quit
 
 ``at`` hands over the next cue ahead of time: a thread here starts it when the
 monotonic clock (shared by every process on the machine) reaches MONOTONIC, so a
 cue does not wait for the app's event loop. A later ``at`` replaces it and
 ``cancel`` drops it. It exits when its stdin closes, so it never outlives the app.
+
+A cue that cannot be loaded (``bad``) or played (``lost``) is that cue's problem
+only; ``fail`` is kept for the sound device itself, which no cue can play without.
+``alive`` is a heartbeat sent every ``HEARTBEAT`` seconds from a thread of its own,
+so the app can tell a stopped player (SIGSTOP, a hang) from a quiet one.
 """
 
 from __future__ import annotations
@@ -32,17 +37,36 @@ import contextlib
 import sys
 import threading
 import time
-import wave
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
+
+from calmcoach.audio.wavs import CueError, load_wav
+
+HEARTBEAT = 0.1
+"""Seconds between two ``alive`` lines."""
 
 _said = threading.Lock()
 
 
+def _word(value: object) -> str:
+    """One word of the protocol: no tab or line break inside it."""
+    return " ".join(str(value).replace("\t", " ").splitlines())
+
+
 def _say(out: TextIO, *words: object) -> None:
     with _said:
-        out.write("\t".join(str(w) for w in words) + "\n")
+        out.write("\t".join(_word(w) for w in words) + "\n")
         out.flush()
+
+
+def _heartbeat(out: TextIO, stop: threading.Event) -> None:
+    """Say ``alive`` every HEARTBEAT seconds until ``stop`` is set or the app is gone."""
+    while not stop.wait(HEARTBEAT):
+        try:
+            _say(out, "alive")
+        except (OSError, ValueError):
+            return
 
 
 class _Sound:
@@ -54,10 +78,9 @@ class _Sound:
 
 
 def _read(path: str) -> _Sound:
-    with wave.open(path, "rb") as wav:
-        return _Sound(
-            wav.readframes(wav.getnframes()), wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
-        )
+    """Read a cue with the app's own checks (a file changed since is caught here)."""
+    cue, pcm = load_wav(Path(path))
+    return _Sound(pcm, cue.channels, cue.width, cue.rate)
 
 
 def _mono16(sound: _Sound) -> array.array[int]:
@@ -80,6 +103,11 @@ def _mix(a: array.array[int], b: array.array[int]) -> array.array[int]:
         value = (a[i] if i < len(a) else 0) + (b[i] if i < len(b) else 0)
         out[i] = max(-32767, min(32767, value))
     return out
+
+
+def _device_failed(error: Exception) -> bool:
+    """True when the sound device could not be opened at all (no cue can play)."""
+    return "PCM device" in str(error)
 
 
 def _plain_reason(error: Exception) -> str:
@@ -159,19 +187,26 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
         nonlocal playing
         sound = sounds.get(key)
         if sound is None:
-            _say(out, "bad", key, "not loaded")
+            _say(out, "lost", key, "not loaded")
             return
         with device:
             called = time.monotonic()  # the moment of the play call, for the benchmarks
             try:
                 playing.append(player.play_buffer(sound.data, sound.channels, sound.width, sound.rate))
             except Exception as error:
-                _say(out, "fail", _plain_reason(error))
+                # A device that cannot be opened stops every cue; anything else
+                # (a buffer this device refuses, say) stops only this one.
+                if _device_failed(error):
+                    _say(out, "fail", _plain_reason(error))
+                else:
+                    _say(out, "lost", key, _plain_reason(error))
                 return
             playing = [p for p in playing if p.is_playing()]
         _say(out, "played", key, repr(called))
 
     scheduler = Scheduler(play)
+    stop_heartbeat = threading.Event()
+    threading.Thread(target=_heartbeat, args=(out, stop_heartbeat), name="heartbeat", daemon=True).start()
     _say(out, "hello")
     for line in stdin:
         words = line.rstrip("\n").split("\t")
@@ -214,11 +249,15 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 _say(out, "drained")
             elif command == "quit":
                 break
-        except (OSError, EOFError, wave.Error, ValueError, IndexError, KeyError) as error:
-            name = words[1] if len(words) > 1 else "?"
-            _say(out, "bad", name, str(error) or type(error).__name__)
+        except CueError as error:
+            _say(out, "bad", words[1], f"{Path(words[2]).name} {error}")
         except Exception as error:
-            _say(out, "fail", _plain_reason(error))
+            # Whatever goes wrong with one command is a problem of the sound it names.
+            if len(words) > 1:
+                _say(out, "bad", words[1], f"{type(error).__name__}: {error}")
+            else:
+                _say(out, "fail", _plain_reason(error))
+    stop_heartbeat.set()
     scheduler.stop()
     with contextlib.suppress(Exception):
         player.stop_all()

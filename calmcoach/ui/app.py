@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -23,6 +25,8 @@ from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from calmcoach.record import Recorder
     from calmcoach.redflags import SafetyText
     from calmcoach.session import Clock, Session, StepStarted
@@ -155,6 +159,19 @@ class CalmApp(App[int]):
         """Home is the bottom screen: no blank screen is composed under it."""
         return HomeScreen(self.library)
 
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal, made to survive the terminal hanging up."""
+        from calmcoach.ui import signals
+
+        return signals.hangup_safe(super().get_driver_class())
+
+    def on_load(self) -> None:
+        # Before the terminal is taken over, so no moment is left where a signal
+        # would leave it in the app's modes.
+        from calmcoach.ui import signals
+
+        signals.install(self)
+
     def on_mount(self) -> None:
         if self.settings.theme and self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
@@ -190,7 +207,7 @@ class CalmApp(App[int]):
             from calmcoach.audio.factory import make_player
 
             # The bell rings through Textual, which owns the terminal while the app runs.
-            self.cues = make_player(no_sound=self._no_sound, bell=self.bell)
+            self.cues = make_player(no_sound=self._no_sound, bell=self.bell, on_notice=self._cue_news())
         self._say_cue_notice()
 
     @property
@@ -218,7 +235,23 @@ class CalmApp(App[int]):
         elif self._flare:
             self.action_flare()
 
+    def _cue_news(self) -> Callable[[], None] | None:
+        """For the player's threads: have this app's loop show the player's news soon (a
+        player that stopped answering is said within about a second, not at the next step)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+        def news() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed with the app
+                loop.call_soon_threadsafe(self._say_cue_notice)
+
+        return news
+
     def _say_cue_notice(self) -> None:
+        if not self.is_running:
+            return
         notice = self.cues.take_notice()
         if notice:
             self.notify(notice, title="Sound", severity="warning", timeout=8, markup=False)
