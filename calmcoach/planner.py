@@ -13,7 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from calmcoach.model import AREAS, Exercise, Kind, Pace
+from calmcoach.model import AREAS, Exercise, Kind, Pace, Step
+
+MAX_SEGMENTS = 20_000
+"""The most phases and steps one session may have. Two hours of the shortest phase the
+loader accepts (half a second) is 14 400; anything longer is refused before it is built."""
 
 
 class PlanError(ValueError):
@@ -175,21 +179,52 @@ class _Draft:
     cycle: int | None = None
 
 
+def _cycles(exercise: Exercise, options: PlanOptions) -> int:
+    """How many cycles a breathing exercise runs with these options."""
+    if options.cycles is not None:
+        if options.cycles < 1:
+            raise PlanError("cycles must be at least 1")
+        return options.cycles
+    if options.minutes is not None:
+        _check_minutes(exercise, options.minutes)
+        return cycles_for(exercise, options.minutes)
+    if exercise.cycles is not None:
+        return exercise.cycles
+    if exercise.minutes is not None:
+        return cycles_for(exercise, exercise.minutes.default)
+    return 1  # pragma: no cover - the loader requires one of them
+
+
+def _routine_steps(exercise: Exercise, options: PlanOptions) -> tuple[list[Step], str | None]:
+    """The steps a routine runs with these options, and the body area they are for."""
+    area = None
+    steps = list(exercise.steps)
+    if exercise.variants:
+        area = options.area
+        if area is None:
+            area = "general" if exercise.variant("general") else exercise.variants[0].area
+        variant = exercise.variant(area)
+        if variant is None:
+            known = ", ".join(exercise.areas)
+            raise PlanError(f"{exercise.title} has no '{area}' area (choose from: {known})")
+        steps += variant.steps
+    elif options.area is not None and options.area not in AREAS:
+        raise PlanError(f"unknown body area '{options.area}'")
+    return steps, area
+
+
+def _count(exercise: Exercise, options: PlanOptions) -> int:
+    """How many segments one exercise (not a program) gives, found without building them."""
+    if exercise.kind is Kind.BREATHING:
+        return _cycles(exercise, options) * len(exercise.phases)
+    if exercise.kind is Kind.ROUTINE:
+        return len(_routine_steps(exercise, options)[0])
+    raise PlanError("a program is planned part by part")  # pragma: no cover
+
+
 def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int | None, str | None]:
     if exercise.kind is Kind.BREATHING:
-        if options.cycles is not None:
-            if options.cycles < 1:
-                raise PlanError("cycles must be at least 1")
-            cycles = options.cycles
-        elif options.minutes is not None:
-            _check_minutes(exercise, options.minutes)
-            cycles = cycles_for(exercise, options.minutes)
-        elif exercise.cycles is not None:
-            cycles = exercise.cycles
-        elif exercise.minutes is not None:
-            cycles = cycles_for(exercise, exercise.minutes.default)
-        else:  # pragma: no cover - the loader requires one of them
-            cycles = 1
+        cycles = _cycles(exercise, options)
         drafts = [
             _Draft(p.pace, p.seconds, p.say, p.pace.value.capitalize(), p.cue, False, n)
             for n in range(1, cycles + 1)
@@ -197,22 +232,100 @@ def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int
         ]
         return drafts, cycles, None
     if exercise.kind is Kind.ROUTINE:
-        area = None
-        steps = list(exercise.steps)
-        if exercise.variants:
-            area = options.area
-            if area is None:
-                area = "general" if exercise.variant("general") else exercise.variants[0].area
-            variant = exercise.variant(area)
-            if variant is None:
-                known = ", ".join(exercise.areas)
-                raise PlanError(f"{exercise.title} has no '{area}' area (choose from: {known})")
-            steps += variant.steps
-        elif options.area is not None and options.area not in AREAS:
-            raise PlanError(f"unknown body area '{options.area}'")
+        steps, area = _routine_steps(exercise, options)
         drafts = [_Draft(s.pace, s.seconds or 0.0, s.say, s.title, s.cue, s.waits) for s in steps]
         return drafts, None, area
     raise PlanError("a program is planned part by part")  # pragma: no cover
+
+
+def _jobs(
+    exercise: Exercise, options: PlanOptions, library: Mapping[str, Exercise] | None
+) -> list[tuple[Exercise, PlanOptions]]:
+    """Each exercise the plan runs, with its options: the exercise itself, or a program's parts.
+
+    The rules here are the loader's too (``loader.check_references`` asks ``count``), so a
+    file that validates is never refused here."""
+    if options.area is not None and options.area not in AREAS:
+        raise PlanError(f"unknown body area '{options.area}' (choose from: {', '.join(AREAS)})")
+    if exercise.kind is not Kind.PROGRAM:
+        return [(exercise, options)]
+    if library is None:
+        raise PlanError("a program needs the library to find its parts")
+    jobs = []
+    for part in exercise.parts:
+        target = library.get(part.exercise)
+        if target is None:
+            raise PlanError(f"{exercise.title} needs '{part.exercise}', which is missing")
+        if target.kind is Kind.PROGRAM:
+            raise PlanError(f"{exercise.title}: a part cannot itself be a program")
+        if part.minutes is not None and target.kind is not Kind.BREATHING:
+            raise PlanError(f"{exercise.title}: minutes are for breathing parts, not '{part.exercise}'")
+        if part.area is not None and target.variant(part.area) is None:
+            raise PlanError(f"{exercise.title}: '{part.exercise}' has no '{part.area}' area")
+        area = part.area or options.area
+        if target.kind is Kind.ROUTINE and area is not None and target.variant(area) is None:
+            area = None  # the area the program was started with: parts without it use their own
+        jobs.append((target, PlanOptions(minutes=part.minutes, area=area)))
+    return jobs
+
+
+def part_counts(
+    exercise: Exercise,
+    options: PlanOptions | None = None,
+    library: Mapping[str, Exercise] | None = None,
+) -> list[int]:
+    """How many segments each part of the plan gives (one number for an exercise that is
+    not a program), without building any. Raises PlanError as ``plan`` does, except for
+    the cap on the total (``count`` checks that)."""
+    jobs = _jobs(exercise, options or PlanOptions(), library)
+    return [_count(target, part_options) for target, part_options in jobs]
+
+
+def count(
+    exercise: Exercise,
+    options: PlanOptions | None = None,
+    library: Mapping[str, Exercise] | None = None,
+) -> int:
+    """How many segments ``plan`` would build, worked out without building any.
+
+    Raises PlanError for everything ``plan`` refuses, the cap of MAX_SEGMENTS included."""
+    return _checked_total(exercise, _jobs(exercise, options or PlanOptions(), library))
+
+
+def _checked_total(exercise: Exercise, jobs: list[tuple[Exercise, PlanOptions]]) -> int:
+    total = 0
+    for target, part_options in jobs:
+        total += _count(target, part_options)
+        if total > MAX_SEGMENTS:
+            raise PlanError(
+                f"{exercise.title} would have more than {MAX_SEGMENTS} phases and steps "
+                "in one session; that is more than any exercise needs"
+            )
+    if total == 0:
+        raise PlanError(f"{exercise.title} has nothing to run")
+    return total
+
+
+def duration(
+    exercise: Exercise,
+    options: PlanOptions | None = None,
+    library: Mapping[str, Exercise] | None = None,
+) -> tuple[float, bool]:
+    """The timed length in seconds ``plan`` would give, and whether any step waits for the
+    person, worked out without building the timeline (for lists that show many lengths).
+
+    Raises PlanError exactly when ``plan`` does."""
+    jobs = _jobs(exercise, options or PlanOptions(), library)
+    _checked_total(exercise, jobs)
+    seconds, waits = 0.0, False
+    for target, part_options in jobs:
+        if target.kind is Kind.BREATHING:
+            seconds += _cycles(target, part_options) * target.cycle_seconds
+        else:
+            steps, _area = _routine_steps(target, part_options)
+            seconds += sum(step.seconds or 0.0 for step in steps)
+            waits = waits or any(step.waits for step in steps)
+    return seconds, waits
 
 
 def areas_of(exercise: Exercise, exercises: Mapping[str, Exercise]) -> tuple[str, ...]:
@@ -235,24 +348,8 @@ def plan(
 ) -> Timeline:
     """Plan ``exercise`` into a timeline. Programs look their parts up in ``library``."""
     options = options or PlanOptions()
-    if options.area is not None and options.area not in AREAS:
-        raise PlanError(f"unknown body area '{options.area}' (choose from: {', '.join(AREAS)})")
-    if exercise.kind is Kind.PROGRAM:
-        if library is None:
-            raise PlanError("a program needs the library to find its parts")
-        jobs = []
-        for part in exercise.parts:
-            target = library.get(part.exercise)
-            if target is None:
-                raise PlanError(f"{exercise.title} needs '{part.exercise}', which is missing")
-            if target.kind is Kind.PROGRAM:
-                raise PlanError(f"{exercise.title}: a part cannot itself be a program")
-            area = part.area or options.area
-            if target.kind is Kind.ROUTINE and area is not None and target.variant(area) is None:
-                area = None
-            jobs.append((target, PlanOptions(minutes=part.minutes, area=area)))
-    else:
-        jobs = [(exercise, options)]
+    jobs = _jobs(exercise, options, library)
+    _checked_total(exercise, jobs)  # counted first: nothing too long to run is ever built
 
     segments: list[Segment] = []
     parts: list[PartPlan] = []

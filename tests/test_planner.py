@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calmcoach.loader import Library
+from calmcoach.loader import MIN_SECONDS, Library
 from calmcoach.model import Exercise, Kind, Minutes, Pace, Phase, Step, Variant
 from calmcoach.planner import PlanError, PlanOptions, areas_of, cycles_for, plan
 
@@ -19,7 +19,7 @@ phases = st.lists(
     st.builds(
         Phase,
         pace=st.sampled_from(PACES),
-        seconds=st.floats(min_value=0.25, max_value=600, allow_nan=False, allow_infinity=False),
+        seconds=st.floats(min_value=MIN_SECONDS, max_value=600, allow_nan=False, allow_infinity=False),
         say=st.just("x"),
     ),
     min_size=1,
@@ -29,7 +29,7 @@ steps = st.lists(
     st.builds(
         Step,
         say=st.just("x"),
-        seconds=st.one_of(st.none(), st.floats(min_value=0.25, max_value=600)),
+        seconds=st.one_of(st.none(), st.floats(min_value=MIN_SECONDS, max_value=600)),
         pace=st.sampled_from(PACES),
     ),
     min_size=1,
