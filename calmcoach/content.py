@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from calmcoach import locations
@@ -30,4 +31,6 @@ def load_default_library(cache: ParseCache | None = None) -> Library:
     )
     if own:
         cache.save()
+    if cache.problem:
+        library = replace(library, notices=(*library.notices, cache.problem))
     return library

@@ -11,17 +11,17 @@ Pure: reads files, never imports the UI or audio.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from calmcoach import planner
 from calmcoach.model import (
     AREAS,
     Exercise,
@@ -34,22 +34,43 @@ from calmcoach.model import (
     Step,
     Variant,
 )
+from calmcoach.safefile import RefusedFile, read_limited, write_atomic
+from calmcoach.visible import LAYOUT, first_hidden, hidden_name, visible
 
 if TYPE_CHECKING:
     import tomllib
 
-MAX_FILE_BYTES = 256 * 1024
-"""Exercise files larger than this are refused unread."""
+MAX_FILE_BYTES = 64 * 1024
+"""Exercise files larger than this are refused unread. The largest built-in is about 3 KiB;
+the limit keeps the worst file tomllib can be given to a fraction of a second."""
 MAX_SECONDS = 600.0
 """The longest a single phase or step may last: ten minutes."""
+MIN_SECONDS = 0.5
+"""The shortest a timed phase or step may be: a breath phase shorter than this is not
+something a person can follow, and a thousand of them a second would flood the session."""
 MAX_MINUTES = 120.0
 MAX_CYCLES = 1000
 MAX_TEXT = 600
 MAX_TITLE = 80
+MAX_PROBLEMS = 100
+"""Problems reported for one file; past this, one more line says how many were left out."""
+MAX_CACHE_BYTES = 32 * 1024 * 1024
+"""A parse cache larger than this is not read (it is rebuilt, smaller)."""
+MAX_KEY_SHOWN = 40
+"""Longer key names are cut short in field paths."""
+MAX_KEY_PARTS = 16
+"""Dotted parts one key or table name may have (``area.hand.step`` has three). tomllib takes
+time and memory that grow with the square of the parts: 16 000 took 17 s and 1 GB."""
+
+_KEY_PART = r"""(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
+_LONG_KEY = re.compile(
+    rf"^[ \t]*+\[{{0,2}}[ \t]*+{_KEY_PART}(?:[ \t]*+\.[ \t]*+{_KEY_PART}){{{MAX_KEY_PARTS}}}", re.MULTILINE
+)
+"""A line that starts a key or a table name of more than MAX_KEY_PARTS parts. Possessive
+quantifiers and the line anchor keep the search linear in the file's length."""
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SOUND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -63,8 +84,12 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        """``file:line: field: message`` on one line, with any control character in the file's
+        name, the field path or the message written out visibly (never sent to a terminal)."""
+        path = visible(str(self.path))
+        where = f"{path}:{self.line}" if self.line else path
+        message = visible(self.message)
+        return f"{where}: {visible(self.field)}: {message}" if self.field else f"{where}: {message}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,8 @@ class Library:
 
     exercises: Mapping[str, Exercise]
     broken: tuple[BrokenFile, ...] = ()
+    notices: tuple[str, ...] = ()
+    """One line each about other files met while loading (a parse cache that is a FIFO...)."""
 
     def get(self, exercise_id: str) -> Exercise | None:
         """The exercise with this id, or None."""
@@ -126,7 +153,11 @@ class _Lines:
                 self.lines.setdefault(prefix, number)
             elif m := self._KEY.match(raw):
                 key = _clean_key(m.group(1))
-                self.lines.setdefault(f"{prefix}.{key}" if prefix else key, number)
+                # A dotted key (``minutes.max = 5``) defines each table on its way too.
+                parts = key.split(".")
+                for end in range(1 if len(parts) <= MAX_KEY_PARTS else len(parts), len(parts) + 1):
+                    path = ".".join(parts[:end])
+                    self.lines.setdefault(f"{prefix}.{path}" if prefix else path, number)
 
     def find(self, path: str | None) -> int | None:
         while path:
@@ -144,17 +175,30 @@ def _clean_key(key: str) -> str:
 class _Checker:
     """Walks one parsed file, building the exercise and collecting problems."""
 
-    def __init__(self, path: Path, text: str, sound_names: frozenset[str] | None) -> None:
+    def __init__(self, path: Path, text: str | None, sound_names: frozenset[str] | None) -> None:
         self.path = path
         self._source = text
+        """The file's text, for the lines of problems (None: read it if a problem needs it)."""
         self._lines: _Lines | None = None
         self.sound_names = sound_names
         self.problems: list[Problem] = []
+        self.left_out = 0
+        """Problems past MAX_PROBLEMS, counted but not kept."""
 
     def problem(self, where: str | None, message: str) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.left_out += 1
+            return
         if self._lines is None:  # scanned only when a file has something wrong with it
-            self._lines = _Lines(self._source)
+            self._lines = _Lines(self._source if self._source is not None else _text_of(self.path))
         self.problems.append(Problem(self.path, message, field=where, line=self._lines.find(where)))
+
+    def all_problems(self) -> tuple[Problem, ...]:
+        """Every problem kept, and a last line saying how many more there were, if any."""
+        if not self.left_out:
+            return tuple(self.problems)
+        more = Problem(self.path, f"and {self.left_out} more problems like these (not shown)")
+        return (*self.problems, more)
 
     # --- generic value checks -------------------------------------------------
 
@@ -162,7 +206,7 @@ class _Checker:
         allowed = tuple(allowed)
         for key in table:
             if key not in allowed:
-                at = f"{where}.{key}" if where else key
+                at = f"{where}.{_key(key)}" if where else _key(key)
                 self.problem(at, f"unknown key; expected one of: {', '.join(allowed)}")
 
     def text(
@@ -173,7 +217,9 @@ class _Checker:
         *,
         required: bool = True,
         limit: int = MAX_TEXT,
+        lines: bool = True,
     ) -> str:
+        """A text field's value, stripped. ``lines``: it may hold line breaks and tabs."""
         at = f"{where}.{key}" if where else key
         if key not in table:
             if required:
@@ -188,20 +234,25 @@ class _Checker:
             self.problem(at, "must not be empty")
         elif len(value) > limit:
             self.problem(at, f"too long ({len(value)} characters; at most {limit})")
-        elif _CONTROL_RE.search(value):
-            self.problem(at, "contains control characters; use plain text")
+        elif hidden := _hidden_problem(value, lines=lines):
+            self.problem(at, hidden)
         return value
 
     def seconds(self, value: Any, at: str) -> float | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.problem(at, f"expected a number of seconds, got {_describe(value)}")
             return None
-        number = float(value)
+        number = _float(value)
         if not math.isfinite(number):
-            self.problem(at, f"must be a finite number of seconds, got {value}")
+            self.problem(at, f"must be a finite number of seconds, got {_describe(value)}")
             return None
         if number <= 0:
             self.problem(at, f"must be more than 0 seconds, got {_num(number)}")
+            return None
+        if number < MIN_SECONDS:
+            self.problem(
+                at, f"at least {_num(MIN_SECONDS)} seconds (too short to follow), got {_num(number)}"
+            )
             return None
         if number > MAX_SECONDS:
             self.problem(at, f"at most {_num(MAX_SECONDS)} seconds (10 minutes), got {_num(number)}")
@@ -212,9 +263,9 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.problem(at, f"expected a number of minutes, got {_describe(value)}")
             return None
-        number = float(value)
+        number = _float(value)
         if not math.isfinite(number) or number <= 0 or number > MAX_MINUTES:
-            self.problem(at, f"expected minutes between 0 and {_num(MAX_MINUTES)}, got {value}")
+            self.problem(at, f"expected minutes between 0 and {_num(MAX_MINUTES)}, got {_describe(value)}")
             return None
         return number
 
@@ -227,10 +278,10 @@ class _Checker:
             self.problem(at, f"expected a sound name in quotes, got {_describe(value)}")
             return None
         if "/" in value or "\\" in value or value.endswith(".wav") or value.startswith("."):
-            self.problem(at, f"a cue is a sound's name, not a file path (got '{value}')")
+            self.problem(at, f"a cue is a sound's name, not a file path (got {_describe(value)})")
             return None
         if not _SOUND_RE.match(value):
-            self.problem(at, f"'{value}' is not a sound name (letters, digits, - and _)")
+            self.problem(at, f"{_describe(value)} is not a sound name (letters, digits, - and _)")
             return None
         if self.sound_names is not None and value not in self.sound_names:
             known = ", ".join(sorted(self.sound_names)) or "none"
@@ -266,7 +317,7 @@ class _Checker:
             return []
         return value
 
-    def text_list(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    def text_list(self, data: Mapping[str, Any], key: str, *, lines: bool) -> tuple[str, ...]:
         if key not in data:
             return ()
         value = data[key]
@@ -280,8 +331,8 @@ class _Checker:
             at = f"{key}[{i}]"
             if not isinstance(item, str) or not item.strip():
                 self.problem(at, f"expected text in quotes, got {_describe(item)}")
-            elif _CONTROL_RE.search(item):
-                self.problem(at, "contains control characters; use plain text")
+            elif hidden := _hidden_problem(item, lines=lines):
+                self.problem(at, hidden)
             elif len(item) > MAX_TEXT:
                 self.problem(at, f"too long ({len(item)} characters; at most {MAX_TEXT})")
             else:
@@ -298,23 +349,20 @@ class _Checker:
             Kind.PROGRAM: ("part",),
         }
         if not _ID_RE.match(exercise_id):
-            self.problem(None, f"file name '{exercise_id}' is not a usable id (letters, digits, . - _)")
-        title = self.text(data, "title", "", limit=MAX_TITLE)
+            self.problem(
+                None, f"file name {_describe(exercise_id)} is not a usable id (letters, digits, . - _)"
+            )
+        title = self.text(data, "title", "", limit=MAX_TITLE, lines=False)
         summary = self.text(data, "summary", "", required=False)
-        safety = self.text_list(data, "safety")
-        tags = self.text_list(data, "tags")
+        safety = self.text_list(data, "safety", lines=True)
+        tags = self.text_list(data, "tags", lines=False)
         raw_kind = data.get("kind")
-        if raw_kind is None:
-            raw_kind = ""
-        kind: Kind | None
-        try:
-            kind = Kind(str(raw_kind))
-        except ValueError:
-            kind = None
-            if raw_kind == "":
-                self.problem(None, "missing 'kind' (breathing, routine or program)")
-            else:
-                self.problem("kind", f"expected breathing, routine or program, got {_describe(raw_kind)}")
+        kinds = {k.value: k for k in Kind}
+        kind = kinds.get(raw_kind) if isinstance(raw_kind, str) else None
+        if raw_kind is None or raw_kind == "":
+            self.problem(None, "missing 'kind' (breathing, routine or program)")
+        elif kind is None:
+            self.problem("kind", f"expected breathing, routine or program, got {_describe(raw_kind)}")
         allowed = common + (per_kind[kind] if kind else sum(per_kind.values(), ()))
         self.keys(data, "", allowed)
         if kind is None:
@@ -340,6 +388,8 @@ class _Checker:
         tables = self.table_list(data, "phase", "")
         if not tables and "phase" not in data:
             self.problem(None, "a breathing exercise needs at least one [[phase]]")
+        elif data.get("phase") == []:
+            self.problem("phase", "a breathing exercise needs at least one phase")
         for i, table in enumerate(tables, start=1):
             where = f"phase[{i}]"
             self.keys(table, where, ("pace", "seconds", "say", "cue"))
@@ -367,7 +417,32 @@ class _Checker:
             self.problem("cycles", "give either 'minutes' or 'cycles', not both")
         elif "minutes" not in data and "cycles" not in data:
             self.problem(None, "a breathing exercise needs 'minutes' or 'cycles'")
-        return replace(base, phases=tuple(phases), minutes=minutes, cycles=cycles)
+        exercise = replace(base, phases=tuple(phases), minutes=minutes, cycles=cycles)
+        if phases and len(phases) == len(tables):
+            self.breathing_length(exercise, data)
+        return exercise
+
+    def breathing_length(self, exercise: Exercise, data: Mapping[str, Any]) -> None:
+        """The longest session this exercise allows must fit in MAX_SEGMENTS phases."""
+        phases = len(exercise.phases)
+        if exercise.cycles is not None:
+            cycles, at = exercise.cycles, "cycles"
+            how = f"{cycles} cycles"
+        elif exercise.minutes is not None:
+            cycles = planner.cycles_for(exercise, exercise.minutes.max)
+            at = "minutes.max" if isinstance(data.get("minutes"), dict) else "minutes"
+            how = (
+                f"{_num(exercise.minutes.max)} minutes of {_num(exercise.cycle_seconds)}-second "
+                f"cycles is {cycles} cycles"
+            )
+        else:
+            return
+        if cycles * phases > planner.MAX_SEGMENTS:
+            self.problem(
+                at,
+                f"{how} of {phases} phases, {cycles * phases} in all; a session may have at most "
+                f"{planner.MAX_SEGMENTS} (use fewer cycles or minutes, or longer phases)",
+            )
 
     def minutes(self, data: Mapping[str, Any]) -> Minutes | None:
         value = data["minutes"]
@@ -398,10 +473,12 @@ class _Checker:
 
     def steps(self, data: Mapping[str, Any], where: str) -> tuple[Step, ...]:
         steps = []
+        if data.get("step") == []:
+            self.problem(f"{where}.step" if where else "step", "an empty list of steps; give at least one")
         for i, table in enumerate(self.table_list(data, "step", where), start=1):
             at = f"{where}.step[{i}]" if where else f"step[{i}]"
             self.keys(table, at, ("title", "say", "seconds", "wait", "pace", "cue"))
-            title = self.text(table, "title", at, required=False, limit=MAX_TITLE)
+            title = self.text(table, "title", at, required=False, limit=MAX_TITLE, lines=False)
             say = self.text(table, "say", at)
             pace = self.pace(table, at, required=False) or Pace.REST
             cue = self.cue(table, at)
@@ -432,52 +509,78 @@ class _Checker:
             self.problem("area", f"expected [area.<name>] tables, got {_describe(areas)}")
             areas = {}
         for name, table in areas.items():
-            where = f"area.{name}"
+            where = f"area.{_key(name)}"
             if self.area_name(name, where) is None:
                 continue
             if not isinstance(table, dict):
                 self.problem(where, f"expected a table, got {_describe(table)}")
                 continue
             self.keys(table, where, ("title", "step"))
-            title = self.text(table, "title", where, required=False, limit=MAX_TITLE) or AREAS[name]
+            title = self.text(table, "title", where, required=False, limit=MAX_TITLE, lines=False)
+            title = title or AREAS[name]
             area_steps = self.steps(table, where)
             if not area_steps and "step" not in table:
                 self.problem(where, "an area needs at least one [[...step]]")
             variants.append(Variant(area=name, title=title, steps=area_steps))
         if "step" not in data and not areas:
             self.problem(None, "a routine needs [[step]] tables or [area.<name>] variants")
+        self.routine_length(steps, variants)
         return replace(base, steps=steps, variants=tuple(variants))
+
+    def routine_length(self, steps: tuple[Step, ...], variants: list[Variant]) -> None:
+        """Shared steps and any one area's steps together must fit in MAX_SEGMENTS."""
+        cap = planner.MAX_SEGMENTS
+        if len(steps) > cap:
+            self.problem(f"step[{cap + 1}]", f"{len(steps)} steps; a session may have at most {cap}")
+            return
+        for variant in variants:
+            if len(steps) + len(variant.steps) > cap:
+                total = len(steps) + len(variant.steps)
+                self.problem(
+                    f"area.{variant.area}.step[{cap - len(steps) + 1}]",
+                    f"{total} steps with the shared ones; a session may have at most {cap}",
+                )
 
     def program(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
         parts = []
         tables = self.table_list(data, "part", "")
         if not tables and "part" not in data:
             self.problem(None, "a program needs at least one [[part]]")
+        elif data.get("part") == []:
+            self.problem("part", "a program needs at least one part")
         for i, table in enumerate(tables, start=1):
             at = f"part[{i}]"
             self.keys(table, at, ("exercise", "minutes", "area"))
             ref = table.get("exercise")
-            if not isinstance(ref, str) or not _ID_RE.match(ref):
+            usable = isinstance(ref, str) and _ID_RE.match(ref) is not None
+            if not usable:
                 self.problem(
                     f"{at}.exercise" if "exercise" in table else at,
                     f"expected an exercise id, got {_describe(ref)}",
                 )
-                continue
+            # Every field of every part is checked, so one run of validate shows it all.
             minutes = None
             if "minutes" in table:
                 minutes = self.minutes_value(table["minutes"], f"{at}.minutes")
             area = None
             if "area" in table:
                 area = self.area_name(table["area"], f"{at}.area")
-            parts.append(Part(exercise=ref, minutes=minutes, area=area))
+            # A part without a usable id stays as a blank, so the parts keep their numbers
+            # for the checks between files (its file has a problem: it never runs).
+            parts.append(
+                Part(exercise=ref if usable and isinstance(ref, str) else "", minutes=minutes, area=area)
+            )
         return replace(base, parts=tuple(parts))
 
 
 def _describe(value: Any) -> str:
+    """A value from a file, for a problem message: short, quoted, control characters visible."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f"'{value}'" if len(value) < 40 else f"'{value[:37]}...'"
+        return f"'{visible(value)}'" if len(value) < 40 else f"'{visible(value[:37])}...'"
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return "a whole number with more than 15 digits"
     if isinstance(value, int | float):
         return _num(value)
     if isinstance(value, dict):
@@ -485,6 +588,28 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+def _float(value: int | float) -> float:
+    """A number from a file as a float; a whole number too large for one becomes infinity
+    (TOML has no limit on digits, a float has), which the checks then refuse."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _key(key: str) -> str:
+    """A key from a file for a field path, cut short if long (``Problem`` shows its controls)."""
+    return key if len(key) <= MAX_KEY_SHOWN else f"{key[: MAX_KEY_SHOWN - 3]}..."
+
+
+def _hidden_problem(value: str, *, lines: bool) -> str | None:
+    """What is wrong with a text holding a control, format or bidirectional character, if it does."""
+    found = first_hidden(value, allowed=LAYOUT if lines else "")
+    if found is None:
+        return None
+    return f"contains control characters such as {hidden_name(found)}; use plain text"
 
 
 def _num(value: float) -> str:
@@ -521,11 +646,21 @@ class ParseCache:
         self._entries: dict[str, Any] = {}
         self._used: set[str] = set()
         self._changed = False
+        self.problem: str | None = None
+        """Why a cache file that is there was not read, when that is worth telling: it is
+        not a regular file (a FIFO, a device...) or too large. It is replaced on save."""
         if path is None:
             return
         try:
-            stored = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
+            raw = read_limited(path, MAX_CACHE_BYTES)
+        except RefusedFile as error:
+            self.problem = f"{visible(str(path))} {error}; calmcoach does not read it and will replace it"
+            return
+        except OSError:  # missing or unreadable: rebuilt, as if deleted
+            return
+        try:
+            stored = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):  # damaged or nested past json's limit: rebuilt
             return
         if isinstance(stored, dict) and stored.get("version") == self.VERSION:
             files = stored.get("files")
@@ -561,17 +696,12 @@ class ParseCache:
         entries = {key: value for key, value in self._entries.items() if key in self._used}
         try:
             text = json.dumps({"version": self.VERSION, "files": entries})
-        except (TypeError, ValueError):  # a file with a date: keep all the others
+        except (TypeError, ValueError, RecursionError):  # a file with a date: keep all the others
             entries = {key: value for key, value in entries.items() if _is_json(value)}
             text = json.dumps({"version": self.VERSION, "files": entries})
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text, "utf-8")
-            os.replace(temporary, self.path)
+            write_atomic(self.path, text.encode("utf-8"))
         except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
             return
         self._entries, self._changed = entries, False
 
@@ -579,7 +709,7 @@ class ParseCache:
 def _is_json(value: Any) -> bool:
     try:
         json.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
     return True
 
@@ -596,38 +726,69 @@ def parse_file(
 ) -> Exercise | tuple[Problem, ...]:
     """Read and validate one exercise file on its own.
 
-    Cross-file checks (program parts exist, no cycles) are ``check_references``'s job.
+    Cross-file checks (program parts exist and fit) are ``check_references``'s job.
     ``sound_names`` of None skips the check that cues name existing sounds. A ``cache``
-    saves parsing a file whose bytes it has seen before.
+    saves parsing a file whose bytes it has seen before. Never raises: whatever goes
+    wrong with one file comes back as its problems.
     """
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return (
-                Problem(path, f"is too large ({size // 1024} KiB; at most {MAX_FILE_BYTES // 1024} KiB)"),
-            )
-        raw = path.read_bytes()
-    except OSError as error:
-        return (Problem(path, f"cannot be read: {error.strerror or error}"),)
-    text, problem = _decode(path, raw)
-    if problem or text is None:
-        return (problem or Problem(path, "cannot be read"),)
-    key = cache.key(raw) if cache is not None else ""
-    data = cache.get(key) if cache is not None else None
-    if data is None:
-        import tomllib  # only for files the cache has not seen: most starts never need it
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            return (_syntax_problem(path, text, error),)
-        if cache is not None:
-            cache.put(key, data)
-    checker = _Checker(path, text, sound_names)
-    exercise = checker.exercise(data, path.stem, origin)
-    if checker.problems or exercise is None:
-        return tuple(checker.problems)
+    exercise, problems = _load(path, origin, sound_names, cache)
+    if problems or exercise is None:
+        return problems or (Problem(path, "cannot be loaded"),)
     return exercise
+
+
+def _load(
+    path: Path, origin: Origin, sound_names: frozenset[str] | None, cache: ParseCache | None
+) -> tuple[Exercise | None, tuple[Problem, ...]]:
+    """The exercise in ``path`` and its problems. With problems, the exercise (if any) is
+    what could be built despite them, for the cross-file checks of ``validate``."""
+    text: str | None = None
+    try:
+        raw = read_limited(path, MAX_FILE_BYTES)
+        text, problem = _decode(path, raw)
+        if problem or text is None:
+            return None, (problem or Problem(path, "cannot be read"),)
+        key = cache.key(raw) if cache is not None else ""
+        data = cache.get(key) if cache is not None else None
+        if data is None:
+            import tomllib  # only for files the cache has not seen: most starts never need it
+
+            if long_key := _LONG_KEY.search(text):
+                line = text.count("\n", 0, long_key.start()) + 1
+                message = f"a key or table name of more than {MAX_KEY_PARTS} dotted parts (like a.b.c)"
+                return None, (Problem(path, message, line=line),)
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as error:
+                return None, (_syntax_problem(path, text, error),)
+            if cache is not None:
+                cache.put(key, data)
+        checker = _Checker(path, text, sound_names)
+        exercise = checker.exercise(data, path.stem, origin)
+        return exercise, checker.all_problems()
+    except RefusedFile as error:
+        return None, (Problem(path, str(error)),)
+    except OSError as error:
+        return None, (Problem(path, f"cannot be read: {error.strerror or error}"),)
+    except RecursionError:
+        message = "nests lists or tables too deeply to read (keep values a level or two deep)"
+        return None, (Problem(path, message, line=_deepest_line(text or "")),)
+    except Exception as error:  # one broken file never stops the others from loading
+        return None, (Problem(path, f"cannot be loaded: {type(error).__name__}: {error}"),)
+
+
+def _deepest_line(text: str) -> int | None:
+    """The line where brackets and braces nest deepest (a guide: strings are not skipped)."""
+    depth, deepest, line_of_deepest = 0, 0, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        for character in line:
+            if character in "[{":
+                depth += 1
+                if depth > deepest:
+                    deepest, line_of_deepest = depth, number
+            elif character in "]}":
+                depth = max(0, depth - 1)
+    return line_of_deepest
 
 
 def _syntax_problem(path: Path, text: str, error: tomllib.TOMLDecodeError) -> Problem:
@@ -647,14 +808,13 @@ def read_data_file(path: Path) -> tuple[dict[str, Any], str] | Problem:
     """Read a small TOML data file that is not an exercise (the red flags, for one).
 
     Gives its tables and its text (for ``line_of``), or the one problem that stopped
-    it: too large, unreadable, not UTF-8 text, or a TOML syntax error. Checking the
-    tables is the caller's job.
+    it: not a regular file, too large, unreadable, not UTF-8 text, nested too deeply or
+    a TOML syntax error. Checking the tables is the caller's job.
     """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Problem(path, f"is too large ({size // 1024} KiB; at most {MAX_FILE_BYTES // 1024} KiB)")
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except RefusedFile as error:
+        return Problem(path, str(error))
     except OSError as error:
         return Problem(path, f"cannot be read: {error.strerror or error}")
     text, problem = _decode(path, raw)
@@ -662,10 +822,17 @@ def read_data_file(path: Path) -> tuple[dict[str, Any], str] | Problem:
         return problem or Problem(path, "cannot be read")
     import tomllib
 
+    if long_key := _LONG_KEY.search(text):
+        line = text.count("\n", 0, long_key.start()) + 1
+        return Problem(path, f"a key or table name of more than {MAX_KEY_PARTS} dotted parts", line=line)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
         return _syntax_problem(path, text, error)
+    except RecursionError:
+        return Problem(path, "nests lists or tables too deeply to read", line=_deepest_line(text))
+    except ValueError as error:  # an integer past Python's digit limit
+        return Problem(path, f"cannot be read: {error}")
 
 
 def line_of(text: str, where: str | None) -> int | None:
@@ -674,68 +841,127 @@ def line_of(text: str, where: str | None) -> int | None:
     return _Lines(text).find(where)
 
 
-def check_references(exercises: Mapping[str, Exercise]) -> dict[str, tuple[Problem, ...]]:
-    """Problems between files: parts that name missing exercises, or programs in a cycle."""
-    found: dict[str, list[Problem]] = {}
+def check_references(
+    exercises: Mapping[str, Exercise],
+    only: Iterable[Exercise] | None = None,
+    broken: Collection[str] = (),
+) -> dict[str, tuple[Problem, ...]]:
+    """Problems between files and with the plan, for each exercise with any.
 
-    def add(exercise: Exercise, index: int, message: str) -> None:
-        where = f"part[{index}].exercise"
-        line = None
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            line = _Lines(exercise.path.read_text("utf-8")).find(where)
-        found.setdefault(exercise.id, []).append(Problem(exercise.path, message, where, line))
-
-    for exercise in exercises.values():
-        for i, part in enumerate(exercise.parts, start=1):
-            target = exercises.get(part.exercise)
-            if target is None:
-                add(exercise, i, f"no exercise with id '{part.exercise}'")
-                continue
-            if (
-                part.area is not None
-                and target.kind is Kind.ROUTINE
-                and target.variants
-                and target.variant(part.area) is None
-            ):
-                add(exercise, i, f"'{part.exercise}' has no '{part.area}' area")
-            if (
-                part.minutes is not None
-                and target.minutes is not None
-                and not (target.minutes.min <= part.minutes <= target.minutes.max)
-            ):
-                add(
-                    exercise,
-                    i,
-                    f"'{part.exercise}' runs {_num(target.minutes.min)} to "
-                    f"{_num(target.minutes.max)} minutes, not {_num(part.minutes)}",
-                )
-            if _reaches(exercises, part.exercise, exercise.id):
-                add(
-                    exercise,
-                    i,
-                    f"'{part.exercise}' leads back to '{exercise.id}': a program cannot include itself",
-                )
-    return {key: tuple(value) for key, value in found.items()}
+    Parts that name a missing exercise or a program, options a part's exercise does not
+    have, and sessions longer than the planner builds. The planner is asked (without
+    building anything) for every body area, so an exercise with no problems here can be
+    planned for each. Checks the exercises in ``only`` (default: all) against ``exercises``;
+    ``broken`` names files that exist but did not load (a part naming one says so).
+    """
+    checked = list(exercises.values() if only is None else only)
+    found: dict[str, tuple[Problem, ...]] = {}
+    for exercise in checked:  # parts are never programs: check the others first
+        if exercise.kind is not Kind.PROGRAM and (problems := _plan_problems(exercise, exercises)):
+            found[exercise.id] = problems
+    usable = {key: value for key, value in exercises.items() if key not in found}
+    known = {*exercises, *broken}
+    for exercise in checked:
+        if exercise.kind is Kind.PROGRAM:
+            problems = part_problems(exercise, usable, known)
+            if problems := problems or _plan_problems(exercise, usable):
+                found[exercise.id] = problems
+    return found
 
 
-def _reaches(exercises: Mapping[str, Exercise], start: str, goal: str) -> bool:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        current = todo.pop()
-        if current == goal:
-            return True
-        if current in seen:
+def part_problems(
+    program: Exercise, usable: Mapping[str, Exercise], known: Collection[str] = ()
+) -> tuple[Problem, ...]:
+    """What is wrong with each part of ``program``, looked up in ``usable``: every problem
+    of every part. ``known`` holds the ids of files that exist, runnable or not."""
+    checker = _Checker(program.path, None, None)
+    for i, part in enumerate(program.parts, start=1):
+        if not part.exercise:  # no usable id: already reported with the file's own problems
             continue
-        seen.add(current)
-        exercise = exercises.get(current)
-        if exercise is not None:
-            todo.extend(part.exercise for part in exercise.parts)
-    return False
+        at = f"part[{i}]"
+        name = _describe(part.exercise)
+        target = usable.get(part.exercise)
+        if target is None:
+            if part.exercise in known:
+                checker.problem(f"{at}.exercise", f"{name} has problems of its own, so it cannot run")
+            else:
+                checker.problem(f"{at}.exercise", f"no exercise with id {name}")
+            continue
+        if target.kind is Kind.PROGRAM:
+            if target.id == program.id:
+                checker.problem(f"{at}.exercise", f"{name} is this program: a program cannot include itself")
+            else:
+                checker.problem(
+                    f"{at}.exercise", f"{name} is a program; a part is a breathing exercise or a routine"
+                )
+            continue
+        if part.minutes is not None:
+            if target.kind is not Kind.BREATHING:
+                checker.problem(
+                    f"{at}.minutes",
+                    f"{name} is a {target.kind.value} that lasts as long as its steps; "
+                    "minutes are for breathing parts",
+                )
+            elif target.minutes is not None and not target.minutes.min <= part.minutes <= target.minutes.max:
+                checker.problem(
+                    f"{at}.minutes",
+                    f"{name} runs {_num(target.minutes.min)} to {_num(target.minutes.max)} minutes, "
+                    f"not {_num(part.minutes)}",
+                )
+        if part.area is not None:
+            if not target.variants:
+                checker.problem(f"{at}.area", f"{name} has no body areas to choose from")
+            elif target.variant(part.area) is None:
+                checker.problem(f"{at}.area", f"{name} has no {_describe(part.area)} area")
+    return checker.all_problems()
+
+
+def _plan_options(exercise: Exercise) -> list[planner.PlanOptions]:
+    """Every way a person can start ``exercise`` that changes its length: each body area
+    (and none), and for breathing its longest minutes."""
+    if exercise.kind is Kind.BREATHING:
+        return [planner.PlanOptions(minutes=exercise.minutes.max if exercise.minutes else None)]
+    areas = AREAS if exercise.kind is Kind.PROGRAM else exercise.areas
+    return [planner.PlanOptions(area=area) for area in (None, *areas)]
+
+
+def _plan_problems(exercise: Exercise, exercises: Mapping[str, Exercise]) -> tuple[Problem, ...]:
+    """A session of ``exercise`` that the planner would refuse, found by counting alone."""
+    checker = _Checker(exercise.path, None, None)
+    for options in _plan_options(exercise):
+        area = f" (for the {options.area} area)" if options.area else ""
+        try:
+            counts = planner.part_counts(exercise, options, exercises)
+            total = 0
+            for i, number in enumerate(counts, start=1):
+                total += number
+                if total > planner.MAX_SEGMENTS and exercise.kind is Kind.PROGRAM:
+                    checker.problem(
+                        f"part[{i}]",
+                        f"the parts up to here come to {total} phases and steps{area}; "
+                        f"a session may have at most {planner.MAX_SEGMENTS}",
+                    )
+                    return checker.all_problems()
+            planner.count(exercise, options, exercises)  # the planner's own word on it
+        except planner.PlanError as error:
+            checker.problem(None, f"cannot be planned{area}: {error}")
+            return checker.all_problems()
+    return ()
+
+
+def _text_of(path: Path) -> str:
+    """A file's text for finding lines in problems (empty if it cannot be read now)."""
+    try:
+        return read_limited(path, MAX_FILE_BYTES).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def sound_names_in(*dirs: Path) -> frozenset[str]:
-    """The cue names available: the stems of the WAV files in these dirs."""
+    """The cue names available: the stems of the WAV files in these dirs.
+
+    Only regular files count (``is_file`` looks without opening): a FIFO or a link to a
+    device named ``x.wav`` is no sound, so no cue can name it and nothing waits on it."""
     names: set[str] = set()
     for directory in dirs:
         if directory.is_dir():
@@ -747,6 +973,9 @@ def sound_names_in(*dirs: Path) -> frozenset[str]:
 class _Found:
     exercises: dict[str, Exercise] = field(default_factory=dict)
     broken: list[BrokenFile] = field(default_factory=list)
+    partial: dict[int, Exercise] = field(default_factory=dict)
+    """Programs built despite problems, by their index in ``broken``: their parts are
+    checked too, so every problem shows at once."""
 
 
 def load_library(
@@ -769,17 +998,24 @@ def load_library(
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.toml")):
-            result = parse_file(path, origin, sound_names, cache)
-            if isinstance(result, Exercise):
+            result, problems = _load(path, origin, sound_names, cache)
+            if result is not None and not problems:
                 previous = found.exercises.get(result.id)
                 if previous is not None and previous.origin is Origin.BUILTIN and origin is Origin.USER:
                     result = replace(result, overrides_builtin=True)
                 found.exercises[result.id] = result
-            else:
-                found.broken.append(BrokenFile(path.stem, path, origin, result))
-    for exercise_id, problems in check_references(found.exercises).items():
+                continue
+            if result is not None and result.kind is Kind.PROGRAM:
+                found.partial[len(found.broken)] = result
+            found.broken.append(BrokenFile(path.stem, path, origin, problems))
+    known = {*found.exercises, *(item.id for item in found.broken)}
+    for exercise_id, problems in check_references(found.exercises, broken=known).items():
         exercise = found.exercises.pop(exercise_id)
         found.broken.append(BrokenFile(exercise_id, exercise.path, exercise.origin, problems))
+    for index, program in found.partial.items():
+        item = found.broken[index]
+        more = part_problems(program, found.exercises, known)
+        found.broken[index] = replace(item, problems=_capped(item.path, _by_line(item.problems + more)))
     ordered = dict(
         sorted(found.exercises.items(), key=lambda kv: (list(Kind).index(kv[1].kind), kv[1].title.lower()))
     )
@@ -792,19 +1028,37 @@ def validate_files(
     """Check files as ``calmcoach validate`` does: alone, then against the library."""
     results: dict[Path, tuple[Problem, ...]] = {}
     parsed: dict[str, Exercise] = {}
+    partial: dict[Path, Exercise] = {}
     for path in paths:
-        if not path.exists():
+        if not os.path.lexists(path):
             results[path] = (Problem(path, "no such file"),)
             continue
-        result = parse_file(path, Origin.USER, sound_names)
-        if isinstance(result, Exercise):
+        result, problems = _load(path, Origin.USER, sound_names, None)
+        results[path] = problems
+        if result is not None and not problems:
             parsed[result.id] = result
-            results[path] = ()
-        else:
-            results[path] = result
+        elif result is not None and result.kind is Kind.PROGRAM:
+            partial[path] = result
     combined = {**library.exercises, **parsed}
-    references = check_references(combined)
+    broken = {item.id for item in library.broken}
+    references = check_references(combined, only=parsed.values(), broken=broken)
     for exercise in parsed.values():
         if exercise.id in references:
             results[exercise.path] = references[exercise.id]
+    for path, program in partial.items():  # every problem at once, those of the parts too
+        more = part_problems(program, combined, {*combined, *broken})
+        results[path] = _capped(path, _by_line(results[path] + more))
     return results
+
+
+def _by_line(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+    """Problems in the order of the file (those of the whole file first)."""
+    return tuple(sorted(problems, key=lambda problem: problem.line or 0))
+
+
+def _capped(path: Path, problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+    """At most MAX_PROBLEMS problems, and a line saying how many more there were."""
+    if len(problems) <= MAX_PROBLEMS + 1:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return (*problems[:MAX_PROBLEMS], Problem(path, f"and {more} more problems like these (not shown)"))

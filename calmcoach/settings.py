@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from calmcoach import locations
+from calmcoach.safefile import read_limited, write_atomic
 
 
 @dataclass
@@ -21,12 +21,19 @@ class Settings:
     """A Textual theme name, or empty for the default."""
 
 
+MAX_SETTINGS_BYTES = 64 * 1024
+"""Far more than the settings ever take; a larger file is not read."""
+
+
 def load(path: Path | None = None) -> Settings:
-    """Read settings; a missing or unreadable file gives the defaults."""
+    """Read settings; a missing, unreadable or odd file gives the defaults.
+
+    Only a regular file is read, and only up to MAX_SETTINGS_BYTES: a FIFO or a device
+    in its place never makes the app wait or fill memory (``save`` replaces it)."""
     path = path or locations.settings_file()
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_limited(path, MAX_SETTINGS_BYTES).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return Settings()
     if not isinstance(data, dict):
         return Settings()
@@ -43,10 +50,7 @@ def save(settings: Settings, path: Path | None = None) -> bool:
     """Write settings atomically. Returns False (and keeps going) if it cannot."""
     path = path or locations.settings_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(settings), indent=2), "utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(asdict(settings), indent=2).encode("utf-8"))
     except OSError:
         return False
     return True
