@@ -29,6 +29,7 @@ from calmcoach.describe import (
 )
 from calmcoach.model import AREAS, Exercise, Origin
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
+from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     import argparse
@@ -144,7 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _err(message: str) -> None:
-    print(f"calmcoach: {message}", file=sys.stderr)
+    print(f"calmcoach: {visible(message)}", file=sys.stderr)
+
+
+def _library() -> Library:
+    """The library, with a line on stderr about each file met on the way that was not used."""
+    from calmcoach.content import load_default_library
+
+    library = load_default_library()
+    for notice in library.notices:
+        _err(notice)
+    return library
 
 
 def _origin_text(exercise: Exercise) -> str:
@@ -155,9 +166,7 @@ def _origin_text(exercise: Exercise) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from calmcoach.content import load_default_library
-
-    library = load_default_library()
+    library = _library()
     rows: list[dict[str, Any]] = []
     for exercise in library.exercises.values():
         length = exercise_length(exercise, library.exercises)
@@ -198,6 +207,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{k: v for k, v in row.items() if not k.startswith("_")} for row in rows], indent=2))
         return 0
+    for row in rows:  # names and titles from files: shown, never obeyed by the terminal
+        row["id"], row["title"] = visible(row["id"]), visible(row["title"])
     width = max([2, *(len(r["id"]) for r in rows)])
     long = max([6, *(len(r["length"]) for r in rows)])
     print(f"{'ID':<{width}}  {'KIND':<9}  {'LENGTH':<{long}}  TITLE")
@@ -217,9 +228,7 @@ class _Planned(NamedTuple):
 
 def _find(exercise_id: str) -> tuple[Library, Exercise] | int:
     """The library and the exercise, or an exit code after saying why not."""
-    from calmcoach.content import load_default_library
-
-    library = load_default_library()
+    library = _library()
     exercise = library.get(exercise_id)
     if exercise is not None:
         return library, exercise
@@ -311,21 +320,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     if isinstance(planned, int):
         return planned
     timeline, exercise, library = planned
-    print(f"{exercise.title}  ({exercise.kind.value})")
+    # Text from files is shown with any control character written out, never obeyed.
+    print(f"{visible(exercise.title)}  ({exercise.kind.value})")
     if exercise.summary:
-        print(exercise.summary)
+        print(visible(exercise.summary, layout=True))
     print(f"Length: {length_text(exercise, library.exercises)}")
     notes = safety_notes(exercise, timeline, library.exercises)
     for note in notes.start:
-        print(f"Note: {note}")
+        print(f"Note: {visible(note, layout=True)}")
     for index, part in enumerate(timeline.parts):
         if len(timeline.parts) > 1 or part.area:
             print(
-                f"\n== {part_heading(part, library.exercises)}: "
+                f"\n== {visible(part_heading(part, library.exercises))}: "
                 f"{clock_text(part.start)} to {clock_text(part.end)} =="
             )
         for note in notes.parts[index]:
-            print(f"Note: {note}")
+            print(f"Note: {visible(note, layout=True)}")
         breaths = breaths_text(part)
         if breaths:
             print(f"   {breaths}")
@@ -333,7 +343,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             length = "waits" if segment.waits else f"{number_text(segment.duration)}s"
             label = segment.pace.value if segment.cycle is not None else (segment.title or "step")
             breath = f", {breath_text(segment)}" if segment.cycle is not None else ""
-            print(f"{clock_text(segment.start):>6}  {length:>6}  {label}{breath}: {segment.say}")
+            say = visible(segment.say, layout=True)
+            print(f"{clock_text(segment.start):>6}  {length:>6}  {visible(label)}{breath}: {say}")
     waits = sum(1 for s in timeline.segments if s.waits)
     verb = "waits" if waits == 1 else "wait"
     extra = f", plus {plural(waits, 'step')} that {verb} for you" if waits else ""
@@ -342,10 +353,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from calmcoach.content import load_default_library, sound_names
+    from calmcoach.content import sound_names
     from calmcoach.loader import validate_files
 
-    results = validate_files(args.files, load_default_library(), sound_names())
+    results = validate_files(args.files, _library(), sound_names())
     bad = 0
     for path, problems in results.items():
         if problems:
@@ -353,7 +364,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(problem)
         else:
-            print(f"{path}: ok")
+            print(f"{visible(str(path))}: ok")
     return 1 if bad else 0
 
 

@@ -28,6 +28,7 @@ from calmcoach.session import (
     State,
     StepStarted,
 )
+from calmcoach.visible import visible
 
 MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
@@ -137,7 +138,9 @@ class PlainRunner:
         self._part = -1
 
     def say(self, text: str) -> None:
-        self.out.write(text + "\n")
+        """Print one line. Text from files (titles, instructions, notes) is in it, so any
+        control character is written out visibly, never sent to the terminal."""
+        self.out.write(visible(text, layout=True) + "\n")
         self.out.flush()
 
     def _notice(self) -> None:

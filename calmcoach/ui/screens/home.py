@@ -19,6 +19,7 @@ from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import areas_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
+from calmcoach.visible import visible
 
 GROUPS = {
     Kind.BREATHING: "Breathing",
@@ -174,7 +175,7 @@ class HomeScreen(CalmScreen):
         if broken:
             options.append(Option(Text("FILES WITH ERRORS", style="bold"), id="group-broken", disabled=True))
             for item in broken:
-                line = Text(f"{item.path.name}  (not loaded)", style="bold")
+                line = Text(f"{visible(item.path.name)}  (not loaded)", style="bold")
                 for problem in item.problems:
                     line.append(f"\n{problem}")
                 # Enabled, so the keyboard can reach it: Enter shows the problems again.
@@ -236,9 +237,10 @@ class HomeScreen(CalmScreen):
         if option_id.startswith("broken-"):
             broken = next(b for b in self.library.broken if f"broken-{b.id}" == option_id)
             problems = "\n".join(str(p) for p in broken.problems)
+            path = visible(str(broken.path))  # a file's name: shown, never obeyed by the terminal
             self.notify(
-                f"{problems}\n\nFix the file, then check it with: calmcoach validate {broken.path}",
-                title=f"{broken.path.name} is not loaded",
+                f"{problems}\n\nFix the file, then check it with: calmcoach validate {path}",
+                title=f"{visible(broken.path.name)} is not loaded",
                 severity="error",
                 timeout=15,
                 markup=False,
