@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from calmcoach.model import AREAS, Exercise, Kind, Minutes
-from calmcoach.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, plan
+from calmcoach.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, duration
 
 __all__ = [
     "Length",
@@ -96,15 +96,15 @@ def exercise_length(exercise: Exercise, exercises: Mapping[str, Exercise]) -> Le
     waits = False
     # An exercise run for a body area lasts as long as that area's steps: every area counts.
     for area in (None, *areas_of(exercise, exercises)):
-        try:
-            timeline = plan(exercise, PlanOptions(area=area), exercises)
+        try:  # counted, not built: a long timeline for every area of every row took seconds
+            seconds, area_waits = duration(exercise, PlanOptions(area=area), exercises)
         except PlanError:
             continue
-        minutes = timeline.total / 60.0
+        minutes = seconds / 60.0
         if area is None:
             default = minutes
         totals.append(minutes)
-        waits = waits or any(s.waits for s in timeline.segments)
+        waits = waits or area_waits
     if not totals:
         return None
     return Length(
