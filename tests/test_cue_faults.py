@@ -130,7 +130,7 @@ def test_a_fifo_over_a_builtin_cue_is_that_cue_broken(tmp_path: Path) -> None:
     assert isinstance(result, tuple)
     found, errors = result
     assert list(found) == ["hold"]
-    assert errors == {"inhale": "inhale.wav is not a regular file"}
+    assert errors == {"inhale": "inhale.wav is a FIFO (named pipe), not a regular file"}
 
 
 # --- one broken cue, in the real player ------------------------------------------------------

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import IO
 
 from calmcoach.audio import GuideTone, guide_key, tone_key
-from calmcoach.audio.wavs import CueFile, find_cues, visible
+from calmcoach.audio.wavs import CueFile, find_cues
+from calmcoach.visible import visible
 
 Bell = Callable[[], None]
 

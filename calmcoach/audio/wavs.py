@@ -8,18 +8,18 @@ is caught there too, as a problem of that one cue.
 from __future__ import annotations
 
 import io
-import os
-import stat
 import struct
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from calmcoach import safefile
+from calmcoach.visible import visible
+
 MAX_WAV_BYTES = 4 * 1024 * 1024
 """Cue files larger than this are refused: a cue is a short sound."""
 PLAYABLE_RATES = {8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000}
 PLAYABLE_WIDTHS = {1, 2}
-_READ_CHUNK = 256 * 1024
 
 
 class CueError(ValueError):
@@ -43,49 +43,18 @@ class CueFile:
         return self.frames / self.rate
 
 
-def visible(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``, ``\\u009d``), for messages."""
-    return "".join(ch if ch.isprintable() else _escape(ord(ch)) for ch in text)
-
-
-def _escape(code: int) -> str:
-    if code < 0x80:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
 def read_limited(path: Path, limit: int = MAX_WAV_BYTES) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them. Raises CueError.
 
-    Opened without blocking, so a FIFO never hangs the caller; anything but a regular
-    file (a FIFO, a device such as /dev/zero, a folder) is refused before reading.
+    ``safefile.read_limited``'s rules: a FIFO never hangs the caller, and anything but
+    a regular file (a FIFO, a device such as /dev/zero, a folder) is refused unread.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
+        return safefile.read_limited(path, limit)
+    except safefile.RefusedFile as error:
+        raise CueError(str(error)) from error
     except OSError as error:
         raise CueError(f"cannot be read: {error.strerror or error}") from error
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise CueError("is not a regular file")
-        if info.st_size > limit:
-            raise CueError(f"is too large ({info.st_size // 1024} KiB; at most {limit // 1024} KiB)")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as error:
-        raise CueError(f"cannot be read: {error.strerror or error}") from error
-    finally:
-        os.close(fd)
-    if size > limit:  # it grew while being read
-        raise CueError(f"is too large (more than {limit // 1024} KiB)")
-    return b"".join(chunks)
 
 
 def _declared_data_size(data: bytes) -> int | None:
