@@ -173,6 +173,7 @@ class CalmApp(App[int]):
         signals.install(self)
 
     def on_mount(self) -> None:
+        self.app_resume_signal.subscribe(self, self._redraw_after_resume)
         if self.settings.theme and self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         if self.trace is not None or self._exit_after_first_frame:
@@ -187,6 +188,14 @@ class CalmApp(App[int]):
             self._start_requested()
         # The player process and the history are not needed for the first frame.
         self.call_after_refresh(self.ensure_services)
+
+    def _redraw_after_resume(self, _app: object) -> None:
+        """Paint every cell again after Ctrl+Z and ``fg``.
+
+        The terminal's screen was cleared while the process was stopped, but Textual
+        only repaints what changed since, so still lines (title, filter, key bar)
+        would stay blank until a resize."""
+        self.refresh(layout=True)
 
     def ensure_services(self) -> None:
         """Save the parse cache, start the cue player and open the history (once; before any session)."""
