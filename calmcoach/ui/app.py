@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.theme import Theme
 
 from calmcoach import locations
 from calmcoach import settings as user_settings
@@ -176,6 +178,9 @@ class CalmApp(App[int]):
         self.app_resume_signal.subscribe(self, self._redraw_after_resume)
         if self.settings.theme and self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+        self._theme_at_start = self.theme
+        # Every way of choosing a theme (Ctrl+T, the palette's "Change theme") is remembered.
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.trace is not None or self._exit_after_first_frame:
             self.call_after_refresh(self._first_frame)
         if self._show_first_run:
@@ -207,7 +212,7 @@ class CalmApp(App[int]):
         from calmcoach.record import Recorder, open_history
 
         def history_notice(text: str) -> None:
-            self.notify(text, title="History", severity="warning", timeout=8, markup=False)
+            self.tell(text, title="History", severity="warning", timeout=8)
 
         self._recorder = Recorder(
             open_history(history_notice) if self._want_history else None, history_notice
@@ -263,7 +268,26 @@ class CalmApp(App[int]):
             return
         notice = self.cues.take_notice()
         if notice:
-            self.notify(notice, title="Sound", severity="warning", timeout=8, markup=False)
+            self.tell(notice, title="Sound", severity="warning", timeout=8)
+
+    def tell(
+        self,
+        text: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """Give the person a short notice (plain text, never markup).
+
+        During a session it goes to the session's own notice line, clear of the pacer
+        and the instruction; on any other screen it is a toast."""
+        from calmcoach.ui.screens.session import SessionScreen
+
+        if isinstance(self.screen, SessionScreen):
+            self.screen.tell(f"{title}: {text}" if title else text, severity=severity, timeout=timeout)
+        else:
+            self.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
 
     # --- starting things -----------------------------------------------------------
 
@@ -560,6 +584,12 @@ class CalmApp(App[int]):
         user_settings.save(self.settings)
         state = "on" if self.settings.reduced_motion else "off"
         self.notify(f"Reduced motion {state}, from the next session.", timeout=3)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if theme.name == (self.settings.theme or self._theme_at_start):
+            return
+        self.settings.theme = theme.name
+        user_settings.save(self.settings)
 
     def action_toggle_theme(self) -> None:
         """Switch between Textual's light and dark themes."""

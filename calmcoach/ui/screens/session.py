@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -30,7 +31,9 @@ from calmcoach.session import (
 )
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
+from calmcoach.ui.widgets.notice import NoticeLine
 from calmcoach.ui.widgets.pacer import Pacer
+from calmcoach.ui.widgets.rating import RatingKeys
 
 FRAME = 1 / 30
 """Longest gap between reads while the pacer moves (the redraw interval)."""
@@ -40,7 +43,12 @@ APPROACH = 0.05
 """How far ahead of a step boundary the last wait before it starts."""
 RATING_WINDOW = 10.0
 """For how many seconds at the start the "how tense are you" hint shows."""
+RATING_HINT = "Optional: how tense are you now? Press 0 to 10 (1 then 0 for 10)."
+RATING_HINT_SHORT = "How tense now? 0 to 10 (1 then 0: 10)"
 BAR_WIDTH = 40
+"""The progress bar's width when there is room for it."""
+LEFT_WIDTH = len("  under a minute left")
+"""Room kept beside the bar for the time left, so the bar does not jump as it changes."""
 
 
 def time_left_text(seconds: float) -> str:
@@ -97,10 +105,13 @@ class SessionScreen(CalmScreen):
                 f"rate_before({n})",
                 show=False,
                 id=f"session.rate{n}",
-                tooltip=f"How tense you feel now: {n} of 10",
+                tooltip=f"How tense you feel now: {n} of 10 (1 then 0 for 10)",
             )
             for n in range(10)
         ],
+        Binding(
+            "t", "rate_before_ten", show=False, id="session.rate10", tooltip="How tense you feel now: 10"
+        ),
     ]
 
     def __init__(
@@ -127,6 +138,9 @@ class SessionScreen(CalmScreen):
         self._shown: dict[str, object] = {}
         self.rating_before: int | None = None
         """How tense the person said they felt at the start (optional)."""
+        self.rating_keys = RatingKeys()
+        """Digit keys to ratings: ``1`` then ``0`` soon after is 10."""
+        self._bar_width = BAR_WIDTH
 
     def compose(self) -> ComposeResult:
         with Vertical(id="session-top"):
@@ -144,6 +158,7 @@ class SessionScreen(CalmScreen):
                     yield Static(id="phase-word", markup=False)
                     yield Digits(id="countdown")
                 yield Static(id="hint", markup=False)
+        yield NoticeLine(id="notice")
         yield Static(id="progress", markup=False)
         yield KeyBar()
 
@@ -177,6 +192,8 @@ class SessionScreen(CalmScreen):
         # Immediate: the session must pause before the process stops, not after.
         self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
         self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
+        # A notice raised before the session (a file error on home) does not follow it here.
+        self.app.clear_notifications()
         self.calm_app.session_started(self)
         self._apply(self.session.start())
         self._refresh_view()
@@ -191,6 +208,11 @@ class SessionScreen(CalmScreen):
     def on_resize(self) -> None:
         small = self.size.height < 18 or self.size.width < 60
         self.set_class(small, "-small")
+        # The bar gives way to the time left on a narrow screen (#progress pads one cell a side).
+        self._bar_width = max(0, min(BAR_WIDTH, self.size.width - 2 - LEFT_WIDTH))
+        if self.is_attached and self.session.active:
+            self._refresh_view()
+            self._arm()
 
     def on_screen_suspend(self) -> None:
         """Another screen opened over this one (help, the red flags): pause until it closes."""
@@ -280,9 +302,10 @@ class SessionScreen(CalmScreen):
             changes.append(remaining - 60 * (math.ceil(remaining / 60 - 1e-9) - 1))
         total = self.timeline.total
         position = session.position(now)
-        if total > 0:
-            done = int(BAR_WIDTH * position / total)
-            changes.append((done + 1) * total / BAR_WIDTH - position)
+        width = self._bar_width
+        if total > 0 and width > 0:
+            done = int(width * position / total)
+            changes.append((done + 1) * total / width - position)
         if self.rating_before is None and position < RATING_WINDOW:
             changes.append(RATING_WINDOW - position)
         return [change for change in changes if change > 1e-6]
@@ -337,7 +360,7 @@ class SessionScreen(CalmScreen):
         elif waiting:
             hint = "Press Enter or space when you are done."
         elif self.rating_before is None and segment.index == 0 and session.position(now) < RATING_WINDOW:
-            hint = "Optional: how tense are you now? Press 0 to 9."
+            hint = RATING_HINT if len(RATING_HINT) <= self._hint.size.width else RATING_HINT_SHORT
         else:
             hint = ""
         if self._set("hint", hint):
@@ -348,13 +371,14 @@ class SessionScreen(CalmScreen):
         heading = self._heading(segment)
         if self._set("heading", heading):
             self._heading_line.update(Text(heading), layout=False)
-        done = int(BAR_WIDTH * session.position(now) / self.timeline.total) if self.timeline.total else 0
+        width = self._bar_width
+        done = int(width * session.position(now) / self.timeline.total) if self.timeline.total else 0
         left_text = time_left_text(remaining)
-        if self._set("progress", (done, left_text)):
-            bar = Text()
+        if self._set("progress", (done, width, left_text)):
+            bar = Text(no_wrap=True, overflow="crop")
             bar.append("━" * done, style="bold")
-            bar.append("─" * (BAR_WIDTH - done), style="dim")
-            bar.append(f"  {left_text}")
+            bar.append("─" * (width - done), style="dim")
+            bar.append(f"  {left_text}" if width else left_text)
             self._progress.update(bar, layout=False)
 
     def _heading(self, segment: Segment) -> str:
@@ -425,16 +449,48 @@ class SessionScreen(CalmScreen):
     def action_previous_step(self) -> None:
         self._after_action(self.session.previous_step())
 
-    def action_rate_before(self, value: int) -> None:
-        """Optional: how tense the person feels as the session begins (0 to 9 by key)."""
+    def action_rate_before(self, digit: int) -> None:
+        """Optional: how tense the person feels as the session begins, by digit key.
+
+        The first rating counts; the one change taken is ``0`` just after ``1``, which
+        makes the 1 a 10."""
+        value = self.rating_keys.digit(digit)
+        if self.rating_before is None or (digit == 0 and value == 10):
+            self._rate_before(value)
+
+    def action_rate_before_ten(self) -> None:
+        """``t``: a before-session rating of 10."""
         if self.rating_before is None:
-            self.rating_before = value
-            self.calm_app.rate_before(value)
-            self.notify(f"Noted: tension {value} of 10 before.", timeout=2)
+            self._rate_before(self.rating_keys.ten())
+
+    def _rate_before(self, value: int) -> None:
+        self.rating_before = value
+        self.calm_app.rate_before(value)
+        self.tell(f"Noted: tension {value} of 10 before.")
+        self._after_action()
+
+    def tell(
+        self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
+    ) -> None:
+        """Show a notice on the session's own line, clear of the pacer and instruction."""
+        self.query_one(NoticeLine).tell(text, severity=severity, timeout=timeout)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notices raised by this screen go to its notice line, never to a toast."""
+        del markup  # the line shows plain text
+        self.tell(f"{title}: {message}" if title else message, severity=severity, timeout=timeout)
 
     def action_mute(self) -> None:
         muted = self.calm_app.toggle_mute()
-        self.notify("Sound cues off." if muted else "Sound cues on.", timeout=2)
+        self.tell("Sound cues off." if muted else "Sound cues on.")
 
     def action_stop(self) -> None:
         if not self.session.active:

@@ -15,14 +15,23 @@ from calmcoach.describe import clock_text
 from calmcoach.session import Session, State
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
+from calmcoach.ui.widgets.rating import RatingKeys
+
+QUESTION = (
+    "How tense do you feel now, 0 to 10? 0 is fully calm, 10 is very tense. "
+    "Optional: press a number (for 10, 1 then 0, or t), or just move on."
+)
+QUESTION_SHORT = "How tense now, 0 to 10? Optional. For 10 press 1 then 0, or t."
 
 
 class SummaryScreen(CalmScreen):
     """How the session went, and how tense the person feels now (optional)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [  # type: ignore[assignment]
+        # Esc and q lead back, never out: a person who has just calmed down should not
+        # lose the app to a key pressed to close a page.
         Binding(
-            "enter",
+            "escape,q,enter",
             "home",
             "Library",
             id="summary.home",
@@ -30,9 +39,11 @@ class SummaryScreen(CalmScreen):
             priority=False,
         ),
         Binding("r", "again", "Again", id="summary.again", tooltip="Run the same exercise again"),
-        Binding("q,escape", "app.quit", "Quit", id="summary.quit", tooltip="Close calmcoach"),
+        Binding("t", "rate(10)", "Ten", show=False, id="summary.rate10", tooltip="Rate 10: very tense"),
+        # The app's own Ctrl+Q, here shown in the key bar (priority, as the app's is).
+        Binding("ctrl+q", "app.quit", "Quit", id="summary.quit", tooltip="Close calmcoach", priority=True),
     ] + [
-        Binding(str(n), f"rate({n})", show=False, id=f"summary.rate{n}", tooltip=f"Rate {n}")
+        Binding(str(n), f"rate_key({n})", show=False, id=f"summary.rate{n}", tooltip=f"Rate {n}")
         for n in range(10)
     ]
 
@@ -41,6 +52,8 @@ class SummaryScreen(CalmScreen):
         self.session = session
         self.rating: int | None = None
         """The 0 to 10 "how tense now" rating, once given."""
+        self.rating_keys = RatingKeys()
+        """Digit keys to ratings: ``1`` then ``0`` soon after is 10."""
 
     def compose(self) -> ComposeResult:
         session = self.session
@@ -59,13 +72,7 @@ class SummaryScreen(CalmScreen):
                 lines.append(f"Breaths: {session.cycles_done} of {timeline.cycles}")
             lines.append(f"Steps done: {session.steps_done} of {len(timeline.segments)}")
             yield Static(Text("\n".join(lines)), id="summary-facts")
-            yield Static(
-                Text(
-                    "How tense do you feel now? 0 is fully calm, 10 is very tense. "
-                    "Optional: press a number, or just move on."
-                ),
-                id="rating-question",
-            )
+            yield Static(Text(QUESTION), id="rating-question", markup=False)
             with Center(), Horizontal(id="rating-row"):
                 for n in range(11):
                     button = Button(str(n), id=f"rate-{n}", compact=True)
@@ -74,10 +81,20 @@ class SummaryScreen(CalmScreen):
             yield Static(id="rating-said", markup=False)
         yield KeyBar()
 
+    def on_resize(self) -> None:
+        small = self.size.height < 18 or self.size.width < 60
+        self.set_class(small, "-small")
+        question = self.query_one("#rating-question", Static)
+        question.update(Text(QUESTION_SHORT if small else QUESTION))
+
     @on(Button.Pressed)
     def _rate_button(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("rate-"):
             self.action_rate(int(event.button.id.removeprefix("rate-")))
+
+    def action_rate_key(self, digit: int) -> None:
+        """A digit key: its rating, or 10 for ``0`` just after ``1``."""
+        self.action_rate(self.rating_keys.digit(digit))
 
     def action_rate(self, value: int) -> None:
         if not 0 <= value <= 10:
