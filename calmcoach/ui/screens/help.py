@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,12 +29,36 @@ KEYS = [
     ("m", "Sound cues off or on"),
     ("q or Esc", "Stop and see the summary"),
     ("Ctrl+Z", "Suspend calmcoach (the session pauses)"),
+    ("After a session", ""),
+    ("0 to 10", "How tense you feel now, if you like (for 10: 1 then 0, or t)"),
+    ("r", "The same exercise again"),
+    ("Esc or q", "Back to the library"),
     ("Anywhere", ""),
     ("!", "When to see a doctor (a session pauses while it is open)"),
     ("?", "This help (a session pauses while it is open)"),
     ("Ctrl+P", "Commands, including light and dark themes"),
     ("Ctrl+Q", "Quit"),
 ]
+
+
+KEY_WIDTH = max(len(key) for key, meaning in KEYS if meaning)
+
+
+def keys_table() -> Group:
+    """The keys in two columns: a long meaning wraps within its own column."""
+    parts: list[RenderableType] = []
+    table: Table | None = None
+    for key, meaning in KEYS:
+        if not meaning:
+            parts.append(Text(f"\n{key}", style="bold underline"))
+            table = Table.grid(padding=(0, 2, 0, 0), pad_edge=False)
+            table.add_column(width=KEY_WIDTH, no_wrap=True)
+            table.add_column(ratio=1)
+            parts.append(Padding(table, (0, 0, 0, 2)))
+        elif table is not None:
+            table.add_row(Text(key, style="bold"), Text(meaning))
+    parts.append(Text("\nPress ! for when to see a doctor.", style="italic"))
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -49,16 +76,8 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        for key, meaning in KEYS:
-            if not meaning:
-                text.append(f"\n{key}\n", style="bold underline")
-            else:
-                text.append(f"  {key:<12}", style="bold")
-                text.append(f"{meaning}\n")
-        text.append("\nPress ! for when to see a doctor.", style="italic")
         with VerticalScroll(id="help"):
-            yield Static(text)
+            yield Static(keys_table())
 
     def action_red_flags(self) -> None:
         from calmcoach.ui.app import CalmApp

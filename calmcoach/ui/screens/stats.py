@@ -20,10 +20,16 @@ from calmcoach.ui.widgets.chart import bar_rows
 from calmcoach.ui.widgets.keybar import KeyBar
 
 CHART_HEIGHT = 5
+WIDE = 74
+"""The body's width at 80 columns, for a page laid out before its size is known."""
 
 
-def stats_text(stats: Stats) -> Text:
-    """The whole stats page as plain text (no markup is ever parsed)."""
+def stats_text(stats: Stats, width: int = WIDE) -> Text:
+    """The whole stats page as plain text (no markup is ever parsed), in ``width`` cells.
+
+    Lines that must not wrap (the chart and its dates, the tables) are made to fit, so a
+    narrow screen shows fewer days rather than bars broken over two lines."""
+    width = max(width, 20)
     out = Text()
     if stats.empty:
         out.append("Nothing here yet.\n\n", style="bold")
@@ -33,17 +39,19 @@ def stats_text(stats: Stats) -> Text:
             "Press l to log a flare in the journal."
         )
         return out
-    out.append("Minutes practised, last 30 days\n", style="bold")
-    values = [minutes for _, minutes in stats.per_day]
-    top = max(values)
-    rows = bar_rows(values, CHART_HEIGHT)
-    for index, row in enumerate(rows):
-        label = f"{top:5.0f} " if index == 0 else "      "
+    top = max(minutes for _, minutes in stats.per_day)
+    label_width = len(f"{top:.0f}") + 1
+    days = stats.per_day[-max(1, width - label_width) :]
+    values = [minutes for _, minutes in days]
+    out.append(f"Minutes practised, last {len(days)} day{'s' if len(days) != 1 else ''}\n", style="bold")
+    for index, row in enumerate(bar_rows(values, CHART_HEIGHT)):
+        label = f"{top:.0f}".rjust(label_width - 1) + " " if index == 0 else " " * label_width
         out.append(label, style="dim")
         out.append(row + "\n", style="bold")
-    first, last = stats.per_day[0][0], stats.per_day[-1][0]
-    gap = max(1, len(values) - 12)
-    out.append(f"      {first:%d %b}{' ' * gap}{last:%d %b}\n\n", style="dim")
+    first, last = f"{days[0][0]:%d %b}", f"{days[-1][0]:%d %b}"
+    gap = len(days) - len(first) - len(last)
+    dates = first + " " * gap + last if gap >= 1 else last.rjust(len(days))
+    out.append(" " * label_width + dates + "\n\n", style="dim")
     out.append(f"Streak: {stats.streak} day{'s' if stats.streak != 1 else ''}", style="bold")
     out.append(f"   Sessions: {stats.sessions}   Total: {stats.total_minutes:.0f} min\n")
     if stats.rated_sessions and stats.average_change is not None:
@@ -53,20 +61,43 @@ def stats_text(stats: Stats) -> Text:
             f"Tension before and after: {change:+.1f} on average ({direction}), "
             f"over {stats.rated_sessions} rated session{'s' if stats.rated_sessions != 1 else ''}\n"
         )
+    name_width = min(40, width - 8)
     if stats.totals:
         out.append("\nBy exercise\n", style="bold")
+        # A row is "  title  sessions  minutes": 29 cells besides the title.
+        title_width = min(40, width - 29)
         for title, count, minutes in stats.totals[:12]:
             times = f"{count} session{'s' if count != 1 else ''}"
-            out.append(f"  {title[:40]:<40} {times:>14}  {minutes:6.0f} min\n")
+            if title_width >= 16:
+                out.append(f"  {title[:title_width]:<{title_width}} {times:>14}  {minutes:6.0f} min\n")
+            else:
+                out.append(f"  {title[: width - 2]}\n    {times}, {minutes:.0f} min\n")
     if stats.flares_by_area:
         out.append("\nFlares by area\n", style="bold")
         for area, count in stats.flares_by_area.most_common():
-            out.append(f"  {AREAS.get(area, area):<40} {count:>5}\n")
+            out.append(f"  {AREAS.get(area, area)[:name_width]:<{name_width}} {count:>5}\n")
     if stats.flares_by_trigger:
         out.append("\nFlares by trigger\n", style="bold")
         for trigger, count in stats.flares_by_trigger.most_common(10):
-            out.append(f"  {trigger[:40]:<40} {count:>5}\n")
+            out.append(f"  {trigger[:name_width]:<{name_width}} {count:>5}\n")
     return out
+
+
+class StatsBody(Static):
+    """The stats page, laid out again for its width whenever that changes."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.stats: Stats | None = None
+
+    def show(self, stats: Stats) -> None:
+        """Show these stats at the width the body has now."""
+        self.stats = stats
+        self.update(stats_text(stats, self.size.width or WIDE))
+
+    def on_resize(self) -> None:
+        if self.stats is not None:
+            self.update(stats_text(self.stats, self.size.width))
 
 
 def persistent_text(stats: Stats) -> Text | None:
@@ -107,7 +138,7 @@ class StatsScreen(CalmScreen):
         with VerticalScroll(id="stats"):
             yield Static(Text("Your practice", style="bold"), classes="page-title")
             yield Static(id="stats-warning", markup=False)
-            yield Static(id="stats-body", markup=False)
+            yield StatsBody(id="stats-body")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -115,7 +146,7 @@ class StatsScreen(CalmScreen):
 
     def reload(self) -> None:
         """Read the history again and show it."""
-        body = self.query_one("#stats-body", Static)
+        body = self.query_one("#stats-body", StatsBody)
         warning = self.query_one("#stats-warning", Static)
         if self.history is None:
             body.update(Text("History is off for this run, so nothing is shown here."))
@@ -127,7 +158,7 @@ class StatsScreen(CalmScreen):
             body.update(Text(str(error)))
             warning.display = False
             return
-        body.update(stats_text(self.stats))
+        body.show(self.stats)
         pointer = persistent_text(self.stats)
         warning.display = pointer is not None
         if pointer is not None:
