@@ -348,7 +348,10 @@ async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> N
         await advance(pilot, clock, 30.0)
         screen = session_screen(pilot)
         assert screen.session.state is State.RUNNING and screen.session.position() == 35.0
-        messages = [n.message for n in app._notifications]
+        # During a session notices go to its own line (see tests/ui/test_notices.py).
+        from calmcoach.ui.widgets.notice import NoticeLine
+
+        messages = [n.message for n in app._notifications] + screen.query_one(NoticeLine).told
         assert sum("sound off" in m for m in messages) == 1
         assert rings  # the bell stood in
 

@@ -296,7 +296,8 @@ async def test_help_lists_the_keys() -> None:
     app, _, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
-        text = str(app.screen.query_one(Static).render())
+        help_text = app.screen.query_one(Static)
+        text = "\n".join(strip.text for strip in help_text.render_lines(help_text.region.reset_offset))
         for words in ("Pause and resume", "Next step", "Sound cues off or on", "When to see a doctor"):
             assert words in text
         await pilot.press("escape")

@@ -111,7 +111,8 @@ async def test_help_wraps_each_meaning_within_its_column(size: tuple[int, int]) 
         assert isinstance(app.screen, HelpScreen)
         lines = [line.rstrip() for line in lines_of(app.screen.query_one("#help Static", Static))]
         headings = {key for key, meaning in KEYS if not meaning}
-        keys = [key for key, meaning in KEYS if meaning]
+        # Longest first: "Esc or q" is not the key "Esc".
+        keys = sorted((key for key, meaning in KEYS if meaning), key=len, reverse=True)
         column = None
         wrapped = 0
         for line in lines:

@@ -35,7 +35,7 @@ def stats_text(stats: Stats, width: int = WIDE) -> Text:
         out.append("Nothing here yet.\n\n", style="bold")
         out.append(
             "Each session you run is kept here, with how long you practised and how tense you felt. "
-            "Press Esc and then Enter on any exercise, or f for the flare routine. "
+            "Press Esc, then Enter on any exercise, or Ctrl+F for the flare routine. "
             "Press l to log a flare in the journal."
         )
         return out
