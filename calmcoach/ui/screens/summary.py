@@ -81,11 +81,19 @@ class SummaryScreen(CalmScreen):
             yield Static(id="rating-said", markup=False)
         yield KeyBar()
 
+    def on_mount(self) -> None:
+        self._fit()
+
     def on_resize(self) -> None:
-        small = self.size.height < 18 or self.size.width < 60
+        self._fit()
+
+    def _fit(self) -> None:
+        """A compact page on a small terminal, so the 0 to 10 row stays in view."""
+        small = self.app.size.height < 18 or self.app.size.width < 60
         self.set_class(small, "-small")
-        question = self.query_one("#rating-question", Static)
-        question.update(Text(QUESTION_SHORT if small else QUESTION))
+        # A resize can reach the screen before its children are mounted.
+        for question in self.query("#rating-question").results(Static):
+            question.update(Text(QUESTION_SHORT if small else QUESTION))
 
     @on(Button.Pressed)
     def _rate_button(self, event: Button.Pressed) -> None:
