@@ -369,15 +369,20 @@ async def test_app_says_sound_off_within_a_moment_when_its_player_stops(
             await pilot.pause(0.2)
             os.kill(pid, signal.SIGSTOP)
 
+            def notices() -> list[str]:
+                """Toasts, and (during a session) what the session's notice line told."""
+                from calmcoach.ui.widgets.notice import NoticeLine
+
+                told = [line.told for line in app.screen.query(NoticeLine)]
+                return [n.message for n in app._notifications] + [t for ts in told for t in ts]
+
             def said() -> int:
-                return sum("sound off" in n.message for n in app._notifications)
+                return sum("sound off" in notice for notice in notices())
 
             while said() == 0 and time.monotonic() < limit:
                 await pilot.pause(0.05)
             assert said() == 1
-            assert "stopped answering" in next(
-                n.message for n in app._notifications if "sound off" in n.message
-            )
+            assert "stopped answering" in next(notice for notice in notices() if "sound off" in notice)
     finally:
         if pid is not None and not gone(pid):
             os.kill(pid, signal.SIGKILL)
