@@ -79,6 +79,7 @@ async def test_doctor_page_from_the_summary_the_flare_picker_and_help() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("q")  # stop: the summary
         assert isinstance(app.screen, SummaryScreen)
+        assert "! Doctor?" in keys_shown(app.screen)
         await pilot.press("exclamation_mark")
         assert isinstance(app.screen, RedFlagsScreen)
         await pilot.press("escape")

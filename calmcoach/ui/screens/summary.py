@@ -39,6 +39,9 @@ class SummaryScreen(CalmScreen):
             priority=False,
         ),
         Binding("r", "again", "Again", id="summary.again", tooltip="Run the same exercise again"),
+        Binding(
+            "exclamation_mark", "app.red_flags", "Doctor?", id="summary.redflags", tooltip="When to see a doctor"
+        ),
         Binding("t", "rate(10)", "Ten", show=False, id="summary.rate10", tooltip="Rate 10: very tense"),
         # The app's own Ctrl+Q, here shown in the key bar (priority, as the app's is).
         Binding("ctrl+q", "app.quit", "Quit", id="summary.quit", tooltip="Close calmcoach", priority=True),
