@@ -277,9 +277,10 @@ class History:
         """Open an existing history to read it, writing nothing at all.
 
         For when :meth:`open` cannot write (a read-only folder or file, a full disk).
-        A file in WAL mode needs SQLite's ``-shm`` side file; when that does not exist
-        and cannot be made, the file is read as immutable, which is right because
-        nothing else can be writing to it either. An older schema is read as it is.
+        A file in WAL mode needs SQLite's ``-shm`` side file; when that cannot be made
+        or grown, the file is read as immutable (nothing else can be writing to it
+        either), and then only what reached the main file is seen: writes a killed
+        run left in the ``-wal`` file are not. An older schema is read as it is.
         """
         problem = _not_a_regular_file(path)
         if problem:
@@ -296,7 +297,8 @@ class History:
                 return cls(path, db, read_only=True)
             except sqlite3.Error as error:
                 db.close()
-                if _error_name(error) != "SQLITE_CANTOPEN":
+                # SQLite could not make or grow its -shm file: read the file alone.
+                if not _error_name(error).startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR")):
                     raise _unavailable(error, path) from error
                 last = error
             except BaseException:
@@ -848,16 +850,17 @@ def _unavailable(error: sqlite3.Error, path: Path) -> HistoryUnavailable:
         return HistoryUnavailable("the history is locked by another program; history is off for now", "busy")
     if name.startswith("SQLITE_FULL") or ("disk" in text and "full" in text):
         return HistoryUnavailable("the disk is full; history is off", "full")
-    if (name.startswith("SQLITE_IOERR") or "disk i/o" in text) and _disk_full(path.parent):
+    cannot_open = name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM")) or "unable to open" in text
+    if (cannot_open or name.startswith("SQLITE_IOERR") or "disk i/o" in text) and _disk_full(path.parent):
         return HistoryUnavailable("the disk is full; history is off", "full")
-    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+    if cannot_open and not os.access(path.parent, os.W_OK):
+        # SQLite makes its -wal and -shm files beside the history: it needs the folder.
+        return HistoryUnavailable(f"the folder {path.parent} is read-only; history is off", "read-only")
+    readonly = name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text
+    if readonly or (cannot_open and path.exists() and not os.access(path, os.W_OK)):
         return HistoryUnavailable(f"the history file is read-only ({path}); history is off", "read-only")
-    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM")) or "unable to open" in text:
-        writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-        return HistoryUnavailable(
-            f"the history file cannot be opened ({path}); history is off",
-            "other" if writable else "read-only",
-        )
+    if cannot_open:
+        return HistoryUnavailable(f"the history file cannot be opened ({path}); history is off")
     if _is_corruption(error):
         return HistoryUnavailable(f"the history file is damaged ({path}); history is off", "damaged")
     return HistoryUnavailable(f"history is off: {error}")
