@@ -17,6 +17,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 Notify = Callable[[str], None]
 Write = Callable[[History], None]
 
-WRITER_BUSY_TIMEOUT = 0.5
+WRITER_BUSY_TIMEOUT = 0.1
 """How long one attempt of the writer waits on another program's lock before it tries again."""
 RETRY_PAUSE = 0.05
 """Pause between two attempts of a write that found the history locked."""
@@ -83,10 +84,10 @@ class HistoryWriter:
         self.busy_timeout = busy_timeout
         self.retry_pause = retry_pause
         self._wake = wake
-        self._jobs: queue.SimpleQueue[tuple[str, Write] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[object, Write] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._drained = threading.Condition(self._lock)
-        self._waiting: deque[str] = deque()
+        self._waiting: deque[object] = deque()
         """What each write not yet done saves (in order), for the message at close."""
         self._notices: list[str] = []
         self._opened = threading.Event()
@@ -102,8 +103,8 @@ class HistoryWriter:
 
     # --- the caller's side ---------------------------------------------------------
 
-    def submit(self, what: str, write: Write) -> None:
-        """Queue a write; ``what`` says what it saves ("the end of 4-2-6 breathing")."""
+    def submit(self, what: object, write: Write) -> None:
+        """Queue a write; ``what`` says what it saves, for :meth:`close` to give back."""
         with self._lock:
             if self.available is False or self._abandoned.is_set():
                 return  # history is off (already said) or closed
@@ -125,7 +126,7 @@ class HistoryWriter:
         with self._drained:
             return self._drained.wait_for(lambda: not self._waiting, timeout)
 
-    def close(self, timeout: float = CLOSE_TIMEOUT) -> list[str]:
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> list[object]:
         """Let queued writes finish for at most ``timeout`` seconds, then stop the writer.
 
         Returns what could not be saved, in order (empty when everything was)."""
@@ -187,7 +188,7 @@ class HistoryWriter:
                 self._say(opened.notice)
             return opened.history
 
-    def _attempt(self, history: History, what: str, write: Write) -> History | None:
+    def _attempt(self, history: History, what: object, write: Write) -> History | None:
         """Do one write, trying again while the file is locked; the history, or None once off."""
         while not self._abandoned.is_set():
             try:
@@ -228,6 +229,36 @@ class _Row:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class _Part:
+    """What one write saves: ``start``, ``progress``, ``end`` or ``rating`` of a session."""
+
+    part: str
+    title: str
+
+    def __str__(self) -> str:
+        return f"the {self.part} of {self.title}"
+
+
+def _unsaved(parts: list[object]) -> str:
+    """What was not saved, session by session, in a few words."""
+    by_title: dict[str, set[str]] = {}
+    for part in parts:
+        if isinstance(part, _Part):
+            by_title.setdefault(part.title, set()).add(part.part)
+    words = []
+    for title, kinds in by_title.items():
+        if "start" in kinds:
+            words.append(f"the session {title}")
+        elif "end" in kinds:
+            words.append(f"the end of {title} (it will read back as interrupted)")
+        elif "progress" in kinds:
+            words.append(f"the last steps of {title}")
+        else:
+            words.append(f"the rating of {title}")
+    return _words(words or [str(part) for part in parts])
+
+
 class Recorder:
     """Writes one session at a time to the history: start, each boundary, end, ratings.
 
@@ -265,7 +296,7 @@ class Recorder:
             for text in self.writer.take_notices():
                 self.notify(text)
 
-    def _submit(self, what: str, write: Write) -> None:
+    def _submit(self, what: _Part, write: Write) -> None:
         self.deliver()
         if self.writer is not None and not self._closed:
             self.writer.submit(what, write)
@@ -287,7 +318,7 @@ class Recorder:
                 pid=pid,
             )
 
-        self._submit(f"the start of {timeline.title}", write)
+        self._submit(_Part("start", timeline.title), write)
 
     def observe(self, session: Session, events: list[Event]) -> None:
         """Observer for a running session: update at step boundaries, complete at the end."""
@@ -315,7 +346,7 @@ class Recorder:
                     row.id, seconds=seconds, position=position, cycles=cycles, steps=steps, now=moment
                 )
 
-        self._submit(f"progress of {self._title}", write)
+        self._submit(_Part("progress", self._title), write)
 
     def end(self, session: Session) -> None:
         """Complete the row as finished or stopped."""
@@ -332,7 +363,7 @@ class Recorder:
                     row.id, status, seconds=seconds, position=position, cycles=cycles, steps=steps, now=moment
                 )
 
-        self._submit(f"the end of {self._title}", write)
+        self._submit(_Part("end", self._title), write)
         self._last_row = row
         self._row = None
 
@@ -349,7 +380,7 @@ class Recorder:
             if row.id is not None:
                 history.rate_session(row.id, after=after, before=before)
 
-        self._submit(f"a rating of {self._title}", write)
+        self._submit(_Part("rating", self._title), write)
 
     @property
     def history(self) -> History | None:
@@ -387,9 +418,8 @@ class Recorder:
         locked = locked or self.writer.locked_now
         self.deliver()
         if unsaved:
-            what = list(dict.fromkeys(unsaved))
             why = "the history file stayed locked by another program" if locked else "writing took too long"
-            self.notify(f"history: could not save {_words(what)} ({why})")
+            self.notify(f"history: could not save {_unsaved(unsaved)}: {why}")
 
 
 def _words(items: list[str]) -> str:
@@ -528,15 +558,25 @@ def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
     return 0
 
 
+def _cannot_log(text: str) -> str:
+    """A history message as the reason a flare was not logged (a notice stays as it is)."""
+    if "kept it as" in text:
+        return text
+    return f"the flare was not logged: {text.removesuffix('; history is off')}"
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     """``calmcoach log AREA --intensity N``: add a flare to the journal."""
-    history = open_history(_say)
+    history = open_history(lambda text: _say(_cannot_log(text)))
     if history is None:
         return 1
     try:
         history.log_flare(args.area, args.intensity, args.trigger, args.note)
-    except (ValueError, HistoryUnavailable) as error:
+    except ValueError as error:
         _say(str(error))
+        return 1
+    except HistoryUnavailable as error:
+        _say(_cannot_log(str(error)))
         return 1
     finally:
         history.close()
