@@ -509,6 +509,8 @@ def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bo
         speed=getattr(args, "speed", 1.0),
     )
     app.run()
+    if app.history_unsaved:
+        print(f"calmcoach: {app.history_unsaved}", file=sys.stderr)
     return app.return_code or 0
 
 

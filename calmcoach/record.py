@@ -401,25 +401,28 @@ class Recorder:
             return None
         return self._reader
 
-    def close(self) -> None:
+    def close(self) -> str | None:
         """Save what is queued (waiting ``close_timeout`` seconds at most) and close.
 
-        What could not be saved in that time is said once."""
+        What could not be saved in that time is said once, and returned."""
         if self._closed:
-            return
+            return None
         self._closed = True
         if self._reader is not None:
             self._reader.close()
             self._reader = None
         if self.writer is None:
-            return
+            return None
         locked = self.writer.locked_now
         unsaved = self.writer.close(self.close_timeout)
         locked = locked or self.writer.locked_now
         self.deliver()
-        if unsaved:
-            why = "the history file stayed locked by another program" if locked else "writing took too long"
-            self.notify(f"history: could not save {_unsaved(unsaved)}: {why}")
+        if not unsaved:
+            return None
+        why = "the history file stayed locked by another program" if locked else "writing took too long"
+        text = f"history: could not save {_unsaved(unsaved)}: {why}"
+        self.notify(text)
+        return text
 
 
 def _words(items: list[str]) -> str:
@@ -477,7 +480,7 @@ def _open_to_read() -> History | int:
         if error.kind in ("busy", "newer", "not-a-file"):
             _say(str(error))
             return 1
-        if not os.path.lexists(path):
+        if not os.path.lexists(path) and error.kind in ("read-only", "full"):
             return 0  # nothing recorded, and nowhere to start recording: an empty history
         try:
             history = History.open_read_only(path)

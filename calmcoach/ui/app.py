@@ -60,6 +60,8 @@ class CalmApp(App[int]):
 
     CSS_PATH = "calmcoach.tcss"
     TITLE = "calmcoach"
+    history_unsaved: str | None = None
+    """What the history could not save before the app closed (said after it exits)."""
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -571,7 +573,8 @@ class CalmApp(App[int]):
     def on_unmount(self) -> None:
         self.cues.close()
         played = getattr(self.cues, "played", None)
-        self.recorder.close()
+        # A toast would not be seen now: the CLI prints this once the terminal is back.
+        self.history_unsaved = self.recorder.close()
         if self.trace is not None:
             for key, moment in played or []:
                 if isinstance(moment, float):

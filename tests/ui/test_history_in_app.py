@@ -85,3 +85,25 @@ async def test_another_programs_lock_never_holds_up_a_session_in_the_app() -> No
     row = rows[0]
     assert (row.status, row.seconds_done, row.rating_before, row.rating_after) == ("finished", 120.0, 7, 3)
     assert writer.busy_retries > 0  # the lock was met, and waited out
+    assert app.history_unsaved is None
+
+
+async def test_what_a_lock_kept_from_being_saved_is_kept_for_after_the_app() -> None:
+    path = existing_history()
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.recorder.close_timeout = 0.3  # the app waits 3 s by default
+            assert app.recorder.writer is not None and app.recorder.writer.flush(20.0)
+            holder.execute("BEGIN EXCLUSIVE")
+            await advance(pilot, clock, 121.0, step=0.5)
+            assert type(app.screen).__name__ == "SummaryScreen"
+        # The app has closed with the lock still held: said once, kept for the CLI to print.
+        assert app.history_unsaved == (
+            "history: could not save the end of 4-2-6 breathing (it will read back as interrupted): "
+            "the history file stayed locked by another program"
+        )
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
