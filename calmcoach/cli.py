@@ -510,7 +510,10 @@ def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bo
     )
     app.run()
     if app.history_unsaved:
-        print(f"calmcoach: {app.history_unsaved}", file=sys.stderr)
+        import contextlib
+
+        with contextlib.suppress(OSError):  # after a hangup there is no terminal to say it on
+            _err(app.history_unsaved)
     return app.return_code or 0
 
 
