@@ -443,9 +443,10 @@ def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int
 def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     import contextlib
 
+    from calmcoach import locations
     from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
-    from calmcoach.record import Recorder, open_history
+    from calmcoach.record import Recorder
 
     def say(text: str) -> None:
         # After a hangup (SIGHUP) there is no terminal left to read this.
@@ -453,7 +454,8 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
             print(f"  ({text})", flush=True)
 
     timeline, exercise, library = planned
-    recorder = Recorder(open_history(say), say)
+    # A preview (--speed) is not a session: it is not recorded.
+    recorder = Recorder(locations.history_file() if args.speed == 1.0 else None, say)
     cues = _make_cues(args)
     code = 1
     try:
@@ -507,6 +509,11 @@ def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bo
         speed=getattr(args, "speed", 1.0),
     )
     app.run()
+    if app.history_unsaved:
+        import contextlib
+
+        with contextlib.suppress(OSError):  # after a hangup there is no terminal to say it on
+            _err(app.history_unsaved)
     return app.return_code or 0
 
 

@@ -11,20 +11,24 @@ Pure standard library (sqlite3); no UI, no audio.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
+import stat
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 APPLICATION_ID = 0x63616C6D
 """'calm': marks the file as calmcoach's (PRAGMA application_id)."""
 BUSY_TIMEOUT_MS = 3000
+QUICK_CHECK_LINES = 5
+"""Problems the quick check on open lists at most (one is enough to know)."""
 SQLITE_HEADER = b"SQLite format 3\x00"
 MAX_NOTE = 1000
 MAX_TRIGGERS = 20
@@ -78,12 +82,34 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX flares_logged ON flares (logged_at);
     """,
+    # 3: seconds_done is now the time really spent running (pauses, suspends and skipped
+    # spans left out); position_seconds is how far through the timeline it got. Older rows
+    # only knew the position, so it stands for both there.
+    """
+    ALTER TABLE sessions ADD COLUMN position_seconds REAL;
+    UPDATE sessions SET position_seconds = seconds_done;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+Trouble = Literal["busy", "read-only", "full", "newer", "not-a-file", "damaged", "other"]
+
+
 class HistoryUnavailable(Exception):
-    """History cannot be used right now; the message says why, in plain words."""
+    """History cannot be used right now; the message says why, in plain words.
+
+    ``kind`` says what went wrong, for callers that can do something about it:
+    ``busy`` (another program holds a lock: the same write can be tried again),
+    ``read-only`` (nothing can be written, but the file may still be read),
+    ``full`` (the disk is full), ``newer`` (a newer calmcoach's schema),
+    ``not-a-file`` (a FIFO, device or folder is in the file's place),
+    ``damaged`` (damaged and could not be moved aside), or ``other``.
+    """
+
+    def __init__(self, message: str, kind: Trouble = "other") -> None:
+        super().__init__(message)
+        self.kind: Trouble = kind
 
 
 def utcnow() -> datetime:
@@ -126,11 +152,14 @@ class SessionRecord:
     """finished, stopped, interrupted (the process died), or running."""
     planned_seconds: float
     seconds_done: float
+    """Time really spent running: pauses, suspends and skipped spans are not in it."""
     cycles_done: int
     steps_done: int
     area: str | None = None
     rating_before: int | None = None
     rating_after: int | None = None
+    position_seconds: float | None = None
+    """How far through the timeline it got (None in a file too old to say)."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict."""
@@ -144,6 +173,7 @@ class SessionRecord:
             "status": self.status,
             "planned_seconds": round(self.planned_seconds, 3),
             "seconds": round(self.seconds_done, 3),
+            "position": None if self.position_seconds is None else round(self.position_seconds, 3),
             "cycles": self.cycles_done,
             "steps": self.steps_done,
             "area": self.area,
@@ -185,48 +215,100 @@ class OpenResult:
 
 
 class History:
-    """The history database. Open with :meth:`open`; every method may raise HistoryUnavailable."""
+    """The history database. Open with :meth:`open` (or :meth:`open_read_only` to read
+    what there is when nothing can be written); every method may raise HistoryUnavailable.
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    A History belongs to the thread that opened it (SQLite's rule for a connection)."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, read_only: bool = False) -> None:
         self.path = path
         self._db = connection
+        self.read_only = read_only
+        """Opened for reading only: any write raises HistoryUnavailable."""
 
     # --- opening ---------------------------------------------------------------------
 
     @classmethod
     def open(
-        cls, path: Path, *, now: datetime | None = None, busy_timeout: float = BUSY_TIMEOUT_MS / 1000
+        cls,
+        path: Path,
+        *,
+        now: datetime | None = None,
+        busy_timeout: float = BUSY_TIMEOUT_MS / 1000,
+        check: bool = True,
     ) -> OpenResult:
         """Open (creating or migrating) the history at ``path``.
 
-        A file that is not a SQLite database, or not calmcoach's, is renamed with a
+        Only a regular file is opened: a FIFO, a device or a folder in its place (or
+        in place of SQLite's side files) is named in the error and left alone, and
+        nothing blocks on it. A file that is not a SQLite database, not calmcoach's,
+        or whose quick check finds damage inside is renamed with a
         ``.corrupt-<time>`` suffix and a new one is started: never overwritten,
-        never deleted. A newer schema, a lock or a read-only file raise
-        HistoryUnavailable and leave the file as it is.
+        never deleted. A newer schema, a lock, a read-only file or folder and a full
+        disk raise HistoryUnavailable (see its ``kind``) and leave the file as it is.
+        ``check=False`` skips the quick check, for a second connection to a file
+        that was just checked.
         """
         notice = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise HistoryUnavailable(f"cannot create {path.parent} ({error.strerror})") from None
+            raise HistoryUnavailable(
+                f"cannot create {path.parent} ({error.strerror}); history is off", _os_trouble(error)
+            ) from error
         problem = _not_a_database(path)
         if problem:
             kept = _move_aside(path, now or utcnow())
             notice = f"the history file {problem}; kept it as {kept.name} and started a new one"
         try:
-            return OpenResult(cls._connect_patiently(path, busy_timeout), notice)
+            return OpenResult(cls._connect_patiently(path, busy_timeout, check), notice)
         except sqlite3.DatabaseError as error:
             if not _is_corruption(error):
-                raise HistoryUnavailable(_reason(error, path)) from None
+                raise _unavailable(error, path) from error
         kept = _move_aside(path, now or utcnow())
         notice = f"the history file was damaged; kept it as {kept.name} and started a new one"
         try:
-            return OpenResult(cls._connect_patiently(path, busy_timeout), notice)
+            return OpenResult(cls._connect_patiently(path, busy_timeout, False), notice)
         except sqlite3.Error as error:
-            raise HistoryUnavailable(_reason(error, path)) from None
+            raise _unavailable(error, path) from error
 
     @classmethod
-    def _connect_patiently(cls, path: Path, busy_timeout: float) -> History:
+    def open_read_only(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> History:
+        """Open an existing history to read it, writing nothing at all.
+
+        For when :meth:`open` cannot write (a read-only folder or file, a full disk).
+        A file in WAL mode needs SQLite's ``-shm`` side file; when that cannot be made
+        or grown, the file is read as immutable (nothing else can be writing to it
+        either), and then only what reached the main file is seen: writes a killed
+        run left in the ``-wal`` file are not. An older schema is read as it is.
+        """
+        problem = _not_a_regular_file(path)
+        if problem:
+            raise HistoryUnavailable(problem, "not-a-file")
+        if not path.exists():
+            raise HistoryUnavailable(f"there is no history file yet ({path})", "read-only")
+        uri = path.absolute().as_uri()
+        last: sqlite3.Error | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=busy_timeout, isolation_level=None)
+            try:
+                db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                _check_owner(db)
+                return cls(path, db, read_only=True)
+            except sqlite3.Error as error:
+                db.close()
+                # SQLite could not make or grow its -shm file: read the file alone.
+                if not _error_name(error).startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR")):
+                    raise _unavailable(error, path) from error
+                last = error
+            except BaseException:
+                db.close()
+                raise
+        assert last is not None
+        raise _unavailable(last, path) from last
+
+    @classmethod
+    def _connect_patiently(cls, path: Path, busy_timeout: float, check: bool) -> History:
         """Connect, trying again while another instance holds a lock.
 
         Switching a new file to WAL or migrating it takes a lock that SQLite's busy
@@ -236,27 +318,23 @@ class History:
         deadline = time.monotonic() + busy_timeout
         while True:
             try:
-                return cls._connect(path, busy_timeout)
+                return cls._connect(path, busy_timeout, check)
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error).lower() or time.monotonic() >= deadline:
+                if not _is_busy(error) or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.02)
 
     @classmethod
-    def _connect(cls, path: Path, busy_timeout: float) -> History:
+    def _connect(cls, path: Path, busy_timeout: float, check: bool) -> History:
         db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            app_id = db.execute("PRAGMA application_id").fetchone()[0]
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
-            if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
-                raise sqlite3.DatabaseError("file is not a database: it belongs to another program")
-            if version > SCHEMA_VERSION:
-                raise HistoryUnavailable(
-                    f"the history was written by a newer calmcoach (schema {version}; this one "
-                    f"knows {SCHEMA_VERSION}). History is off; the file is left as it is"
-                )
+            version = _check_owner(db)
+            if check and version:
+                # Damage inside a table is found here, not by every later statement.
+                found = [row[0] for row in db.execute(f"PRAGMA quick_check({QUICK_CHECK_LINES})")]
+                if found != ["ok"]:
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {found[0]}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
@@ -299,7 +377,7 @@ class History:
         try:
             return self._db.execute(sql, params)
         except sqlite3.Error as error:
-            raise HistoryUnavailable(_reason(error, self.path)) from None
+            raise _unavailable(error, self.path) from error
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         try:
@@ -307,7 +385,11 @@ class History:
             cursor.row_factory = sqlite3.Row
             return list(cursor.fetchall())
         except sqlite3.Error as error:
-            raise HistoryUnavailable(_reason(error, self.path)) from None
+            raise _unavailable(error, self.path) from error
+
+    def _has_table(self, name: str) -> bool:
+        """Does the file have this table (a file read as it is may be of an older schema)?"""
+        return bool(self._read("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (name,)))
 
     # --- sessions --------------------------------------------------------------------
 
@@ -341,13 +423,30 @@ class History:
         return int(cursor.lastrowid or 0)
 
     def update_session(
-        self, session_id: int, *, seconds: float, cycles: int, steps: int, now: datetime | None = None
+        self,
+        session_id: int,
+        *,
+        seconds: float,
+        cycles: int,
+        steps: int,
+        position: float | None = None,
+        now: datetime | None = None,
     ) -> None:
-        """Bring a running session's row up to date (at a step boundary)."""
+        """Bring a running session's row up to date (at a step boundary).
+
+        ``seconds`` is the time really spent so far, ``position`` how far through the
+        timeline it is (the same as ``seconds`` when not given)."""
         self._write(
-            "UPDATE sessions SET seconds_done = ?, cycles_done = ?, steps_done = ?, updated_at = ? "
-            "WHERE id = ?",
-            (seconds, cycles, steps, _iso(now or utcnow()), session_id),
+            "UPDATE sessions SET seconds_done = ?, position_seconds = ?, cycles_done = ?, steps_done = ?, "
+            "updated_at = ? WHERE id = ?",
+            (
+                seconds,
+                seconds if position is None else position,
+                cycles,
+                steps,
+                _iso(now or utcnow()),
+                session_id,
+            ),
         )
 
     def end_session(
@@ -358,16 +457,27 @@ class History:
         seconds: float,
         cycles: int,
         steps: int,
+        position: float | None = None,
         now: datetime | None = None,
     ) -> None:
-        """Complete a session's row as finished or stopped."""
+        """Complete a session's row as finished or stopped (``seconds`` and ``position``
+        as for :meth:`update_session`)."""
         if status not in ("finished", "stopped"):
             raise ValueError(f"a session ends as finished or stopped, not {status!r}")
         stamp = _iso(now or utcnow())
         self._write(
-            "UPDATE sessions SET status = ?, seconds_done = ?, cycles_done = ?, steps_done = ?, "
-            "updated_at = ?, ended_at = ? WHERE id = ?",
-            (status, seconds, cycles, steps, stamp, stamp, session_id),
+            "UPDATE sessions SET status = ?, seconds_done = ?, position_seconds = ?, cycles_done = ?, "
+            "steps_done = ?, updated_at = ?, ended_at = ? WHERE id = ?",
+            (
+                status,
+                seconds,
+                seconds if position is None else position,
+                cycles,
+                steps,
+                stamp,
+                stamp,
+                session_id,
+            ),
         )
 
     def rate_session(self, session_id: int, *, after: int | None = None, before: int | None = None) -> None:
@@ -417,6 +527,8 @@ class History:
 
     def flares(self, since: date | None = None) -> list[FlareRecord]:
         """Logged flares, newest first."""
+        if self.read_only and not self._has_table("flares"):
+            return []  # an old file read as it is: no journal yet
         sql, params = _newest_first("flares", "logged_at", since)
         return [_flare(row) for row in self._read(sql, params)]
 
@@ -569,6 +681,7 @@ def _session(row: sqlite3.Row) -> SessionRecord:
         area=row["area"] if "area" in keys else None,
         rating_before=row["rating_before"] if "rating_before" in keys else None,
         rating_after=row["rating_after"] if "rating_after" in keys else None,
+        position_seconds=row["position_seconds"] if "position_seconds" in keys else None,
     )
 
 
@@ -583,14 +696,79 @@ def _flare(row: sqlite3.Row) -> FlareRecord:
     )
 
 
+def _check_owner(db: sqlite3.Connection) -> int:
+    """Read the file's schema version, refusing another program's file and a newer schema."""
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+    if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
+        raise sqlite3.DatabaseError("file is not a database: it belongs to another program")
+    if version > SCHEMA_VERSION:
+        raise HistoryUnavailable(
+            f"the history was written by a newer calmcoach (schema {version}; this one "
+            f"knows {SCHEMA_VERSION}). History is off; the file is left as it is",
+            "newer",
+        )
+    return version
+
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+"""SQLite's own files beside the database."""
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """Say what is in the place of the history file or a side file, if that is not a
+    regular file. Looks with stat only (following symlinks), which never blocks."""
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        try:
+            mode = candidate.stat().st_mode
+        except OSError:
+            continue  # nothing there (or nothing to see): SQLite says what it finds
+        if not stat.S_ISREG(mode):
+            return (
+                f"{candidate} is {_file_kind(mode)}, not a history file; history is off. "
+                "Move it away to start a new history"
+            )
+    return None
+
+
 def _not_a_database(path: Path) -> str | None:
+    """Why the file at ``path`` is not a SQLite database, if it is not.
+
+    Raises HistoryUnavailable when a FIFO, device or folder is there: looked at
+    first with stat, then opened without blocking and looked at again."""
+    problem = _not_a_regular_file(path)
+    if problem:
+        raise HistoryUnavailable(problem, "not-a-file")
     try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_HEADER))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError:
         return None  # let sqlite report it (permissions and the like)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):  # replaced between the two looks
+            raise HistoryUnavailable(
+                f"{path} is {_file_kind(mode)}, not a history file; history is off", "not-a-file"
+            )
+        head = os.read(fd, len(SQLITE_HEADER))
+    finally:
+        os.close(fd)
     if not head:
         return None  # an empty file is a fine new database
     if head != SQLITE_HEADER:
@@ -598,7 +776,22 @@ def _not_a_database(path: Path) -> str | None:
     return None
 
 
-def _is_corruption(error: sqlite3.DatabaseError) -> bool:
+def _error_name(error: sqlite3.Error) -> str:
+    """SQLite's name for the error (``SQLITE_BUSY``, ``SQLITE_FULL``...), or ''."""
+    return str(getattr(error, "sqlite_errorname", "") or "")
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    name = _error_name(error)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _is_corruption(error: sqlite3.Error) -> bool:
+    if _error_name(error).startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return True
     text = str(error).lower()
     return any(words in text for words in ("not a database", "malformed", "corrupt"))
 
@@ -618,22 +811,59 @@ def _move_aside(path: Path, now: datetime) -> Path:
                 os.replace(side, target.with_name(target.name + suffix))
     except OSError as error:
         raise HistoryUnavailable(
-            f"the history file is damaged and could not be moved aside ({error.strerror})"
-        ) from None
+            f"the history file is damaged and could not be moved aside ({error.strerror})", "damaged"
+        ) from error
     return target
 
 
-def _reason(error: sqlite3.Error, path: Path) -> str:
+FULL_MARGIN = 64 * 1024
+"""Free bytes under which a failed write is put down to a full disk."""
+
+
+def _disk_full(folder: Path) -> bool:
+    """Is the file system holding ``folder`` out of space (or of files)?
+
+    SQLite reports a full disk as SQLITE_FULL when a write to the database fails,
+    but as a plain I/O error when its shared-memory file cannot grow."""
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    blocks = info.f_bfree if os.geteuid() == 0 else info.f_bavail
+    files = info.f_ffree if os.geteuid() == 0 else info.f_favail
+    return blocks * info.f_frsize < FULL_MARGIN or (info.f_files > 0 and files == 0)
+
+
+def _os_trouble(error: OSError) -> Trouble:
+    if error.errno == errno.ENOSPC:
+        return "full"
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "read-only"
+    return "other"
+
+
+def _unavailable(error: sqlite3.Error, path: Path) -> HistoryUnavailable:
+    """The plain words (and kind) for a SQLite error on the history file."""
+    name = _error_name(error)
     text = str(error).lower()
-    if "locked" in text or "busy" in text:
-        return "the history is locked by another program; history is off for now"
-    if "readonly" in text or "read-only" in text:
-        return f"the history file is read-only ({path}); history is off"
-    if "unable to open" in text:
-        return f"the history file cannot be opened ({path}); history is off"
-    if "disk" in text and "full" in text:
-        return "the disk is full; history is off"
-    return f"history is off: {error}"
+    if _is_busy(error):
+        return HistoryUnavailable("the history is locked by another program; history is off for now", "busy")
+    if name.startswith("SQLITE_FULL") or ("disk" in text and "full" in text):
+        return HistoryUnavailable("the disk is full; history is off", "full")
+    cannot_open = name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM")) or "unable to open" in text
+    if (cannot_open or name.startswith("SQLITE_IOERR") or "disk i/o" in text) and _disk_full(path.parent):
+        return HistoryUnavailable("the disk is full; history is off", "full")
+    if cannot_open and not os.access(path.parent, os.W_OK):
+        # SQLite makes its -wal and -shm files beside the history: it needs the folder.
+        return HistoryUnavailable(f"the folder {path.parent} is read-only; history is off", "read-only")
+    readonly = name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text
+    if readonly or (cannot_open and path.exists() and not os.access(path, os.W_OK)):
+        return HistoryUnavailable(f"the history file is read-only ({path}); history is off", "read-only")
+    if cannot_open:
+        return HistoryUnavailable(f"the history file cannot be opened ({path}); history is off")
+    if _is_corruption(error):
+        return HistoryUnavailable(f"the history file is damaged ({path}); history is off", "damaged")
+    return HistoryUnavailable(f"history is off: {error}")
 
 
 def iter_rows(history: History, since: date | None = None) -> Iterator[dict[str, Any]]:

@@ -1,15 +1,25 @@
 """Glue between sessions and the history: the recorder, and the history CLI commands.
 
-The recorder never lets history trouble reach a session: any failure turns
-history off for the rest of the run and is said once.
+The recorder never lets history trouble reach a session. Its writes go to a
+background writer (a thread that owns its own connection), so neither the app's
+thread nor the plain runner ever waits on SQLite: a lock held by another program
+delays writes, in order, and loses none. Any other failure turns history off for
+the rest of the run and is said once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import queue
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calmcoach import locations
@@ -17,6 +27,7 @@ from calmcoach.history import (
     History,
     HistoryUnavailable,
     iter_rows,
+    utcnow,
 )
 from calmcoach.planner import Timeline
 from calmcoach.session import Event, Session, State, StepStarted
@@ -25,10 +36,20 @@ if TYPE_CHECKING:
     import argparse
 
 Notify = Callable[[str], None]
+Write = Callable[[History], None]
+
+WRITER_BUSY_TIMEOUT = 0.1
+"""How long one attempt of the writer waits on another program's lock before it tries again."""
+RETRY_PAUSE = 0.05
+"""Pause between two attempts of a write that found the history locked."""
+CLOSE_TIMEOUT = 3.0
+"""How long closing waits for writes still queued before it says what was not saved."""
+OPEN_WAIT = 3.0
+"""How long reading the history (the stats screen) waits for the writer to have opened it."""
 
 
 def open_history(notify: Notify) -> History | None:
-    """Open the user's history, or say why not (once) and give None."""
+    """Open the user's history on this thread, or say why not (once) and give None."""
     try:
         opened = History.open(locations.history_file())
     except HistoryUnavailable as error:
@@ -39,86 +60,374 @@ def open_history(notify: Notify) -> History | None:
     return opened.history
 
 
-class Recorder:
-    """Writes one session at a time to the history: start, each boundary, end."""
+class HistoryWriter:
+    """Writes to the history from a thread of its own, in the order the writes were asked for.
 
-    def __init__(self, history: History | None, notify: Notify) -> None:
-        self.history = history
-        self.notify = notify
-        self.session_id: int | None = None
-        """The row of the session being recorded, if any."""
-        self._said = False
+    The thread opens the file (so even opening, with its quick check, never holds up
+    the caller) and owns the connection. A write that finds the file locked by
+    another program is tried again until it goes through, before any later write:
+    a lock delays writes, it does not lose or reorder them. Any other failure turns
+    history off, with one notice. Notices are kept for the caller's thread to take
+    (:meth:`take_notices`); ``wake`` is called, from the writer's thread, when one
+    is waiting. Nothing here blocks except :meth:`close`, and only for its timeout.
+    """
 
-    def _guard(self, action: Callable[[History], Any]) -> Any:
-        if self.history is None:
-            return None
+    def __init__(
+        self,
+        path: Path,
+        *,
+        wake: Callable[[], object] | None = None,
+        busy_timeout: float = WRITER_BUSY_TIMEOUT,
+        retry_pause: float = RETRY_PAUSE,
+    ) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.retry_pause = retry_pause
+        self._wake = wake
+        self._jobs: queue.SimpleQueue[tuple[object, Write] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._drained = threading.Condition(self._lock)
+        self._waiting: deque[object] = deque()
+        """What each write not yet done saves (in order), for the message at close."""
+        self._notices: list[str] = []
+        self._opened = threading.Event()
+        self._abandoned = threading.Event()
+        self.available: bool | None = None
+        """True once the file is open, False once history is off, None before either."""
+        self.busy_retries = 0
+        """Attempts that found the history locked (opening included)."""
+        self.locked_now = False
+        """The last attempt found the history locked."""
+        self._thread = threading.Thread(target=self._run, name="calmcoach-history-writer", daemon=True)
+        self._thread.start()
+
+    # --- the caller's side ---------------------------------------------------------
+
+    def submit(self, what: object, write: Write) -> None:
+        """Queue a write; ``what`` says what it saves, for :meth:`close` to give back."""
+        with self._lock:
+            if self.available is False or self._abandoned.is_set():
+                return  # history is off (already said) or closed
+            self._waiting.append(what)
+        self._jobs.put((what, write))
+
+    def take_notices(self) -> list[str]:
+        """Notices from the writer not yet shown, oldest first (each is given once)."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
+
+    def wait_opened(self, timeout: float) -> bool:
+        """Wait until the writer has opened the file or given up on it; False on timeout."""
+        return self._opened.wait(timeout)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every queued write is done; False if some are left after ``timeout``."""
+        with self._drained:
+            return self._drained.wait_for(lambda: not self._waiting, timeout)
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> list[object]:
+        """Let queued writes finish for at most ``timeout`` seconds, then stop the writer.
+
+        Returns what could not be saved, in order (empty when everything was)."""
+        self._jobs.put(None)
+        self.flush(timeout)
+        with self._lock:
+            self._abandoned.set()
+            unsaved = list(self._waiting)
+            self._waiting.clear()
+        self._thread.join(min(timeout, self.retry_pause * 4))
+        return unsaved
+
+    # --- the writer's thread -------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            self._notices.append(text)
+        if self._wake is not None:
+            # A caller's loop that has closed raises: the notice waits for take_notices.
+            with contextlib.suppress(RuntimeError):
+                self._wake()
+
+    def _done(self) -> None:
+        with self._drained:
+            if self._waiting:
+                self._waiting.popleft()
+            self._drained.notify_all()
+
+    def _off(self, error: BaseException) -> None:
+        with self._lock:
+            self.available = False
+        self._opened.set()
+        self._say(str(error) if isinstance(error, HistoryUnavailable) else f"history is off: {error}")
+
+    def _wait_for_lock(self) -> bool:
+        """Count an attempt that found a lock and pause; False once closing gave up."""
+        self.busy_retries += 1
+        self.locked_now = True
+        return not self._abandoned.wait(self.retry_pause)
+
+    def _open(self) -> History | None:
+        while True:
+            try:
+                opened = History.open(self.path, busy_timeout=self.busy_timeout)
+            except HistoryUnavailable as error:
+                if error.kind == "busy" and self._wait_for_lock():
+                    continue
+                if error.kind != "busy":
+                    self._off(error)
+                return None
+            except Exception as error:  # never let the writer die without a word
+                self._off(error)
+                return None
+            self.locked_now = False
+            with self._lock:
+                self.available = True
+            self._opened.set()
+            if opened.notice:
+                self._say(opened.notice)
+            return opened.history
+
+    def _attempt(self, history: History, what: object, write: Write) -> History | None:
+        """Do one write, trying again while the file is locked; the history, or None once off."""
+        while not self._abandoned.is_set():
+            try:
+                write(history)
+            except HistoryUnavailable as error:
+                if error.kind == "busy":
+                    self._wait_for_lock()
+                    continue
+                self._off(error)
+                history.close()
+                return None
+            except Exception as error:  # a bug in one write: say it, keep the others
+                self._say(f"history: could not save {what}: {error}")
+            self.locked_now = False
+            break
+        return history
+
+    def _run(self) -> None:
+        history = self._open()
         try:
-            return action(self.history)
-        except HistoryUnavailable as error:
-            self.history = None
-            if not self._said:
-                self._said = True
-                self.notify(str(error))
-            return None
+            while not self._abandoned.is_set():
+                job = self._jobs.get()
+                if job is None or self._abandoned.is_set():
+                    break
+                if history is not None:
+                    history = self._attempt(history, *job)
+                self._done()
+        finally:
+            if history is not None:
+                history.close()
+            with self._drained:
+                self._drained.notify_all()
+
+
+class _Row:
+    """A session's row in the history: its id, once the writer has inserted it."""
+
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What one write saves: ``start``, ``progress``, ``end`` or ``rating`` of a session."""
+
+    part: str
+    title: str
+
+    def __str__(self) -> str:
+        return f"the {self.part} of {self.title}"
+
+
+def _unsaved(parts: list[object]) -> str:
+    """What was not saved, session by session, in a few words."""
+    by_title: dict[str, set[str]] = {}
+    for part in parts:
+        if isinstance(part, _Part):
+            by_title.setdefault(part.title, set()).add(part.part)
+    words = []
+    for title, kinds in by_title.items():
+        if "start" in kinds:
+            words.append(f"the session {title}")
+        elif "end" in kinds:
+            words.append(f"the end of {title} (it will read back as interrupted)")
+        elif "progress" in kinds:
+            words.append(f"the last steps of {title}")
+        else:
+            words.append(f"the rating of {title}")
+    return _words(words or [str(part) for part in parts])
+
+
+class Recorder:
+    """Writes one session at a time to the history: start, each boundary, end, ratings.
+
+    Each call takes what it needs from the session at once and hands the write to a
+    :class:`HistoryWriter`, so it returns without waiting on SQLite. ``path`` None
+    records nothing (history off, or a preview). Notices (history off, a file moved
+    aside) reach ``notify`` on the caller's thread: at the next call, or at once
+    through :meth:`deliver` when ``wake`` (called from the writer's thread) asks for it.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        notify: Notify,
+        *,
+        wake: Callable[[], object] | None = None,
+        busy_timeout: float = WRITER_BUSY_TIMEOUT,
+        close_timeout: float = CLOSE_TIMEOUT,
+    ) -> None:
+        self.path = path
+        self.notify = notify
+        self.close_timeout = close_timeout
+        self.writer = None if path is None else HistoryWriter(path, wake=wake, busy_timeout=busy_timeout)
+        self._row: _Row | None = None
+        """The row of the session being recorded, if any."""
+        self._last_row: _Row | None = None
+        """The most recently ended session's row (for the after rating)."""
+        self._title = ""
+        self._reader: History | None = None
+        self._closed = False
+
+    def deliver(self) -> None:
+        """Pass the writer's notices to ``notify`` (on the caller's thread)."""
+        if self.writer is not None:
+            for text in self.writer.take_notices():
+                self.notify(text)
+
+    def _submit(self, what: _Part, write: Write) -> None:
+        self.deliver()
+        if self.writer is not None and not self._closed:
+            self.writer.submit(what, write)
 
     def begin(self, timeline: Timeline, rating_before: int | None = None) -> None:
         """A session starts: write its row."""
-        self.session_id = self._guard(
-            lambda h: h.start_session(
+        row = self._row = _Row()
+        self._title = timeline.title
+        started, pid = utcnow(), os.getpid()
+
+        def write(history: History) -> None:
+            row.id = history.start_session(
                 timeline.exercise_id,
                 timeline.title,
                 timeline.total,
                 area=timeline.area,
                 rating_before=rating_before,
+                now=started,
+                pid=pid,
             )
-        )
+
+        self._submit(_Part("start", timeline.title), write)
 
     def observe(self, session: Session, events: list[Event]) -> None:
         """Observer for a running session: update at step boundaries, complete at the end."""
-        if self.session_id is None:
+        row = self._row
+        if row is None:
+            self.deliver()
             return
         if session.state in (State.FINISHED, State.STOPPED):
             self.end(session)
-        else:
-            starts = [e.segment.start for e in events if isinstance(e, StepStarted)]
-            if not starts:
-                return
-            sid = self.session_id
-            # The boundary just reached, exactly: what a killed process can honestly claim.
-            self._guard(
-                lambda h: h.update_session(
-                    sid, seconds=starts[-1], cycles=session.cycles_done, steps=session.steps_done
+            return
+        started = [e for e in events if isinstance(e, StepStarted)]
+        if not started:
+            self.deliver()
+            return
+        last = started[-1]
+        # The boundary just reached, exactly: what a killed process can honestly claim.
+        # Time spent is read at that boundary's moment; skipping forward adds none.
+        seconds = session.active_seconds(last.deadline)
+        position = last.segment.start
+        cycles, steps, moment = session.cycles_done, session.steps_done, utcnow()
+
+        def write(history: History) -> None:
+            if row.id is not None:
+                history.update_session(
+                    row.id, seconds=seconds, position=position, cycles=cycles, steps=steps, now=moment
                 )
-            )
+
+        self._submit(_Part("progress", self._title), write)
 
     def end(self, session: Session) -> None:
         """Complete the row as finished or stopped."""
-        sid = self.session_id
-        if sid is None:
+        row = self._row
+        if row is None:
             return
         status = "finished" if session.state is State.FINISHED else "stopped"
-        self._guard(
-            lambda h: h.end_session(
-                sid, status, seconds=session.position(), cycles=session.cycles_done, steps=session.steps_done
-            )
-        )
-        self.last_session_id = sid
-        self.session_id = None
+        seconds, position = session.active_seconds(), session.position()
+        cycles, steps, moment = session.cycles_done, session.steps_done, utcnow()
 
-    last_session_id: int | None = None
-    """The most recently ended session's row (for the after rating)."""
+        def write(history: History) -> None:
+            if row.id is not None:
+                history.end_session(
+                    row.id, status, seconds=seconds, position=position, cycles=cycles, steps=steps, now=moment
+                )
+
+        self._submit(_Part("end", self._title), write)
+        self._last_row = row
+        self._row = None
 
     def rate(self, *, after: int | None = None, before: int | None = None) -> None:
         """Store a rating on the current (or just ended) session."""
-        sid = self.session_id if self.session_id is not None else self.last_session_id
-        if sid is not None:
-            self._guard(lambda h: h.rate_session(sid, after=after, before=before))
+        for value in (after, before):
+            if value is not None and not 0 <= value <= 10:
+                raise ValueError("a rating is from 0 to 10")
+        row = self._row or self._last_row
+        if row is None:
+            return
 
-    def close(self) -> None:
-        """Close the history."""
-        if self.history is not None:
-            self.history.close()
-            self.history = None
+        def write(history: History) -> None:
+            if row.id is not None:
+                history.rate_session(row.id, after=after, before=before)
+
+        self._submit(_Part("rating", self._title), write)
+
+    @property
+    def history(self) -> History | None:
+        """The history to read (and log flares to) on the caller's thread, or None when off.
+
+        Opened on first use, once the writer has opened the file (waiting a few seconds
+        at most for that)."""
+        if self._reader is not None or self.writer is None or self._closed:
+            return self._reader
+        opened = self.writer.wait_opened(OPEN_WAIT)
+        self.deliver()
+        if not opened or not self.writer.available:
+            return None
+        try:
+            self._reader = History.open(self.writer.path, check=False).history
+        except HistoryUnavailable as error:
+            self.notify(str(error))
+            return None
+        return self._reader
+
+    def close(self) -> str | None:
+        """Save what is queued (waiting ``close_timeout`` seconds at most) and close.
+
+        What could not be saved in that time is said once, and returned."""
+        if self._closed:
+            return None
+        self._closed = True
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self.writer is None:
+            return None
+        locked = self.writer.locked_now
+        unsaved = self.writer.close(self.close_timeout)
+        locked = locked or self.writer.locked_now
+        self.deliver()
+        if not unsaved:
+            return None
+        why = "the history file stayed locked by another program" if locked else "writing took too long"
+        text = f"history: could not save {_unsaved(unsaved)}: {why}"
+        self.notify(text)
+        return text
+
+
+def _words(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _since(value: str | None) -> date | None:
@@ -143,6 +452,7 @@ CSV_COLUMNS = [
     "title",
     "status",
     "seconds",
+    "position",
     "planned_seconds",
     "cycles",
     "steps",
@@ -155,24 +465,56 @@ CSV_COLUMNS = [
 ]
 
 
-def _open_for_command() -> History | None:
-    """Open the history for a CLI command, saying on stderr why not (or what was moved aside)."""
-    return open_history(lambda text: print(f"calmcoach: {text}", file=sys.stderr))
+def _say(text: str) -> None:
+    print(f"calmcoach: {text}", file=sys.stderr)
+
+
+def _open_to_read() -> History | int:
+    """Open the history for reading: as usual (so damage is moved aside and an old file
+    migrated), or, when nothing can be written (a read-only folder, a full disk), as it
+    is, read-only. Gives the exit code instead when it cannot be read at all."""
+    path = locations.history_file()
+    try:
+        opened = History.open(path)
+    except HistoryUnavailable as error:
+        if error.kind in ("busy", "newer", "not-a-file"):
+            _say(str(error))
+            return 1
+        if not os.path.lexists(path) and error.kind in ("read-only", "full"):
+            return 0  # nothing recorded, and nowhere to start recording: an empty history
+        try:
+            history = History.open_read_only(path)
+        except HistoryUnavailable as second:
+            _say(f"{error} ({second})" if str(second) != str(error) else str(error))
+            return 1
+        _say(f"{str(error).removesuffix('; history is off')}; showing the history as it is")
+        return history
+    if opened.notice:
+        _say(opened.notice)
+    return opened.history
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """``calmcoach history``: sessions and flares, as text, JSON or CSV."""
     since = _since(args.since)
-    history = _open_for_command()
-    if history is None:
-        return 1
-    try:
-        rows = list(iter_rows(history, since))
-    except HistoryUnavailable as error:
-        print(f"calmcoach: {error}", file=sys.stderr)
-        return 1
-    finally:
-        history.close()
+    history = _open_to_read()
+    if isinstance(history, int):
+        if history:
+            return history
+        rows: list[dict[str, Any]] = []
+    else:
+        try:
+            rows = list(iter_rows(history, since))
+        except HistoryUnavailable as error:
+            _say(str(error))
+            return 1
+        finally:
+            history.close()
+    return _print_rows(rows, args)
+
+
+def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
+    """Print sessions and flares as JSON, CSV or lines of text."""
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -201,9 +543,14 @@ def cmd_history(args: argparse.Namespace) -> int:
             if row["rating_before"] is not None or row["rating_after"] is not None:
                 rating = f"  tension {row['rating_before'] if row['rating_before'] is not None else '-'}"
                 rating += f" -> {row['rating_after'] if row['rating_after'] is not None else '-'}"
+            reached = ""
+            if row["position"] is not None and row["position"] - row["seconds"] >= 6:
+                # Skipped ahead: the time counted is what was spent, not how far it got.
+                planned = row["planned_seconds"] / 60
+                reached = f"  (skipped ahead to {row['position'] / 60:.1f} of {planned:.1f} min)"
             print(
                 f"{_local(row['started_at'])}  {row['status']:<11}  {minutes:5.1f} min  "
-                f"{row['title']}{area}{rating}"
+                f"{row['title']}{area}{rating}{reached}"
             )
         else:
             triggers = ", ".join(row["triggers"])
@@ -214,15 +561,25 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cannot_log(text: str) -> str:
+    """A history message as the reason a flare was not logged (a notice stays as it is)."""
+    if "kept it as" in text:
+        return text
+    return f"the flare was not logged: {text.removesuffix('; history is off')}"
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     """``calmcoach log AREA --intensity N``: add a flare to the journal."""
-    history = _open_for_command()
+    history = open_history(lambda text: _say(_cannot_log(text)))
     if history is None:
         return 1
     try:
         history.log_flare(args.area, args.intensity, args.trigger, args.note)
-    except (ValueError, HistoryUnavailable) as error:
-        print(f"calmcoach: {error}", file=sys.stderr)
+    except ValueError as error:
+        _say(str(error))
+        return 1
+    except HistoryUnavailable as error:
+        _say(_cannot_log(str(error)))
         return 1
     finally:
         history.close()

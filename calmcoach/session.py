@@ -118,6 +118,10 @@ class Session:
         """Total time lost to gaps (Ctrl+Z, a sleeping laptop) treated as pauses."""
         self._visited: set[int] = set()
         """Segments that were current at some point (skipped-over ones are not)."""
+        self._banked = 0.0
+        """Running seconds up to the last pause, stop or end (see :meth:`active_seconds`)."""
+        self._running_since: float | None = None
+        """Clock reading at which the current stretch of running began (None when not running)."""
         self._waits = [s.index for s in timeline.segments if s.waits]
         self._continued: set[int] = set()
 
@@ -151,6 +155,24 @@ class Session:
         if wait is not None:
             raw = min(raw, self.timeline.segments[wait].start)
         return max(0.0, min(raw, self.timeline.total))
+
+    def active_seconds(self, now: float | None = None) -> float:
+        """Clock seconds spent running: the time really practised.
+
+        Paused time and suspends are left out and skipping adds nothing, unlike
+        :meth:`position`, which says how far through the timeline the session got.
+        Banked when the state changes, never from ticks.
+        """
+        if self._running_since is None:
+            return self._banked
+        now = self.clock() if now is None else now
+        return self._banked + max(0.0, now - self._running_since)
+
+    def _bank(self, at: float) -> None:
+        """Stop counting running time, at clock reading ``at``."""
+        if self._running_since is not None:
+            self._banked += max(0.0, at - self._running_since)
+            self._running_since = None
 
     def index(self, now: float | None = None) -> int:
         """Index of the current segment."""
@@ -238,7 +260,7 @@ class Session:
             raise SessionError(f"cannot start a session that is {self.state}")
         now = self.clock()
         self.state = State.RUNNING
-        self.started_at = self._origin = now
+        self.started_at = self._origin = self._running_since = now
         self._last_read = now
         return self.poll(now)
 
@@ -249,6 +271,7 @@ class Session:
         now = self.clock()
         self._catch_gap(now)
         self._paused_at = now
+        self._bank(now)
         self.state = State.PAUSED
 
     def resume(self) -> list[Event]:
@@ -259,6 +282,7 @@ class Session:
         self._origin += now - self._paused_at
         self._paused_at = None
         self._last_read = now
+        self._running_since = now
         self.state = State.RUNNING
         return self.poll(now)
 
@@ -318,6 +342,7 @@ class Session:
         now = self.clock()
         self._catch_gap(now)
         self._final = self.position(now)
+        self._bank(now)
         self.state = State.STOPPED
         self.ended_at = now
 
@@ -352,6 +377,8 @@ class Session:
             # breathing along while the process was stopped.
             self._origin += gap
             self.suspended_seconds += gap
+            if self._running_since is not None:
+                self._running_since += gap
 
     def _seek(self, index: int, now: float) -> list[Event]:
         segment = self.timeline.segments[index]
@@ -367,6 +394,7 @@ class Session:
 
     def _finish(self, at: float) -> list[Event]:
         self._final = self.timeline.total
+        self._bank(at)
         self.state = State.FINISHED
         self.ended_at = at
         self._paused_at = None

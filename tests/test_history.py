@@ -36,6 +36,39 @@ def open_history(path: Path) -> History:
     return History.open(path).history
 
 
+QUICK_BREATH = """
+title = "Quick breath"
+kind = "breathing"
+summary = "Two phases of a second each: a real session that ends in seconds."
+cycles = {cycles}
+
+[[phase]]
+pace = "inhale"
+seconds = 1
+say = "In"
+
+[[phase]]
+pace = "exhale"
+seconds = 1
+say = "Out"
+"""
+
+
+def quick_breath(cycles: int = 1) -> list[str]:
+    """A real-time session (no --speed: a preview is not recorded) that lasts ``2 * cycles`` s:
+    the command that runs it in plain mode. The exercise is written to the user's folder."""
+    folder = locations.user_exercises_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "quick-breath.toml").write_text(QUICK_BREATH.format(cycles=cycles))
+    return [*calmcoach_command(), "run", "quick-breath", "--plain", "--no-sound"]
+
+
+def settle(recorder: Recorder) -> None:
+    """Wait for the recorder's writer to have done every write asked for so far."""
+    assert recorder.writer is not None
+    assert recorder.writer.flush(10.0), "the history writer did not catch up within 10 s (a hang)"
+
+
 def test_new_file_has_wal_app_id_and_version(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     history = open_history(path)
@@ -68,10 +101,33 @@ def _make_v1(path: Path) -> None:
     db.close()
 
 
+def _make_v2(path: Path) -> None:
+    """A file as calmcoach wrote it at schema 2, written with that schema's own SQL."""
+    _make_v1(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[1].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 2")
+    db.execute("UPDATE sessions SET area = 'eyelid', rating_before = 6, rating_after = 2")
+    db.execute(
+        "INSERT INTO sessions (exercise_id, title, started_at, updated_at, status, planned_seconds, "
+        "seconds_done, cycles_done, steps_done, pid) VALUES ('tension-release', 'Tension release', "
+        "'2026-10-02T08:00:00+00:00', '2026-10-02T08:01:00+00:00', 'stopped', 360, 330, 0, 2, 1)"
+    )
+    db.execute(
+        "INSERT INTO flares (logged_at, area, intensity, triggers, note) VALUES "
+        "('2026-10-01T07:00:00+00:00', 'eyelid', 5, '[\"caffeine\"]', 'before')"
+    )
+    db.close()
+
+
 @pytest.mark.parametrize("version", range(0, SCHEMA_VERSION))
 def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> None:
     path = tmp_path / "h.sqlite3"
-    if version == 1:
+    if version == 2:
+        _make_v2(path)
+    elif version == 1:
         _make_v1(path)
     elif version == 0:
         sqlite3.connect(path).close()  # an empty file
@@ -80,77 +136,94 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> No
     history = open_history(path)
     assert history.schema_version == SCHEMA_VERSION
     rows = history.sessions()
-    if version == 1:
-        (row,) = rows
+    if version >= 1:
+        row = rows[-1]
         assert (row.exercise_id, row.status, row.seconds_done, row.cycles_done) == (
             "box-breathing",
             "finished",
             240,
             15,
         )
-        assert row.area is None and row.rating_after is None
+        # An old row only knew how far it got: that stands for the position too.
+        assert row.position_seconds == 240
+        assert (row.area, row.rating_after) == (("eyelid", 2) if version == 2 else (None, None))
+    if version == 2:
+        assert rows[0].position_seconds == 330 and rows[0].status == "stopped"
+        (flare,) = history.flares()
+        assert (flare.area, flare.triggers, flare.note) == ("eyelid", ("caffeine",), "before")
     history.log_flare("leg", 3)  # the v2 table works
-    assert len(history.flares()) == 1
+    assert len(history.flares()) == (2 if version == 2 else 1)
+    sid = history.start_session("x", "X", 60)
+    history.end_session(sid, "stopped", seconds=10, position=50, cycles=0, steps=3)  # the v3 column works
+    new = history.session(sid)
+    assert new is not None and (new.seconds_done, new.position_seconds) == (10, 50)
 
 
 def test_session_row_written_at_start_updated_at_boundaries_and_completed(tmp_path: Path, library) -> None:
-    history = open_history(tmp_path / "h.sqlite3")
+    path = tmp_path / "h.sqlite3"
+    history = open_history(path)
     timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
     clock = FakeClock(0)
     session = Session(timeline, clock)
-    recorder = Recorder(history, lambda text: None)
+    recorder = Recorder(path, lambda text: None)
     recorder.begin(timeline, rating_before=7)
     recorder.observe(session, session.start())
+    settle(recorder)
     (row,) = history.sessions()
     assert row.status == "running" and row.seconds_done == 0 and row.rating_before == 7
     for _ in range(5 * 4):  # 5 s at 4 Hz
         clock.advance(0.25)
         recorder.observe(session, session.poll())
+    settle(recorder)
     (row,) = history.sessions()
     assert row.seconds_done == 4.0 and row.steps_done == 1  # the boundary at 4 s, not per frame
+    assert row.position_seconds == 4.0
     while session.active:
         clock.advance(0.5)
         recorder.observe(session, session.poll())
     recorder.rate(after=3)
+    recorder.close()
     (row,) = history.sessions()
     assert (row.status, row.seconds_done, row.cycles_done, row.steps_done) == ("finished", 120, 10, 30)
     assert (row.rating_before, row.rating_after) == (7, 3)
     assert row.ended_at is not None
 
 
-def test_killed_session_reads_back_as_interrupted_with_honest_seconds(
-    cli_env, tmp_path: Path, library
-) -> None:
-    process = subprocess.Popen(
-        [
-            *calmcoach_command(),
-            "run",
-            "breathing-4-2-6",
-            "--plain",
-            "--speed",
-            "20",
-            "--minutes",
-            "2",
-            "--no-sound",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=cli_env,
-    )
+def _wait_for_row(path: Path, ready: str, timeout: float = 10.0) -> None:
+    """Poll the file (from a connection of its own) until ``SELECT count(*) FROM sessions
+    WHERE <ready>`` is not 0; the timeout only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            db = sqlite3.connect(path)
+            try:
+                if db.execute(f"SELECT count(*) FROM sessions WHERE {ready}").fetchone()[0]:
+                    return
+            finally:
+                db.close()
+        except sqlite3.Error:
+            pass  # not created yet
+        time.sleep(0.02)
+    pytest.fail(f"no session row with {ready} within {timeout} s")
+
+
+def test_killed_session_reads_back_as_interrupted_with_honest_seconds(cli_env, tmp_path: Path) -> None:
+    process = subprocess.Popen(quick_breath(cycles=5), stdout=subprocess.PIPE, text=True, env=cli_env)
     assert process.stdout is not None
-    # The 9th step line (0:30) is printed after the 8th step (0:28) was written to the
-    # history, so by then the row says at least 28 s.
     steps = 0
-    while steps < 9:  # safety notes come first; count step lines only
+    while steps < 3:  # the steps at 0, 1 and 2 s have started (safety notes come first)
         steps += not process.stdout.readline().startswith("Note:")
+    # Writes are made by a background writer: wait until it has written a boundary.
+    _wait_for_row(locations.history_file(), "position_seconds >= 2")
     process.send_signal(signal.SIGKILL)
     process.wait()
     history = open_history(locations.history_file())
     (row,) = history.sessions()
     assert row.status == "interrupted"
-    assert 28 <= row.seconds_done < 120
-    boundaries = {s.start for s in plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2)).segments}
-    assert row.seconds_done in boundaries  # exactly a boundary it reached, nothing invented
+    assert row.position_seconds is not None and 2 <= row.position_seconds < 10
+    assert row.position_seconds in {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}  # a boundary it reached, nothing invented
+    # Nothing skipped or paused: the time spent up to that boundary is its position.
+    assert row.seconds_done == pytest.approx(row.position_seconds, abs=1e-6)
     assert row.ended_at is None
 
 
@@ -251,42 +324,24 @@ def test_read_only_file_turns_history_off(tmp_path: Path) -> None:
 
 
 def test_two_instances_both_record(cli_env, tmp_path: Path) -> None:
-    command = [
-        *calmcoach_command(),
-        "run",
-        "breathing-4-2-6",
-        "--plain",
-        "--speed",
-        "50",
-        "--minutes",
-        "2",
-        "--no-sound",
-    ]
+    command = quick_breath(cycles=1)
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=cli_env)
     second = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=cli_env)
     assert first.wait(60) == 0 and second.wait(60) == 0
     rows = open_history(locations.history_file()).sessions()
     assert [r.status for r in rows] == ["finished", "finished"]
-    assert all(r.seconds_done == 120 for r in rows)
+    # Real time, nothing skipped: the time spent is the 2 s run (counted to the final
+    # boundary's deadline, however late it was read).
+    assert all(r.position_seconds == 2 and r.seconds_done == pytest.approx(2.0, abs=1e-6) for r in rows)
 
 
 def test_history_json_after_finished_killed_and_logged(cli_env) -> None:
-    base = [
-        *calmcoach_command(),
-        "run",
-        "breathing-4-2-6",
-        "--plain",
-        "--speed",
-        "50",
-        "--minutes",
-        "2",
-        "--no-sound",
-    ]
+    base = quick_breath(cycles=1)
     assert subprocess.run(base, capture_output=True, env=cli_env).returncode == 0
     killed = subprocess.Popen(base, stdout=subprocess.PIPE, text=True, env=cli_env)
     assert killed.stdout is not None
-    for _ in range(5):
-        killed.stdout.readline()
+    killed.stdout.readline()
+    _wait_for_row(locations.history_file(), "status = 'running'")
     killed.kill()
     killed.wait()
     logged = subprocess.run(
@@ -317,8 +372,8 @@ def test_history_json_after_finished_killed_and_logged(cli_env) -> None:
     assert sorted(s["status"] for s in sessions) == ["finished", "interrupted"]
     finished = next(s for s in sessions if s["status"] == "finished")
     interrupted = next(s for s in sessions if s["status"] == "interrupted")
-    assert finished["seconds"] == 120 and finished["cycles"] == 10
-    assert 0 < interrupted["seconds"] < 120
+    assert finished["position"] == 2 and finished["seconds"] == pytest.approx(2.0) and finished["cycles"] == 1
+    assert 0 <= interrupted["seconds"] < 2 and interrupted["planned_seconds"] == 2
     (flare,) = flares
     assert (flare["area"], flare["intensity"], flare["triggers"], flare["note"]) == (
         "eyelid",
@@ -335,22 +390,7 @@ def test_history_csv_parses(cli_env) -> None:
         capture_output=True,
         env=cli_env,
     )
-    subprocess.run(
-        [
-            *calmcoach_command(),
-            "run",
-            "box-breathing",
-            "--plain",
-            "--speed",
-            "100",
-            "--minutes",
-            "1",
-            "--no-sound",
-        ],
-        check=True,
-        capture_output=True,
-        env=cli_env,
-    )
+    subprocess.run(quick_breath(cycles=1), check=True, capture_output=True, env=cli_env)
     result = subprocess.run(
         [*calmcoach_command(), "history", "--csv"], capture_output=True, text=True, env=cli_env
     )
@@ -359,7 +399,8 @@ def test_history_csv_parses(cli_env) -> None:
     flare = next(r for r in rows if r["type"] == "flare")
     assert flare["note"] == 'said "ouch", twice' and flare["intensity"] == "4"
     session = next(r for r in rows if r["type"] == "session")
-    assert float(session["seconds"]) == 64.0 and session["status"] == "finished"
+    assert float(session["position"]) == 2.0 and session["status"] == "finished"
+    assert float(session["seconds"]) == pytest.approx(2.0)
 
 
 def test_history_since_filters(tmp_path: Path) -> None:
@@ -380,22 +421,7 @@ def test_corrupt_database_does_not_stop_a_session(cli_env) -> None:
     path = locations.history_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"garbage" * 50)
-    result = subprocess.run(
-        [
-            *calmcoach_command(),
-            "run",
-            "breathing-4-2-6",
-            "--plain",
-            "--speed",
-            "50",
-            "--minutes",
-            "2",
-            "--no-sound",
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-    )
+    result = subprocess.run(quick_breath(cycles=1), capture_output=True, text=True, env=cli_env)
     assert result.returncode == 0
     assert result.stdout.count("history file") == 1 and "kept it as history.sqlite3.corrupt-" in result.stdout
     (kept,) = path.parent.glob("history.sqlite3.corrupt-*")
@@ -404,15 +430,28 @@ def test_corrupt_database_does_not_stop_a_session(cli_env) -> None:
 
 
 def test_recorder_turns_history_off_once_on_failure(tmp_path: Path, library) -> None:
-    history = open_history(tmp_path / "h.sqlite3")
+    path = tmp_path / "h.sqlite3"
     said: list[str] = []
-    recorder = Recorder(history, said.append)
+    recorder = Recorder(path, said.append)
     timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
-    history.close()  # every write now fails
+    clock = FakeClock()
+    session = Session(timeline, clock)
     recorder.begin(timeline)
-    session = Session(timeline, FakeClock())
     recorder.observe(session, session.start())
-    assert len(said) == 1 and recorder.history is None
+    settle(recorder)
+    other = sqlite3.connect(path)
+    other.execute("DROP TABLE sessions")  # every later write now fails, and not for a lock
+    other.commit()
+    other.close()
+    for _ in range(40):  # 20 s: several boundaries, each a write that fails
+        clock.advance(0.5)
+        recorder.observe(session, session.poll())
+        settle(recorder)
+    recorder.observe(session, [])
+    assert recorder.history is None  # the stats screen sees history off too
+    recorder.close()
+    assert len(said) == 1 and "no such table" in said[0]
+    assert recorder.writer is not None and recorder.writer.available is False
 
 
 def _month_of_data(history: History, today: date) -> None:

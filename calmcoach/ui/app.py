@@ -62,6 +62,8 @@ class CalmApp(App[int]):
 
     CSS_PATH = "calmcoach.tcss"
     TITLE = "calmcoach"
+    history_unsaved: str | None = None
+    """What the history could not save before the app closed (said after it exits)."""
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -209,13 +211,23 @@ class CalmApp(App[int]):
         self._services_ready = True
         if self.parse_cache is not None:
             self.parse_cache.save()
-        from calmcoach.record import Recorder, open_history
+        import asyncio
+
+        from calmcoach.record import Recorder
 
         def history_notice(text: str) -> None:
             self.tell(text, title="History", severity="warning", timeout=8)
 
-        self._recorder = Recorder(
-            open_history(history_notice) if self._want_history else None, history_notice
+        # The history is opened and written by its own thread; its notices come back
+        # to this loop without waiting for the next session event.
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # not running: notices wait for the recorder's next call
+            loop = None
+        self._recorder = recorder = Recorder(
+            locations.history_file() if self._want_history else None,
+            history_notice,
+            wake=None if loop is None else lambda: loop.call_soon_threadsafe(lambda: recorder.deliver()),
         )
         if self._own_cues:
             from calmcoach.audio.factory import make_player
@@ -600,7 +612,8 @@ class CalmApp(App[int]):
     def on_unmount(self) -> None:
         self.cues.close()
         played = getattr(self.cues, "played", None)
-        self.recorder.close()
+        # A toast would not be seen now: the CLI prints this once the terminal is back.
+        self.history_unsaved = self.recorder.close()
         if self.trace is not None:
             for key, moment in played or []:
                 if isinstance(moment, float):
@@ -638,7 +651,7 @@ def make_app(
         cache = ParseCache(locations.parse_cache_file())
         library = load_default_library(cache)
     app = CalmApp(
-        history=history,
+        history=history and speed == 1.0,  # a preview is not a session: never recorded
         no_sound=no_sound,
         library=library,
         clock=clock or (_scaled_clock(speed) if speed != 1.0 else time.monotonic),
