@@ -466,11 +466,10 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
             cues=cues,
             speed=args.speed,
             eyes_closed=args.eyes_closed,
-            observers=(recorder.observe,),
+            recorder=recorder,
             notes=safety_notes(exercise, timeline, library.exercises),
             exercises=library.exercises,
         )
-        recorder.begin(timeline)
         code = runner.run()
         return code
     finally:

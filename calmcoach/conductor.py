@@ -37,6 +37,8 @@ class Recorder(Protocol):
 
     def end(self, session: Session) -> None: ...
 
+    def rate(self, *, after: int | None = None, before: int | None = None) -> None: ...
+
 
 class Conductor:
     """Runs one session and drives the cue player, the recorder and any observers."""
@@ -100,6 +102,11 @@ class Conductor:
         """End the session early (recorded as stopped, with the time really spent)."""
         self.session.stop()
         return self._after([])
+
+    def rate(self, *, before: int | None = None, after: int | None = None) -> None:
+        """Keep how tense the person said they felt (0 to 10), before or after."""
+        if self.recorder is not None:
+            self.recorder.rate(before=before, after=after)
 
     def set_muted(self, muted: bool) -> None:
         """Cues off or on; a cue handed ahead is withdrawn while muted."""

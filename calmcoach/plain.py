@@ -7,6 +7,8 @@ instruction. Cues go to the cue player (the bell when sound is off).
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
 import sys
 import threading
@@ -15,25 +17,16 @@ from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import TextIO
 
-from calmcoach.audio import END_CUE, CuePlayer, sound_for
+from calmcoach.audio import CuePlayer
+from calmcoach.conductor import Conductor, Observer, Recorder
 from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, plural
 from calmcoach.model import Exercise
 from calmcoach.planner import Segment, Timeline
-from calmcoach.session import (
-    Clock,
-    Event,
-    ScaledClock,
-    Session,
-    SessionFinished,
-    State,
-    StepStarted,
-)
+from calmcoach.session import Clock, Event, ScaledClock, Session, State, StepStarted
 from calmcoach.visible import visible
 
 MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
-
-Observer = Callable[[Session, list[Event]], None]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals that stop a plain session the way Ctrl+C does (exit code 128 + the number)."""
@@ -111,6 +104,7 @@ class PlainRunner:
         timeline: Timeline,
         *,
         cues: CuePlayer,
+        recorder: Recorder | None = None,
         out: TextIO | None = None,
         stdin: TextIO | None = None,
         speed: float = 1.0,
@@ -123,19 +117,29 @@ class PlainRunner:
     ) -> None:
         """``notes`` are printed before the first step and as each part begins;
         ``exercises`` (the library) names body areas as their files title them.
-        ``base_clock`` and ``sleep`` are the real clock and sleep, replaced in tests."""
-        self.clock = ScaledClock(speed, base_clock)
+        ``base_clock`` and ``sleep`` are the real clock and sleep, replaced in tests.
+        At real speed the session runs on ``base_clock`` itself, so a player on the
+        same clock is handed each cue ahead of its boundary, as in the app."""
+        self.speed = speed
+        self.clock: Clock = base_clock if speed == 1.0 else ScaledClock(speed, base_clock)
         # A gap of 2 real seconds between reads is a suspend, whatever the speed.
         self.session = Session(timeline, self.clock, max_gap=2.0 * speed)
+        self.conductor = Conductor(
+            self.session,
+            cues=cues,
+            recorder=recorder,
+            eyes_closed=eyes_closed,
+            observers=(self._show, *observers),
+        )
         self.cues = cues
         self.out = out or sys.stdout
         self.stdin = stdin or sys.stdin
-        self.observers = observers
-        self.eyes_closed = eyes_closed
         self.sleep = sleep
         self.notes = notes or SafetyNotes((), ())
         self.exercises: Mapping[str, Exercise] = exercises or {}
         self._part = -1
+        self._typed = b""
+        """Bytes read from standard input past the last whole line."""
 
     def say(self, text: str) -> None:
         """Print one line. Text from files (titles, instructions, notes) is in it, so any
@@ -148,21 +152,15 @@ class PlainRunner:
         if notice:
             self.say(f"  ({notice})")
 
-    def _handle(self, events: list[Event]) -> None:
+    def _show(self, _session: Session, events: list[Event]) -> None:
+        """The conductor's observer: a line for each step (its cue has played)."""
         for event in events:
             if isinstance(event, StepStarted):
                 segment = event.segment
                 if segment.part != self._part:
                     self._part = segment.part
                     self._begin_part(segment.part)
-                sound = sound_for(segment, self.eyes_closed)
-                if sound:
-                    self.cues.play(sound)
                 self.say(step_line(segment))
-            elif isinstance(event, SessionFinished):
-                self.cues.play(END_CUE)
-        for observer in self.observers:
-            observer(self.session, events)
         self._notice()
 
     def _say_notes(self, notes: tuple[str, ...]) -> None:
@@ -179,12 +177,40 @@ class PlainRunner:
             self._say_notes(self.notes.parts[index])
 
     def _wait_for_enter(self) -> None:
-        try:
-            line = self.stdin.readline()
-        except (OSError, ValueError):
-            line = ""
+        """Wait for a line on standard input, reading the clock meanwhile (as the app does):
+        time spent on a step that waits for the person is practice, not a suspend."""
+        line = self._read_line()
         if not line and not getattr(self.stdin, "isatty", lambda: False)():
             self.say("         (no input: going on)")
+
+    def _read_line(self) -> str:
+        """One line from standard input ("" at its end). A real file descriptor is read
+        directly, a little at a time between clock reads; anything else (a test's
+        StringIO) with its own ``readline``."""
+        try:
+            fd = self.stdin.fileno()
+        except (OSError, ValueError, AttributeError):
+            fd = -1
+        if fd < 0:
+            try:
+                return self.stdin.readline()
+            except (OSError, ValueError):
+                return ""
+        while b"\n" not in self._typed:
+            try:
+                ready, _, _ = select.select([fd], [], [], MAX_WAIT)
+                chunk = os.read(fd, 4096) if ready else None
+            except (OSError, ValueError):
+                chunk = b""
+            if chunk is None:
+                self.conductor.poll()
+                continue
+            if not chunk:  # end of input
+                line, self._typed = self._typed, b""
+                return line.decode("utf-8", "replace")
+            self._typed += chunk
+        line, _, self._typed = self._typed.partition(b"\n")
+        return line.decode("utf-8", "replace") + "\n"
 
     def run(self) -> int:
         """Run to the end. Returns the exit code: 0 when finished, 130 on Ctrl+C,
@@ -197,9 +223,7 @@ class PlainRunner:
 
     def _stopped(self, code: int) -> int:
         session = self.session
-        session.stop()
-        for observer in self.observers:
-            observer(session, [])
+        self.conductor.stop()
         # After a hangup there is no terminal to print to; the history has the session.
         with contextlib.suppress(OSError):
             self.say("")
@@ -209,16 +233,16 @@ class PlainRunner:
     def _run(self) -> int:
         session = self.session
         self._say_notes(self.notes.start)
-        self._handle(session.start())
+        self.conductor.start()
         while session.active:
             if session.waiting:
                 self._wait_for_enter()
-                self._handle(session.continue_())
+                self.conductor.continue_()
                 continue
             deadline = session.next_deadline()
             now = self.clock()
-            pause = MAX_WAIT if deadline is None else (deadline - now) / self.clock.speed
+            pause = MAX_WAIT if deadline is None else (deadline - now) / self.speed
             self.sleep(min(MAX_WAIT, max(0.0, pause)))
-            self._handle(session.poll())
+            self.conductor.poll()
         self.say(f"{clock_text(session.position()):>6}  done    {summary_line(session)}")
         return 0

@@ -95,3 +95,42 @@ def test_step_line_and_summary_words(library: Library) -> None:
         session.poll()
     session.stop()
     assert summary_line(session) == "4-2-6 breathing stopped at 0:13 of 2:00 (1 of 10 breaths, 3 steps)."
+
+
+def test_time_at_a_step_that_waits_is_practice_not_a_suspend() -> None:
+    """Plain mode reads the clock while it waits for Enter, as the app does, so a long
+    think at a prompt is neither lost from the time spent nor taken for Ctrl+Z."""
+    import os
+    import threading
+    import time
+    from pathlib import Path
+
+    from calmcoach.model import Exercise, Kind, Step
+
+    exercise = Exercise(
+        id="p",
+        title="P",
+        kind=Kind.ROUTINE,
+        summary="",
+        path=Path("p.toml"),
+        steps=(Step("name three sounds", None), Step("feet", 0.5)),
+    )
+    read_end, write_end = os.pipe()
+    stdin = os.fdopen(read_end, "r")
+
+    def answer_later() -> None:
+        time.sleep(3.0)  # longer than the 2 s silence that counts as a suspend
+        os.write(write_end, b"\n")
+        os.close(write_end)
+
+    typist = threading.Thread(target=answer_later)
+    runner = PlainRunner(plan(exercise), cues=SilentPlayer(), out=io.StringIO(), stdin=stdin)
+    typist.start()
+    try:
+        assert runner.run() == 0
+    finally:
+        typist.join()
+        stdin.close()
+    session = runner.session
+    assert session.suspended_seconds == 0.0
+    assert session.active_seconds() >= 3.0

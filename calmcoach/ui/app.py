@@ -17,7 +17,7 @@ from textual.theme import Theme
 
 from calmcoach import locations
 from calmcoach import settings as user_settings
-from calmcoach.audio import END_CUE, CuePlayer, SilentPlayer, sound_for, sounds_for
+from calmcoach.audio import CuePlayer, SilentPlayer, sounds_for
 from calmcoach.content import load_default_library
 from calmcoach.describe import minutes_text, safety_notes
 from calmcoach.loader import Library, ParseCache
@@ -25,15 +25,16 @@ from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
+from calmcoach.ui.trace import trace_observer
 
 if TYPE_CHECKING:
     from textual.driver import Driver
 
+    from calmcoach.conductor import Conductor, Observer
     from calmcoach.record import Recorder
     from calmcoach.redflags import SafetyText
-    from calmcoach.session import Clock, Session, StepStarted
+    from calmcoach.session import Clock, Session
     from calmcoach.ui.screens.choice import Choice
-    from calmcoach.ui.screens.session import SessionScreen
 
 # Screens other than home, and modules a session needs, are imported when first
 # used: home's first frame does not wait for them.
@@ -132,10 +133,10 @@ class CalmApp(App[int]):
         self._show_first_run = (
             (not self.settings.first_run_seen) if show_first_run is None else show_first_run
         )
+        self.told: list[str] = []
+        """Every notice given with :meth:`tell`, in order (what the person was told)."""
         self.last_rating: int | None = None
         """The last 0 to 10 rating given on a summary."""
-        self._cue_set: tuple[str, int, float] | None = None
-        """The cue handed to the player ahead of time: (sound, segment index, deadline)."""
         self.trace = trace_from_environment()
         """Timing records for the benchmarks (None unless CALMCOACH_TRACE is set)."""
         self._exit_after_first_frame = os.environ.get("CALMCOACH_EXIT_AFTER_FIRST_FRAME") == "1"
@@ -296,8 +297,10 @@ class CalmApp(App[int]):
         and the instruction; on any other screen it is a toast."""
         from calmcoach.ui.screens.session import SessionScreen
 
-        if isinstance(self.screen, SessionScreen):
-            self.screen.tell(f"{title}: {text}" if title else text, severity=severity, timeout=timeout)
+        self.told.append(f"{title}: {text}" if title else text)
+        screen = self.screen if self.screen_stack else None  # none left while the app closes
+        if isinstance(screen, SessionScreen):
+            screen.tell(f"{title}: {text}" if title else text, severity=severity, timeout=timeout)
         else:
             self.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
 
@@ -369,8 +372,30 @@ class CalmApp(App[int]):
         self.cues.prepare(*sounds_for(timeline, self.eyes_closed))
         self.push_screen(
             SessionScreen(
-                timeline, self.clock, reduced_motion=self.reduced_motion, cautions=self._cautions(timeline)
+                self._conductor(timeline),
+                reduced_motion=self.reduced_motion,
+                cautions=self._cautions(timeline),
             )
+        )
+
+    def _conductor(self, timeline: Timeline) -> Conductor:
+        """A session on the app's clock, with the cue player, the recorder and the app's
+        observers (sound notices; the benchmarks' trace) following its boundaries."""
+        from calmcoach.conductor import Conductor
+        from calmcoach.session import DEFAULT_MAX_GAP, Session
+
+        # A preview clock runs faster; a suspend is still two real seconds of silence.
+        speed = float(getattr(self.clock, "speed", 1.0))
+        session = Session(timeline, self.clock, max_gap=DEFAULT_MAX_GAP * speed)
+        observers: list[Observer] = [lambda _session, _events: self._say_cue_notice()]
+        if self.trace is not None:
+            observers.append(trace_observer(self.trace, self.call_after_refresh))
+        return Conductor(
+            session,
+            cues=self.cues,
+            recorder=self.recorder,
+            eyes_closed=self.eyes_closed,
+            observers=tuple(observers),
         )
 
     def _cautions(self, timeline: Timeline) -> dict[int, str]:
@@ -403,97 +428,13 @@ class CalmApp(App[int]):
 
         self.switch_screen(SummaryScreen(session))
 
-    # --- session hooks ---------------------------------------------------------------
-
-    def session_started(self, screen: SessionScreen) -> None:
-        """A session screen began its session: write its history row."""
-        self.recorder.begin(screen.timeline)
-
-    def step_started(self, screen: SessionScreen, event: StepStarted) -> None:
-        """A step began: its cue plays (unless the player started it on time by itself),
-        and the history row is brought up to date."""
-        sound = sound_for(event.segment, self.eyes_closed)
-        handed_over = self._take_cue_set(event.segment.index, event.deadline, event.skipped_to)
-        if sound and not handed_over:
-            self.cues.play(sound)
-        if self.trace is not None:
-            index = event.segment.index
-            self.trace.write("step", index=index, deadline=event.deadline, skipped=event.skipped_to)
-            trace = self.trace
-
-            def painted() -> None:
-                trace.write("painted", index=index)
-
-            screen.call_after_refresh(painted)
-        self.recorder.observe(screen.session, [event])
-        self._say_cue_notice()
-
-    def session_ended(self, screen: SessionScreen) -> None:
-        """A session finished or was stopped."""
-        from calmcoach.session import State
-
-        session = screen.session
-        if session.state is State.FINISHED:
-            end = len(session.timeline.segments)
-            if not self._take_cue_set(end, session.ended_at or 0.0, False):
-                self.cues.play(END_CUE)
-        else:
-            self._take_cue_set(-1, 0.0, True)
-        self.recorder.end(session)
-
-    def set_next_cue(self, screen: SessionScreen) -> None:
-        """Hand the next boundary's cue to the player ahead of time, so it starts on the
-        deadline without waiting for this event loop; withdraw it when paused or muted.
-
-        Only for a player that keeps time on the session's own clock."""
-        cues = self.cues
-        if cues.clock is not self.clock:
-            return
-        target: tuple[str, int, float] | None = None
-        upcoming = screen.session.upcoming() if not cues.muted else None
-        if upcoming is not None:
-            index, deadline = upcoming
-            segments = screen.timeline.segments
-            sound = END_CUE if index >= len(segments) else sound_for(segments[index], self.eyes_closed)
-            if sound:
-                target = (sound, index, deadline)
-        if target == self._cue_set:
-            return
-        if target is not None and cues.schedule(target[0], target[2]):
-            self._cue_set = target
-        elif self._cue_set is not None:
-            cues.cancel_scheduled()
-            self._cue_set = None
-
-    def _take_cue_set(self, index: int, deadline: float, skipped: bool) -> bool:
-        """True if the cue for this boundary was handed over (and so has played);
-        any other cue handed over is withdrawn."""
-        cue_set, self._cue_set = self._cue_set, None
-        if cue_set is None:
-            return False
-        if not skipped and cue_set[1] == index and abs(cue_set[2] - deadline) < 1e-6:
-            return True
-        self.cues.cancel_scheduled()
-        return False
+    # --- after a session ---------------------------------------------------------------
 
     def rate_session(self, session: Session, rating: int) -> None:
         """Keep the after-session rating (in the history when it is on)."""
         del session
         self.last_rating = rating
         self.recorder.rate(after=rating)
-
-    def rate_before(self, rating: int) -> None:
-        """Keep the before-session rating given during a session."""
-        self.recorder.rate(before=rating)
-
-    def toggle_mute(self) -> bool:
-        """Mute or unmute the cues; returns True when now muted."""
-        self.cues.muted = not self.cues.muted
-        from calmcoach.ui.screens.session import SessionScreen
-
-        if isinstance(self.screen, SessionScreen):
-            self.set_next_cue(self.screen)
-        return self.cues.muted
 
     # --- actions -----------------------------------------------------------------------
 

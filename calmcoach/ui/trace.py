@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from calmcoach.conductor import Observer
+    from calmcoach.session import Event, Session
 
 
 class Trace:
@@ -46,3 +51,19 @@ def from_environment() -> Trace | None:
     """A trace when ``CALMCOACH_TRACE`` names a file, else None."""
     path = os.environ.get("CALMCOACH_TRACE", "").strip()
     return Trace(path) if path else None
+
+
+def trace_observer(trace: Trace, after_refresh: Callable[[Callable[[], None]], object]) -> Observer:
+    """A conductor observer that records each step as the app noticed it (``step``, with
+    its deadline) and once the screen showing it was painted (``painted``)."""
+    from calmcoach.session import StepStarted
+
+    def observe(_session: Session, events: list[Event]) -> None:
+        for event in events:
+            if not isinstance(event, StepStarted):
+                continue
+            index = event.segment.index
+            trace.write("step", index=index, deadline=event.deadline, skipped=event.skipped_to)
+            after_refresh(lambda index=index: trace.write("painted", index=index))  # type: ignore[misc]
+
+    return observe

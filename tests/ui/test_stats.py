@@ -108,7 +108,6 @@ async def test_history_off_still_runs_sessions(tmp_path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await advance(pilot, clock, 121.0, step=0.5)
         assert type(app.screen).__name__ == "SummaryScreen"
-        messages = [n.message for n in app._notifications]
-        assert sum("newer calmcoach" in m for m in messages) == 1
+        assert sum("newer calmcoach" in m for m in app.told) == 1  # on the session's line
         await pilot.press("enter", "ctrl+s")
         assert "History is off" in body(app)

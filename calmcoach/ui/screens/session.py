@@ -17,18 +17,11 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option
 
+from calmcoach.conductor import Conductor
 from calmcoach.describe import clock_text, plural, session_heading
 from calmcoach.model import Kind, Pace
-from calmcoach.planner import Segment, Timeline
-from calmcoach.session import (
-    DEFAULT_MAX_GAP,
-    Clock,
-    Event,
-    Session,
-    SessionFinished,
-    State,
-    StepStarted,
-)
+from calmcoach.planner import Segment
+from calmcoach.session import Event, SessionFinished, State
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.notice import NoticeLine
@@ -116,19 +109,18 @@ class SessionScreen(CalmScreen):
 
     def __init__(
         self,
-        timeline: Timeline,
-        clock: Clock,
+        conductor: Conductor,
         *,
         reduced_motion: bool = False,
         cautions: Mapping[int, str] | None = None,
     ) -> None:
         super().__init__()
-        self.timeline = timeline
+        self.conductor = conductor
+        """Runs the session: every control goes through it, so cues and history follow."""
+        self.session = conductor.session
+        self.timeline = conductor.timeline
         self.cautions: Mapping[int, str] = cautions or {}
         """A short safety note for each part (by part number), shown as that part begins."""
-        # A preview clock runs faster; a suspend is still two real seconds of silence.
-        speed = float(getattr(clock, "speed", 1.0))
-        self.session = Session(timeline, clock, max_gap=DEFAULT_MAX_GAP * speed)
         self.reduced_motion = reduced_motion
         """A still pacer: no motion at all."""
         self._handle: asyncio.TimerHandle | None = None
@@ -194,16 +186,14 @@ class SessionScreen(CalmScreen):
         self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
         # A notice raised before the session (a file error on home) does not follow it here.
         self.app.clear_notifications()
-        self.calm_app.session_started(self)
-        self._apply(self.session.start())
+        self._apply(self.conductor.start())
         self._refresh_view()
         self._arm()
 
     def on_unmount(self) -> None:
         self._cancel()
         if self.session.active:
-            self.session.stop()
-            self.calm_app.session_ended(self)
+            self.conductor.stop()  # recorded as stopped, with the time really spent
 
     def on_resize(self) -> None:
         small = self.size.height < 18 or self.size.width < 60
@@ -217,15 +207,13 @@ class SessionScreen(CalmScreen):
     def on_screen_suspend(self) -> None:
         """Another screen opened over this one (help, the red flags): pause until it closes."""
         if self.session.state is State.RUNNING:
-            self.session.pause()
             self._covered_pause = True
-            self._after_action()
+            self._after_action(self.conductor.pause())
 
     def on_screen_resume(self) -> None:
         if self._covered_pause:
             self._covered_pause = False
-            self._apply(self.session.resume())
-            self._after_action()
+            self._after_action(self.conductor.resume())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show Pause or Resume, whichever space does now; Next part only in a program."""
@@ -240,15 +228,13 @@ class SessionScreen(CalmScreen):
 
     def _on_suspend(self, _app: object) -> None:
         if self.session.state is State.RUNNING:
-            self.session.pause()
             self._suspended_pause = True
-            self._after_action()
+            self._after_action(self.conductor.pause())
 
     def _on_resume(self, _app: object) -> None:
         if self._suspended_pause:
             self._suspended_pause = False
-            self._apply(self.session.resume())
-            self._after_action()
+            self._after_action(self.conductor.resume())
 
     # --- time ------------------------------------------------------------------
 
@@ -267,7 +253,6 @@ class SessionScreen(CalmScreen):
         """Schedule the next read at the next thing that changes on screen."""
         self._cancel()
         session = self.session
-        self.calm_app.set_next_cue(self)
         if session.state is not State.RUNNING:
             return
         now = session.clock()
@@ -315,21 +300,17 @@ class SessionScreen(CalmScreen):
         self._handle = None
         if not self.is_attached:
             return
-        self._apply(self.session.poll())
+        self._apply(self.conductor.poll())
         if self.session.active:
             self._refresh_view()
             self._arm()
 
     def _apply(self, events: list[Event]) -> None:
-        app = self.calm_app
-        for event in events:
-            if isinstance(event, StepStarted):
-                app.step_started(self, event)
-            elif isinstance(event, SessionFinished):
-                app.session_ended(self)
-                self._cancel()
-                app.show_summary(self.session)
-                return
+        """What the screen itself does with events (the conductor has played and recorded
+        them): at the end, the summary."""
+        if any(isinstance(event, SessionFinished) for event in events):
+            self._cancel()
+            self.calm_app.show_summary(self.session)
 
     # --- view ------------------------------------------------------------------
 
@@ -428,26 +409,25 @@ class SessionScreen(CalmScreen):
     def action_pause(self) -> None:
         """Space while running: go on past a waiting prompt, or pause."""
         if self.session.waiting and self.session.state is State.RUNNING:
-            self._after_action(self.session.continue_())
+            self._after_action(self.conductor.continue_())
         else:
-            self.session.pause()
-            self._after_action()
+            self._after_action(self.conductor.pause())
 
     def action_resume(self) -> None:
         """Space while paused: go on."""
-        self._after_action(self.session.resume())
+        self._after_action(self.conductor.resume())
 
     def action_next_part(self) -> None:
-        self._after_action(self.session.next_part())
+        self._after_action(self.conductor.next_part())
 
     def action_go_on(self) -> None:
-        self._after_action(self.session.continue_())
+        self._after_action(self.conductor.continue_())
 
     def action_next_step(self) -> None:
-        self._after_action(self.session.next_step())
+        self._after_action(self.conductor.next_step())
 
     def action_previous_step(self) -> None:
-        self._after_action(self.session.previous_step())
+        self._after_action(self.conductor.previous_step())
 
     def action_rate_before(self, digit: int) -> None:
         """Optional: how tense the person feels as the session begins, by digit key.
@@ -465,7 +445,7 @@ class SessionScreen(CalmScreen):
 
     def _rate_before(self, value: int) -> None:
         self.rating_before = value
-        self.calm_app.rate_before(value)
+        self.conductor.rate(before=value)
         self.tell(f"Noted: tension {value} of 10 before.")
         self._after_action()
 
@@ -489,15 +469,15 @@ class SessionScreen(CalmScreen):
         self.tell(f"{title}: {message}" if title else message, severity=severity, timeout=timeout)
 
     def action_mute(self) -> None:
-        muted = self.calm_app.toggle_mute()
+        muted = not self.conductor.cues.muted
+        self.conductor.set_muted(muted)
         self.tell("Sound cues off." if muted else "Sound cues on.")
 
     def action_stop(self) -> None:
         if not self.session.active:
             return
         self._cancel()
-        self.session.stop()
-        self.calm_app.session_ended(self)
+        self.conductor.stop()
         self.calm_app.show_summary(self.session)
 
     @on(OptionList.OptionSelected, "#steps")

@@ -40,7 +40,11 @@ class SummaryScreen(CalmScreen):
         ),
         Binding("r", "again", "Again", id="summary.again", tooltip="Run the same exercise again"),
         Binding(
-            "exclamation_mark", "app.red_flags", "Doctor?", id="summary.redflags", tooltip="When to see a doctor"
+            "exclamation_mark",
+            "app.red_flags",
+            "Doctor?",
+            id="summary.redflags",
+            tooltip="When to see a doctor",
         ),
         Binding("t", "rate(10)", "Ten", show=False, id="summary.rate10", tooltip="Rate 10: very tense"),
         # The app's own Ctrl+Q, here shown in the key bar (priority, as the app's is).
