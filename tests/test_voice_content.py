@@ -446,7 +446,7 @@ def test_fits_leaves_the_margin_and_untimed_steps_always_fit() -> None:
 def test_the_estimate_is_within_0_8_s_of_every_builtin_clip(clips: dict[str, dict[str, Any]]) -> None:
     errors = [voice_text.estimate_seconds(text) - float(entry["seconds"]) for text, entry in clips.items()]
     assert max(abs(e) for e in errors) <= 0.8
-    assert abs(sum(errors) / len(errors)) <= 0.2
+    assert abs(sum(errors) / len(errors)) <= 0.1
 
 
 def test_the_estimate_grows_with_the_text() -> None:
