@@ -344,7 +344,7 @@ class _Checker:
     def exercise(self, data: Mapping[str, Any], exercise_id: str, origin: Origin) -> Exercise | None:
         common = ("title", "kind", "summary", "safety", "tags")
         per_kind = {
-            Kind.BREATHING: ("minutes", "cycles", "phase"),
+            Kind.BREATHING: ("minutes", "cycles", "phase", "voice_cycles"),
             Kind.ROUTINE: ("step", "area"),
             Kind.PROGRAM: ("part",),
         }
@@ -413,11 +413,22 @@ class _Checker:
                 )
             else:
                 cycles = value
+        voice_cycles = None
+        if "voice_cycles" in data:
+            value = data["voice_cycles"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CYCLES:
+                self.problem(
+                    "voice_cycles", f"expected a whole number from 0 to {MAX_CYCLES}, got {_describe(value)}"
+                )
+            else:
+                voice_cycles = value
         if "minutes" in data and "cycles" in data:
             self.problem("cycles", "give either 'minutes' or 'cycles', not both")
         elif "minutes" not in data and "cycles" not in data:
             self.problem(None, "a breathing exercise needs 'minutes' or 'cycles'")
-        exercise = replace(base, phases=tuple(phases), minutes=minutes, cycles=cycles)
+        exercise = replace(
+            base, phases=tuple(phases), minutes=minutes, cycles=cycles, voice_cycles=voice_cycles
+        )
         if phases and len(phases) == len(tables):
             self.breathing_length(exercise, data)
         return exercise

@@ -119,6 +119,8 @@ class Exercise:
     minutes: Minutes | None = None
     cycles: int | None = None
     """A fixed number of cycles (breathing without a minutes range)."""
+    voice_cycles: int | None = None
+    """Breathing cycles whose phases the voice speaks (None: the default, two)."""
     phases: tuple[Phase, ...] = ()
     steps: tuple[Step, ...] = ()
     """Steps every variant shares; run before the chosen area's steps."""

@@ -34,6 +34,8 @@ def test_wheel_has_exercises_sounds_and_entry_point(wheel: Path) -> None:
         assert f"calmcoach/_builtin/exercises/{exercise.name}" in names
     for sound in (REPO / "sounds").glob("*.wav"):
         assert f"calmcoach/_builtin/sounds/{sound.name}" in names
+    for clip in [*(REPO / "sounds" / "voice").glob("*.wav"), REPO / "sounds" / "voice" / "manifest.json"]:
+        assert f"calmcoach/_builtin/sounds/voice/{clip.name}" in names
     assert "calmcoach/content/red_flags.toml" in names
     assert "calmcoach/ui/calmcoach.tcss" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -1,0 +1,193 @@
+"""What the voice says at each boundary, and whether it has time to say it.
+
+A routine's step speaks its instruction (its ``say``). A breathing phase speaks a
+phase word, "Breathe in", "Hold", "Breathe out" or "Rest" (or a short form when the
+phase is too short for the full one), for the first ``voice_cycles`` cycles of the
+exercise, two unless its file says otherwise; after that the tones carry the pace
+alone, so the voice does not chatter through a five-minute drill.
+
+A spoken line must end before its step does: ``fits`` says whether a line of a given
+length does, and ``estimate_seconds`` guesses the length of a text that has not
+been spoken yet (a user's step, for ``calmcoach validate``). The estimate is
+measured on the built-in voice (see ``sounds/voice/README.md``).
+
+Domain level: imports the model and the planner only, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from calmcoach.model import Exercise, Kind, Pace
+from calmcoach.planner import Segment
+
+__all__ = [
+    "DEFAULT_VOICE_CYCLES",
+    "FIT_MARGIN",
+    "PHASE_WORDS",
+    "Line",
+    "estimate_seconds",
+    "fit_problems",
+    "fits",
+    "lines",
+    "normalize",
+    "phase_word",
+    "segment_text",
+    "voice_cycles",
+]
+
+DEFAULT_VOICE_CYCLES = 2
+"""Breathing cycles spoken when an exercise file does not set ``voice_cycles``."""
+
+PHASE_WORDS: dict[Pace, tuple[str, str]] = {
+    Pace.INHALE: ("Breathe in", "In"),
+    Pace.HOLD: ("Hold", "Hold"),
+    Pace.EXHALE: ("Breathe out", "Out"),
+    Pace.REST: ("Rest", "Rest"),
+}
+"""For each pace, the full phase word and the short one used when a phase is brief."""
+
+FIT_MARGIN = 0.3
+"""Seconds a spoken line must leave free before its step ends, so the next boundary's
+cue or line never lands on the tail of this one."""
+
+# The speech-length estimate: a fixed start plus a time per syllable and per pause,
+# fitted (least squares, rounded up a little) to the 48 built-in clips: it is within
+# 0.8 s of each of them, and right to 0.1 s on average (tests/test_voice_content.py).
+BASE_SECONDS = 0.2
+SECONDS_PER_SYLLABLE = 0.24
+SECONDS_PER_PAUSE = 0.33
+"""After a comma, full stop, colon, semicolon, question or exclamation mark."""
+
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_VOWELS = re.compile(r"[aeiouy]+")
+_PAUSE = re.compile(r"[,.;:!?]+(?=\s|$)")
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """The text as it is spoken and looked up: trimmed, runs of white space made one."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def _syllables(word: str) -> int:
+    """A rough syllable count for an English word (digits count one per character)."""
+    if word.isdigit():
+        return 2 * len(word)
+    lower = word.lower()
+    count = len(_VOWELS.findall(lower))
+    if count > 1 and (  # a silent e: "stone", "toes", "rolled", but not "little", "closes", "rested"
+        (lower.endswith("e") and not lower.endswith(("le", "ee", "ye")))
+        or (
+            lower.endswith("es")
+            and not lower.endswith(("ses", "xes", "zes", "ches", "shes", "ces", "ges", "ies"))
+        )
+        or (lower.endswith("ed") and not lower.endswith(("ted", "ded")))
+    ):
+        count -= 1
+    return max(1, count)
+
+
+def estimate_seconds(text: str) -> float:
+    """About how long the voice takes to say ``text``, in seconds (0 for no words)."""
+    text = normalize(text)
+    words = _WORD.findall(text)
+    if not words:
+        return 0.0
+    syllables = sum(_syllables(word) for word in words)
+    pauses = len(_PAUSE.findall(text.rstrip(".!?")))  # the last stop adds no pause
+    return BASE_SECONDS + SECONDS_PER_SYLLABLE * syllables + SECONDS_PER_PAUSE * pauses
+
+
+def fits(text_seconds: float, step_seconds: float | None) -> bool:
+    """True when a line lasting ``text_seconds`` ends, with ``FIT_MARGIN`` to spare,
+    before a step of ``step_seconds`` does. An untimed step (None) waits: any line fits."""
+    if step_seconds is None:
+        return True
+    return text_seconds + FIT_MARGIN <= step_seconds
+
+
+def phase_word(pace: Pace, seconds: float) -> str:
+    """The word spoken at the start of a breathing phase: the full one if it fits."""
+    full, short = PHASE_WORDS[pace]
+    return full if fits(estimate_seconds(full), seconds) else short
+
+
+def voice_cycles(exercise: Exercise) -> int:
+    """How many breathing cycles of ``exercise`` are spoken."""
+    return DEFAULT_VOICE_CYCLES if exercise.voice_cycles is None else exercise.voice_cycles
+
+
+def segment_text(segment: Segment, spoken_cycles: int) -> str | None:
+    """What is spoken as ``segment`` starts, or None for nothing (the cue alone).
+
+    ``spoken_cycles`` is ``voice_cycles`` of the exercise the segment comes from
+    (``segment.exercise_id``). A breathing phase speaks its phase word in the
+    first ``spoken_cycles`` cycles; a routine's step speaks its instruction.
+    """
+    if segment.cycle is not None:
+        if segment.cycle > spoken_cycles:
+            return None
+        return phase_word(segment.pace, segment.duration)
+    text = normalize(segment.say)
+    return text or None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One spoken line of an exercise, where it comes from and the time it has."""
+
+    text: str
+    seconds: float | None
+    """How long its step or phase lasts (None: an untimed step that waits)."""
+    where: str
+    """The field it comes from, as loader problems name fields (``phase[2]``,
+    ``area.eyelid.step[3]``, counting from 1)."""
+
+
+def lines(exercise: Exercise) -> tuple[Line, ...]:
+    """Every line ``exercise`` can speak, in file order, each place it is spoken.
+
+    A program speaks its parts' lines, which belong to the parts' own files, so it
+    has none of its own. A breathing exercise with ``voice_cycles = 0`` has none.
+    """
+    out: list[Line] = []
+    if exercise.kind is Kind.BREATHING:
+        if voice_cycles(exercise) > 0:
+            for i, phase in enumerate(exercise.phases, start=1):
+                out.append(Line(phase_word(phase.pace, phase.seconds), phase.seconds, f"phase[{i}]"))
+    elif exercise.kind is Kind.ROUTINE:
+        steps = [(f"step[{i}]", step) for i, step in enumerate(exercise.steps, start=1)]
+        for variant in exercise.variants:
+            steps += [
+                (f"area.{variant.area}.step[{i}]", step) for i, step in enumerate(variant.steps, start=1)
+            ]
+        for where, step in steps:
+            text = normalize(step.say)
+            if text:
+                out.append(Line(text, step.seconds, where))
+    return tuple(out)
+
+
+def fit_problems(
+    exercise: Exercise, seconds_of: Callable[[str], float] = estimate_seconds
+) -> tuple[tuple[str, str], ...]:
+    """``(field, message)`` for each line of ``exercise`` too long for its step.
+
+    ``seconds_of`` gives a line's length: the estimate by default, a rendered clip's
+    real length where there is one.
+    """
+    found = []
+    for line in lines(exercise):
+        spoken = seconds_of(line.text)
+        if not fits(spoken, line.seconds):
+            found.append(
+                (
+                    f"{line.where}.say" if exercise.kind is Kind.ROUTINE else f"{line.where}.seconds",
+                    f"the voice needs about {spoken:.1f} s to say this, but the step lasts "
+                    f"{line.seconds:g} s; shorten the text or lengthen the step",
+                )
+            )
+    return tuple(found)
