@@ -29,6 +29,7 @@ def one_run(env: dict[str, str], log: Path) -> tuple[float, float, float]:
 
     player = ProcessPlayer(sound_dirs(), bell=lambda: None, log_file=log, env=env)
     player.prepare(["inhale"])
+    player.wait_ready(10.0)
     time.sleep(0.3)
     assert player.pid is not None and player.working
     stopped = time.monotonic()

@@ -445,6 +445,7 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
 
     from calmcoach import locations
     from calmcoach.audio import sounds_for
+    from calmcoach.audio.process import READY_TIMEOUT
     from calmcoach.plain import PlainRunner
     from calmcoach.record import Recorder
 
@@ -461,6 +462,7 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     try:
         names, tones = sounds_for(timeline, args.eyes_closed)
         cues.prepare(names, tones)
+        cues.wait_ready(READY_TIMEOUT)
         runner = PlainRunner(
             timeline,
             cues=cues,

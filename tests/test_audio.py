@@ -199,6 +199,7 @@ def test_player_killed_mid_session_goes_on_with_the_bell(tmp_path: Path, library
     player, rings = _player(tmp_path, tmp_path / "capture.raw")
     timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
     player.prepare(*sounds_for(timeline, False))
+    player.wait_ready(10.0)
     assert player.working
 
     def kill_after_a_few(session, events) -> None:
@@ -266,6 +267,7 @@ def test_bad_user_wav_gets_a_clear_error_and_the_bell(tmp_path: Path, isolated_d
     (user_sounds / "gong.wav").write_text("this is not a wav")
     player, rings = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale", "gong"])
+    player.wait_ready(10.0)
     notice = player.take_notice()
     assert notice is not None and "cue 'gong'" in notice and "not a PCM WAV" in notice
     player.play("gong")
@@ -323,6 +325,7 @@ def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:
     need_simpleaudio()
     player, _ = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["hold"])
+    player.wait_ready(10.0)
     for _ in range(5):
         player.play("hold")
     player.close(drain=True)
@@ -335,12 +338,13 @@ async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> N
     need_simpleaudio()
     from calmcoach.session import FakeClock, State
     from calmcoach.ui.app import make_app
-    from tests.ui.helpers import advance, session_screen
+    from tests.ui.helpers import advance, session_opened, session_screen
 
     player, rings = _player(tmp_path, tmp_path / "capture.raw")
     clock = FakeClock(100.0)
     app = make_app(clock=clock, cues=player, start="breathing-4-2-6", minutes=2, show_first_run=False)
     async with app.run_test(size=(100, 30)) as pilot:
+        await session_opened(pilot)
         await advance(pilot, clock, 5.0)
         assert player.pid is not None
         os.kill(player.pid, signal.SIGKILL)
@@ -361,6 +365,7 @@ def test_cue_handed_over_ahead_starts_at_its_moment_and_not_before(tmp_path: Pat
     capture = tmp_path / "capture.raw"
     player, rings = _player(tmp_path, capture)
     player.prepare(["hold", "inhale"])
+    player.wait_ready(10.0)
     at = time.monotonic() + 0.3
     assert player.schedule("inhale", at)
     deadline = time.monotonic() + 5
@@ -378,6 +383,7 @@ def test_a_later_cue_replaces_the_one_handed_over_and_cancel_drops_it(tmp_path: 
     capture = tmp_path / "capture.raw"
     player, _ = _player(tmp_path, capture)
     player.prepare(["hold", "inhale", "exhale"])
+    player.wait_ready(10.0)
     now = time.monotonic()
     assert player.schedule("inhale", now + 0.4)
     assert player.schedule("exhale", now + 0.2)  # replaces inhale
@@ -394,6 +400,7 @@ def test_draining_right_at_the_end_keeps_a_cue_that_is_due(tmp_path: Path) -> No
     need_simpleaudio()
     player, _ = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["end"])
+    player.wait_ready(10.0)
     assert player.schedule("end", time.monotonic())  # due now, as the session ends
     player.close(drain=True)
     assert [name for name, _ in player.played] == ["end"]
@@ -403,6 +410,7 @@ def test_muted_player_or_missing_cue_is_not_taken_ahead(tmp_path: Path) -> None:
     need_simpleaudio()
     player, _ = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale", "no-such-cue"])
+    player.wait_ready(10.0)
     player.muted = True
     assert not player.schedule("inhale", time.monotonic() + 1)
     player.muted = False
@@ -410,3 +418,21 @@ def test_muted_player_or_missing_cue_is_not_taken_ahead(tmp_path: Path) -> None:
     assert player.schedule("inhale", time.monotonic() + 1)
     player.close()
     assert player.played == []  # closed before its moment
+
+
+def test_sounds_already_made_are_not_made_again(tmp_path: Path, library) -> None:
+    """Eyes-closed tones are made once per player: running a session again waits for nothing."""
+    need_simpleaudio()
+    from calmcoach.audio import sounds_for
+
+    player, _ = _player(tmp_path)
+    try:
+        timeline = plan(library.get("breathing-4-7-8"), PlanOptions(minutes=2))
+        names, tones = sounds_for(timeline, True)
+        assert tones  # eyes closed: a guide tone for each phase
+        player.prepare(names, tones)
+        assert player.wait_ready(10.0)
+        player.prepare(names, tones)  # "Again": everything is there
+        assert player.wait_ready(0)  # nothing was sent, so nothing to wait for
+    finally:
+        player.close()

@@ -190,6 +190,7 @@ def test_cue_lost_while_playing_rings_the_bell_for_it_alone(tmp_path: Path) -> N
     capture = tmp_path / "capture.raw"
     player, rings = _player(tmp_path, capture)
     player.prepare(["inhale", "hold"])
+    player.wait_ready(10.0)
     player.play("gong")  # never loaded: the player cannot play it
     limit = time.monotonic() + HANG_LIMIT
     notice = None
@@ -261,6 +262,7 @@ def test_stopped_player_is_noticed_replaced_by_the_bell_and_not_waited_on(tmp_pa
     need_simpleaudio()
     player, rings = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
+    player.wait_ready(10.0)
     assert player.working and player.pid is not None
     pid = player.pid
     os.kill(pid, signal.SIGSTOP)
@@ -293,12 +295,14 @@ def test_player_stopped_before_a_session_does_not_hold_its_start(tmp_path: Path)
     need_simpleaudio()
     player, _ = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
+    player.wait_ready(10.0)
     pid = player.pid
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
     try:
         asked = time.monotonic()
         player.prepare(["hold", "exhale"])  # waits for the player's "ready"
+        player.wait_ready(10.0)
         assert time.monotonic() - asked < READY_TIMEOUT / 2  # not the whole READY_TIMEOUT
         assert not player.working
         notice = player.take_notice()
@@ -315,6 +319,7 @@ def test_a_player_that_does_not_read_never_blocks_a_play(tmp_path: Path) -> None
     need_simpleaudio()
     player, rings = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
+    player.wait_ready(10.0)
     pid = player.pid
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
@@ -337,6 +342,7 @@ def test_a_quiet_player_is_not_taken_for_a_stopped_one(tmp_path: Path) -> None:
     need_simpleaudio()
     player, rings = _player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
+    player.wait_ready(10.0)
     time.sleep(4 * HUNG_AFTER)  # nothing asked of it: its heartbeat alone keeps it trusted
     assert player.working and player.take_notice() is None
     player.play("inhale")

@@ -64,6 +64,10 @@ class CuePlayer(Protocol):
     def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
         """Load these cues (and eyes-closed tones) now, so no file is read at a boundary."""
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds until what ``prepare`` asked for is loaded;
+        True when nothing is left to wait for (``wait_ready(0)`` asks without waiting)."""
+
     def play(self, name: str) -> None:
         """Start playing cue ``name`` (or a guide key) and return at once."""
 
@@ -93,6 +97,10 @@ class SilentPlayer:
 
     def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
         del names, tones
+
+    def wait_ready(self, timeout: float) -> bool:
+        del timeout
+        return True
 
     def play(self, name: str) -> None:
         if not self.muted:

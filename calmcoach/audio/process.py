@@ -301,24 +301,36 @@ class ProcessPlayer:
     # --- CuePlayer ---------------------------------------------------------------------
 
     def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
-        """Load these cues (and eyes-closed tones, laid under their cues) and wait until ready."""
+        """Have the player load these cues (and eyes-closed tones, laid under their cues),
+        without waiting: :meth:`wait_ready` says when it is done. What the player already
+        holds is not sent again, so a session run again is ready at once."""
         wanted = sorted(set(names))
         found, errors = find_cues(wanted, self.sound_dirs)
         for name, why in errors.items():
             self._bad[name] = why
             self._notice(f"cue '{visible(name)}' {why}; the bell stands in")
+        sent = False
         cue: CueFile
         for name, cue in found.items():
             if name not in self._loaded:
-                self._send("load", name, str(cue.path))
+                sent = self._send("load", name, str(cue.path)) or sent
         for cue_name, pace, seconds in sorted(set(tones)):
             tone = tone_key(pace, seconds)
-            self._send("tone", tone, pace, repr(seconds))
-            if cue_name and cue_name in found:
-                self._send("mix", guide_key(cue_name, pace, seconds), cue_name, tone)
+            if tone not in self._loaded:
+                sent = self._send("tone", tone, pace, repr(seconds)) or sent
+            key = guide_key(cue_name, pace, seconds)
+            if cue_name and cue_name in found and key not in self._loaded:
+                sent = self._send("mix", key, cue_name, tone) or sent
+        if not sent:
+            return
         self._ready.clear()
-        if self._send("ready?"):
-            self._ready.wait(READY_TIMEOUT)
+        if not self._send("ready?"):
+            self._ready.set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for what :meth:`prepare` sent to be loaded
+        (or for the player to be given up on); True when there is nothing left to wait for."""
+        return self._ready.wait(timeout)
 
     def play(self, name: str) -> None:
         """Start cue ``name`` now; the bell if it or the player cannot."""

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 # used: home's first frame does not wait for them.
 
 
+SOUNDS_NOTICE_AFTER = 0.1
+"""Say "getting the sounds ready" if a session's sounds take longer than this to make."""
 RELEASE_ONLY = "release-only"
 """The flare picker's answer for the tension release without the breathing first."""
 REASSURE = "reassure"
@@ -133,6 +135,8 @@ class CalmApp(App[int]):
         self._show_first_run = (
             (not self.settings.first_run_seen) if show_first_run is None else show_first_run
         )
+        self._getting_ready: Timeline | None = None
+        """A session waiting for its sounds to be made before it opens."""
         self.told: list[str] = []
         """Every notice given with :meth:`tell`, in order (what the person was told)."""
         self.last_rating: int | None = None
@@ -364,12 +368,35 @@ class CalmApp(App[int]):
         self.start_timeline(timeline)
 
     def start_timeline(self, timeline: Timeline) -> None:
-        """Open a session screen for a planned timeline (on top of the library)."""
-        from calmcoach.ui.screens.session import SessionScreen
-
+        """Open a session screen for a planned timeline (on top of the library), once its
+        sounds are ready."""
         self.ensure_services()
         self._to_home()
         self.cues.prepare(*sounds_for(timeline, self.eyes_closed))
+        if self.cues.wait_ready(0):
+            self._open_session(timeline)
+            return
+        # New sounds are being made (eyes-closed tones, say): wait off this loop, so the
+        # screen never freezes, and say so if it takes longer than a moment.
+        self._getting_ready = timeline
+        self.set_timer(SOUNDS_NOTICE_AFTER, self._say_getting_ready)
+        self.run_worker(self._wait_for_sounds(timeline), exclusive=True, group="sounds")
+
+    async def _wait_for_sounds(self, timeline: Timeline) -> None:
+        from calmcoach.audio.process import READY_TIMEOUT
+
+        await asyncio.to_thread(self.cues.wait_ready, READY_TIMEOUT)
+        if self._getting_ready is timeline:
+            self._getting_ready = None
+            self._open_session(timeline)
+
+    def _say_getting_ready(self) -> None:
+        if self._getting_ready is not None:
+            self.tell("Getting the sounds ready...", timeout=2)
+
+    def _open_session(self, timeline: Timeline) -> None:
+        from calmcoach.ui.screens.session import SessionScreen
+
         self.push_screen(
             SessionScreen(
                 self._conductor(timeline),

@@ -67,3 +67,14 @@ class AheadPlayer(SilentPlayer):
         if self.pending is not None and self.clock() >= self.pending[1]:
             self.started.append(self.pending)
             self.pending = None
+
+
+async def session_opened(pilot: Pilot[object], attempts: int = 200) -> SessionScreen:
+    """The session screen, once it has opened: with a real player it opens only when the
+    player says its sounds are ready (a moment after the app starts)."""
+    for _ in range(attempts):
+        screen = pilot.app.screen
+        if isinstance(screen, SessionScreen) and screen.is_attached and screen.session.active:
+            return screen
+        await pilot.pause(0.05)
+    return session_screen(pilot)

@@ -1,0 +1,40 @@
+"""Issue 12: a session whose sounds are still being made never freezes the screen."""
+
+from __future__ import annotations
+
+import threading
+
+from calmcoach.audio import SilentPlayer
+from calmcoach.planner import PlanOptions
+from calmcoach.ui.screens.home import HomeScreen
+from calmcoach.ui.screens.session import SessionScreen
+from tests.ui.helpers import new_app
+
+
+class SlowPlayer(SilentPlayer):
+    """A player whose sounds are ready only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made = threading.Event()
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self.made.wait(timeout)
+
+
+async def test_the_session_opens_once_its_sounds_are_ready_and_the_screen_keeps_working() -> None:
+    player = SlowPlayer()
+    app, clock, _ = new_app(cues=player)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.start_exercise("breathing-4-2-6", PlanOptions(minutes=2))
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, HomeScreen)  # not yet: the sounds are being made
+        assert "Getting the sounds ready..." in app.told
+        await pilot.press("down")  # the loop is free: keys still work meanwhile
+        player.made.set()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, SessionScreen):
+                break
+        assert isinstance(app.screen, SessionScreen)
+        assert player.played == ["inhale"]
