@@ -256,3 +256,24 @@ async def test_flare_picker_leads_to_the_reassurance_page_and_back() -> None:
         assert "health professional" in text
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_lengths_are_worked_out_once_per_library_not_per_keystroke(user_exercises, monkeypatch) -> None:
+    from calmcoach import locations
+    from calmcoach.ui.screens import home
+
+    flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
+    for n in range(40):
+        (user_exercises / f"my-flare-{n}.toml").write_text(flare.replace("Flare routine", f"My flare {n}"))
+    worked_out: list[str] = []
+    real = home.length_text
+
+    def counting(exercise, exercises):  # type: ignore[no-untyped-def]
+        worked_out.append(exercise.id)
+        return real(exercise, exercises)
+
+    monkeypatch.setattr(home, "length_text", counting)
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"my", "backspace", "backspace", *"fl", "escape")
+        assert len(worked_out) == len(set(worked_out)) == len(app.library.exercises)

@@ -76,6 +76,8 @@ class HomeScreen(CalmScreen):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
+        self._lengths: dict[str, str] = {}
+        self._haystacks: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):
@@ -97,6 +99,13 @@ class HomeScreen(CalmScreen):
         listing.highlighted = self._first_enabled(listing)
         listing.focus()
 
+    def _length(self, exercise: Exercise) -> str:
+        """The exercise's length in words, worked out once per library (not per keystroke)."""
+        text = self._lengths.get(exercise.id)
+        if text is None:
+            text = self._lengths[exercise.id] = length_text(exercise, self.library.exercises)
+        return text
+
     def _haystack(self, exercise: Exercise) -> str:
         """Everything the filter looks in: id, title, summary, tags and body areas."""
         areas = areas_of(exercise, self.library.exercises)
@@ -109,7 +118,9 @@ class HomeScreen(CalmScreen):
     def _matches(self, exercise: Exercise, words: list[str]) -> bool:
         """Every typed word begins a word somewhere in the exercise ("eye" finds "eyelid",
         "sigh" finds "physiological-sigh"; "f" does not find every "of")."""
-        haystack = self._haystack(exercise)
+        haystack = self._haystacks.get(exercise.id)
+        if haystack is None:
+            haystack = self._haystacks[exercise.id] = self._haystack(exercise)
         return all(re.search(rf"(?<![^\W_]){re.escape(word)}", haystack) for word in words)
 
     @staticmethod
@@ -165,7 +176,7 @@ class HomeScreen(CalmScreen):
             for exercise in members:
                 line = Text()
                 line.append(exercise.title, style="bold")
-                line.append(f"   {length_text(exercise, self.library.exercises)}", style="dim")
+                line.append(f"   {self._length(exercise)}", style="dim")
                 if exercise.overrides_builtin:
                     line.append("   (your version)", style="italic")
                 elif exercise.origin.value == "user":
