@@ -537,10 +537,21 @@ class CalmApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_stats(self) -> None:
-        """Open the practice history and flare journal."""
+        """Open the practice history and flare journal.
+
+        The history's writer may still be opening the file (another program's lock, a
+        quick check of a large file): that wait happens in a worker, and keys keep working."""
+        self.run_worker(self._open_stats(), exclusive=True, group="stats")
+
+    async def _open_stats(self) -> None:
+        from calmcoach.record import OPEN_WAIT
         from calmcoach.ui.screens.stats import StatsScreen
 
-        self.push_screen(StatsScreen(self.recorder.history))
+        writer = self.recorder.writer
+        if writer is not None:
+            await asyncio.to_thread(writer.wait_opened, OPEN_WAIT)
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen(self.recorder.history))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's commands, plus calmcoach's own settings."""

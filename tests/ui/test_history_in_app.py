@@ -107,3 +107,33 @@ async def test_what_a_lock_kept_from_being_saved_is_kept_for_after_the_app() -> 
     finally:
         holder.execute("COMMIT")
         holder.close()
+
+
+async def test_opening_history_under_another_programs_lock_never_freezes_the_screen() -> None:
+    from calmcoach.ui.screens.home import HomeScreen
+    from calmcoach.ui.screens.safety import RedFlagsScreen
+    from calmcoach.ui.screens.stats import StatsScreen
+
+    path = existing_history()
+    other = sqlite3.connect(path, isolation_level=None)
+    # In rollback-journal mode an exclusive lock keeps even readers out: the writer
+    # cannot open the file while this is held.
+    other.execute("PRAGMA journal_mode = DELETE")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        app, clock, _ = new_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, HomeScreen)  # still waiting for the file...
+            await pilot.press("exclamation_mark")  # ...and the keys still work meanwhile
+            assert isinstance(app.screen, RedFlagsScreen)
+            other.execute("ROLLBACK")
+            for _ in range(200):
+                if isinstance(app.screen, StatsScreen):
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, StatsScreen)
+            assert app.screen.history is not None  # the history, once the lock was gone
+    finally:
+        other.close()
