@@ -45,8 +45,8 @@ def _speed(value: str) -> float:
 
     try:
         speed = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from error
     if not 1.0 <= speed <= 100.0:
         raise argparse.ArgumentTypeError("speed must be from 1 to 100")
     return speed
@@ -57,8 +57,8 @@ def _minutes(value: str) -> float:
 
     try:
         minutes = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from error
     if not 0 < minutes <= 120:
         raise argparse.ArgumentTypeError("minutes must be more than 0 and at most 120")
     return minutes

@@ -46,7 +46,6 @@ TRIGGERS = (
 )
 """Common triggers people log; anyone may add their own words."""
 
-STATUSES = ("running", "finished", "stopped", "interrupted")
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sessions, written at start and updated at each boundary.

@@ -435,8 +435,8 @@ def _since(value: str | None) -> date | None:
         return None
     try:
         return date.fromisoformat(value)
-    except ValueError:
-        raise SystemExit(f"calmcoach: --since wants a date like 2026-11-01, not {value!r}") from None
+    except ValueError as error:
+        raise SystemExit(f"calmcoach: --since wants a date like 2026-11-01, not {value!r}") from error
 
 
 def _local(stamp: str | None) -> str:

@@ -52,10 +52,6 @@ class ScaledClock:
     def __call__(self) -> float:
         return (self._base() - self._zero) * self.speed
 
-    def real_seconds(self, session_seconds: float) -> float:
-        """How long ``session_seconds`` of this clock take in real time."""
-        return session_seconds / self.speed
-
 
 class State(StrEnum):
     """Where a session is in its life."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from calmcoach import locations
 from calmcoach.safefile import read_limited, write_atomic
+from calmcoach.visible import visible
 
 
 @dataclass
@@ -46,11 +47,11 @@ def load(path: Path | None = None) -> Settings:
     return settings
 
 
-def save(settings: Settings, path: Path | None = None) -> bool:
-    """Write settings atomically. Returns False (and keeps going) if it cannot."""
+def save(settings: Settings, path: Path | None = None) -> str | None:
+    """Write settings atomically. Returns why it could not (one plain sentence), or None."""
     path = path or locations.settings_file()
     try:
         write_atomic(path, json.dumps(asdict(settings), indent=2).encode("utf-8"))
-    except OSError:
-        return False
-    return True
+    except OSError as error:
+        return f"settings could not be saved to {visible(str(path))}: {error.strerror or error}"
+    return None

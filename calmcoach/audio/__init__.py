@@ -138,12 +138,9 @@ class BellPlayer(SilentPlayer):
     def __init__(self, notice: str | None = None, bell: Callable[[], None] = terminal_bell) -> None:
         super().__init__(notice)
         self._bell = bell
-        self.rings = 0
-        """How many times the bell rang."""
 
     def play(self, name: str) -> None:
         if self.muted:
             return
         super().play(name)
-        self.rings += 1
         self._bell()

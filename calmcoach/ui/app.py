@@ -137,6 +137,7 @@ class CalmApp(App[int]):
         )
         self._getting_ready: Timeline | None = None
         """A session waiting for its sounds to be made before it opens."""
+        self._settings_problem_said = False
         self.told: list[str] = []
         """Every notice given with :meth:`tell`, in order (what the person was told)."""
         self.last_rating: int | None = None
@@ -254,9 +255,16 @@ class CalmApp(App[int]):
         if self._exit_after_first_frame:
             self.exit(0)
 
+    def _save_settings(self) -> None:
+        """Remember the settings; if they cannot be written, say so once this run."""
+        problem = user_settings.save(self.settings)
+        if problem is not None and not self._settings_problem_said:
+            self._settings_problem_said = True
+            self.tell(problem, title="Settings", severity="warning", timeout=8)
+
     def _first_run_done(self, _result: None) -> None:
         self.settings.first_run_seen = True
-        user_settings.save(self.settings)
+        self._save_settings()
         self._start_requested()
 
     def _start_requested(self) -> None:
@@ -572,7 +580,7 @@ class CalmApp(App[int]):
     def action_toggle_reduced_motion(self) -> None:
         """Remember reduced motion on or off; it applies from the next session."""
         self.settings.reduced_motion = not self.settings.reduced_motion
-        user_settings.save(self.settings)
+        self._save_settings()
         state = "on" if self.settings.reduced_motion else "off"
         self.notify(f"Reduced motion {state}, from the next session.", timeout=3)
 
@@ -580,13 +588,13 @@ class CalmApp(App[int]):
         if theme.name == (self.settings.theme or self._theme_at_start):
             return
         self.settings.theme = theme.name
-        user_settings.save(self.settings)
+        self._save_settings()
 
     def action_toggle_theme(self) -> None:
         """Switch between Textual's light and dark themes."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
         self.settings.theme = self.theme
-        user_settings.save(self.settings)
+        self._save_settings()
 
     def on_unmount(self) -> None:
         self.cues.close()

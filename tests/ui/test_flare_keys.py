@@ -277,3 +277,14 @@ async def test_lengths_are_worked_out_once_per_library_not_per_keystroke(user_ex
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"my", "backspace", "backspace", *"fl", "escape")
         assert len(worked_out) == len(set(worked_out)) == len(app.library.exercises)
+
+
+async def test_settings_that_cannot_be_saved_are_said_once() -> None:
+    from calmcoach import locations
+
+    locations.settings_file().mkdir(parents=True)  # a folder where the file should go
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")
+        problems = [m for m in app.told if "could not be saved" in m]
+        assert len(problems) == 1 and str(locations.settings_file()) in problems[0]

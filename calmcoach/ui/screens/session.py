@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import Digits, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from calmcoach.conductor import Conductor
 from calmcoach.describe import clock_text, plural, session_heading
@@ -388,7 +388,7 @@ class SessionScreen(CalmScreen):
         self.query_one("#phase-word", Static).update(Text(word.upper()))
         if self.query("#steps"):
             steps = self.query_one("#steps", OptionList)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OptionDoesNotExist):  # a step the list has no row for
                 steps.highlighted = steps.get_option_index(f"s{self._list_anchor(segment)}")
 
     def _list_anchor(self, segment: Segment) -> int:

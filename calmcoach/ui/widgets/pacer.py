@@ -8,7 +8,6 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import BindingType
-from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -77,18 +76,6 @@ class Pacer(Widget):
     still: reactive[bool] = reactive(False)
     """Reduced motion: a still band with the phase word, nothing moves."""
 
-    class PhaseChanged(Message):
-        """The pace changed (inhale to hold, and so on)."""
-
-        def __init__(self, pacer: Pacer, pace: Pace) -> None:
-            super().__init__()
-            self.pacer = pacer
-            self.pace = pace
-
-        @property
-        def control(self) -> Pacer:
-            return self.pacer
-
     def __init__(
         self,
         *,
@@ -108,10 +95,6 @@ class Pacer(Widget):
         level = min(1.0, max(0.0, level))
         steps = max(1, round(self._max_radius() * (1 - MIN_FRACTION) * STEPS_PER_PIXEL))
         return round(level * steps) / steps
-
-    def watch_pace(self, old: Pace, new: Pace) -> None:
-        if old != new:
-            self.post_message(self.PhaseChanged(self, new))
 
     def watch_still(self) -> None:
         self.refresh()
