@@ -82,7 +82,7 @@ def window_entry(command: Sequence[str]) -> str:
     lines = [
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.4",
         "Name=calmcoach",
         "GenericName=Breathing coach",
         "Comment=Guided breathing, and a calm routine for muscle twitches, in a window",
@@ -109,7 +109,7 @@ def terminal_entry(command: Sequence[str]) -> str:
     lines = [
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.4",
         "Name=calmcoach (terminal)",
         "GenericName=Breathing coach",
         "Comment=Guided breathing, and a calm routine for muscle twitches, in a terminal",
