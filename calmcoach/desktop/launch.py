@@ -20,8 +20,9 @@ from calmcoach.desktop.window import open_in_browser, run_webview, webview_avail
 EXIT_UNSUPPORTED = 2
 
 
-def unsupported_platform(platform: str = sys.platform) -> str | None:
-    """Why the desktop coach cannot run on ``platform``; None where it can."""
+def unsupported_platform(platform: str | None = None) -> str | None:
+    """Why the desktop coach cannot run on ``platform`` (this one by default); None where it can."""
+    platform = sys.platform if platform is None else platform
     if platform == "darwin":
         return "the desktop coach is not supported on macOS yet; run calmcoach in a terminal."
     if platform.startswith(("win", "cygwin", "msys")):

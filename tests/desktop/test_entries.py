@@ -80,8 +80,13 @@ def test_uninstall_keeps_a_file_the_user_put_beside_ours(tmp_path: Path) -> None
     mine = data / "icons" / "hicolor" / "scalable" / "apps" / "mine.svg"
     mine.write_text("<svg/>")
     entries.uninstall(data)
-    assert tree(data) == ["icons", "icons/hicolor", "icons/hicolor/scalable", "icons/hicolor/scalable/apps",
-                          "icons/hicolor/scalable/apps/mine.svg"]
+    assert tree(data) == [
+        "icons",
+        "icons/hicolor",
+        "icons/hicolor/scalable",
+        "icons/hicolor/scalable/apps",
+        "icons/hicolor/scalable/apps/mine.svg",
+    ]
 
 
 def test_xdg_data_home_is_used_only_when_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,7 +102,7 @@ def test_xdg_data_home_is_used_only_when_absolute(tmp_path: Path, monkeypatch: p
         ("/usr/bin/calmcoach", "/usr/bin/calmcoach"),
         ("/home/a b/calmcoach", '"/home/a b/calmcoach"'),
         ('/x/"$`\\', '"/x/\\\\"\\\\$\\\\`\\\\\\\\"'),
-        ("/x/50%", "\"/x/50%%\""),
+        ("/x/50%", '"/x/50%%"'),
     ],
 )
 def test_exec_arguments_are_quoted_as_the_spec_asks(argument: str, quoted: str) -> None:

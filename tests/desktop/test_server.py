@@ -43,14 +43,26 @@ async def test_the_page_and_its_files_load_with_the_secret(server: DesktopServer
     page = body.decode()
     assert server.websocket_url in page
     assert "googleapis" not in page and "https://" not in page
-    for path in ("static/js/textual.js", "static/css/xterm.css", "static/fonts/RobotoMono-VariableFont_wght.ttf"):
+    for path in (
+        "static/js/textual.js",
+        "static/css/xterm.css",
+        "static/fonts/RobotoMono-VariableFont_wght.ttf",
+    ):
         assert path in page
         assert (await status(server.url + path))[0] == 200, path
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/static/js/textual.js", "/ws", "/{wrong}/", "/{wrong}/static/js/textual.js", "/{short}/", "/{longer}/"],
+    [
+        "/",
+        "/static/js/textual.js",
+        "/ws",
+        "/{wrong}/",
+        "/{wrong}/static/js/textual.js",
+        "/{short}/",
+        "/{longer}/",
+    ],
 )
 async def test_a_missing_or_wrong_secret_gets_403_and_nothing_else(server: DesktopServer, path: str) -> None:
     wrong = server.secret[:-1] + ("A" if server.secret[-1] != "A" else "B")
@@ -93,7 +105,7 @@ async def test_the_page_websocket_runs_the_app_and_closing_it_ends_the_app_then_
             server.websocket_url + "?width=80&height=24", headers={"Origin": server.origin}
         )
         # Garbage from a page must be ignored, not crash the relay.
-        for junk in ("not json", "[]", "{}", '[1, 2]', '["stdin", 5]', '["resize", "big"]'):
+        for junk in ("not json", "[]", "{}", "[1, 2]", '["stdin", 5]', '["resize", "big"]'):
             await websocket.send_str(junk)
         await websocket.send_str(json.dumps(["ping", "x"]))
         received = b""
