@@ -32,8 +32,12 @@ def unsupported_platform(platform: str | None = None) -> str | None:
 
 def served_argv(app_args: Sequence[str]) -> list[str]:
     """The app command each page runs: this Python, calmcoach, then the given words as
-    separate arguments (never a shell line, so no word is ever interpreted)."""
-    return [sys.executable, "-m", "calmcoach", *app_args]
+    separate arguments (never a shell line, so no word is ever interpreted).
+
+    ``-P`` keeps the current folder off the import path: started from a folder that holds
+    a ``calmcoach`` folder (a clone of this project, say), the page still runs the
+    installed calmcoach, not that one."""
+    return [sys.executable, "-P", "-m", "calmcoach", *app_args]
 
 
 class ServerThread:

@@ -105,6 +105,15 @@ class AppProcess(AppService):
         self._stdin = process.stdin
         return process
 
+    async def run(self) -> None:
+        """Relay the app's output; when the app has gone (quit, or crashed), close the page's
+        websocket too, so the page says so and the server can stop."""
+        try:
+            await super().run()
+        finally:
+            with contextlib.suppress(ConnectionError):
+                await self.remote_close()
+
 
 class DesktopServer:
     """Serves one app command to local pages that know this launch's secret.

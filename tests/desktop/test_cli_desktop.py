@@ -53,6 +53,7 @@ def test_what_the_window_would_open_is_checked_in_the_terminal_first(
 def test_the_served_command_keeps_each_word_whole() -> None:
     assert served_argv(["run", "a; rm -rf ~", "--minutes", "3"]) == [
         sys.executable,
+        "-P",
         "-m",
         "calmcoach",
         "run",

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from calmcoach import settings as user_settings
 from calmcoach.desktop.launch import served_argv
 from calmcoach.desktop.server import DesktopServer
 
@@ -126,6 +127,41 @@ async def test_the_page_websocket_runs_the_app_and_closing_it_ends_the_app_then_
     assert processes[0].returncode is not None
 
 
+async def read_until(websocket: aiohttp.ClientWebSocketResponse, words: bytes) -> bytes:
+    """The app's output until it holds ``words`` (bounded by BOUND)."""
+    received = b""
+    async with asyncio.timeout(BOUND):
+        while words not in received:
+            message = await websocket.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                received += message.data
+            elif message.type != aiohttp.WSMsgType.TEXT:
+                raise AssertionError(f"the websocket ended early: {message}; got {received[-300:]!r}")
+    return received
+
+
+async def test_a_calmcoach_folder_where_it_was_started_is_not_what_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    impostor = tmp_path / "calmcoach"
+    impostor.mkdir()
+    marker = tmp_path / "impostor-ran"
+    (impostor / "__init__.py").write_text("")
+    (impostor / "__main__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(tmp_path)
+    user_settings.save(user_settings.Settings(first_run_seen=True))
+    desktop = DesktopServer(served_argv([]), idle_seconds=0.2)
+    await desktop.start()
+    try:
+        async with aiohttp.ClientSession() as client:
+            websocket = await client.ws_connect(desktop.websocket_url, headers={"Origin": desktop.origin})
+            await read_until(websocket, b"Flare routine")
+            await websocket.close()
+    finally:
+        await asyncio.wait_for(desktop.close(), BOUND)
+    assert not marker.exists()
+
+
 async def test_the_app_command_is_an_argument_list_never_a_shell_line(tmp_path: Path) -> None:
     record = tmp_path / "argv.json"
     hostile = ["run", "x; touch pwned", "$(touch pwned2)", "`touch pwned3`", "a b"]
@@ -151,3 +187,24 @@ async def test_with_no_page_the_server_gives_up_after_its_wait() -> None:
         assert await asyncio.wait_for(desktop.wait(), BOUND) == "no page"
     finally:
         await desktop.close()
+
+
+async def test_quitting_the_app_closes_the_page_and_then_the_server() -> None:
+    user_settings.save(user_settings.Settings(first_run_seen=True))
+    desktop = DesktopServer(served_argv([]), idle_seconds=0.2)
+    await desktop.start()
+    try:
+        async with aiohttp.ClientSession() as client:
+            websocket = await client.ws_connect(desktop.websocket_url, headers={"Origin": desktop.origin})
+            await read_until(websocket, b"Flare routine")
+            await websocket.send_str(json.dumps(["stdin", "\x11"]))  # Ctrl+Q, as xterm.js sends it
+            async with asyncio.timeout(BOUND):
+                while (await websocket.receive()).type not in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSED,
+                    aiohttp.WSMsgType.CLOSING,
+                ):
+                    pass
+        assert await asyncio.wait_for(desktop.wait(), BOUND) == "closed"
+    finally:
+        await asyncio.wait_for(desktop.close(), BOUND)
