@@ -1,21 +1,22 @@
 """``calmcoach desktop``: serve the app on 127.0.0.1 and open it in a window.
 
-The server runs on an event loop in a second thread, so that the main thread is free
-for what must run there: pywebview's window, or waiting for Ctrl+C.
+The server runs on an event loop in a second thread; the main thread opens the window
+and waits for it to close, or for Ctrl+C.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from calmcoach.desktop.server import DesktopServer
-from calmcoach.desktop.window import open_in_browser, run_webview, webview_available
+from calmcoach.desktop.window import open_in_browser, open_native_window, webview_available
 
 EXIT_UNSUPPORTED = 2
 
@@ -111,24 +112,20 @@ def launch(
     server = DesktopServer(served_argv(app_args), first_page_seconds=first_page_seconds)
     running = ServerThread(server)
     try:
-        url = running.start()
+        running.start()
+        url = server.launch_url
     except (OSError, RuntimeError) as error:
         print(f"calmcoach: {error}", file=sys.stderr)
         return 1
     restore = _stop_on_signals(running.request_stop)
+    opened: subprocess.Popen[Any] | None = None
+    native = False
     try:
         if not window:
             print(f"calmcoach is served at {url}", file=out, flush=True)
             print("Open it in a browser on this computer. Press Ctrl+C here to stop.", file=out, flush=True)
-        elif webview_available():
-            _in_webview(url, running, out)
         else:
-            how = open_in_browser(url)
-            if how:
-                print(f"calmcoach opened in {how}.", file=out, flush=True)
-                print("Close that window (or press Ctrl+C here) to stop.", file=out, flush=True)
-            else:
-                print(f"No browser could be opened. Open this address yourself: {url}", file=out, flush=True)
+            opened, native = _open_window(url, running, out)
         while not running.wait(0.25):
             pass
     except KeyboardInterrupt:
@@ -136,32 +133,47 @@ def launch(
         running.wait()
     finally:
         restore()
+        _close(opened, native)
     if running.reason == "no page":
         print("No window connected, so calmcoach stopped.", file=sys.stderr)
         return 1
     return 0
 
 
-def _in_webview(url: str, running: ServerThread, out: TextIO) -> None:
-    """Show the page in pywebview's window; fall back to the browser if that cannot start."""
-    closers: list[Callable[[], None]] = []
+def _open_window(url: str, running: ServerThread, out: TextIO) -> tuple[subprocess.Popen[Any] | None, bool]:
+    """A native window when pywebview can show one, else the default browser: the window's
+    or the browser's process when it was started here, and whether it is the native window."""
+    if webview_available():
+        native = open_native_window(url)
+        if native is not None:
+            print("calmcoach opened in its own window.", file=out, flush=True)
+            print("Close it (or press Ctrl+C here) to stop.", file=out, flush=True)
 
-    def close_when_served() -> None:
-        running.wait()
-        for close in closers:
-            close()
+            def stop_when_closed() -> None:
+                native.wait()
+                running.request_stop()  # closed: stop at once, without the grace for a reload
 
-    threading.Thread(target=close_when_served, name="calmcoach-window-closer", daemon=True).start()
-    try:
-        run_webview(url, "calmcoach", closers.append)
-    except Exception as error:
-        print(f"calmcoach: no native window ({error}); using the browser.", file=out, flush=True)
-        how = open_in_browser(url)
-        if not how:
-            print(f"Open this address yourself: {url}", file=out, flush=True)
+            threading.Thread(target=stop_when_closed, name="calmcoach-window", daemon=True).start()
+            return native, True
+        print("pywebview could not show a window here; using the browser.", file=out, flush=True)
+    how, browser = open_in_browser(url)
+    if how:
+        print(f"calmcoach opened in {how}.", file=out, flush=True)
+        print("Close that window (or press Ctrl+C here) to stop.", file=out, flush=True)
+    else:
+        print(f"No browser could be opened. Open this address yourself: {url}", file=out, flush=True)
+    return browser, False
+
+
+def _close(opened: subprocess.Popen[Any] | None, native: bool) -> None:
+    """Close calmcoach's own native window (the app has quit); a browser is left as it is
+    (it may hold the person's other pages), only reaped if it has exited."""
+    if opened is None:
         return
-    # The window is closed: stop at once, without waiting for the idle grace.
-    running.request_stop()
+    if native and opened.poll() is None:
+        opened.terminate()
+        opened.wait()
+    opened.poll()
 
 
 def _stop_on_signals(stop: Callable[[], None]) -> Callable[[], None]:

@@ -136,6 +136,7 @@ class DesktopServer:
             raise ValueError("the app command is empty")
         self.argv = tuple(argv)
         self.secret = secret or secrets.token_urlsafe(32)
+        self._launch_token: str | None = secrets.token_urlsafe(32)
         self.idle_seconds = idle_seconds
         """How long the server waits for another page once the last one closed."""
         self.first_page_seconds = first_page_seconds
@@ -164,8 +165,16 @@ class DesktopServer:
 
     @property
     def url(self) -> str:
-        """The page's address, secret included: what the window opens."""
+        """The page's address, secret included."""
         return f"{self.origin}/{self.secret}/"
+
+    @property
+    def launch_url(self) -> str:
+        """What the window opens: an address that works once and sends the page on to ``url``.
+
+        A browser started with it shows it on its command line, which other users of the
+        computer can read; once used, it is worth nothing to them."""
+        return f"{self.origin}/{self._launch_token}/"
 
     @property
     def websocket_url(self) -> str:
@@ -238,6 +247,10 @@ class DesktopServer:
         first = request.path.split("/")[1] if request.path.startswith("/") else ""
         if not hmac.compare_digest(first.encode(), self.secret.encode()):
             return False
+        return self._local(request)
+
+    def _local(self, request: web.BaseRequest) -> bool:
+        """Whether a request names this server as its host and comes from no other origin."""
         if request.headers.get("Host") != f"{HOST}:{self.port}":
             return False
         origin = request.headers.get("Origin")
@@ -249,6 +262,12 @@ class DesktopServer:
     async def _guard(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        launch = self._launch_token
+        if launch is not None and hmac.compare_digest(request.path.encode(), f"/{launch}/".encode()):
+            if not self._local(request):
+                return web.Response(status=403)
+            self._launch_token = None  # once only
+            raise web.HTTPSeeOther(f"/{self.secret}/")
         if not self.allows(request):
             return web.Response(status=403)
         return await handler(request)

@@ -8,11 +8,12 @@ window (``--app=URL``: no tabs, no address bar), any other browser in a new wind
 from __future__ import annotations
 
 import os
+import select
 import shlex
 import shutil
 import subprocess
+import sys
 import webbrowser
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -59,45 +60,64 @@ def default_browser_command() -> list[str] | None:
     return None
 
 
-def open_in_browser(url: str) -> str:
-    """Open ``url`` in the default browser; return how, in a few words for the terminal."""
+def open_in_browser(url: str) -> tuple[str, subprocess.Popen[bytes] | None]:
+    """Open ``url`` in the default browser; return how, in a few words for the terminal
+    ("" if no browser opened), and the browser process when it was started here."""
     command = default_browser_command()
     if command is not None:
-        subprocess.Popen(
+        browser = subprocess.Popen(
             [*command, f"--app={url}"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        return f"an app window of {Path(command[0]).name}"
+        return f"an app window of {Path(command[0]).name}", browser
     if webbrowser.open(url, new=1):
-        return "your browser"
-    return ""
+        return "your browser", None
+    return "", None
 
 
 def webview_available() -> bool:
-    """Whether pywebview (the ``desktop`` extra) can be imported."""
+    """Whether pywebview (the ``desktop`` extra) is installed (not whether it can show a window)."""
+    from importlib.util import find_spec
+
+    return find_spec("webview") is not None
+
+
+NATIVE_WINDOW = (sys.executable, "-P", "-m", "calmcoach.desktop.native")
+"""The command of the native window's process."""
+
+WINDOW_SECONDS = 30.0
+"""How long the native window may take to appear before the browser is used instead."""
+
+OPENED = "window shown"
+"""What the window process prints once its window is on the screen."""
+
+
+def open_native_window(url: str) -> subprocess.Popen[str] | None:
+    """Show ``url`` in pywebview's window, in a process of its own; None if it cannot.
+
+    A process of its own, because a GUI toolkit that cannot start (no GTK bindings, a
+    missing Qt library) may abort the whole process. The address goes through a pipe,
+    not the command line, where other users could read the secret. The window process
+    ends when its window is closed."""
+    process = subprocess.Popen(
+        [*NATIVE_WINDOW],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
     try:
-        import webview  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def run_webview(url: str, title: str, on_ready: Callable[[Callable[[], None]], None]) -> None:
-    """Show ``url`` in a native window and block until it is closed.
-
-    ``on_ready`` receives a function that closes the window from another thread (for
-    when the app quits on its own, or Ctrl+C). Raises if no GUI backend works."""
-    import webview
-
-    window = webview.create_window(title, url, width=960, height=640, min_size=(480, 320))
-    if window is None:
-        raise RuntimeError("pywebview made no window")
-
-    def close() -> None:
-        window.destroy()
-
-    on_ready(close)
-    webview.start()
+        process.stdin.write(url + "\n")
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
+    ready, _, _ = select.select([process.stdout], [], [], WINDOW_SECONDS)
+    if ready and process.stdout.readline().strip() == OPENED:
+        return process
+    process.kill()
+    process.wait()
+    return None

@@ -53,6 +53,18 @@ async def test_the_page_and_its_files_load_with_the_secret(server: DesktopServer
         assert (await status(server.url + path))[0] == 200, path
 
 
+async def test_the_launch_address_works_once_and_leads_to_the_page(server: DesktopServer) -> None:
+    async with aiohttp.ClientSession() as client:
+        async with client.get(server.launch_url, headers={"Origin": "https://example.com"}) as foreign:
+            assert (foreign.status, await foreign.read()) == (403, b"")
+        async with client.get(server.launch_url, allow_redirects=False) as first:
+            assert first.status == 303
+            assert first.headers["Location"] == f"/{server.secret}/"
+        async with client.get(server.launch_url) as again:
+            assert (again.status, await again.read()) == (403, b"")
+    assert server.launch_url != server.url and server.secret not in server.launch_url
+
+
 @pytest.mark.parametrize(
     "path",
     [
