@@ -212,11 +212,15 @@ class DesktopServer:
 
     async def wait(self) -> str:
         """Wait until the server should stop; return why."""
-        try:
-            await asyncio.wait_for(self._page_seen.wait(), self.first_page_seconds)
-        except TimeoutError:
+        page = asyncio.ensure_future(self._page_seen.wait())
+        done = asyncio.ensure_future(self._done.wait())
+        finished, _ = await asyncio.wait(
+            {page, done}, timeout=self.first_page_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        page.cancel()
+        if not finished:
             self._finish("no page")
-        await self._done.wait()
+        await done
         return self.reason
 
     def request_stop(self) -> None:

@@ -220,3 +220,13 @@ async def test_quitting_the_app_closes_the_page_and_then_the_server() -> None:
         assert await asyncio.wait_for(desktop.wait(), BOUND) == "closed"
     finally:
         await asyncio.wait_for(desktop.close(), BOUND)
+
+
+async def test_a_stop_before_any_page_ends_the_wait_at_once() -> None:
+    desktop = DesktopServer(served_argv([]), first_page_seconds=BOUND * 10)
+    await desktop.start()
+    try:
+        asyncio.get_running_loop().call_later(0.1, desktop.request_stop)
+        assert await asyncio.wait_for(desktop.wait(), BOUND) == "stopped"
+    finally:
+        await desktop.close()
