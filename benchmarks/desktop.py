@@ -232,21 +232,17 @@ def main() -> int:
         for _ in range(args.runs):
             desktop.append(desktop_run(driver, env))
             terminal.append(terminal_run(env))
-    print(
-        "calmcoach desktop, library drawn in the page:", describe([r["drawn"] for r in desktop], "ms", 1000)
-    )
-    print(
-        "  of which the server listening:             ",
-        describe([r["listening"] for r in desktop], "ms", 1000),
-    )
-    print("calmcoach in a terminal (tmux), library drawn:", describe(terminal, "ms", 1000))
-    print("RSS, server:                                  ", describe([r["server"] for r in desktop], "MB"))
-    print("RSS, one app process:                         ", describe([r["app"] for r in desktop], "MB"))
-    print(
-        "RSS, server + app:                            ",
-        describe([r["server"] + r["app"] for r in desktop], "MB"),
-    )
-    print("RSS, the app's sound player (apart):          ", describe([r["player"] for r in desktop], "MB"))
+    rows = [
+        ("calmcoach desktop, library drawn in the page", [r["drawn"] * 1000 for r in desktop], "ms"),
+        ("  of which: the server listening", [r["listening"] * 1000 for r in desktop], "ms"),
+        ("calmcoach in a terminal (tmux), library drawn", [t * 1000 for t in terminal], "ms"),
+        ("RSS, server", [r["server"] for r in desktop], "MB"),
+        ("RSS, one app process", [r["app"] for r in desktop], "MB"),
+        ("RSS, server + app", [r["server"] + r["app"] for r in desktop], "MB"),
+        ("RSS, the app's sound player (apart)", [r["player"] for r in desktop], "MB"),
+    ]
+    for label, values, unit in rows:
+        print(f"{label:<46} {describe(values, unit)}")
     if args.json:
         print(json.dumps({"desktop": desktop, "terminal": terminal}, indent=2))
     return 0
