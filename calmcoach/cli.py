@@ -134,13 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true")
     p.add_argument("--since", metavar="DATE", help="only from this date (YYYY-MM-DD)")
 
-    p = sub.add_parser("log", help="log a flare in the journal")
-    p.add_argument("area", choices=list(AREAS))
-    p.add_argument("--intensity", type=int, required=True, choices=range(11), metavar="0-10")
+    p = sub.add_parser("log", help="log a flare in the journal (with no area: open the app's journal form)")
+    p.add_argument("area", nargs="?", choices=list(AREAS))
+    p.add_argument("--intensity", type=int, choices=range(11), metavar="0-10", help="required with an area")
     p.add_argument(
         "--trigger", action="append", default=[], metavar="T", help="what may have set it off (repeatable)"
     )
     p.add_argument("--note", default="", metavar="TEXT")
+
+    # --- the desktop shell (calmcoach/desktop) ---
+    p = sub.add_parser("desktop", help="open calmcoach in a window of its own, served on this computer only")
+    p.add_argument("--install", action="store_true", help="add calmcoach to the desktop's application menu")
+    p.add_argument("--uninstall", action="store_true", help="remove what --install added")
+    p.add_argument("--no-window", action="store_true", help="open no window; print the address to open")
+    p.add_argument(
+        "app_args",
+        nargs=argparse.REMAINDER,
+        metavar="...",
+        help="what to open: run ID [options], flare [AREA] [options] or log (default: the library)",
+    )
     return parser
 
 
@@ -492,7 +504,9 @@ def library_instead_of_app(problem: str) -> int:
     return code
 
 
-def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bool = False) -> int:
+def run_app(
+    args: argparse.Namespace | None, start: str | None = None, flare: bool = False, log_flare: bool = False
+) -> int:
     """Open the app; without a terminal that can show it, print the library instead."""
     problem = terminal.app_cannot_start()
     if problem is not None:
@@ -508,6 +522,7 @@ def run_app(args: argparse.Namespace | None, start: str | None = None, flare: bo
         no_sound=getattr(args, "no_sound", False) or getattr(args, "top_no_sound", False),
         eyes_closed=getattr(args, "eyes_closed", False),
         speed=getattr(args, "speed", 1.0),
+        log_flare=log_flare,
     )
     app.run()
     if app.history_unsaved:
@@ -525,6 +540,72 @@ def cmd_flare(args: argparse.Namespace) -> int:
             return planned
         return run_plain(planned, args)
     return run_app(args, start="flare" if args.area else None, flare=True)
+
+
+def cmd_log_form(args: argparse.Namespace) -> int:
+    """``calmcoach log`` with no area: the app opens on the journal's flare form."""
+    if args.intensity is not None or args.trigger or args.note:
+        _err("name the area first: calmcoach log AREA --intensity N")
+        return EXIT_USAGE
+    if terminal.app_cannot_start() is not None:
+        _err("with no terminal, name the flare: calmcoach log AREA --intensity N")
+        return EXIT_USAGE
+    return run_app(args, log_flare=True)
+
+
+# --- the desktop shell -------------------------------------------------------------
+
+DESKTOP_OPENS = ("run", "flare", "log")
+
+
+def cmd_desktop(args: argparse.Namespace) -> int:
+    """``calmcoach desktop``: check what the window should open here, in the terminal,
+    then serve it (see calmcoach.desktop)."""
+    from calmcoach.desktop.launch import EXIT_UNSUPPORTED, launch, unsupported_platform
+
+    if args.install or args.uninstall:
+        if args.app_args or (args.install and args.uninstall):
+            _err("desktop: --install and --uninstall take nothing else")
+            return EXIT_USAGE
+        problem = unsupported_platform()
+        if problem is not None:
+            _err(problem)
+            return EXIT_UNSUPPORTED
+        from calmcoach.desktop import entries
+
+        try:
+            if args.install:
+                for path in entries.install():
+                    print(f"Wrote {path}")
+            else:
+                removed = entries.uninstall()
+                for path in removed:
+                    print(f"Removed {path}")
+                if not removed:
+                    print("Nothing to remove: calmcoach's desktop entries are not installed.")
+        except entries.InstallError as error:
+            _err(str(error))
+            return 1
+        return 0
+    app_args = list(args.app_args)
+    if app_args:
+        inner = build_parser().parse_args(app_args)  # a usage error exits here, with its message
+        if inner.command not in DESKTOP_OPENS or (inner.command == "log" and (inner.area or inner.intensity)):
+            _err("desktop opens the library, run ID [options], flare [AREA] [options] or log")
+            return EXIT_USAGE
+        if getattr(inner, "plain", False):
+            _err("desktop: --plain prints lines in a terminal; it has no window to open")
+            return EXIT_USAGE
+        if inner.command == "run":
+            found = _find(inner.id)
+            if isinstance(found, int):
+                return found
+            library, exercise = found
+            problem = option_problem(exercise, library, inner.minutes, inner.area)
+            if problem is not None:
+                _err(problem)
+                return EXIT_USAGE
+    return launch(app_args, window=not args.no_window)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -554,9 +635,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return cmd_history(args)
         if command == "log":
+            if args.area is None:
+                return cmd_log_form(args)
+            if args.intensity is None:
+                parser.error("log: --intensity is required with an area")
             from calmcoach.record import cmd_log
 
             return cmd_log(args)
+        if command == "desktop":
+            return cmd_desktop(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -21,8 +21,15 @@ def _is_terminal(stream: TextIO | None) -> bool:
         return False
 
 
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
+"""The Textual driver textual-serve starts the app with (``calmcoach desktop``): the app
+then draws into a page through pipes, and no terminal is needed."""
+
+
 def app_cannot_start() -> str | None:
     """Why the full-screen app cannot run here, in a few words; None when it can."""
+    if os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER:
+        return None
     if not all(_is_terminal(s) for s in (sys.stdin, sys.stdout, sys.stderr)):
         return "there is no terminal here"
     if os.environ.get("TERM", "") == "dumb":

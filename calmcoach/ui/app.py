@@ -111,6 +111,7 @@ class CalmApp(App[int]):
         start_options: PlanOptions | None = None,
         flare: bool = False,
         show_first_run: bool | None = None,
+        log_flare: bool = False,
     ) -> None:
         super().__init__()
         self.library = library
@@ -131,6 +132,7 @@ class CalmApp(App[int]):
         self._start = start
         self._start_options = start_options or PlanOptions()
         self._flare = flare
+        self._log_flare = log_flare
         self.settings = user_settings.load()
         self._show_first_run = (
             (not self.settings.first_run_seen) if show_first_run is None else show_first_run
@@ -268,11 +270,17 @@ class CalmApp(App[int]):
         self._start_requested()
 
     def _start_requested(self) -> None:
-        """Start what the command line asked for: an exercise, or the flare picker."""
+        """Start what the command line asked for: an exercise, the flare picker or the flare form."""
         if self._start is not None:
             self.start_exercise(self._start, self._start_options)
         elif self._flare:
             self.action_flare()
+        elif self._log_flare:
+            from calmcoach.ui.screens.stats import StatsScreen
+
+            journal = StatsScreen(self.recorder.history)
+            self.push_screen(journal)
+            journal.action_log_flare()
 
     def _cue_news(self) -> Callable[[], None] | None:
         """For the player's threads: have this app's loop show the player's news soon (a
@@ -629,6 +637,7 @@ def make_app(
     show_first_run: bool | None = None,
     history: bool = True,
     speed: float = 1.0,
+    log_flare: bool = False,
 ) -> CalmApp:
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
@@ -649,6 +658,7 @@ def make_app(
         start_options=PlanOptions(minutes=minutes, area=area),
         flare=flare,
         show_first_run=show_first_run,
+        log_flare=log_flare,
     )
     app.parse_cache = cache
     return app

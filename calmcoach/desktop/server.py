@@ -1,0 +1,400 @@
+"""A private, offline web server that shows calmcoach's Textual app in a window.
+
+It reuses two parts of textual-serve: ``AppService`` (one app process per page, which
+draws into the page through a websocket) and the terminal script and fonts it bundles.
+It adds what textual-serve lacks for a desktop app:
+
+- its own page, which loads every resource from this server (textual-serve's page links
+  a font from the internet);
+- a per-launch secret as the first part of every path: any request without it, or with
+  a wrong one, gets 403 and an empty body;
+- an Origin check: a page from anywhere else may not open the websocket (or make any
+  request that carries an Origin), and the Host must be this server's own address;
+- the app process is started from an argument list, never from a shell line;
+- when the last page closes, its app process ends and, a moment later, the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+from asyncio.subprocess import Process
+from collections.abc import Awaitable, Callable, Sequence
+from html import escape
+from importlib.resources import files
+from pathlib import Path
+from string import Template
+from typing import Any, Final
+
+import textual_serve
+from aiohttp import WSMsgType, web
+from textual_serve.app_service import AppService
+from textual_serve.download_manager import DownloadManager
+
+log = logging.getLogger("calmcoach.desktop")
+
+HOST: Final = "127.0.0.1"
+STATIC_DIR: Final = Path(textual_serve.__file__).resolve().parent / "static"
+"""textual-serve's bundled terminal script, stylesheet and Roboto Mono fonts."""
+
+
+def page_template() -> Template:
+    """calmcoach's page, with ``$websocket_url`` and ``$font_size`` to fill in."""
+    return Template(files("calmcoach.desktop").joinpath("page.html").read_text(encoding="utf-8"))
+
+
+def icon_svg() -> bytes:
+    """calmcoach's own icon (also used by the desktop entries)."""
+    return files("calmcoach.desktop").joinpath("calmcoach.svg").read_bytes()
+
+
+def _bounded_int(text: str | None, default: int, low: int, high: int) -> int:
+    """An integer from a query value, kept within ``low..high``; ``default`` if it is not one."""
+    try:
+        value = int(text) if text is not None else default
+    except ValueError:
+        return default
+    return max(low, min(high, value))
+
+
+class AppProcess(AppService):
+    """textual-serve's app service, started from a fixed argument list (no shell).
+
+    The process gets a session of its own, so that Ctrl+C in the launching terminal
+    reaches only the server, which then ends each app the calm way (a quit message)."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        write_bytes: Callable[[bytes], Awaitable[None]],
+        write_str: Callable[[str], Awaitable[None]],
+        close: Callable[[], Awaitable[None]],
+        download_manager: DownloadManager,
+    ) -> None:
+        super().__init__(
+            " ".join(argv),  # shown in textual-serve's log lines only; never run
+            write_bytes=write_bytes,
+            write_str=write_str,
+            close=close,
+            download_manager=download_manager,
+        )
+        self.argv = tuple(argv)
+        self.process: Process | None = None
+        """The app process, once started."""
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
+        environment = self._build_environment(width=width, height=height)
+        process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment,
+            start_new_session=True,
+        )
+        assert process.stdin is not None
+        self.process = self._process = process
+        self._stdin = process.stdin
+        return process
+
+    async def run(self) -> None:
+        """Relay the app's output; when the app has gone (quit, or crashed), close the page's
+        websocket too, so the page says so and the server can stop."""
+        try:
+            await super().run()
+        finally:
+            with contextlib.suppress(ConnectionError):
+                await self.remote_close()
+
+
+class DesktopServer:
+    """Serves one app command to local pages that know this launch's secret.
+
+    Use from a running event loop: ``url = await server.start()``, then
+    ``reason = await server.wait()`` and finally ``await server.close()``.
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        secret: str | None = None,
+        idle_seconds: float = 2.0,
+        first_page_seconds: float = 120.0,
+        quit_seconds: float = 3.0,
+        font_size: int = 16,
+    ) -> None:
+        if not argv:
+            raise ValueError("the app command is empty")
+        self.argv = tuple(argv)
+        self.secret = secret or secrets.token_urlsafe(32)
+        self._launch_token: str | None = secrets.token_urlsafe(32)
+        self.idle_seconds = idle_seconds
+        """How long the server waits for another page once the last one closed."""
+        self.first_page_seconds = first_page_seconds
+        """How long the server waits for the first page before it gives up."""
+        self.quit_seconds = quit_seconds
+        """How long an app gets to quit when asked, before it is terminated."""
+        self.font_size = font_size
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._downloads = DownloadManager()
+        self._sessions: dict[AppProcess, web.WebSocketResponse] = {}
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self._page_seen = asyncio.Event()
+        self._done = asyncio.Event()
+        self._idle: asyncio.TimerHandle | None = None
+        self.reason = ""
+        """Why the server stopped: "closed", "no page" or "stopped"."""
+        self.apps_started = 0
+        """How many app processes were started (one per page)."""
+
+    # --- addresses ---------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The page's address, secret included."""
+        return f"{self.origin}/{self.secret}/"
+
+    @property
+    def launch_url(self) -> str:
+        """What the window opens: an address that works once and sends the page on to ``url``.
+
+        A browser started with it shows it on its command line, which other users of the
+        computer can read; once used, it is worth nothing to them."""
+        return f"{self.origin}/{self._launch_token}/"
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://{HOST}:{self.port}/{self.secret}/ws"
+
+    def app_processes(self) -> list[Process]:
+        """The app processes of the pages open now."""
+        return [app.process for app in self._sessions if app.process is not None]
+
+    # --- life cycle --------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Listen on a free port of 127.0.0.1 and return the page's address."""
+        app = web.Application(middlewares=[self._guard], client_max_size=64 * 1024)
+        prefix = f"/{self.secret}"
+        app.add_routes(
+            [
+                web.get(f"{prefix}/", self._page),
+                web.get(f"{prefix}/icon.svg", self._icon),
+                web.get(f"{prefix}/ws", self._websocket),
+                web.static(f"{prefix}/static", STATIC_DIR, follow_symlinks=False),
+            ]
+        )
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.bind((HOST, 0))
+        except OSError:
+            listener.close()
+            raise
+        self.port = listener.getsockname()[1]
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, listener).start()
+        return self.url
+
+    async def wait(self) -> str:
+        """Wait until the server should stop; return why."""
+        page = asyncio.ensure_future(self._page_seen.wait())
+        done = asyncio.ensure_future(self._done.wait())
+        finished, _ = await asyncio.wait(
+            {page, done}, timeout=self.first_page_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        page.cancel()
+        if not finished:
+            self._finish("no page")
+        await done
+        return self.reason
+
+    def request_stop(self) -> None:
+        """Stop now (Ctrl+C, the window was closed). Call on the server's loop."""
+        self._finish("stopped")
+
+    async def close(self) -> None:
+        """Close every page, end every app process, and stop listening."""
+        self._finish(self.reason or "stopped")
+        for websocket in list(self._sessions.values()):
+            with contextlib.suppress(ConnectionError):
+                await websocket.close()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=self.quit_seconds + 5)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _finish(self, reason: str) -> None:
+        if not self._done.is_set():
+            self.reason = reason
+            self._done.set()
+
+    # --- the guard ---------------------------------------------------------------
+
+    def allows(self, request: web.BaseRequest) -> bool:
+        """Whether a request carries this launch's secret, for this host, from this origin."""
+        first = request.path.split("/")[1] if request.path.startswith("/") else ""
+        if not hmac.compare_digest(first.encode(), self.secret.encode()):
+            return False
+        return self._local(request)
+
+    def _local(self, request: web.BaseRequest) -> bool:
+        """Whether a request names this server as its host and comes from no other origin."""
+        if request.headers.get("Host") != f"{HOST}:{self.port}":
+            return False
+        origin = request.headers.get("Origin")
+        if request.path == f"/{self.secret}/ws":
+            return origin == self.origin
+        return origin is None or origin == self.origin
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        launch = self._launch_token
+        if launch is not None and hmac.compare_digest(request.path.encode(), f"/{launch}/".encode()):
+            if not self._local(request):
+                return web.Response(status=403)
+            self._launch_token = None  # once only
+            raise web.HTTPSeeOther(f"/{self.secret}/")
+        if not self.allows(request):
+            return web.Response(status=403)
+        return await handler(request)
+
+    # --- handlers ----------------------------------------------------------------
+
+    async def _page(self, request: web.Request) -> web.Response:
+        font_size = _bounded_int(request.query.get("fontsize"), self.font_size, 6, 64)
+        html = page_template().substitute(
+            websocket_url=escape(self.websocket_url, quote=True), font_size=str(font_size)
+        )
+        response = web.Response(text=html, content_type="text/html")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        # A second guarantee that nothing loads from elsewhere, enforced by the browser.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            f"font-src 'self'; img-src 'self' data:; connect-src {self.websocket_url}; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        )
+        return response
+
+    async def _icon(self, request: web.Request) -> web.Response:
+        return web.Response(body=icon_svg(), content_type="image/svg+xml")
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=1 << 20)
+        width = _bounded_int(request.query.get("width"), 80, 10, 1000)
+        height = _bounded_int(request.query.get("height"), 24, 5, 1000)
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        app: AppProcess | None = None
+        try:
+            await websocket.prepare(request)
+            if self._done.is_set():
+                return websocket
+
+            async def close_page() -> None:
+                await websocket.close()
+
+            app = AppProcess(
+                self.argv,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=close_page,
+                download_manager=self._downloads,
+            )
+            self._sessions[app] = websocket
+            self._page_opened()
+            await app.start(width, height)
+            self.apps_started += 1
+            await self._relay(websocket, app)
+        finally:
+            if app is not None:
+                await self._end(app)
+                del self._sessions[app]
+                self._page_closed()
+            with contextlib.suppress(ConnectionError):
+                await websocket.close()
+            self._handlers.discard(task)
+        return websocket
+
+    async def _relay(self, websocket: web.WebSocketResponse, app: AppProcess) -> None:
+        """Pass the page's keys and size to the app until the page goes away.
+
+        Anything that is not one of the page's known messages is ignored."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                envelope = json.loads(message.data)
+            except ValueError:
+                continue
+            if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+                continue
+            kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+            if kind == "stdin" and isinstance(data, str):
+                await app.send_bytes(data.encode("utf-8"))
+            elif kind == "resize" and isinstance(data, dict):
+                await app.set_terminal_size(
+                    _bounded_int(str(data.get("width")), 80, 10, 1000),
+                    _bounded_int(str(data.get("height")), 24, 5, 1000),
+                )
+            elif kind == "ping" and isinstance(data, str):
+                await websocket.send_json(["pong", data[:64]])
+            elif kind == "blur":
+                await app.blur()
+            elif kind == "focus":
+                await app.focus()
+
+    async def _end(self, app: AppProcess) -> None:
+        """Ask the app to quit; terminate its process group if it has not within ``quit_seconds``."""
+        try:
+            await asyncio.wait_for(app.stop(), self.quit_seconds)
+        except TimeoutError:
+            log.warning("the app did not quit when asked; ending it")
+        process = app.process
+        if process is None:
+            return
+        for sent in (signal.SIGTERM, signal.SIGKILL):
+            if process.returncode is not None:
+                break
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sent)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 2.0)
+        await process.wait()
+
+    def _page_opened(self) -> None:
+        self._page_seen.set()
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def _page_closed(self) -> None:
+        if self._sessions or self._idle is not None:
+            return
+
+        def check() -> None:
+            self._idle = None
+            if not self._sessions:
+                self._finish("closed")
+
+        self._idle = asyncio.get_running_loop().call_later(self.idle_seconds, check)

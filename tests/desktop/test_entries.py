@@ -1,0 +1,131 @@
+"""``calmcoach desktop --install`` and ``--uninstall``, in a temporary XDG_DATA_HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from calmcoach.desktop import entries
+from tests.desktop.helpers import calmcoach_command, need
+
+VALIDATE = shutil.which("desktop-file-validate")
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*calmcoach_command(), "desktop", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_install_writes_two_valid_entries_and_the_icon_under_xdg_data_home(cli_env, tmp_path: Path) -> None:
+    need(VALIDATE, "desktop-file-validate is not installed (apt-get install desktop-file-utils)")
+    data = tmp_path / "data home"  # a space, to prove Exec paths are quoted where needed
+    env = {**cli_env, "XDG_DATA_HOME": str(data)}
+    result = run_cli(env, "--install")
+    assert result.returncode == 0, result.stderr
+    window = data / "applications" / "calmcoach.desktop"
+    terminal = data / "applications" / "calmcoach-terminal.desktop"
+    icon = data / "icons" / "hicolor" / "scalable" / "apps" / "calmcoach.svg"
+    for path in (window, terminal, icon):
+        assert path.is_file(), path
+        assert str(path) in result.stdout
+    for entry in (window, terminal):
+        check = subprocess.run([VALIDATE, str(entry)], capture_output=True, text=True, timeout=30)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
+    text = window.read_text()
+    assert "Terminal=false" in text and "Actions=flare;breathing;log;" in text
+    for name in ("Name=Flare routine", "Name=4-2-6 breathing", "Name=Log a flare"):
+        assert name in text
+    assert "desktop flare\n" in text and "desktop run breathing-4-2-6\n" in text and "desktop log\n" in text
+    assert "Terminal=true" in terminal.read_text()
+    assert icon.read_bytes().startswith(b"<?xml") and b"<svg" in icon.read_bytes()
+
+
+def test_uninstall_removes_exactly_what_install_wrote(cli_env, tmp_path: Path) -> None:
+    data = tmp_path / "share"
+    (data / "applications").mkdir(parents=True)
+    theirs = data / "applications" / "someone-else.desktop"
+    theirs.write_text("[Desktop Entry]\n")
+    before = tree(data)
+    env = {**cli_env, "XDG_DATA_HOME": str(data)}
+    assert run_cli(env, "--install").returncode == 0
+    assert run_cli(env, "--install").returncode == 0  # twice: still one record, still removable
+    assert len(tree(data)) > len(before)
+    result = run_cli(env, "--uninstall")
+    assert result.returncode == 0, result.stderr
+    assert tree(data) == before
+    assert theirs.read_text() == "[Desktop Entry]\n"
+    again = run_cli(env, "--uninstall")
+    assert again.returncode == 0 and "Nothing to remove" in again.stdout
+
+
+def test_uninstall_leaves_nothing_when_it_made_the_whole_folder(tmp_path: Path) -> None:
+    data = tmp_path / "new" / "share"
+    entries.install(data, ["/opt/cc/bin/calmcoach"])
+    entries.uninstall(data)
+    assert tree(tmp_path) == []
+
+
+def test_uninstall_keeps_a_file_the_user_put_beside_ours(tmp_path: Path) -> None:
+    data = tmp_path / "share"
+    entries.install(data, ["calmcoach"])
+    mine = data / "icons" / "hicolor" / "scalable" / "apps" / "mine.svg"
+    mine.write_text("<svg/>")
+    entries.uninstall(data)
+    assert tree(data) == [
+        "icons",
+        "icons/hicolor",
+        "icons/hicolor/scalable",
+        "icons/hicolor/scalable/apps",
+        "icons/hicolor/scalable/apps/mine.svg",
+    ]
+
+
+def test_xdg_data_home_is_used_only_when_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert entries.data_home({"XDG_DATA_HOME": str(tmp_path / "x")}) == tmp_path / "x"
+    assert entries.data_home({"XDG_DATA_HOME": "relative/dir"}) == tmp_path / ".local" / "share"
+    assert entries.data_home({}) == tmp_path / ".local" / "share"
+
+
+@pytest.mark.parametrize(
+    ("argument", "quoted"),
+    [
+        ("/usr/bin/calmcoach", "/usr/bin/calmcoach"),
+        ("/home/a b/calmcoach", '"/home/a b/calmcoach"'),
+        ('/x/"$`\\', '"/x/\\\\"\\\\$\\\\`\\\\\\\\"'),
+        ("/x/50%", '"/x/50%%"'),
+    ],
+)
+def test_exec_arguments_are_quoted_as_the_spec_asks(argument: str, quoted: str) -> None:
+    assert entries.exec_quote(argument) == quoted
+
+
+def test_a_path_with_a_newline_is_refused_with_a_clear_line() -> None:
+    with pytest.raises(entries.InstallError, match="control character"):
+        entries.exec_quote("/tmp/a\nb")
+
+
+def test_an_unreadable_install_record_is_named(tmp_path: Path) -> None:
+    record = tmp_path / entries.MANIFEST
+    record.parent.mkdir(parents=True)
+    record.write_text("{not json")
+    with pytest.raises(entries.InstallError, match=r"desktop-install\.json: cannot read"):
+        entries.uninstall(tmp_path)
+
+
+def test_an_entry_with_a_quoted_exec_still_validates(tmp_path: Path) -> None:
+    need(VALIDATE, "desktop-file-validate is not installed (apt-get install desktop-file-utils)")
+    entries.install(tmp_path, ['/opt/my apps/"cc"/$bin/calmcoach'])
+    for entry in (tmp_path / "applications").glob("*.desktop"):
+        check = subprocess.run([VALIDATE, str(entry)], capture_output=True, text=True, timeout=30)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+    assert os.access(tmp_path / "applications" / "calmcoach.desktop", os.R_OK)

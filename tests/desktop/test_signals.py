@@ -1,0 +1,74 @@
+"""Ctrl+C (and SIGTERM, SIGHUP) in the terminal that started ``calmcoach desktop``:
+the app under an open page ends, then the server, with nothing left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import aiohttp
+import pytest
+
+from calmcoach import settings as user_settings
+from tests.desktop.helpers import alive, served, wait_for
+
+pytestmark = pytest.mark.slow
+
+# Hang guards: generous, so that a busy machine does not fail them.
+BOUND = 30.0
+
+
+async def open_page(url: str, port: int) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
+    """Do what the page does: load it (through the launch address), then open its websocket."""
+    client = aiohttp.ClientSession()
+    async with client.get(url) as page:
+        assert page.status == 200
+        secret = page.url.path.strip("/")
+    websocket = await client.ws_connect(
+        f"ws://127.0.0.1:{port}/{secret}/ws", headers={"Origin": f"http://127.0.0.1:{port}"}
+    )
+    received = b""
+    async with asyncio.timeout(BOUND):
+        while b"Flare routine" not in received:
+            message = await websocket.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                received += message.data
+    return client, websocket
+
+
+@pytest.mark.parametrize(
+    ("how", "sent"),
+    [("ctrl+c", signal.SIGINT), ("sigterm", signal.SIGTERM), ("sighup", signal.SIGHUP)],
+)
+async def test_a_signal_ends_the_app_then_the_server(cli_env, how: str, sent: signal.Signals) -> None:
+    user_settings.save(user_settings.Settings(first_run_seen=True))
+    with served(cli_env) as server:
+        client, websocket = await open_page(server.url, server.port)
+        try:
+            apps = server.app_pids()
+            assert apps
+            if how == "ctrl+c":  # the terminal sends it to the whole foreground group
+                os.killpg(server.process.pid, sent)
+            else:
+                server.process.send_signal(sent)
+            started = time.monotonic()
+            await asyncio.to_thread(server.process.wait, BOUND)
+            assert server.process.returncode == 0
+            wait_for(lambda: not any(alive(pid) for pid in apps), BOUND, "the app processes to end")
+            closed = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+            async with asyncio.timeout(BOUND):  # the app's last frames may come before the close
+                while (await websocket.receive()).type not in closed:
+                    pass
+            assert time.monotonic() - started < BOUND
+        finally:
+            await websocket.close()
+            await client.close()
+
+
+async def test_a_signal_before_any_page_stops_the_server(cli_env) -> None:
+    with served(cli_env) as server:
+        server.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(server.process.wait, BOUND)
+        assert server.process.returncode == 0
