@@ -162,7 +162,7 @@ def _err(message: str) -> None:
 
 def _library() -> Library:
     """The library, with a line on stderr about each file met on the way that was not used."""
-    from calmcoach.content import load_default_library
+    from calmcoach.library import load_default_library
 
     library = load_default_library()
     for notice in library.notices:
@@ -365,7 +365,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from calmcoach.content import sound_names
+    from calmcoach.library import sound_names
     from calmcoach.loader import validate_files
 
     results = validate_files(args.files, _library(), sound_names())

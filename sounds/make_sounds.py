@@ -1,6 +1,6 @@
 """Regenerate the cue sounds in this folder: ``python sounds/make_sounds.py``.
 
-The sounds are synthesized by ``calmcoach.tones`` (standard library only), so
+The sounds are synthesized by ``calmcoach.audio.synth`` (standard library only), so
 anyone can see exactly how each one is made and change it.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from calmcoach.tones import CUES, write_wav  # noqa: E402
+from calmcoach.audio.synth import CUES, write_wav  # noqa: E402
 
 
 def main() -> None:

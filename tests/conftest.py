@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from calmcoach import locations
-from calmcoach.content import load_default_library, sound_names
+from calmcoach.library import load_default_library, sound_names
 from calmcoach.loader import Library
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ import pytest
 
 from calmcoach.audio import SilentPlayer
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
-from calmcoach.content import sound_dirs
+from calmcoach.library import sound_dirs
 from calmcoach.planner import PlanOptions, plan
 from tests.conftest import calmcoach_command
 
@@ -225,7 +225,7 @@ def test_player_process_never_outlives_the_app(tmp_path: Path) -> None:
     code = (
         "import os, sys, time\n"
         "from calmcoach.audio.process import ProcessPlayer\n"
-        "from calmcoach.content import sound_dirs\n"
+        "from calmcoach.library import sound_dirs\n"
         "p = ProcessPlayer(sound_dirs(), bell=lambda: None)\n"
         "print(p.pid, flush=True)\n"
         "time.sleep(60)\n"

@@ -210,8 +210,8 @@ def _python() -> list[str]:
 
 
 def test_list_says_each_length_in_the_shared_words(cli_env) -> None:
-    from calmcoach.content import load_default_library
     from calmcoach.describe import length_text
+    from calmcoach.library import load_default_library
 
     library = load_default_library()
     text = cc("list", env=cli_env).stdout.splitlines()
@@ -247,7 +247,7 @@ def test_show_counts_steps_that_wait_with_a_real_plural(cli_env, user_exercises:
 
 
 def test_show_keeps_the_safety_notes(cli_env) -> None:
-    from calmcoach.content import load_default_library
+    from calmcoach.library import load_default_library
 
     exercise = load_default_library().exercises["tension-release"]
     lines = cc("show", "tension-release", "--area", "eyelid", env=cli_env).stdout.splitlines()
@@ -347,7 +347,7 @@ def test_flare_plain_without_a_terminal_uses_general_and_says_so(cli_env) -> Non
 
 
 def test_run_plain_shows_the_notes_before_the_first_step(cli_env) -> None:
-    from calmcoach.content import load_default_library
+    from calmcoach.library import load_default_library
 
     notes = load_default_library().exercises["breathing-4-7-8"].safety
     result = cc(
@@ -360,7 +360,7 @@ def test_run_plain_shows_the_notes_before_the_first_step(cli_env) -> None:
 
 
 def test_flare_plain_shows_each_parts_notes_when_it_begins(cli_env) -> None:
-    from calmcoach.content import load_default_library
+    from calmcoach.library import load_default_library
 
     exercises = load_default_library().exercises
     result = cc("flare", "hand", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from calmcoach import describe
-from calmcoach.content import load_default_library
 from calmcoach.describe import (
     area_choices,
     breaths_text,
@@ -22,6 +21,7 @@ from calmcoach.describe import (
     safety_notes,
     session_heading,
 )
+from calmcoach.library import load_default_library
 from calmcoach.loader import Library
 from calmcoach.planner import PlanOptions, plan
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 import pytest
 
 from calmcoach import locations, planner, settings
-from calmcoach.content import load_default_library, sound_names
+from calmcoach.library import load_default_library, sound_names
 from calmcoach.loader import (
     MAX_FILE_BYTES,
     MIN_SECONDS,

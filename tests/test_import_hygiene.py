@@ -19,7 +19,7 @@ CORE = [
     "calmcoach.cli",
     "calmcoach.plain",
     "calmcoach.redflags",
-    "calmcoach.content",
+    "calmcoach.library",
 ]
 SHELLS = ("textual", "rich", "simpleaudio")
 
@@ -49,7 +49,7 @@ def test_core_module_imports_no_shell(module: str) -> None:
 
 
 def test_the_check_can_fail() -> None:
-    code = "import sys, calmcoach.tones, textual.app; print('textual' in sys.modules)"
+    code = "import sys, calmcoach.audio.synth, textual.app; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "True"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from calmcoach import locations
-from calmcoach.content import load_default_library
+from calmcoach.library import load_default_library
 from calmcoach.loader import (
     MAX_FILE_BYTES,
     ParseCache,
@@ -285,7 +285,7 @@ def test_broken_user_file_is_listed_and_hides_nothing(user_exercises: Path) -> N
 
 
 def test_user_sounds_count_as_cue_names(isolated_dirs: Path, tmp_path: Path) -> None:
-    from calmcoach.content import sound_names
+    from calmcoach.library import sound_names
 
     locations.user_sounds_dir().mkdir(parents=True)
     (locations.user_sounds_dir() / "gong.wav").write_bytes(b"")

@@ -70,7 +70,7 @@ def test_breath_and_step_counts_use_real_plurals(library: Library, user_exercise
     (user_exercises / "one.toml").write_text(
         'title = "One"\nkind = "breathing"\ncycles = 1\n[[phase]]\npace = "inhale"\nseconds = 2\nsay = "in"\n'
     )
-    from calmcoach.content import load_default_library
+    from calmcoach.library import load_default_library
 
     library = load_default_library()
     lines = run_plain(library, "one")

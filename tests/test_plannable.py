@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calmcoach import locations
-from calmcoach.content import load_default_library, sound_names
+from calmcoach.library import load_default_library, sound_names
 from calmcoach.loader import Library, load_library, validate_files
 from calmcoach.model import AREAS, Exercise, Kind, Origin
 from calmcoach.planner import MAX_SEGMENTS, PlanOptions, count, duration, plan

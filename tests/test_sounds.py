@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import tones
+from calmcoach.audio import synth as tones
 
 SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
 NAMES = ["inhale", "hold", "exhale", "step", "end"]

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from calmcoach import voice_text
-from calmcoach.content import load_default_library
+from calmcoach.library import load_default_library
 from calmcoach.loader import Library, parse_file
 from calmcoach.model import Exercise, Kind, Origin, Pace
 from calmcoach.planner import PlanOptions, plan

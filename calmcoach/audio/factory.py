@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from calmcoach import locations
 from calmcoach.audio import BellPlayer, CuePlayer, SilentPlayer, terminal_bell
-from calmcoach.content import sound_dirs
+from calmcoach.library import sound_dirs
 
 LOG_NAME = "audio-player.log"
 

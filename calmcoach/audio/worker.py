@@ -177,7 +177,7 @@ class Scheduler:
 
 def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
     """Answer commands until quit or end of input. ``player`` is the simpleaudio module."""
-    from calmcoach import tones
+    from calmcoach.audio import synth as tones
 
     sounds: dict[str, _Sound] = {}
     playing: list[Any] = []

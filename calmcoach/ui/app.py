@@ -18,8 +18,8 @@ from textual.theme import Theme
 from calmcoach import locations
 from calmcoach import settings as user_settings
 from calmcoach.audio import CuePlayer, SilentPlayer, sounds_for
-from calmcoach.content import load_default_library
 from calmcoach.describe import minutes_text, safety_notes
+from calmcoach.library import load_default_library
 from calmcoach.loader import Library, ParseCache
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
