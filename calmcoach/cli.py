@@ -455,13 +455,17 @@ def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int
 def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     import contextlib
 
-    from calmcoach import locations
+    from calmcoach import locations, logfile
     from calmcoach.audio import sounds_for
     from calmcoach.audio.process import READY_TIMEOUT
     from calmcoach.plain import PlainRunner
     from calmcoach.record import Recorder
 
+    logfile.start()
+    logfile.log.info("calmcoach %s: a plain run of %s", __version__, planned[0].exercise_id)
+
     def say(text: str) -> None:
+        logfile.log.info("told: %s", visible(text))
         # After a hangup (SIGHUP) there is no terminal left to read this.
         with contextlib.suppress(OSError):
             print(f"  ({text})", flush=True)
@@ -511,8 +515,13 @@ def run_app(
     problem = terminal.app_cannot_start()
     if problem is not None:
         return library_instead_of_app(problem)
+    from calmcoach import logfile
     from calmcoach.ui.app import make_app
 
+    logfile.start()
+    logfile.log.info(
+        "calmcoach %s: the app starts (%s)", __version__, start or ("flare" if flare else "home")
+    )
     app = make_app(
         start=start,
         area=getattr(args, "area", None),
@@ -524,7 +533,12 @@ def run_app(
         speed=getattr(args, "speed", 1.0),
         log_flare=log_flare,
     )
-    app.run()
+    try:
+        app.run()
+    except Exception:
+        logfile.log.exception("the app stopped with an error")
+        raise
+    logfile.log.info("the app ended with exit code %s", app.return_code or 0)
     if app.history_unsaved:
         import contextlib
 

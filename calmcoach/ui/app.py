@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +27,7 @@ from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
 from calmcoach.ui.trace import trace_observer
+from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
 
 SOUNDS_NOTICE_AFTER = 0.1
 """Say "getting the sounds ready" if a session's sounds take longer than this to make."""
+log = logging.getLogger("calmcoach.ui")
+"""Logged to the state dir's calmcoach.log when the CLI started the log (see logfile)."""
+
 RELEASE_ONLY = "release-only"
 """The flare picker's answer for the tension release without the breathing first."""
 REASSURE = "reassure"
@@ -318,6 +323,7 @@ class CalmApp(App[int]):
         from calmcoach.ui.screens.session import SessionScreen
 
         self.told.append(f"{title}: {text}" if title else text)
+        log.info("told: %s", visible(self.told[-1]))
         screen = self.screen if self.screen_stack else None  # none left while the app closes
         if isinstance(screen, SessionScreen):
             screen.tell(f"{title}: {text}" if title else text, severity=severity, timeout=timeout)
