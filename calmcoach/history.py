@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from calmcoach.safefile import kind_of
+
 APPLICATION_ID = 0x63616C6D
 """'calm': marks the file as calmcoach's (PRAGMA application_id)."""
 BUSY_TIMEOUT_MS = 3000
@@ -715,20 +717,6 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 """SQLite's own files beside the database."""
 
 
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def _not_a_regular_file(path: Path) -> str | None:
     """Say what is in the place of the history file or a side file, if that is not a
     regular file. Looks with stat only (following symlinks), which never blocks."""
@@ -739,7 +727,7 @@ def _not_a_regular_file(path: Path) -> str | None:
             continue  # nothing there (or nothing to see): SQLite says what it finds
         if not stat.S_ISREG(mode):
             return (
-                f"{candidate} is {_file_kind(mode)}, not a history file; history is off. "
+                f"{candidate} is {kind_of(mode)}, not a history file; history is off. "
                 "Move it away to start a new history"
             )
     return None
@@ -763,7 +751,7 @@ def _not_a_database(path: Path) -> str | None:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):  # replaced between the two looks
             raise HistoryUnavailable(
-                f"{path} is {_file_kind(mode)}, not a history file; history is off", "not-a-file"
+                f"{path} is {kind_of(mode)}, not a history file; history is off", "not-a-file"
             )
         head = os.read(fd, len(SQLITE_HEADER))
     finally:

@@ -28,7 +28,7 @@ class RefusedFile(OSError):
 def kind_of(mode: int) -> str:
     """What a file of this ``st_mode`` is, in words (for files that are not regular)."""
     if stat.S_ISDIR(mode):
-        return "a directory"
+        return "a folder"
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISCHR(mode):

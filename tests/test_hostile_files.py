@@ -298,7 +298,7 @@ def special_files(directory: Path) -> dict[str, str]:
     return {
         "pipe": "is a FIFO (named pipe), not a regular file",
         "zero": "is a character device, not a regular file",
-        "folder": "is a directory, not a regular file",
+        "folder": "is a folder, not a regular file",
         "link-to-pipe": "is a FIFO (named pipe), not a regular file",
     }
 
