@@ -27,9 +27,12 @@ async def test_the_session_opens_once_its_sounds_are_ready_and_the_screen_keeps_
     app, clock, _ = new_app(cues=player)
     async with app.run_test(size=(100, 30)) as pilot:
         app.start_exercise("breathing-4-2-6", PlanOptions(minutes=2))
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, HomeScreen)  # not yet: the sounds are being made
+        for _ in range(100):  # the calm line comes after a moment (bounded, never a fixed sleep)
+            if "Getting the sounds ready..." in app.told:
+                break
+            await pilot.pause(0.05)
         assert "Getting the sounds ready..." in app.told
+        assert isinstance(app.screen, HomeScreen)  # not yet: the sounds are being made
         await pilot.press("down")  # the loop is free: keys still work meanwhile
         player.made.set()
         for _ in range(50):
