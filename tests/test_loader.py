@@ -31,6 +31,9 @@ BUILTIN_IDS = {
     "physiological-sigh",
     "progressive-muscle-relaxation",
     "grounding-5-4-3-2-1",
+    "desk-break",
+    "evening-stretches",
+    "evening-wind-down",
 }
 
 GOOD_BREATHING = """\
@@ -281,7 +284,7 @@ def test_broken_user_file_is_listed_and_hides_nothing(user_exercises: Path) -> N
     broken = {b.id: b for b in library.broken}
     assert set(broken) == {"broken", "tension-release"}
     assert any(p.field == "phase[1].seconds" for p in broken["broken"].problems)
-    assert len(library.exercises) == 11
+    assert len(library.exercises) == len(BUILTIN_IDS) + 1
 
 
 def test_user_sounds_count_as_cue_names(isolated_dirs: Path, tmp_path: Path) -> None:
