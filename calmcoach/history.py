@@ -91,7 +91,26 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE sessions SET position_seconds = seconds_done;
     """,
 )
+
+NUDGES_MIGRATION = """
+    CREATE TABLE nudges (
+        id INTEGER PRIMARY KEY,
+        shown_at TEXT NOT NULL,
+        via TEXT NOT NULL,
+        answer TEXT CHECK (answer IN ('started', 'snoozed', 'skipped', 'ignored')),
+        answered_at TEXT
+    );
+    CREATE INDEX nudges_shown ON nudges (shown_at);
+    """
+"""The reminder's nudges to move and how each was answered (``calmcoach remind``).
+
+Its own step, added after the others: the number it gets is its place in MIGRATIONS."""
+
+MIGRATIONS += (NUDGES_MIGRATION,)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+NUDGE_ANSWERS = ("started", "snoozed", "skipped", "ignored")
+"""How a nudge can be answered: its action taken, put off, turned down, or left alone."""
 
 
 Trouble = Literal["busy", "read-only", "full", "newer", "not-a-file", "damaged", "other"]
@@ -204,6 +223,29 @@ class FlareRecord:
             "intensity": self.intensity,
             "triggers": list(self.triggers),
             "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class NudgeRecord:
+    """One nudge to move, and how it was answered (None: not answered yet)."""
+
+    id: int
+    shown_at: datetime
+    via: str
+    """Where it was shown: desktop, notify-send, terminal, or app."""
+    answer: str | None
+    answered_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict."""
+        return {
+            "type": "nudge",
+            "id": self.id,
+            "shown_at": _iso(self.shown_at),
+            "via": self.via,
+            "answer": self.answer,
+            "answered_at": _iso(self.answered_at) if self.answered_at else None,
         }
 
 
@@ -533,6 +575,37 @@ class History:
         sql, params = _newest_first("flares", "logged_at", since)
         return [_flare(row) for row in self._read(sql, params)]
 
+    # --- nudges ------------------------------------------------------------------------
+
+    def add_nudge(self, via: str, *, now: datetime | None = None) -> int:
+        """Note a nudge shown now (by ``via``), not answered yet; returns its id."""
+        cursor = self._write(
+            "INSERT INTO nudges (shown_at, via) VALUES (?, ?)", (_iso(now or utcnow()), via[:40])
+        )
+        return int(cursor.lastrowid or 0)
+
+    def answer_nudge(self, nudge_id: int, answer: str, *, now: datetime | None = None) -> None:
+        """Keep how a nudge was answered; a nudge already answered keeps its first answer."""
+        if answer not in NUDGE_ANSWERS:
+            raise ValueError(f"a nudge is answered with one of {', '.join(NUDGE_ANSWERS)}, not {answer!r}")
+        self._write(
+            "UPDATE nudges SET answer = ?, answered_at = ? WHERE id = ? AND answer IS NULL",
+            (answer, _iso(now or utcnow()), nudge_id),
+        )
+
+    def nudges(self, since: date | None = None) -> list[NudgeRecord]:
+        """Nudges, newest first."""
+        sql, params = _newest_first("nudges", "shown_at", since)
+        return [_nudge(row) for row in self._read(sql, params)]
+
+    def started_since(self, exercise_id: str, moment: datetime) -> bool:
+        """Has a session of ``exercise_id`` started at or after ``moment``?"""
+        rows = self._read(
+            "SELECT 1 FROM sessions WHERE exercise_id = ? AND started_at >= ? LIMIT 1",
+            (exercise_id, _iso(moment)),
+        )
+        return bool(rows)
+
     # --- stats ---------------------------------------------------------------------------
 
     def stats(self, today: date | None = None, days: int = 30) -> Stats:
@@ -593,7 +666,20 @@ class History:
             span = (today - date.fromisoformat(row["first"])).days + 1
             if span > 21 and row["days"] * 2 > span:
                 persistent.append(row["area"])
+        moves: dict[date, int] = {}
+        answers: Counter[str] = Counter()
+        for row in self._read(
+            f"SELECT date(shown_at, '{local}') AS day, answer FROM nudges "
+            f"WHERE date(shown_at, '{local}') >= ?",
+            (first.isoformat(),),
+        ):
+            answers[row["answer"] or "unanswered"] += 1
+            if row["answer"] == "started":
+                day = date.fromisoformat(row["day"])
+                moves[day] = moves.get(day, 0) + 1
         return Stats(
+            moves_per_day=[(day, moves.get(day, 0)) for day, _ in per_day],
+            nudge_answers=answers,
             per_day=per_day,
             streak=streak,
             sessions=int(count_row["n"]),
@@ -630,11 +716,15 @@ class Stats:
     flares_by_trigger: Counter[str] = field(default_factory=Counter)
     persistent_areas: list[str] = field(default_factory=list)
     """Areas with flares on most days for more than three weeks: worth a check."""
+    moves_per_day: list[tuple[date, int]] = field(default_factory=list)
+    """Nudges to move taken up ("started") on each day of ``per_day``."""
+    nudge_answers: Counter[str] = field(default_factory=Counter)
+    """Nudges over the same days, by answer (``unanswered`` for none yet)."""
 
     @property
     def empty(self) -> bool:
         """Nothing recorded yet."""
-        return self.sessions == 0 and not self.flares_by_area
+        return self.sessions == 0 and not self.flares_by_area and not self.nudge_answers
 
 
 def _newest_first(table: str, column: str, since: date | None) -> tuple[str, list[Any]]:
@@ -683,6 +773,16 @@ def _session(row: sqlite3.Row) -> SessionRecord:
         rating_before=row["rating_before"] if "rating_before" in keys else None,
         rating_after=row["rating_after"] if "rating_after" in keys else None,
         position_seconds=row["position_seconds"] if "position_seconds" in keys else None,
+    )
+
+
+def _nudge(row: sqlite3.Row) -> NudgeRecord:
+    return NudgeRecord(
+        id=row["id"],
+        shown_at=datetime.fromisoformat(row["shown_at"]),
+        via=row["via"],
+        answer=row["answer"],
+        answered_at=datetime.fromisoformat(row["answered_at"]) if row["answered_at"] else None,
     )
 
 
@@ -854,7 +954,14 @@ def _unavailable(error: sqlite3.Error, path: Path) -> HistoryUnavailable:
 
 
 def iter_rows(history: History, since: date | None = None) -> Iterator[dict[str, Any]]:
-    """Sessions and flares together, oldest first, as dicts (for export)."""
+    """Sessions, flares and nudges together, oldest first, as dicts (for export)."""
     rows = [s.as_dict() for s in history.sessions(since)] + [f.as_dict() for f in history.flares(since)]
-    rows.sort(key=lambda r: (r.get("started_at") or r.get("logged_at") or "", r["type"], r["id"]))
+    rows += [n.as_dict() for n in history.nudges(since)]
+    rows.sort(
+        key=lambda r: (
+            r.get("started_at") or r.get("logged_at") or r.get("shown_at") or "",
+            r["type"],
+            r["id"],
+        )
+    )
     yield from rows

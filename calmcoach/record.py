@@ -462,6 +462,8 @@ CSV_COLUMNS = [
     "intensity",
     "triggers",
     "note",
+    "via",
+    "answer",
 ]
 
 
@@ -525,7 +527,7 @@ def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
         writer.writeheader()
         for row in rows:
             flat = dict(row)
-            flat["when"] = _local(row.get("started_at") or row.get("logged_at"))
+            flat["when"] = _local(row.get("started_at") or row.get("logged_at") or row.get("shown_at"))
             if row["type"] == "flare":
                 flat["triggers"] = "; ".join(row["triggers"])
             writer.writerow(flat)
@@ -552,6 +554,9 @@ def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
                 f"{_local(row['started_at'])}  {row['status']:<11}  {minutes:5.1f} min  "
                 f"{row['title']}{area}{rating}{reached}"
             )
+        elif row["type"] == "nudge":
+            answer = row["answer"] or "no answer yet"
+            print(f"{_local(row['shown_at'])}  nudge        {answer:<11}  ({row['via']})")
         else:
             triggers = ", ".join(row["triggers"])
             extra = f"  [{triggers}]" if triggers else ""

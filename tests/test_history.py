@@ -122,10 +122,23 @@ def _make_v2(path: Path) -> None:
     db.close()
 
 
+def _make_v3(path: Path) -> None:
+    """A file as calmcoach wrote it at schema 3 (position kept apart from time spent)."""
+    _make_v2(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[2].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 3")
+    db.close()
+
+
 @pytest.mark.parametrize("version", range(0, SCHEMA_VERSION))
 def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> None:
     path = tmp_path / "h.sqlite3"
-    if version == 2:
+    if version == 3:
+        _make_v3(path)
+    elif version == 2:
         _make_v2(path)
     elif version == 1:
         _make_v1(path)
@@ -146,17 +159,19 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> No
         )
         # An old row only knew how far it got: that stands for the position too.
         assert row.position_seconds == 240
-        assert (row.area, row.rating_after) == (("eyelid", 2) if version == 2 else (None, None))
-    if version == 2:
+        assert (row.area, row.rating_after) == (("eyelid", 2) if version >= 2 else (None, None))
+    if version >= 2:
         assert rows[0].position_seconds == 330 and rows[0].status == "stopped"
         (flare,) = history.flares()
         assert (flare.area, flare.triggers, flare.note) == ("eyelid", ("caffeine",), "before")
     history.log_flare("leg", 3)  # the v2 table works
-    assert len(history.flares()) == (2 if version == 2 else 1)
+    assert len(history.flares()) == (2 if version >= 2 else 1)
     sid = history.start_session("x", "X", 60)
     history.end_session(sid, "stopped", seconds=10, position=50, cycles=0, steps=3)  # the v3 column works
     new = history.session(sid)
     assert new is not None and (new.seconds_done, new.position_seconds) == (10, 50)
+    history.add_nudge("desktop")  # the nudges table works
+    assert len(history.nudges()) == 1
 
 
 def test_session_row_written_at_start_updated_at_boundaries_and_completed(tmp_path: Path, library) -> None:
