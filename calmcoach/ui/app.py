@@ -208,6 +208,9 @@ class CalmApp(App[int]):
             self._start_requested()
         # The player process and the history are not needed for the first frame.
         self.call_after_refresh(self.ensure_services)
+        from calmcoach.ui.nudges import watch_nudges
+
+        self.nudges = watch_nudges(self)
 
     def _redraw_after_resume(self, _app: object) -> None:
         """Paint every cell again after Ctrl+Z and ``fg``.
@@ -611,6 +614,7 @@ class CalmApp(App[int]):
         self._save_settings()
 
     def on_unmount(self) -> None:
+        self.nudges.close()
         self.cues.close()
         played = getattr(self.cues, "played", None)
         # A toast would not be seen now: the CLI prints this once the terminal is back.

@@ -41,6 +41,8 @@ def stats_text(stats: Stats, width: int = WIDE) -> Text:
         return out
     top = max(minutes for _, minutes in stats.per_day)
     label_width = len(f"{top:.0f}") + 1
+    if stats.nudge_answers:
+        label_width = max(label_width, len("moves "))  # the moves row's label fits
     days = stats.per_day[-max(1, width - label_width) :]
     values = [minutes for _, minutes in days]
     out.append(f"Minutes practised, last {len(days)} day{'s' if len(days) != 1 else ''}\n", style="bold")
@@ -48,12 +50,18 @@ def stats_text(stats: Stats, width: int = WIDE) -> Text:
         label = f"{top:.0f}".rjust(label_width - 1) + " " if index == 0 else " " * label_width
         out.append(label, style="dim")
         out.append(row + "\n", style="bold")
+    moves = moves_row(stats, len(values))
+    if moves is not None:
+        out.append("moves".ljust(label_width), style="dim")
+        out.append(moves + "\n")
     first, last = f"{days[0][0]:%d %b}", f"{days[-1][0]:%d %b}"
     gap = len(days) - len(first) - len(last)
     dates = first + " " * gap + last if gap >= 1 else last.rjust(len(days))
     out.append(" " * label_width + dates + "\n\n", style="dim")
     out.append(f"Streak: {stats.streak} day{'s' if stats.streak != 1 else ''}", style="bold")
     out.append(f"   Sessions: {stats.sessions}   Total: {stats.total_minutes:.0f} min\n")
+    if stats.nudge_answers:
+        out.append(nudges_text(stats) + "\n")
     if stats.rated_sessions and stats.average_change is not None:
         change = stats.average_change
         direction = "calmer" if change < 0 else "more tense" if change > 0 else "no change"
@@ -81,6 +89,28 @@ def stats_text(stats: Stats, width: int = WIDE) -> Text:
         for trigger, count in stats.flares_by_trigger.most_common(10):
             out.append(f"  {trigger[:name_width]:<{name_width}} {count:>5}\n")
     return out
+
+
+def moves_row(stats: Stats, days: int) -> str | None:
+    """Moves a day (nudges taken up) for the chart's last ``days`` columns: a digit a day,
+    + for ten or more, blank for none. None when there were no nudges at all."""
+    if not stats.nudge_answers:
+        return None
+    counts = [count for _, count in stats.moves_per_day[-days:]]
+    return "".join(" " if c == 0 else str(c) if c < 10 else "+" for c in counts)
+
+
+def nudges_text(stats: Stats) -> str:
+    """``Nudges to move: 7 in 30 days (3 started, ...)``; the row under the chart explained."""
+    answers = stats.nudge_answers
+    total = sum(answers.values())
+    parts = ", ".join(
+        f"{answers[key]} {key}"
+        for key in ("started", "snoozed", "skipped", "ignored", "unanswered")
+        if answers.get(key)
+    )
+    days = len(stats.moves_per_day)
+    return f"Nudges to move: {total} in {days} days ({parts}); 'moves' under the chart counts those started."
 
 
 class StatsBody(Static):

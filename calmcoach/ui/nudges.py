@@ -1,0 +1,54 @@
+"""Nudges to move from ``calmcoach remind``, shown inside the app while it is open.
+
+The app calls :func:`watch_nudges` once it is mounted and closes what it returns when
+it unmounts; everything else (the presence lock, the nudge file) is in
+``calmcoach.presence``. A nudge is a quiet notice plus, where the terminal is known to
+support it, the terminal's own notification escape.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from textual.app import App
+
+from calmcoach.presence import NUDGE_TEXT, AppPresence, take_nudge, terminal_notification
+
+CHECK_SECONDS = 3.0
+"""How often the app looks for a nudge (one failed rename: next to nothing)."""
+IN_APP_TEXT = "When you are ready, open Desk break from the library for two easy minutes."
+
+
+class NudgeWatcher:
+    """Holds the app's presence and shows nudges left for it."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self.presence = AppPresence.hold()
+        self.shown = 0
+        """Nudges shown so far."""
+        self._timer = app.set_interval(CHECK_SECONDS, self.check) if self.presence.held else None
+
+    def check(self) -> None:
+        """Show the waiting nudge, if there is a fresh one."""
+        if not take_nudge(datetime.now(UTC)):
+            return
+        self.shown += 1
+        self.app.notify(IN_APP_TEXT, title=NUDGE_TEXT, timeout=20, markup=False)
+        escape = terminal_notification("calmcoach", NUDGE_TEXT)
+        # Textual has no public call for raw output besides bell(), which writes the same way.
+        driver = getattr(self.app, "_driver", None)
+        if escape and driver is not None and not self.app.is_headless:
+            driver.write(escape)
+
+    def close(self) -> None:
+        """Stop looking and let go of the presence lock."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.presence.release()
+
+
+def watch_nudges(app: App[Any]) -> NudgeWatcher:
+    """Start showing nudges in ``app`` (call from on_mount; close in on_unmount)."""
+    return NudgeWatcher(app)
