@@ -1,0 +1,454 @@
+"""``calmcoach remind``: the reminder process and its controls.
+
+The process sleeps on an asyncio loop, wakes at most once a poll (a minute at the
+usual hourly interval) to ask the desktop whether the person is there, and asks the
+schedule what to do. A nudge goes to the open terminal app when there is one, else to
+the desktop's notification service (or a fallback). Its answer goes into the history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+from calmcoach import locations, presence
+from calmcoach.remind import autostart, control
+from calmcoach.remind.desktop import Desktop, dbus_available
+from calmcoach.remind.notify import Nudger, choose
+from calmcoach.remind.schedule import Schedule
+from calmcoach.remind.settings import RemindSettings, duration_text, load_settings, parse_duration
+
+log = logging.getLogger("calmcoach.remind")
+
+DESK_BREAK = "desk-break"
+MIN_EVERY = timedelta(seconds=2)
+ANSWER_WINDOW = timedelta(minutes=10)
+"""The longest a nudge stays out; then it is closed and counts as ignored."""
+
+
+def local_now() -> datetime:
+    """The wall-clock time, aware, in the system's zone."""
+    return datetime.now().astimezone()
+
+
+def settings_path() -> Any:
+    return locations.config_dir() / "remind.toml"
+
+
+def poll_for(settings: RemindSettings) -> timedelta:
+    """How often to look at the desktop when nothing is due."""
+    every = settings.every / 4
+    return max(timedelta(seconds=0.5), min(timedelta(seconds=60), every, settings.away_after / 2))
+
+
+def answer_window(settings: RemindSettings) -> timedelta:
+    return min(ANSWER_WINDOW, settings.every * 0.8)
+
+
+def start_command(settings: RemindSettings, environ: dict[str, str] | None = None) -> list[str] | None:
+    """What "Start" runs: the settings' command, else the desk break in a terminal
+    (``$TERMINAL``, else Debian's ``x-terminal-emulator``, each given ``-e``); None
+    when there is no terminal to open."""
+    if settings.start_command:
+        return list(settings.start_command)
+    env = os.environ if environ is None else environ
+    desk = [sys.executable, "-m", "calmcoach", "run", DESK_BREAK]
+    terminal = shlex.split(env.get("TERMINAL", "")) or (
+        [found] if (found := shutil.which("x-terminal-emulator")) else []
+    )
+    if not terminal:
+        return None
+    return [*terminal, "-e", *desk]
+
+
+@dataclass
+class _Out:
+    """The nudge that is out: its history row, when, and where it went."""
+
+    row: int | None
+    shown_at: datetime
+    via: str
+    closes_at: datetime
+
+
+class Reminder:
+    """The reminder process. ``clock`` gives aware wall-clock time (tests may scale it)."""
+
+    def __init__(
+        self,
+        settings: RemindSettings,
+        *,
+        out: TextIO | None = None,
+        clock: Callable[[], datetime] = local_now,
+    ) -> None:
+        self.settings = settings
+        self.out = out or sys.stdout
+        self.clock = clock
+        self.schedule = Schedule(settings, clock())
+        self.poll = poll_for(settings)
+        self.desktop = Desktop()
+        self.ways: list[Nudger] = []
+        self.current: _Out | None = None
+        self._answers: list[str] = []
+        self._wake = asyncio.Event()
+        self._stop = False
+        self._said: set[str] = set()
+        self._children: list[subprocess.Popen[bytes]] = []
+        self.last_why = "starting"
+
+    # --- saying things ------------------------------------------------------------------
+
+    def say(self, text: str, *, once: str | None = None) -> None:
+        """A line on the reminder's output (and in its log); ``once`` keys lines said once."""
+        if once is not None:
+            if once in self._said:
+                return
+            self._said.add(once)
+        print(f"calmcoach remind: {text}", file=self.out, flush=True)
+        log.info("%s", text)
+
+    # --- history ------------------------------------------------------------------------
+
+    def _history(self, action: Callable[[Any], Any]) -> Any:
+        from calmcoach.history import History, HistoryUnavailable
+
+        try:
+            opened = History.open(locations.history_file())
+        except HistoryUnavailable as error:
+            self.say(f"nudges are not kept in the history: {error}", once="history")
+            return None
+        try:
+            return action(opened.history)
+        except HistoryUnavailable as error:
+            self.say(f"nudges are not kept in the history: {error}", once="history")
+            return None
+        finally:
+            opened.history.close()
+
+    def _add_nudge(self, via: str, now: datetime) -> int | None:
+        row = self._history(lambda h: h.add_nudge(via, now=now))
+        return row if isinstance(row, int) else None
+
+    # --- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> int:
+        try:
+            lock = control.take_lock()
+        except control.AlreadyRunning:
+            self.say("a reminder is already running; see calmcoach remind --status.")
+            return 0
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(number, self.stop)
+        try:
+            return await self._run()
+        finally:
+            for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(number)
+            lock.close()
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake.set()
+
+    async def _run(self) -> int:
+        snooze_minutes = max(1, round(self.settings.snooze.total_seconds() / 60))
+        self.ways, said = await choose(self.desktop, snooze_minutes, self.out)
+        if not dbus_available():
+            said += " Without calmcoach[remind], lock, idle and do not disturb cannot be read."
+        self.say(f"nudges {self.schedule.describe()}; {said}")
+        paused, problem = control.read_pause(self.clock())
+        if problem is not None:
+            self.say(f"{problem}; no pause is used")
+        if paused is not None:
+            self.schedule.pause(paused)
+        server = await control.serve(self._request)
+        if server is None:
+            self.say("--pause, --resume and --status cannot reach this reminder (see the log).")
+        try:
+            while not self._stop:
+                await self._step()
+        finally:
+            if server is not None:
+                server.close()
+                await server.wait_closed()
+            if self.current is not None:
+                await self._settle("ignored")
+            for way in self.ways:
+                await way.close()
+            await self.desktop.close()
+            self._reap()
+        self.say("stopped.")
+        return 0
+
+    async def _step(self) -> None:
+        now = self.clock()
+        self._reap()
+        for answer in self._take_answers():
+            await self._answered(answer)
+        if self.current is not None and now >= self.current.closes_at:
+            await self._window_passed()
+        due = self.schedule.snoozed_until or self.schedule.anchor + self.settings.every
+        seen = await self.desktop.seen(with_quiet=now >= due and self.current is None)
+        now = self.clock()
+        decision = self.schedule.tick(now, seen, self.poll)
+        self.last_why = decision.why
+        if decision.nudge:
+            await self._nudge(now)
+        wake = min(decision.wake, now + self.poll)
+        if self.current is not None:
+            wake = min(wake, self.current.closes_at)
+        timeout = max(0.05, (wake - self.clock()).total_seconds())
+        self._wake.clear()
+        if self._answers or self._stop:
+            return
+        with contextlib.suppress(TimeoutError):  # the usual way to wake: time to look again
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _take_answers(self) -> list[str]:
+        answers, self._answers = self._answers, []
+        return answers
+
+    def _answer(self, answer: str) -> None:
+        self._answers.append(answer)
+        self._wake.set()
+
+    # --- a nudge --------------------------------------------------------------------------
+
+    async def _nudge(self, now: datetime) -> None:
+        window = answer_window(self.settings)
+        if presence.app_is_open():
+            presence.post_nudge(now)
+            self.current = _Out(
+                self._history(lambda h: h.add_nudge("app", now=now)), now, "app", now + window
+            )
+            self.say("nudged in the open calmcoach app.", once="app")
+            return
+        while self.ways:
+            way = self.ways[0]
+            if await way.show(self._answer, window.total_seconds()):
+                row = self._add_nudge(way.name, now)
+                self.current = _Out(row, now, way.name, now + window)
+                log.info("nudged via %s", way.name)
+                return
+            self.ways.pop(0)
+            self.say(f"{way.name} did not show the nudge; using {self.ways[0].name} from now on.")
+        self.schedule.answered("ignored", now)  # never reached: the terminal way always shows
+
+    async def _answered(self, answer: str) -> None:
+        if self.current is None:
+            return
+        if answer == "start":
+            self.launch()
+        recorded = {"start": "started", "snooze": "snoozed", "skip": "skipped", "dismissed": "skipped"}
+        await self._settle(recorded.get(answer, "ignored"))
+
+    async def _window_passed(self) -> None:
+        assert self.current is not None
+        if self.current.via == "app":
+            taken = not presence.nudge_waiting()
+            shown_at = self.current.shown_at
+            started = taken and self._history(lambda h: h.started_since(DESK_BREAK, shown_at))
+            if not taken:
+                presence.take_nudge(self.clock())  # the app never took it: withdraw it
+            await self._settle("started" if started else "ignored")
+            return
+        for way in self.ways:
+            if way.name == self.current.via:
+                await way.close()
+        await self._settle("ignored")
+
+    async def _settle(self, answer: str) -> None:
+        out, self.current = self.current, None
+        if out is None:
+            return
+        now = self.clock()
+        if out.row is not None:
+            row = out.row
+            self._history(lambda h: h.answer_nudge(row, answer, now=now))
+        self.schedule.answered(answer, now)
+        log.info("nudge %s", answer)
+
+    def launch(self) -> None:
+        """Start the desk break (the settings' command, or a terminal running it)."""
+        command = start_command(self.settings)
+        if command is None:
+            self.say(
+                "no terminal to open the desk break in: set $TERMINAL, or start_command in "
+                f"{settings_path()}. Meanwhile: calmcoach run {DESK_BREAK}",
+                once="no-terminal",
+            )
+            return
+        try:
+            child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self.say(f"could not start {command[0]}: {error.strerror or error}")
+            return
+        self._children.append(child)
+        log.info("started %s", command)
+
+    def _reap(self) -> None:
+        self._children = [child for child in self._children if child.poll() is None]
+
+    # --- control ------------------------------------------------------------------------
+
+    async def _request(self, request: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock()
+        why = self.last_why
+        if request["do"] == "pause":
+            until = now + timedelta(seconds=request["seconds"])
+            self.schedule.pause(until)
+            control.write_pause(until)
+            why = f"paused until {until:%H:%M}"
+        elif request["do"] == "resume":
+            self.schedule.resume(now)
+            control.write_pause(None)
+            every = duration_text(self.settings.every)
+            why = f"not paused; the next nudge comes {every} from now, in your hours"
+        self._wake.set()
+        return {
+            "pid": os.getpid(),
+            "settings": self.schedule.describe(),
+            "via": self.ways[0].name if self.ways else "none",
+            "now": why,
+        }
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def _duration_arg(text: str, *, low: timedelta, high: timedelta, what: str) -> timedelta:
+    span = parse_duration(text)
+    if span is None:
+        raise SystemExit(f"calmcoach: {what} wants a time such as 2h, 45m or 1h30m, not {text!r}")
+    if not low <= span <= high:
+        shown = f"{duration_text(low)} to {duration_text(high)}, not {duration_text(span)}"
+        raise SystemExit(f"calmcoach: {what} is from {shown}")
+    return span
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """``calmcoach remind`` and its options."""
+    if args.install or args.uninstall:
+        return _autostart(install=args.install)
+    if args.status:
+        return _status()
+    if args.pause is not None or args.resume:
+        return _pause_or_resume(args.pause)
+    settings = load_settings(settings_path())
+    for problem in settings.problems:
+        print(f"calmcoach: {problem}", file=sys.stderr)
+    if settings.problems:
+        print("calmcoach: the reminder's settings have problems; using the defaults.", file=sys.stderr)
+    if args.every is not None:
+        every = _duration_arg(args.every, low=MIN_EVERY, high=timedelta(hours=8), what="--every")
+        settings = RemindSettings(
+            every=every,
+            start=settings.start,
+            end_minutes=settings.end_minutes,
+            days=settings.days,
+            snooze=settings.snooze,
+            away_after=settings.away_after,
+            start_command=settings.start_command,
+        )
+    _log_to_state_dir()
+    return asyncio.run(Reminder(settings).run())
+
+
+def _log_to_state_dir() -> None:
+    try:
+        directory = control.private_state_dir()
+        handler: logging.Handler = logging.FileHandler(directory / "remind.log", encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _autostart(*, install: bool) -> int:
+    try:
+        if install:
+            path = autostart.install()
+            print(f"Installed {path}: calmcoach remind starts when you log in to your desktop.")
+            print("To start it now as well: calmcoach remind &")
+            return 0
+        removed = autostart.uninstall()
+    except (FileExistsError, OSError, ValueError) as error:
+        print(f"calmcoach: {error}", file=sys.stderr)
+        return 1
+    print(f"Removed {removed}." if removed else f"Nothing to remove: there is no {autostart.entry_path()}.")
+    return 0
+
+
+def _ask(request: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return control.ask(request)
+    except (OSError, ValueError) as error:
+        print(f"calmcoach: the reminder did not answer: {error}", file=sys.stderr)
+        return None
+
+
+def _status() -> int:
+    reply = _ask({"do": "status"})
+    entry = autostart.entry_path()
+    login = f"starts at login ({entry})" if autostart.is_ours(entry) else "not started at login"
+    if reply is None:
+        paused, problem = control.read_pause(local_now())
+        if problem is not None:
+            print(f"calmcoach: {problem}; ignored", file=sys.stderr)
+        print(f"calmcoach remind is not running; {login}.")
+        if paused is not None:
+            print(f"Paused until {paused.astimezone():%a %H:%M} (kept for when it starts).")
+        return 3
+    print(f"calmcoach remind is running (pid {_clean(reply.get('pid'))}); {login}.")
+    print(f"Nudges {_clean(reply.get('settings'))}, via {_clean(reply.get('via'))}.")
+    print(f"Now: {_clean(reply.get('now'))}.")
+    return 0
+
+
+def _pause_or_resume(pause: str | None) -> int:
+    now = local_now()
+    if pause is not None:
+        span = _duration_arg(pause, low=timedelta(minutes=1), high=control.MAX_PAUSE, what="--pause")
+        reply = _ask({"do": "pause", "seconds": int(span.total_seconds())})
+        if reply is None:
+            control.write_pause(now + span)
+            print(
+                f"No reminder is running; the pause until {now + span:%a %H:%M} is kept for when it starts."
+            )
+            return 0
+    else:
+        reply = _ask({"do": "resume"})
+        if reply is None:
+            control.write_pause(None)
+            print("No reminder is running; any pause kept for it is cleared.")
+            return 0
+    if "error" in reply:
+        print(f"calmcoach: the reminder said: {_clean(reply['error'])}", file=sys.stderr)
+        return 1
+    print(f"Done. Now: {_clean(reply.get('now'))}.")
+    return 0
+
+
+def _clean(value: object) -> str:
+    """A value from the socket, safe to print: no control characters, not too long."""
+    return "".join(c for c in str(value) if c.isprintable())[:200]

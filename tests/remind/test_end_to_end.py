@@ -1,0 +1,180 @@
+"""``calmcoach remind`` for real: dunst on a private session bus under Xvfb.
+
+The reminder runs at an interval of a few seconds (``--every``); nothing else is
+sped up or replaced. Waits are bounded (see ``desktop_session.WAIT``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from calmcoach import locations, presence
+from calmcoach.history import History
+from tests.remind.desktop_session import (
+    WAIT,
+    desktop_session,
+    everyday_settings,
+    remind_command,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def nudges() -> list[tuple[str, str | None]]:
+    path = locations.history_file()
+    if not path.exists():
+        return []
+    history = History.open(path).history
+    try:
+        return [(n.via, n.answer) for n in reversed(history.nudges())]
+    finally:
+        history.close()
+
+
+def output(process: subprocess.Popen[bytes]) -> str:
+    assert process.stdout is not None
+    return process.stdout.read().decode()
+
+
+def test_nudge_with_its_actions_and_start_opens_the_desk_break(tmp_path: Path) -> None:
+    marker = tmp_path / "started.txt"
+    everyday_settings(locations.config_dir(), marker)
+    with desktop_session(tmp_path / "desk") as session:
+        remind = session.start(
+            remind_command("--every", "3s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
+        session.press("Start")
+        assert {"#Start", "#Snooze 15 min", "#Skip"} <= {
+            line.split(" (")[0] for line in session.menu.read_text().splitlines()
+        }
+        wait_for(marker.exists, "the desk break to be started")
+        assert marker.read_text() == "desk-break\n"
+        wait_for(lambda: ("desktop", "started") in nudges(), "the answer in the history")
+        wait_for(
+            lambda: session.dunstctl("count", "history") != "0", "dunst to keep the nudge in its history"
+        )
+        received = json.loads(session.dunstctl("history"))["data"][0]
+        assert {(n["appname"]["data"], n["summary"]["data"]) for n in received} == {
+            ("calmcoach", "Time to move")
+        }
+        session.stop(remind)
+    text = output(remind)
+    assert "nudges go to the desktop's notification service (dunst" in text
+    assert text.count("\n") == 2 and text.endswith("calmcoach remind: stopped.\n")
+
+
+def test_snooze_delays_the_next_nudge_and_skip_does_not(tmp_path: Path) -> None:
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt", 'snooze = "1m"\n')
+    with desktop_session(tmp_path / "desk") as session:
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: session.displayed() == 1, "the first nudge")
+        session.press("Skip")
+        wait_for(lambda: ("desktop", "skipped") in nudges(), "the skip in the history")
+        wait_for(
+            lambda: nudges() == [("desktop", "skipped"), ("desktop", None)], "a nudge again after a skip"
+        )
+        session.press("Snooze 1 min")
+        wait_for(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
+        time.sleep(6)  # three intervals: without the snooze, a nudge would be on screen
+        assert session.displayed() == 0 and len(nudges()) == 2
+        session.stop(remind)
+    assert nudges() == [("desktop", "skipped"), ("desktop", "snoozed")]
+
+
+def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> None:
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    with desktop_session(tmp_path / "desk") as session:
+        session.dunstctl("set-paused", "true")
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+        def status() -> str:
+            return subprocess.run(
+                remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
+            ).stdout
+
+        wait_for(lambda: "do not disturb is on" in status(), "the reminder to see do not disturb")
+        time.sleep(3)
+        assert session.dunstctl("count", "waiting") == "0" and nudges() == []
+        session.dunstctl("set-paused", "false")
+        wait_for(lambda: session.displayed() == 1, "the nudge once do not disturb is off")
+        session.stop(remind)
+
+
+def test_pause_and_resume_reach_the_running_reminder(tmp_path: Path) -> None:
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    with desktop_session(tmp_path / "desk") as session:
+        session.dunstctl("set-paused", "false")
+        remind = session.start(
+            remind_command("--every", "3s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+        def control(*args: str) -> str:
+            result = subprocess.run(
+                remind_command(*args), env=session.env, capture_output=True, text=True, timeout=WAIT
+            )
+            assert result.returncode in (0, 3), result.stderr  # 3: --status with no reminder (yet)
+            return result.stdout
+
+        wait_for(lambda: "is running" in control("--status"), "the reminder to listen")
+        assert "Done. Now: paused until" in control("--pause", "2h")
+        time.sleep(5)
+        assert nudges() == [] and session.displayed() == 0
+        assert "Now: paused; nudges start again" in control("--status")
+        control("--resume")
+        wait_for(lambda: session.displayed() == 1, "a nudge after resuming")
+        session.stop(remind)
+
+
+def test_while_the_app_is_open_the_nudge_goes_to_it_not_the_desktop(tmp_path: Path) -> None:
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    holder = presence.AppPresence.hold()  # as the open app does
+    try:
+        with desktop_session(tmp_path / "desk") as session:
+            remind = session.start(
+                remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            wait_for(presence.nudge_waiting, "a nudge left for the app")
+            assert presence.take_nudge(__import__("datetime").datetime.now().astimezone())
+            assert session.displayed() == 0
+            # The window to answer passes with no desk break started: ignored.
+            wait_for(lambda: ("app", "ignored") in nudges(), "the app nudge to be settled")
+            session.stop(remind)
+    finally:
+        holder.release()
+    assert "nudged in the open calmcoach app." in output(remind)
+
+
+@pytest.mark.parametrize("with_notify_send", [True, False])
+def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, with_notify_send: bool) -> None:
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    with desktop_session(tmp_path / "desk", notifications=False) as session:
+        if not with_notify_send:
+            bare = tmp_path / "bin"
+            bare.mkdir()
+            session.env["PATH"] = str(bare)
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: len(nudges()) >= 2, "two nudges")
+        session.stop(remind)
+    text = output(remind)
+    lines = text.splitlines()
+    if with_notify_send:
+        assert "no notification service answered on D-Bus; trying notify-send, then a line here." in lines[0]
+        assert text.count("notify-send did not show the nudge; using terminal from now on.") == 1
+        assert nudges()[0][0] == "terminal"
+    else:
+        assert "no notification service and no notify-send: nudges are printed here as a line." in lines[0]
+    assert text.count("Time to move: two minutes of stretching? (calmcoach run desk-break)") >= 2
+    assert all(via == "terminal" for via, _ in nudges())
