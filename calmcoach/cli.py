@@ -153,6 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="...",
         help="what to open: run ID [options], flare [AREA] [options] or log (default: the library)",
     )
+
+    p = sub.add_parser("remind", help="gentle nudges to stand up and move through the working day")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--pause", metavar="TIME", help="hold nudges for a while, e.g. 2h or 45m")
+    how.add_argument("--resume", action="store_true", help="end a pause now")
+    how.add_argument("--status", action="store_true", help="say whether it runs and what comes next")
+    how.add_argument("--install", action="store_true", help="start the reminder when you log in")
+    how.add_argument("--uninstall", action="store_true", help="stop starting it at login")
+    p.add_argument(
+        "--every",
+        metavar="TIME",
+        help="nudge this often for this run, over the settings file (e.g. 30m; down to 2s to try it out)",
+    )
     return parser
 
 
@@ -658,6 +671,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_log(args)
         if command == "desktop":
             return cmd_desktop(args)
+        if command == "remind":
+            from calmcoach.remind.main import cmd_remind
+
+            return cmd_remind(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
