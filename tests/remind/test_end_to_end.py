@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -178,3 +179,73 @@ def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, wit
         assert "no notification service and no notify-send: nudges are printed here as a line." in lines[0]
     assert text.count("Time to move: two minutes of stretching? (calmcoach run desk-break)") >= 2
     assert all(via == "terminal" for via, _ in nudges())
+
+
+SCREENSAVER = '''
+import asyncio, sys
+from pathlib import Path
+from dbus_fast.aio import MessageBus
+from dbus_fast.service import ServiceInterface, method
+
+FOLDER = Path(sys.argv[1])
+
+
+class ScreenSaver(ServiceInterface):
+    """What a desktop's screen saver answers: locked while a file says so, and idle seconds."""
+
+    def __init__(self):
+        super().__init__("org.freedesktop.ScreenSaver")
+
+    @method()
+    def GetActive(self) -> "b":
+        return (FOLDER / "locked").exists()
+
+    @method()
+    def GetSessionIdleTime(self) -> "u":
+        idle = FOLDER / "idle"
+        return int(idle.read_text()) if idle.exists() else 0
+
+
+async def main():
+    bus = await MessageBus().connect()
+    bus.export("/org/freedesktop/ScreenSaver", ScreenSaver())
+    await bus.request_name("org.freedesktop.ScreenSaver")
+    print("ready", flush=True)
+    await asyncio.Future()
+
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.parametrize("how", ["locked", "idle"])
+def test_locked_or_away_holds_nudges_until_the_person_is_back(tmp_path: Path, how: str) -> None:
+    """The screen saver here is a small service on the bus (the desktop's own is not
+    available under Xvfb); the reminder asks it over D-Bus as it would ask KDE's."""
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt", 'away_after = "1m"\n')
+    state = tmp_path / "screensaver"
+    state.mkdir()
+    if how == "locked":
+        (state / "locked").touch()
+    else:
+        (state / "idle").write_text("600")  # seconds without input
+    script = tmp_path / "screensaver.py"
+    script.write_text(SCREENSAVER)
+    with desktop_session(tmp_path / "desk") as session:
+        saver = session.start([sys.executable, str(script), str(state)], stdout=subprocess.PIPE)
+        assert saver.stdout is not None and saver.stdout.readline() == b"ready\n"
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+        def status() -> str:
+            return subprocess.run(
+                remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
+            ).stdout
+
+        wait_for(lambda: "you seem to be away" in status(), "the reminder to see the person away")
+        time.sleep(4)  # two intervals
+        assert nudges() == [] and session.displayed() == 0
+        (state / how).unlink()  # back
+        wait_for(lambda: session.displayed() == 1, "a nudge once the person is back")
+        session.stop(remind)
