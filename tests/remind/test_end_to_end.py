@@ -249,3 +249,20 @@ def test_locked_or_away_holds_nudges_until_the_person_is_back(tmp_path: Path, ho
         (state / how).unlink()  # back
         wait_for(lambda: session.displayed() == 1, "a nudge once the person is back")
         session.stop(remind)
+
+
+def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(tmp_path: Path) -> None:
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    with desktop_session(tmp_path / "desk") as session:
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        most = 0
+        deadline = time.monotonic() + WAIT
+        while len([a for _, a in nudges() if a == "ignored"]) < 3 and time.monotonic() < deadline:
+            most = max(most, session.displayed())
+            time.sleep(0.1)
+        session.stop(remind)
+    answers = [answer for _, answer in nudges()]
+    assert answers[:3] == ["ignored"] * 3  # each left alone until its window (1.6 s) passed
+    assert most == 1
