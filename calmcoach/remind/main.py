@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
@@ -57,20 +57,23 @@ def answer_window(settings: RemindSettings) -> timedelta:
     return min(ANSWER_WINDOW, settings.every * 0.8)
 
 
-def start_command(settings: RemindSettings, environ: dict[str, str] | None = None) -> list[str] | None:
-    """What "Start" runs: the settings' command, else the desk break in a terminal
-    (``$TERMINAL``, else Debian's ``x-terminal-emulator``, each given ``-e``); None
-    when there is no terminal to open."""
+def start_command(settings: RemindSettings, environ: Mapping[str, str] | None = None) -> list[str] | None:
+    """What "Start" runs: the settings' command; else, on Linux with a display, the desk
+    break in calmcoach's desktop window (``calmcoach desktop run desk-break``); else in a
+    terminal (``$TERMINAL``, else Debian's ``x-terminal-emulator``, each given ``-e``).
+    None when there is nowhere to open it."""
     if settings.start_command:
         return list(settings.start_command)
     env = os.environ if environ is None else environ
-    desk = [sys.executable, "-m", "calmcoach", "run", DESK_BREAK]
+    calmcoach = [sys.executable, "-m", "calmcoach"]
+    if sys.platform.startswith("linux") and (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return [*calmcoach, "desktop", "run", DESK_BREAK]
     terminal = shlex.split(env.get("TERMINAL", "")) or (
         [found] if (found := shutil.which("x-terminal-emulator")) else []
     )
     if not terminal:
         return None
-    return [*terminal, "-e", *desk]
+    return [*terminal, "-e", *calmcoach, "run", DESK_BREAK]
 
 
 @dataclass
@@ -286,8 +289,8 @@ class Reminder:
         command = start_command(self.settings)
         if command is None:
             self.say(
-                "no terminal to open the desk break in: set $TERMINAL, or start_command in "
-                f"{settings_path()}. Meanwhile: calmcoach run {DESK_BREAK}",
+                "no display and no terminal to open the desk break in: set $TERMINAL, or "
+                f"start_command in {settings_path()}. Meanwhile: calmcoach run {DESK_BREAK}",
                 once="no-terminal",
             )
             return

@@ -267,3 +267,32 @@ def test_the_entry_runs_this_installation() -> None:
     assert words[-1] == "remind"
     assert Path(words[0]).is_absolute() and os.access(words[0], os.X_OK)
     assert locations.config_dir() != Path(words[0]).parent
+
+
+# --- what "Start" runs ------------------------------------------------------------------------
+
+
+def test_start_opens_the_desktop_window_where_there_is_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    from calmcoach.remind.main import start_command
+    from calmcoach.remind.settings import RemindSettings
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    desktop = [sys.executable, "-m", "calmcoach", "desktop", "run", "desk-break"]
+    assert start_command(RemindSettings(), {"DISPLAY": ":0"}) == desktop
+    assert start_command(RemindSettings(), {"WAYLAND_DISPLAY": "wayland-0"}) == desktop
+    terminal = start_command(RemindSettings(), {"TERMINAL": "foot --title 'calm coach'"})
+    assert terminal == [
+        "foot",
+        "--title",
+        "calm coach",
+        "-e",
+        sys.executable,
+        "-m",
+        "calmcoach",
+        "run",
+        "desk-break",
+    ]
+    own = RemindSettings(start_command=("my-break",))
+    assert start_command(own, {"DISPLAY": ":0"}) == ["my-break"]
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert start_command(RemindSettings(), {}) is None  # nowhere to open it: said once, see main
