@@ -8,6 +8,7 @@ a test can check which cues played, in which order, and for how long.
 from __future__ import annotations
 
 import array
+import asyncio
 import contextlib
 import itertools
 import os
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from calmcoach.audio import SilentPlayer
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
 from calmcoach.library import sound_dirs
 from calmcoach.planner import PlanOptions, plan
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command
 
 FIXTURES = Path(__file__).resolve().parent / "audio_fixtures"
 SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
@@ -334,6 +336,16 @@ def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:
         assert played >= sent  # the same monotonic clock on both sides
 
 
+async def until(condition: Callable[[], bool], failure: str, limit: float = 5.0) -> None:
+    """Await (letting the app run) until ``condition`` holds. The limit only stops a hang:
+    the pipe closes within milliseconds of the kill."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(failure)
+        await asyncio.sleep(0.01)
+
+
 async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> None:
     need_simpleaudio()
     from calmcoach.session import FakeClock, State
@@ -348,7 +360,7 @@ async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> N
         await advance(pilot, clock, 5.0)
         assert player.pid is not None
         os.kill(player.pid, signal.SIGKILL)
-        time.sleep(0.3)
+        await until(lambda: not player.working, "the player's death was not noticed")
         await advance(pilot, clock, 30.0)
         screen = session_screen(pilot)
         assert screen.session.state is State.RUNNING and screen.session.position() == 35.0

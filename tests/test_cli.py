@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from calmcoach import __version__
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command
 
 pytestmark = pytest.mark.slow
 

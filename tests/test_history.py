@@ -27,7 +27,7 @@ from calmcoach.history import (
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
 from calmcoach.session import FakeClock, Session
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command, month_of_data
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -454,24 +454,10 @@ def test_recorder_turns_history_off_once_on_failure(tmp_path: Path, library) -> 
     assert recorder.writer is not None and recorder.writer.available is False
 
 
-def _month_of_data(history: History, today: date) -> None:
-    for back in range(30):
-        day = datetime.combine(today - timedelta(days=back), datetime.min.time(), tzinfo=UTC) + timedelta(
-            hours=8
-        )
-        if back % 4 == 3:
-            continue
-        sid = history.start_session("breathing-4-2-6", "4-2-6 breathing", 180, now=day, rating_before=6)
-        history.end_session(sid, "finished", seconds=60.0 * (1 + back % 5), cycles=5, steps=15, now=day)
-        history.rate_session(sid, after=3)
-        if back % 2 == 0:
-            history.log_flare("eyelid", 4 + back % 3, ["caffeine"] if back % 3 else ["poor sleep"], now=day)
-
-
 def test_stats_from_a_month_of_data(tmp_path: Path) -> None:
     history = open_history(tmp_path / "h.sqlite3")
     today = date(2026, 11, 20)
-    _month_of_data(history, today)
+    month_of_data(history, today)
     stats = history.stats(today)
     assert len(stats.per_day) == 30 and stats.per_day[-1] == (today, 1.0)
     assert stats.per_day[-4] == (today - timedelta(days=3), 0.0)  # skipped days are zero
