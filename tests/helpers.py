@@ -22,6 +22,17 @@ def calmcoach_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "calmcoach"]
 
 
+def with_default_sigint(command: list[str]) -> list[str]:
+    """``command``, started with SIGINT at its default, as Ctrl+C finds it in a terminal.
+
+    A test run started in the background (``nohup``, ``&`` in a script) ignores SIGINT,
+    and a child inherits that: Python then installs no KeyboardInterrupt handler, and the
+    signal a test sends is lost. This resets it in the child just before ``exec``.
+    """
+    reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", reset, *command]
+
+
 def month_of_data(history: History, today: date) -> None:
     """Thirty days up to ``today``: a rated 4-2-6 session on three days in four, and an
     eyelid flare logged every other day."""
