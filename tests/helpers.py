@@ -5,12 +5,19 @@ Test files import from here, never from each other or from ``conftest``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
+import wave
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from calmcoach.audio.process import ProcessPlayer
 from calmcoach.history import History
+from calmcoach.library import sound_dirs
 
 
 def calmcoach_command() -> list[str]:
@@ -47,3 +54,78 @@ def month_of_data(history: History, today: date) -> None:
         history.rate_session(sid, after=3)
         if back % 2 == 0:
             history.log_flare("eyelid", 4 + back % 3, ["caffeine"] if back % 3 else ["poor sleep"], now=day)
+
+
+# --- Real audio: ALSA's file plugin captures what the player plays ----------------------
+
+FIXTURES = Path(__file__).resolve().parent / "audio_fixtures"
+SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
+CUE_NAMES = ["inhale", "hold", "exhale", "step", "end"]
+
+
+def need_simpleaudio() -> None:
+    """Skip where simpleaudio is missing, with the reason; in CI that is a failure."""
+    try:
+        import simpleaudio  # noqa: F401
+    except ImportError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"simpleaudio is required in CI: {error}")
+        pytest.skip(f"simpleaudio is not installed ({error}); pip install '.[audio]'")
+
+
+def cue_bytes() -> dict[str, bytes]:
+    out = {}
+    for name in CUE_NAMES:
+        with wave.open(str(SOUNDS / f"{name}.wav"), "rb") as wav:
+            out[name] = wav.readframes(wav.getnframes())
+    return out
+
+
+def split_capture(data: bytes, known: dict[str, bytes]) -> list[str]:
+    """Cut a capture into the known cues it is made of, in order; fail on anything else."""
+    found = []
+    at = 0
+    while at < len(data):
+        for name, pcm in known.items():
+            if data.startswith(pcm, at):
+                found.append(name)
+                at += len(pcm)
+                break
+        else:
+            raise AssertionError(f"unknown audio at byte {at} after {found[-3:]}")
+    return found
+
+
+def audio_env(base: dict[str, str], home: Path, asoundrc: str, capture: Path | None = None) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / asoundrc, home / ".asoundrc")
+    env = dict(base)
+    env["HOME"] = str(home)
+    if capture is not None:
+        env["CALMCOACH_ALSA_CAPTURE"] = str(capture)
+    return env
+
+
+def wait_for_file(path: Path, size: int, timeout: float = 5.0) -> bytes:
+    """The pipe to the capture file is flushed when the device closes: wait for it."""
+    limit = time.monotonic() + timeout
+    while time.monotonic() < limit:
+        if path.exists() and path.stat().st_size >= size:
+            break
+        time.sleep(0.05)
+    time.sleep(0.1)
+    return path.read_bytes() if path.exists() else b""
+
+
+def capture_player(
+    tmp_path: Path, capture: Path | None = None, asoundrc: str = "capture.asoundrc"
+) -> tuple[ProcessPlayer, list[float]]:
+    """A real player process whose ALSA device is ``asoundrc`` (the capture file plugin by
+    default, writing to ``capture``), and the moments its bell rang."""
+
+    env = audio_env(dict(os.environ), tmp_path / "home", asoundrc, capture)
+    rings: list[float] = []
+    player = ProcessPlayer(
+        sound_dirs(), bell=lambda: rings.append(time.monotonic()), log_file=tmp_path / "player.log", env=env
+    )
+    return player, rings
