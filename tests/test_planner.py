@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,14 @@ def breathing(phases: list[Phase], minutes: Minutes | None = None, cycles: int |
         minutes=minutes,
         cycles=cycles,
     )
+
+
+def test_hypothesis_in_ci_is_derandomized_without_a_database() -> None:
+    """conftest's 'ci' profile: the same examples on every run, no failures carried over."""
+    profile = settings.get_profile("ci")
+    assert profile.derandomize and profile.database is None
+    if os.environ.get("CI", "").lower() == "true":
+        assert settings.default.derandomize and settings.default.database is None
 
 
 def check_timeline(timeline) -> None:
