@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from calmcoach import locations
 from calmcoach.audio.process import ProcessPlayer
 from calmcoach.history import History
 from calmcoach.library import sound_dirs
+from calmcoach.record import Recorder
 
 
 def calmcoach_command() -> list[str]:
@@ -38,6 +40,41 @@ def with_default_sigint(command: list[str]) -> list[str]:
     """
     reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
     return [sys.executable, "-c", reset, *command]
+
+
+# --- History ------------------------------------------------------------------------------
+
+QUICK_BREATH = """
+title = "Quick breath"
+kind = "breathing"
+summary = "Two phases of a second each: a real session that ends in seconds."
+cycles = {cycles}
+
+[[phase]]
+pace = "inhale"
+seconds = 1
+say = "In"
+
+[[phase]]
+pace = "exhale"
+seconds = 1
+say = "Out"
+"""
+
+
+def quick_breath(cycles: int = 1) -> list[str]:
+    """A real-time session (no --speed: a preview is not recorded) that lasts ``2 * cycles`` s:
+    the command that runs it in plain mode. The exercise is written to the user's folder."""
+    folder = locations.user_exercises_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "quick-breath.toml").write_text(QUICK_BREATH.format(cycles=cycles))
+    return [*calmcoach_command(), "run", "quick-breath", "--plain", "--no-sound"]
+
+
+def settle(recorder: Recorder) -> None:
+    """Wait for the recorder's writer to have done every write asked for so far."""
+    assert recorder.writer is not None
+    assert recorder.writer.flush(10.0), "the history writer did not catch up within 10 s (a hang)"
 
 
 def month_of_data(history: History, today: date) -> None:

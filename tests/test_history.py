@@ -27,46 +27,13 @@ from calmcoach.history import (
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
 from calmcoach.session import FakeClock, Session
-from tests.helpers import calmcoach_command, month_of_data
+from tests.helpers import calmcoach_command, month_of_data, quick_breath, settle
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def open_history(path: Path) -> History:
     return History.open(path).history
-
-
-QUICK_BREATH = """
-title = "Quick breath"
-kind = "breathing"
-summary = "Two phases of a second each: a real session that ends in seconds."
-cycles = {cycles}
-
-[[phase]]
-pace = "inhale"
-seconds = 1
-say = "In"
-
-[[phase]]
-pace = "exhale"
-seconds = 1
-say = "Out"
-"""
-
-
-def quick_breath(cycles: int = 1) -> list[str]:
-    """A real-time session (no --speed: a preview is not recorded) that lasts ``2 * cycles`` s:
-    the command that runs it in plain mode. The exercise is written to the user's folder."""
-    folder = locations.user_exercises_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "quick-breath.toml").write_text(QUICK_BREATH.format(cycles=cycles))
-    return [*calmcoach_command(), "run", "quick-breath", "--plain", "--no-sound"]
-
-
-def settle(recorder: Recorder) -> None:
-    """Wait for the recorder's writer to have done every write asked for so far."""
-    assert recorder.writer is not None
-    assert recorder.writer.flush(10.0), "the history writer did not catch up within 10 s (a hang)"
 
 
 def test_new_file_has_wal_app_id_and_version(tmp_path: Path) -> None:
