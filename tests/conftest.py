@@ -22,8 +22,25 @@ REPO = Path(__file__).resolve().parent.parent
 # In CI every run tries the same examples (no seed drawn, no database of past failures
 # carried between runs), so a red run means the code changed, not the dice.
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI", "").lower() == "true":
+IN_CI = os.environ.get("CI", "").lower() == "true"
+if IN_CI:
     settings.load_profile("ci")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """In CI every test runs: a skip (a missing system package, say) is named here."""
+    if IN_CI:
+        for report in terminalreporter.stats.get("skipped", []):
+            terminalreporter.write_line(f"CI: {report.nodeid} was skipped, and in CI every test must run")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a run that skipped a test fails (.ci/run installs what every test needs)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if IN_CI and skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
