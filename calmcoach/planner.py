@@ -138,30 +138,46 @@ def _check_minutes(exercise: Exercise, minutes: float) -> None:
         raise PlanError(f"{exercise.title} runs {bounds.min:g} to {bounds.max:g} minutes, not {minutes:g}")
 
 
-def _levels(paces: list[Pace], durations: list[float]) -> list[tuple[float, float]]:
-    """Lung level at each segment's start and end: inhales fill, exhales empty.
+def _levels(
+    paces: list[Pace], durations: list[float], cycles: list[int | None] | None = None
+) -> list[tuple[float, float]]:
+    """Lung level at each segment's start and end, from 0 to 1: inhales fill, exhales empty.
 
-    Consecutive inhales (a double inhale, say) share the climb in proportion to
-    their length; consecutive exhales share the descent the same way.
+    Consecutive inhales (a double inhale, say) share the climb in proportion to their
+    length; consecutive exhales share the descent the same way. With ``cycles`` (each
+    segment's breathing cycle, None outside one) a run never reaches past its cycle, and
+    each cycle's first inhale or exhale moves: if the level is already where it goes (a
+    pattern of inhales only), it starts again from the other end, so every cycle shows
+    its own climb instead of one climb over the whole session.
     """
+    cycle_of = cycles if cycles is not None else [None] * len(paces)
     out: list[tuple[float, float]] = []
     level = 0.0
+    moved: set[int] = set()
+    """Cycles whose first inhale or exhale has been placed."""
     i = 0
     while i < len(paces):
-        pace = paces[i]
+        pace, cycle = paces[i], cycle_of[i]
         if pace not in (Pace.INHALE, Pace.EXHALE):
             out.append((level, level))
             i += 1
             continue
         j = i
-        while j < len(paces) and paces[j] is pace:
+        while j < len(paces) and paces[j] is pace and cycle_of[j] == cycle:
             j += 1
         target = 1.0 if pace is Pace.INHALE else 0.0
+        if cycle is not None and cycle not in moved:
+            moved.add(cycle)
+            if level == target:
+                level = 1.0 - target
         run = sum(durations[i:j])
         start, done = level, 0.0
         for k in range(i, j):
             done += durations[k]
-            end = target if run <= 0 else start + (target - start) * done / run
+            if k == j - 1 or run <= 0:
+                end = target  # exactly: sum() may round the run differently from ``done``
+            else:
+                end = min(1.0, max(0.0, start + (target - start) * done / run))
             out.append((level, end))
             level = end
         i = j
@@ -358,7 +374,7 @@ def plan(
     for part_number, (target, part_options) in enumerate(jobs):
         drafts, cycles, area = _drafts(target, part_options)
         chosen_area = chosen_area or area
-        levels = _levels([d.pace for d in drafts], [d.seconds for d in drafts])
+        levels = _levels([d.pace for d in drafts], [d.seconds for d in drafts], [d.cycle for d in drafts])
         first = len(segments)
         part_start = offset
         for draft, (level_from, level_to) in zip(drafts, levels, strict=True):

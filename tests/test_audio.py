@@ -8,84 +8,36 @@ a test can check which cues played, in which order, and for how long.
 from __future__ import annotations
 
 import array
+import asyncio
 import contextlib
 import itertools
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from calmcoach.audio import SilentPlayer
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
-from calmcoach.library import sound_dirs
 from calmcoach.planner import PlanOptions, plan
-from tests.conftest import calmcoach_command
-
-FIXTURES = Path(__file__).resolve().parent / "audio_fixtures"
-SOUNDS = Path(__file__).resolve().parent.parent / "sounds"
-CUE_NAMES = ["inhale", "hold", "exhale", "step", "end"]
+from tests.helpers import (
+    FIXTURES,
+    SOUNDS,
+    audio_env,
+    calmcoach_command,
+    capture_player,
+    cue_bytes,
+    need_simpleaudio,
+    split_capture,
+    wait_for_file,
+)
 
 pytestmark = pytest.mark.audio
-
-
-def need_simpleaudio() -> None:
-    """Skip where simpleaudio is missing, with the reason; in CI that is a failure."""
-    try:
-        import simpleaudio  # noqa: F401
-    except ImportError as error:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"simpleaudio is required in CI: {error}")
-        pytest.skip(f"simpleaudio is not installed ({error}); pip install '.[audio]'")
-
-
-def cue_bytes() -> dict[str, bytes]:
-    out = {}
-    for name in CUE_NAMES:
-        with wave.open(str(SOUNDS / f"{name}.wav"), "rb") as wav:
-            out[name] = wav.readframes(wav.getnframes())
-    return out
-
-
-def split_capture(data: bytes, known: dict[str, bytes]) -> list[str]:
-    """Cut a capture into the known cues it is made of, in order; fail on anything else."""
-    found = []
-    at = 0
-    while at < len(data):
-        for name, pcm in known.items():
-            if data.startswith(pcm, at):
-                found.append(name)
-                at += len(pcm)
-                break
-        else:
-            raise AssertionError(f"unknown audio at byte {at} after {found[-3:]}")
-    return found
-
-
-def audio_env(base: dict[str, str], home: Path, asoundrc: str, capture: Path | None = None) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / asoundrc, home / ".asoundrc")
-    env = dict(base)
-    env["HOME"] = str(home)
-    if capture is not None:
-        env["CALMCOACH_ALSA_CAPTURE"] = str(capture)
-    return env
-
-
-def wait_for_file(path: Path, size: int, timeout: float = 5.0) -> bytes:
-    """The pipe to the capture file is flushed when the device closes: wait for it."""
-    limit = time.monotonic() + timeout
-    while time.monotonic() < limit:
-        if path.exists() and path.stat().st_size >= size:
-            break
-        time.sleep(0.05)
-    time.sleep(0.1)
-    return path.read_bytes() if path.exists() else b""
 
 
 def test_plain_session_capture_has_every_cue_in_order(cli_env, tmp_path: Path) -> None:
@@ -179,24 +131,13 @@ def test_simpleaudio_missing_falls_back_to_the_bell_once(cli_env, tmp_path: Path
     assert "4-2-6 breathing finished: 2:00" in result.stdout
 
 
-def _player(tmp_path: Path, capture: Path | None = None, asoundrc: str = "capture.asoundrc"):
-    from calmcoach.audio.process import ProcessPlayer
-
-    env = audio_env(dict(os.environ), tmp_path / "home", asoundrc, capture)
-    rings: list[float] = []
-    player = ProcessPlayer(
-        sound_dirs(), bell=lambda: rings.append(time.monotonic()), log_file=tmp_path / "player.log", env=env
-    )
-    return player, rings
-
-
 def test_player_killed_mid_session_goes_on_with_the_bell(tmp_path: Path, library) -> None:
     need_simpleaudio()
     from calmcoach.audio import sounds_for
     from calmcoach.plain import PlainRunner
     from calmcoach.session import StepStarted
 
-    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
     player.prepare(*sounds_for(timeline, False))
     player.wait_ready(10.0)
@@ -250,7 +191,7 @@ def test_player_process_never_outlives_the_app(tmp_path: Path) -> None:
 
 def test_close_leaves_no_player_process(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, _ = _player(tmp_path)
+    player, _ = capture_player(tmp_path)
     pid = player.pid
     assert pid is not None
     player.close()
@@ -265,7 +206,7 @@ def test_bad_user_wav_gets_a_clear_error_and_the_bell(tmp_path: Path, isolated_d
     user_sounds = locations.user_sounds_dir()
     user_sounds.mkdir(parents=True)
     (user_sounds / "gong.wav").write_text("this is not a wav")
-    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale", "gong"])
     player.wait_ready(10.0)
     notice = player.take_notice()
@@ -323,7 +264,7 @@ def test_muted_player_plays_nothing() -> None:
 
 def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player, _ = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["hold"])
     player.wait_ready(10.0)
     for _ in range(5):
@@ -334,13 +275,23 @@ def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:
         assert played >= sent  # the same monotonic clock on both sides
 
 
+async def until(condition: Callable[[], bool], failure: str, limit: float = 5.0) -> None:
+    """Await (letting the app run) until ``condition`` holds. The limit only stops a hang:
+    the pipe closes within milliseconds of the kill."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(failure)
+        await asyncio.sleep(0.01)
+
+
 async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> None:
     need_simpleaudio()
     from calmcoach.session import FakeClock, State
     from calmcoach.ui.app import make_app
     from tests.ui.helpers import advance, session_opened, session_screen
 
-    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     clock = FakeClock(100.0)
     app = make_app(clock=clock, cues=player, start="breathing-4-2-6", minutes=2, show_first_run=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -348,7 +299,7 @@ async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> N
         await advance(pilot, clock, 5.0)
         assert player.pid is not None
         os.kill(player.pid, signal.SIGKILL)
-        time.sleep(0.3)
+        await until(lambda: not player.working, "the player's death was not noticed")
         await advance(pilot, clock, 30.0)
         screen = session_screen(pilot)
         assert screen.session.state is State.RUNNING and screen.session.position() == 35.0
@@ -363,7 +314,7 @@ async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> N
 def test_cue_handed_over_ahead_starts_at_its_moment_and_not_before(tmp_path: Path) -> None:
     need_simpleaudio()
     capture = tmp_path / "capture.raw"
-    player, rings = _player(tmp_path, capture)
+    player, rings = capture_player(tmp_path, capture)
     player.prepare(["hold", "inhale"])
     player.wait_ready(10.0)
     at = time.monotonic() + 0.3
@@ -381,7 +332,7 @@ def test_cue_handed_over_ahead_starts_at_its_moment_and_not_before(tmp_path: Pat
 def test_a_later_cue_replaces_the_one_handed_over_and_cancel_drops_it(tmp_path: Path) -> None:
     need_simpleaudio()
     capture = tmp_path / "capture.raw"
-    player, _ = _player(tmp_path, capture)
+    player, _ = capture_player(tmp_path, capture)
     player.prepare(["hold", "inhale", "exhale"])
     player.wait_ready(10.0)
     now = time.monotonic()
@@ -398,7 +349,7 @@ def test_a_later_cue_replaces_the_one_handed_over_and_cancel_drops_it(tmp_path: 
 
 def test_draining_right_at_the_end_keeps_a_cue_that_is_due(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player, _ = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["end"])
     player.wait_ready(10.0)
     assert player.schedule("end", time.monotonic())  # due now, as the session ends
@@ -408,7 +359,7 @@ def test_draining_right_at_the_end_keeps_a_cue_that_is_due(tmp_path: Path) -> No
 
 def test_muted_player_or_missing_cue_is_not_taken_ahead(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player, _ = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale", "no-such-cue"])
     player.wait_ready(10.0)
     player.muted = True
@@ -425,7 +376,7 @@ def test_sounds_already_made_are_not_made_again(tmp_path: Path, library) -> None
     need_simpleaudio()
     from calmcoach.audio import sounds_for
 
-    player, _ = _player(tmp_path)
+    player, _ = capture_player(tmp_path)
     try:
         timeline = plan(library.get("breathing-4-7-8"), PlanOptions(minutes=2))
         names, tones = sounds_for(timeline, True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from calmcoach import __version__
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command, with_default_sigint
 
 pytestmark = pytest.mark.slow
 
@@ -174,7 +174,9 @@ def test_flare_plain_runs_the_program(cli_env) -> None:
 
 def test_ctrl_c_ends_plain_session_with_summary(cli_env) -> None:
     process = subprocess.Popen(
-        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "10", "--no-sound"],
+        with_default_sigint(
+            [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "10", "--no-sound"]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

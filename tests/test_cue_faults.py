@@ -23,11 +23,11 @@ import pytest
 from calmcoach import locations
 from calmcoach.audio.process import DRAIN_TIMEOUT, HUNG_AFTER, READY_TIMEOUT
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
-from tests.conftest import calmcoach_command
-from tests.test_audio import (
+from tests.helpers import (
     SOUNDS,
-    _player,
     audio_env,
+    calmcoach_command,
+    capture_player,
     cue_bytes,
     need_simpleaudio,
     split_capture,
@@ -188,7 +188,7 @@ def test_player_checks_what_it_loads_and_a_lost_cue_is_that_cue_only(tmp_path: P
 def test_cue_lost_while_playing_rings_the_bell_for_it_alone(tmp_path: Path) -> None:
     need_simpleaudio()
     capture = tmp_path / "capture.raw"
-    player, rings = _player(tmp_path, capture)
+    player, rings = capture_player(tmp_path, capture)
     player.prepare(["inhale", "hold"])
     player.wait_ready(10.0)
     player.play("gong")  # never loaded: the player cannot play it
@@ -260,7 +260,7 @@ def gone(pid: int) -> bool:
 
 def test_stopped_player_is_noticed_replaced_by_the_bell_and_not_waited_on(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
     player.wait_ready(10.0)
     assert player.working and player.pid is not None
@@ -293,7 +293,7 @@ def test_stopped_player_is_noticed_replaced_by_the_bell_and_not_waited_on(tmp_pa
 
 def test_player_stopped_before_a_session_does_not_hold_its_start(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, _ = _player(tmp_path, tmp_path / "capture.raw")
+    player, _ = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
     player.wait_ready(10.0)
     pid = player.pid
@@ -317,7 +317,7 @@ def test_player_stopped_before_a_session_does_not_hold_its_start(tmp_path: Path)
 def test_a_player_that_does_not_read_never_blocks_a_play(tmp_path: Path) -> None:
     """Faster than the watchdog: cues written to a stopped player fill the pipe (64 KiB)."""
     need_simpleaudio()
-    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
     player.wait_ready(10.0)
     pid = player.pid
@@ -340,7 +340,7 @@ def test_a_player_that_does_not_read_never_blocks_a_play(tmp_path: Path) -> None
 
 def test_a_quiet_player_is_not_taken_for_a_stopped_one(tmp_path: Path) -> None:
     need_simpleaudio()
-    player, rings = _player(tmp_path, tmp_path / "capture.raw")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
     player.wait_ready(10.0)
     time.sleep(4 * HUNG_AFTER)  # nothing asked of it: its heartbeat alone keeps it trusted

@@ -27,46 +27,13 @@ from calmcoach.history import (
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
 from calmcoach.session import FakeClock, Session
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command, month_of_data, quick_breath, settle
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def open_history(path: Path) -> History:
     return History.open(path).history
-
-
-QUICK_BREATH = """
-title = "Quick breath"
-kind = "breathing"
-summary = "Two phases of a second each: a real session that ends in seconds."
-cycles = {cycles}
-
-[[phase]]
-pace = "inhale"
-seconds = 1
-say = "In"
-
-[[phase]]
-pace = "exhale"
-seconds = 1
-say = "Out"
-"""
-
-
-def quick_breath(cycles: int = 1) -> list[str]:
-    """A real-time session (no --speed: a preview is not recorded) that lasts ``2 * cycles`` s:
-    the command that runs it in plain mode. The exercise is written to the user's folder."""
-    folder = locations.user_exercises_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "quick-breath.toml").write_text(QUICK_BREATH.format(cycles=cycles))
-    return [*calmcoach_command(), "run", "quick-breath", "--plain", "--no-sound"]
-
-
-def settle(recorder: Recorder) -> None:
-    """Wait for the recorder's writer to have done every write asked for so far."""
-    assert recorder.writer is not None
-    assert recorder.writer.flush(10.0), "the history writer did not catch up within 10 s (a hang)"
 
 
 def test_new_file_has_wal_app_id_and_version(tmp_path: Path) -> None:
@@ -469,24 +436,10 @@ def test_recorder_turns_history_off_once_on_failure(tmp_path: Path, library) -> 
     assert recorder.writer is not None and recorder.writer.available is False
 
 
-def _month_of_data(history: History, today: date) -> None:
-    for back in range(30):
-        day = datetime.combine(today - timedelta(days=back), datetime.min.time(), tzinfo=UTC) + timedelta(
-            hours=8
-        )
-        if back % 4 == 3:
-            continue
-        sid = history.start_session("breathing-4-2-6", "4-2-6 breathing", 180, now=day, rating_before=6)
-        history.end_session(sid, "finished", seconds=60.0 * (1 + back % 5), cycles=5, steps=15, now=day)
-        history.rate_session(sid, after=3)
-        if back % 2 == 0:
-            history.log_flare("eyelid", 4 + back % 3, ["caffeine"] if back % 3 else ["poor sleep"], now=day)
-
-
 def test_stats_from_a_month_of_data(tmp_path: Path) -> None:
     history = open_history(tmp_path / "h.sqlite3")
     today = date(2026, 11, 20)
-    _month_of_data(history, today)
+    month_of_data(history, today)
     stats = history.stats(today)
     assert len(stats.per_day) == 30 and stats.per_day[-1] == (today, 1.0)
     assert stats.per_day[-4] == (today - timedelta(days=3), 0.0)  # skipped days are zero

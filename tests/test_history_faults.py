@@ -24,8 +24,7 @@ from calmcoach.history import History, HistoryUnavailable
 from calmcoach.planner import PlanOptions, Timeline, plan
 from calmcoach.record import Recorder
 from calmcoach.session import FakeClock, Session
-from tests.conftest import calmcoach_command
-from tests.test_history import QUICK_BREATH, quick_breath
+from tests.helpers import QUICK_BREATH, calmcoach_command, quick_breath
 
 HANG_GUARD = 20.0
 """Seconds after which a command or a wait counts as hung (generous: the machine is shared)."""

@@ -14,8 +14,7 @@ from calmcoach.history import History
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
 from calmcoach.session import FakeClock, Session
-from tests.conftest import calmcoach_command
-from tests.test_history import settle
+from tests.helpers import calmcoach_command, settle
 
 HANG_GUARD = 60.0
 """A preview of 2 minutes at 100x takes about 1.2 s; this only catches a hang."""
@@ -143,7 +142,7 @@ def test_a_plain_preview_is_not_recorded(cli_env) -> None:
 def test_at_real_speed_the_same_run_is_recorded(cli_env) -> None:
     """The other side of the preview test: without --speed, plain mode does record (a short
     exercise of the user's, so the test runs in two real seconds)."""
-    from tests.test_history import quick_breath
+    from tests.helpers import quick_breath
 
     result = subprocess.run(quick_breath(), capture_output=True, text=True, env=cli_env, timeout=HANG_GUARD)
     assert result.returncode == 0

@@ -33,7 +33,7 @@ from calmcoach.loader import (
 from calmcoach.model import Exercise, Kind, Minutes, Origin, Pace, Phase, Step
 from calmcoach.planner import MAX_SEGMENTS, PlanError, PlanOptions, plan
 from calmcoach.visible import visible
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command
 
 T = TypeVar("T")
 

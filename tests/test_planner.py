@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,14 @@ def breathing(phases: list[Phase], minutes: Minutes | None = None, cycles: int |
     )
 
 
+def test_hypothesis_in_ci_is_derandomized_without_a_database() -> None:
+    """conftest's 'ci' profile: the same examples on every run, no failures carried over."""
+    profile = settings.get_profile("ci")
+    assert profile.derandomize and profile.database is None
+    if os.environ.get("CI", "").lower() == "true":
+        assert settings.default.derandomize and settings.default.database is None
+
+
 def check_timeline(timeline) -> None:
     segments = timeline.segments
     assert segments[0].start == 0
@@ -74,6 +83,21 @@ def test_breathing_timeline_properties(phases: list[Phase], minutes: float) -> N
     assert timeline.cycles == cycles
     # Rounding to whole cycles never misses the request by more than half a cycle.
     assert abs(timeline.total - minutes * 60) <= exercise.cycle_seconds / 2 + 1e-6 or cycles == 1
+    check_levels_restart_each_cycle(timeline)
+
+
+def check_levels_restart_each_cycle(timeline) -> None:
+    """Each cycle fills (and empties) on its own, and from the second on they all look alike."""
+    by_cycle: dict[int, list] = {}
+    for segment in timeline.segments:
+        by_cycle.setdefault(segment.cycle, []).append(segment)
+    for cycle in by_cycle.values():
+        if any(s.pace is Pace.INHALE for s in cycle):
+            assert max(s.level_to for s in cycle) == 1.0
+        if any(s.pace is Pace.EXHALE for s in cycle):
+            assert min(s.level_to for s in cycle) == 0.0
+    levels = [[(s.level_from, s.level_to) for s in cycle] for _, cycle in sorted(by_cycle.items())]
+    assert all(cycle == levels[1] for cycle in levels[1:])
 
 
 @given(steps=steps)
@@ -120,6 +144,35 @@ def test_pacer_levels_fill_hold_and_empty(library) -> None:
     assert timeline.level_at(5) == pytest.approx(1)  # hold stays full
     assert timeline.level_at(9) == pytest.approx(0.5)
     assert timeline.level_at(12) == pytest.approx(0)
+
+
+def test_inhales_only_fill_within_each_cycle_and_never_past_full() -> None:
+    """Hypothesis found this under Python 3.13 (whose sum() rounds more exactly): the
+    level climbed over the whole session and ended at 1.0000000000000013."""
+    phases = [Phase(pace=Pace.INHALE, seconds=1.00001, say="x")]
+    exercise = breathing(phases, Minutes(1.0, 0.1, 120))
+    timeline = plan(exercise, PlanOptions(minutes=1.0))
+    check_timeline(timeline)
+    assert timeline.cycles == 60
+    assert {(s.level_from, s.level_to) for s in timeline.segments} == {(0.0, 1.0)}
+    assert timeline.level_at(0.5) == pytest.approx(0.5, abs=1e-4)  # half way through the first breath
+    assert timeline.level_at(timeline.total) == 1.0
+
+
+def test_each_cycle_of_a_pattern_ending_mid_breath_repeats() -> None:
+    """A double inhale split over the cycle boundary (exhale, then inhale at the end and
+    at the start) is two climbs, one per cycle, not one climb across both."""
+    phases = [
+        Phase(pace=Pace.INHALE, seconds=2, say="in"),
+        Phase(pace=Pace.EXHALE, seconds=4, say="out"),
+        Phase(pace=Pace.INHALE, seconds=2, say="in again"),
+    ]
+    timeline = plan(breathing(phases, cycles=3))
+    levels = [(s.level_from, s.level_to) for s in timeline.segments]
+    # Joined over the boundary they would share one climb: (0, 0.5) then (0.5, 1).
+    assert levels[:3] == [(0.0, 1.0), (1.0, 0.0), (0.0, 1.0)]
+    assert levels[3:6] == [(0.0, 1.0), (1.0, 0.0), (0.0, 1.0)]  # full, so it climbs from empty again
+    assert levels[6:] == levels[3:6]
 
 
 def test_double_inhale_shares_the_climb(library) -> None:

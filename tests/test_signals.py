@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from calmcoach import locations
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command
 from tests.terminal_process import TerminalProcess
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,10 @@ import pytest
 from textual.widgets import Digits, Input, OptionList, Static
 
 from calmcoach import settings
+from calmcoach.audio import SilentPlayer
 from calmcoach.loader import Library
-from calmcoach.session import FakeClock, State
+from calmcoach.session import FakeClock, ScaledClock, State
+from calmcoach.ui.app import make_app
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
 from calmcoach.ui.screens.home import HomeScreen
@@ -246,7 +248,7 @@ async def test_reduced_motion_keeps_the_pacer_still() -> None:
         pacer = screen.query_one(Pacer)
         assert pacer.still
         await advance(pilot, clock, 2.0)
-        assert pacer.level == 0.0 and not screen._moving()
+        assert pacer.level == 0.0  # its reads once a second: test_still_screen_reads_once_a_second...
         assert screen.query_one("#countdown", Digits).value == "2"
 
 
@@ -339,22 +341,27 @@ async def test_reduced_motion_setting_from_the_command_palette() -> None:
 
 
 async def test_speed_previews_in_the_app_without_false_suspends() -> None:
-    import asyncio
-
-    app = __import__("calmcoach.ui.app").ui.app.make_app(
+    """At 100x, the real time between two reads is seconds of session time: the screen must
+    not take that for a suspend (Ctrl+Z), or a preview would stand still. The real time
+    under the scaled clock is a fake one too, so a busy machine cannot stretch it."""
+    assert getattr(make_app(speed=100).clock, "speed", None) == 100  # what --speed builds
+    real = FakeClock(T0)
+    app = make_app(
+        clock=ScaledClock(100, base=real),
         start="physiological-sigh",
-        speed=100,
         show_first_run=False,
-        cues=__import__("calmcoach.audio").audio.SilentPlayer(),
+        cues=SilentPlayer(),
     )
     async with app.run_test(size=(100, 30)) as pilot:
         screen = session_screen(pilot)
         assert screen.session.max_gap == 200.0
-        for _ in range(200):  # 60 s of session time at 100x: about 0.6 s (10 s at most)
-            await asyncio.sleep(0.05)
-            if type(app.screen).__name__ == "SummaryScreen":
-                break
-        assert type(app.screen).__name__ == "SummaryScreen"
+        # Reads 50 ms of real time apart: 5 s of session time each, over the 2 s an
+        # unscaled session would take for a suspend.
+        await advance(pilot, real, 0.3, step=0.05)
+        assert screen.session.position() == pytest.approx(30.0)
+        assert screen.session.state is State.RUNNING
+        await advance(pilot, real, 0.35, step=0.05)  # the 60 s session ends at 0.6 s
+        assert isinstance(app.screen, SummaryScreen)
         assert app.screen.session.state is State.FINISHED
         assert app.screen.session.cycles_done == 5
 
@@ -459,8 +466,7 @@ async def test_key_bar_shows_each_screens_keys_and_a_click_presses_one() -> None
         bar = app.screen.query_one(KeyBar)
         shown = bar.render().plain
         assert "^f Flare" in shown and "^q Quit" in shown and shown.rstrip().endswith("^p palette")
-        help_key = next(span for span in bar._spans if span.key == "question_mark")
-        await pilot.click(KeyBar, offset=(help_key.start + 1, 0))
+        await pilot.click(KeyBar, offset=(shown.index(" ? ") + 1, 0))  # on the "?" key
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         await pilot.press("enter", "enter")  # 4-2-6 with its default length

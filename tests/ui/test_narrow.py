@@ -17,7 +17,7 @@ from calmcoach.ui.screens.help import KEYS, HelpScreen
 from calmcoach.ui.screens.stats import CHART_HEIGHT, StatsScreen
 from calmcoach.ui.screens.summary import SummaryScreen
 from calmcoach.ui.widgets.chart import BLOCKS
-from tests.test_history import _month_of_data
+from tests.helpers import month_of_data
 from tests.ui.helpers import advance, new_app, session_screen
 
 TODAY = date(2026, 11, 20)
@@ -82,7 +82,7 @@ def _chart_lines(body: list[str]) -> list[str]:
 async def test_stats_chart_keeps_its_rows_whole(size: tuple[int, int]) -> None:
     locations.data_dir().mkdir(parents=True)
     history = History.open(locations.history_file()).history
-    _month_of_data(history, TODAY)
+    month_of_data(history, TODAY)
     history.close()
     app, _, _ = new_app()
     async with app.run_test(size=size) as pilot:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from calmcoach import locations
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

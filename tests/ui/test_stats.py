@@ -9,7 +9,7 @@ from textual.widgets import Input, RadioSet, SelectionList, Static
 from calmcoach import locations
 from calmcoach.history import History
 from calmcoach.ui.screens.stats import FlareLogScreen, StatsScreen
-from tests.test_history import _month_of_data
+from tests.helpers import month_of_data
 from tests.ui.helpers import advance, new_app
 
 TODAY = date(2026, 11, 20)
@@ -31,7 +31,7 @@ async def test_empty_history_shows_a_friendly_start() -> None:
 async def test_month_of_data_with_the_red_flag_pointer() -> None:
     locations.data_dir().mkdir(parents=True)
     history = History.open(locations.history_file()).history
-    _month_of_data(history, TODAY)
+    month_of_data(history, TODAY)
     history.close()
     app, _, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
