@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from calmcoach import locations
-from tests.conftest import calmcoach_command
+from tests.helpers import calmcoach_command
 
 
 def test_a_plain_run_logs_what_it_told_the_person(cli_env: dict[str, str], tmp_path: Path) -> None:
