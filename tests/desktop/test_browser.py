@@ -20,8 +20,8 @@ from tests.desktop.helpers import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-HOME = r"Flare routine"
-"""A line of the home screen's library (the flare routine is always listed)."""
+HOME = r"ctrl\+f: flare routine"
+"""The home screen's title line (always on screen, however long the library is)."""
 
 
 @pytest.fixture

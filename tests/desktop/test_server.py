@@ -167,7 +167,7 @@ async def test_a_calmcoach_folder_where_it_was_started_is_not_what_runs(
     try:
         async with aiohttp.ClientSession() as client:
             websocket = await client.ws_connect(desktop.websocket_url, headers={"Origin": desktop.origin})
-            await read_until(websocket, b"Flare routine")
+            await read_until(websocket, b"flare routine")
             await websocket.close()
     finally:
         await asyncio.wait_for(desktop.close(), BOUND)
@@ -208,7 +208,7 @@ async def test_quitting_the_app_closes_the_page_and_then_the_server() -> None:
     try:
         async with aiohttp.ClientSession() as client:
             websocket = await client.ws_connect(desktop.websocket_url, headers={"Origin": desktop.origin})
-            await read_until(websocket, b"Flare routine")
+            await read_until(websocket, b"flare routine")
             await websocket.send_str(json.dumps(["stdin", "\x11"]))  # Ctrl+Q, as xterm.js sends it
             async with asyncio.timeout(BOUND):
                 while (await websocket.receive()).type not in (

@@ -31,7 +31,7 @@ async def open_page(url: str, port: int) -> tuple[aiohttp.ClientSession, aiohttp
     )
     received = b""
     async with asyncio.timeout(BOUND):
-        while b"Flare routine" not in received:
+        while b"flare routine" not in received:
             message = await websocket.receive()
             if message.type == aiohttp.WSMsgType.BINARY:
                 received += message.data
