@@ -201,16 +201,21 @@ def test_cue_lost_while_playing_rings_the_bell_for_it_alone(tmp_path: Path) -> N
     assert len(rings) == 1  # the bell stood in for it
     player.play("gong")
     assert len(rings) == 2  # from now on at once, without asking the player
+    known = cue_bytes()
+    size = 0
     for name in ("inhale", "hold"):
         before = len(player.played)
         player.play(name)
         while len(player.played) == before and time.monotonic() < limit:
             time.sleep(0.01)
+        # Each playback reaches the file through a `cat` of its own: let this one land
+        # before the next starts, or a busy machine may write them the other way round.
+        size += len(known[name])
+        wait_for_file(capture, size)
     player.close(drain=True)
     assert player.working and player.take_notice() is None  # said once
     assert len(rings) == 2
-    known = cue_bytes()
-    assert split_capture(wait_for_file(capture, len(known["inhale"]) + len(known["hold"])), known) == [
+    assert split_capture(wait_for_file(capture, size), known) == [
         "inhale",
         "hold",
     ]
