@@ -7,33 +7,9 @@ from calmcoach.conductor import Conductor
 from calmcoach.loader import Library
 from calmcoach.planner import PlanOptions, Timeline, plan
 from calmcoach.session import Event, FakeClock, Session, SessionFinished, State, StepStarted
+from tests.ui.helpers import AheadPlayer
 
 T0 = 1000.0
-
-
-class ClockPlayer(SilentPlayer):
-    """A silent player on the session's own clock: it accepts cues handed ahead of time and
-    starts them by itself when ``catch_up`` sees the clock at their moment."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__()
-        self.clock = clock
-        self.pending: tuple[str, float] | None = None
-        self.started: list[tuple[str, float]] = []
-
-    def schedule(self, name: str, at: float) -> bool:
-        if self.muted:
-            return False
-        self.pending = (name, at)
-        return True
-
-    def cancel_scheduled(self) -> None:
-        self.pending = None
-
-    def catch_up(self) -> None:
-        if self.pending is not None and self.clock() >= self.pending[1]:
-            self.started.append(self.pending)
-            self.pending = None
 
 
 class ListRecorder:
@@ -78,7 +54,7 @@ def test_a_player_on_the_same_clock_is_handed_each_cue_ahead_and_never_plays_it_
     library: Library,
 ) -> None:
     clock = FakeClock(T0)
-    cues = ClockPlayer(clock)
+    cues = AheadPlayer(clock)
     conductor = Conductor(Session(drill(library), clock), cues=cues)
     conductor.start()
     assert cues.played == ["inhale"] and cues.pending == ("hold", T0 + 4)
@@ -111,7 +87,7 @@ def test_a_player_on_the_same_clock_is_handed_each_cue_ahead_and_never_plays_it_
 
 def test_the_end_bell_handed_ahead_is_not_played_again(library: Library) -> None:
     clock = FakeClock(T0)
-    cues = ClockPlayer(clock)
+    cues = AheadPlayer(clock)
     conductor = Conductor(Session(drill(library), clock), cues=cues)
     conductor.start()
     events: list[Event] = []
