@@ -20,25 +20,10 @@ from enum import StrEnum
 from calmcoach.planner import Segment, Timeline
 
 Clock = Callable[[], float]
-"""A monotonic clock in seconds. ``time.monotonic`` for real; a FakeClock in tests."""
+"""A monotonic clock in seconds. ``time.monotonic`` for real; a fake one in tests (tests/clocks.py)."""
 
 DEFAULT_MAX_GAP = 2.0
 """A silence between two reads longer than this (in session seconds) is a suspend."""
-
-
-class FakeClock:
-    """A clock that only moves when told to: virtual time for tests and previews."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> float:
-        """Move time forward and return the new reading."""
-        self.now += seconds
-        return self.now
 
 
 class ScaledClock:

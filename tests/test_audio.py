@@ -287,8 +287,9 @@ async def until(condition: Callable[[], bool], failure: str, limit: float = 5.0)
 
 async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> None:
     need_simpleaudio()
-    from calmcoach.session import FakeClock, State
+    from calmcoach.session import State
     from calmcoach.ui.app import make_app
+    from tests.clocks import FakeClock
     from tests.ui.helpers import advance, session_opened, session_screen
 
     player, rings = capture_player(tmp_path, tmp_path / "capture.raw")

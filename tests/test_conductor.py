@@ -6,7 +6,8 @@ from calmcoach.audio import SilentPlayer
 from calmcoach.conductor import Conductor
 from calmcoach.loader import Library
 from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.session import Event, FakeClock, Session, SessionFinished, State, StepStarted
+from calmcoach.session import Event, Session, SessionFinished, State, StepStarted
+from tests.clocks import FakeClock
 from tests.ui.helpers import AheadPlayer
 
 T0 = 1000.0

@@ -361,8 +361,8 @@ async def test_app_says_sound_off_within_a_moment_when_its_player_stops(
     """Said by the app at once, not at the next step: the session clock does not move here."""
     need_simpleaudio()
     from calmcoach.audio.process import ProcessPlayer
-    from calmcoach.session import FakeClock
     from calmcoach.ui.app import make_app
+    from tests.clocks import FakeClock
 
     env = audio_env(dict(os.environ), tmp_path / "home", "capture.asoundrc", tmp_path / "capture.raw")
     monkeypatch.setenv("HOME", env["HOME"])

@@ -26,7 +26,8 @@ from calmcoach.history import (
 )
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
-from calmcoach.session import FakeClock, Session
+from calmcoach.session import Session
+from tests.clocks import FakeClock
 from tests.helpers import calmcoach_command, month_of_data, quick_breath, settle
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

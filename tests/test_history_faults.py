@@ -23,7 +23,8 @@ from calmcoach import locations
 from calmcoach.history import History, HistoryUnavailable
 from calmcoach.planner import PlanOptions, Timeline, plan
 from calmcoach.record import Recorder
-from calmcoach.session import FakeClock, Session
+from calmcoach.session import Session
+from tests.clocks import FakeClock
 from tests.helpers import QUICK_BREATH, calmcoach_command, quick_breath
 
 HANG_GUARD = 20.0

@@ -13,7 +13,8 @@ from calmcoach import locations
 from calmcoach.history import History
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
-from calmcoach.session import FakeClock, Session
+from calmcoach.session import Session
+from tests.clocks import FakeClock
 from tests.helpers import calmcoach_command, settle
 
 HANG_GUARD = 60.0

@@ -9,7 +9,7 @@ from calmcoach.describe import safety_notes
 from calmcoach.loader import Library
 from calmcoach.plain import PlainRunner, step_line, summary_line
 from calmcoach.planner import PlanOptions, plan
-from calmcoach.session import FakeClock
+from tests.clocks import FakeClock
 
 
 def run_plain(library: Library, exercise_id: str, options: PlanOptions | None = None) -> list[str]:

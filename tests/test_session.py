@@ -12,14 +12,8 @@ from calmcoach.loader import load_library
 from calmcoach.locations import builtin_exercises_dir
 from calmcoach.model import Exercise, Kind, Step
 from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.session import (
-    FakeClock,
-    Session,
-    SessionError,
-    SessionFinished,
-    State,
-    StepStarted,
-)
+from calmcoach.session import Session, SessionError, SessionFinished, State, StepStarted
+from tests.clocks import FakeClock
 
 T0 = 1000.0
 DRILL = plan(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from calmcoach.audio import SilentPlayer
-from calmcoach.session import FakeClock
 from calmcoach.ui.app import CalmApp, make_app
 from calmcoach.ui.screens.session import SessionScreen
+from tests.clocks import FakeClock
 
 T0 = 5000.0
 

@@ -10,7 +10,7 @@ from textual.widgets import Digits, Input, OptionList, Static
 from calmcoach import settings
 from calmcoach.audio import SilentPlayer
 from calmcoach.loader import Library
-from calmcoach.session import FakeClock, ScaledClock, State
+from calmcoach.session import ScaledClock, State
 from calmcoach.ui.app import make_app
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
@@ -20,6 +20,7 @@ from calmcoach.ui.screens.session import time_left_text
 from calmcoach.ui.screens.summary import SummaryScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.pacer import Pacer
+from tests.clocks import FakeClock
 from tests.ui.helpers import T0, AheadPlayer, advance, new_app, session_screen
 
 

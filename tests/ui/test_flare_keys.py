@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList, Static
 
-from calmcoach.session import FakeClock, State
+from calmcoach.session import State
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
 from calmcoach.ui.screens.home import HomeScreen
@@ -13,6 +13,7 @@ from calmcoach.ui.screens.safety import RedFlagsScreen
 from calmcoach.ui.screens.session import SessionScreen
 from calmcoach.ui.screens.summary import SummaryScreen
 from calmcoach.ui.widgets.keybar import KeyBar
+from tests.clocks import FakeClock
 from tests.ui.helpers import T0, AheadPlayer, advance, new_app, session_screen
 
 

@@ -7,10 +7,10 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.widgets._toast import Toast
 
-from calmcoach.session import FakeClock
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.session import SessionScreen
 from calmcoach.ui.widgets.notice import NOTICE_SECONDS, NoticeLine
+from tests.clocks import FakeClock
 from tests.ui.helpers import advance, new_app, session_screen
 
 GUIDE = ("#pacer", "#say", "#count-row", "#hint")

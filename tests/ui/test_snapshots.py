@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from calmcoach.session import FakeClock
+from tests.clocks import FakeClock
 from tests.ui.helpers import T0, advance, new_app
 
 SIZES = [(80, 24), (40, 12)]

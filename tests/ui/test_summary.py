@@ -7,12 +7,12 @@ from textual.widgets import Static
 
 from calmcoach import locations
 from calmcoach.history import History, SessionRecord
-from calmcoach.session import FakeClock
 from calmcoach.ui.app import CalmApp
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.summary import SummaryScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.rating import TEN_WINDOW
+from tests.clocks import FakeClock
 from tests.ui.helpers import advance, new_app, session_screen
 
 
