@@ -1,10 +1,14 @@
-"""The local history: sessions and the flare journal, in one SQLite file.
+"""The history store: opening the file, and writing and reading its rows.
 
 A session row is written when the session starts, brought up to date at each
 step boundary (never per frame), and completed when it ends. A process that is
 killed leaves its row at the last boundary: it reads back as "interrupted",
 with the seconds it really did. Nothing here crashes a session: every failure
 becomes a :class:`HistoryUnavailable` with a plain reason.
+
+Opening takes care of the file itself: only a regular file is opened, a damaged
+one is moved aside, a lock is waited for, and the schema is brought up to date
+(:mod:`calmcoach.history.schema`). The summaries are in :mod:`calmcoach.history.stats`.
 
 Pure standard library (sqlite3); no UI, no audio.
 """
@@ -17,17 +21,16 @@ import os
 import sqlite3
 import stat
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from calmcoach.history.schema import NUDGE_ANSWERS, SCHEMA_VERSION, file_version, migrate
+from calmcoach.history.stats import Stats, summarise
 from calmcoach.safefile import kind_of
 
-APPLICATION_ID = 0x63616C6D
-"""'calm': marks the file as calmcoach's (PRAGMA application_id)."""
 BUSY_TIMEOUT_MS = 3000
 QUICK_CHECK_LINES = 5
 """Problems the quick check on open lists at most (one is enough to know)."""
@@ -47,70 +50,6 @@ TRIGGERS = (
     "stimulant medication",
 )
 """Common triggers people log; anyone may add their own words."""
-
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: sessions, written at start and updated at each boundary.
-    """
-    CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        exercise_id TEXT NOT NULL,
-        title TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        ended_at TEXT,
-        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'interrupted')),
-        planned_seconds REAL NOT NULL,
-        seconds_done REAL NOT NULL DEFAULT 0,
-        cycles_done INTEGER NOT NULL DEFAULT 0,
-        steps_done INTEGER NOT NULL DEFAULT 0,
-        pid INTEGER
-    );
-    CREATE INDEX sessions_started ON sessions (started_at);
-    """,
-    # 2: ratings and body area on sessions, and the flare journal.
-    """
-    ALTER TABLE sessions ADD COLUMN area TEXT;
-    ALTER TABLE sessions ADD COLUMN rating_before INTEGER CHECK (rating_before BETWEEN 0 AND 10);
-    ALTER TABLE sessions ADD COLUMN rating_after INTEGER CHECK (rating_after BETWEEN 0 AND 10);
-    CREATE TABLE flares (
-        id INTEGER PRIMARY KEY,
-        logged_at TEXT NOT NULL,
-        area TEXT NOT NULL,
-        intensity INTEGER NOT NULL CHECK (intensity BETWEEN 0 AND 10),
-        triggers TEXT NOT NULL DEFAULT '[]',
-        note TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX flares_logged ON flares (logged_at);
-    """,
-    # 3: seconds_done is now the time really spent running (pauses, suspends and skipped
-    # spans left out); position_seconds is how far through the timeline it got. Older rows
-    # only knew the position, so it stands for both there.
-    """
-    ALTER TABLE sessions ADD COLUMN position_seconds REAL;
-    UPDATE sessions SET position_seconds = seconds_done;
-    """,
-)
-
-NUDGES_MIGRATION = """
-    CREATE TABLE nudges (
-        id INTEGER PRIMARY KEY,
-        shown_at TEXT NOT NULL,
-        via TEXT NOT NULL,
-        answer TEXT CHECK (answer IN ('started', 'snoozed', 'skipped', 'ignored')),
-        answered_at TEXT
-    );
-    CREATE INDEX nudges_shown ON nudges (shown_at);
-    """
-"""The reminder's nudges to move and how each was answered (``calmcoach remind``).
-
-Its own step, added after the others: the number it gets is its place in MIGRATIONS."""
-
-MIGRATIONS += (NUDGES_MIGRATION,)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-NUDGE_ANSWERS = ("started", "snoozed", "skipped", "ignored")
-"""How a nudge can be answered: its action taken, put off, turned down, or left alone."""
 
 
 Trouble = Literal["busy", "read-only", "full", "newer", "not-a-file", "damaged", "other"]
@@ -382,30 +321,11 @@ class History:
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             history = cls(path, db)
-            history._migrate(version)
+            migrate(db, version)
         except BaseException:
             db.close()
             raise
         return history
-
-    def _migrate(self, version: int) -> None:
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                current = db.execute("PRAGMA user_version").fetchone()[0]
-                if current >= number:  # another instance migrated meanwhile
-                    db.execute("ROLLBACK")
-                    continue
-                for statement in MIGRATIONS[number - 1].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {number}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -609,122 +529,9 @@ class History:
     # --- stats ---------------------------------------------------------------------------
 
     def stats(self, today: date | None = None, days: int = 30) -> Stats:
-        """Everything the stats screen shows, computed in SQL so it stays quick."""
-        today = today or datetime.now().astimezone().date()
-        first = today - timedelta(days=days - 1)
-        local = "localtime"
-        minutes: dict[date, float] = {}
-        for row in self._read(
-            f"SELECT date(started_at, '{local}') AS day, sum(seconds_done) AS s FROM sessions "
-            f"WHERE date(started_at, '{local}') >= ? GROUP BY day",
-            (first.isoformat(),),
-        ):
-            minutes[date.fromisoformat(row["day"])] = row["s"] / 60.0
-        per_day = [
-            (first + timedelta(days=i), minutes.get(first + timedelta(days=i), 0.0)) for i in range(days)
-        ]
-        practiced = {
-            date.fromisoformat(r["day"])
-            for r in self._read(
-                f"SELECT DISTINCT date(started_at, '{local}') AS day FROM sessions WHERE seconds_done >= 30"
-            )
-        }
-        streak = 0
-        cursor_day = today if today in practiced else today - timedelta(days=1)
-        while cursor_day in practiced:
-            streak += 1
-            cursor_day -= timedelta(days=1)
-        totals = [
-            (row["title"], int(row["n"]), row["s"] / 60.0)
-            for row in self._read(
-                "SELECT exercise_id, max(title) AS title, count(*) AS n, sum(seconds_done) AS s "
-                "FROM sessions GROUP BY exercise_id ORDER BY s DESC"
-            )
-        ]
-        rated = self._read(
-            "SELECT count(*) AS n, avg(rating_after - rating_before) AS change FROM sessions "
-            "WHERE rating_before IS NOT NULL AND rating_after IS NOT NULL"
-        )[0]
-        count_row = self._read("SELECT count(*) AS n, coalesce(sum(seconds_done), 0) AS s FROM sessions")[0]
-        by_area = Counter(
-            {
-                row["area"]: int(row["n"])
-                for row in self._read("SELECT area, count(*) AS n FROM flares GROUP BY area")
-            }
-        )
-        by_trigger: Counter[str] = Counter()
-        for row in self._read("SELECT triggers FROM flares WHERE triggers != '[]'"):
-            by_trigger.update(json.loads(row["triggers"]))
-        window = today - timedelta(days=PERSISTENT_DAYS)
-        persistent = []
-        for row in self._read(
-            f"SELECT area, count(DISTINCT date(logged_at, '{local}')) AS days, "
-            f"min(date(logged_at, '{local}')) AS first FROM flares "
-            f"WHERE date(logged_at, '{local}') >= ? GROUP BY area",
-            (window.isoformat(),),
-        ):
-            span = (today - date.fromisoformat(row["first"])).days + 1
-            if span > 21 and row["days"] * 2 > span:
-                persistent.append(row["area"])
-        moves: dict[date, int] = {}
-        answers: Counter[str] = Counter()
-        for row in self._read(
-            f"SELECT date(shown_at, '{local}') AS day, answer FROM nudges "
-            f"WHERE date(shown_at, '{local}') >= ?",
-            (first.isoformat(),),
-        ):
-            answers[row["answer"] or "unanswered"] += 1
-            if row["answer"] == "started":
-                day = date.fromisoformat(row["day"])
-                moves[day] = moves.get(day, 0) + 1
-        return Stats(
-            moves_per_day=[(day, moves.get(day, 0)) for day, _ in per_day],
-            nudge_answers=answers,
-            per_day=per_day,
-            streak=streak,
-            sessions=int(count_row["n"]),
-            total_minutes=count_row["s"] / 60.0,
-            totals=totals,
-            rated_sessions=int(rated["n"]),
-            average_change=rated["change"],
-            flares_by_area=by_area,
-            flares_by_trigger=by_trigger,
-            persistent_areas=sorted(persistent),
-        )
-
-
-PERSISTENT_DAYS = 28
-"""How far back the "flares on most days for more than three weeks" check looks."""
-
-
-@dataclass(frozen=True)
-class Stats:
-    """What the stats screen shows."""
-
-    per_day: list[tuple[date, float]]
-    """Minutes practised on each of the last days, oldest first."""
-    streak: int
-    """Days in a row, up to today (or yesterday), with at least 30 s of practice."""
-    sessions: int
-    total_minutes: float
-    totals: list[tuple[str, int, float]]
-    """(title, sessions, minutes) per exercise, most practised first."""
-    rated_sessions: int
-    average_change: float | None
-    """Mean of (after - before) tension rating; negative means calmer."""
-    flares_by_area: Counter[str] = field(default_factory=Counter)
-    flares_by_trigger: Counter[str] = field(default_factory=Counter)
-    persistent_areas: list[str] = field(default_factory=list)
-    """Areas with flares on most days for more than three weeks: worth a check."""
-    moves_per_day: list[tuple[date, int]] = field(default_factory=list)
-    """Nudges to move taken up ("started") on each day of ``per_day``."""
-    nudge_answers: Counter[str] = field(default_factory=Counter)
-    """Nudges over the same days, by answer (``unanswered`` for none yet)."""
-
-    @property
-    def empty(self) -> bool:
-        """Nothing recorded yet."""
-        return self.sessions == 0 and not self.flares_by_area and not self.nudge_answers
+        """Everything the stats screen shows over the ``days`` days up to ``today``
+        (see :mod:`calmcoach.history.stats`)."""
+        return summarise(self._read, today or datetime.now().astimezone().date(), days)
 
 
 def _newest_first(table: str, column: str, since: date | None) -> tuple[str, list[Any]]:
@@ -799,11 +606,7 @@ def _flare(row: sqlite3.Row) -> FlareRecord:
 
 def _check_owner(db: sqlite3.Connection) -> int:
     """Read the file's schema version, refusing another program's file and a newer schema."""
-    app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
-    if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
-        raise sqlite3.DatabaseError("file is not a database: it belongs to another program")
+    version = file_version(db)
     if version > SCHEMA_VERSION:
         raise HistoryUnavailable(
             f"the history was written by a newer calmcoach (schema {version}; this one "

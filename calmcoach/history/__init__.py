@@ -1,0 +1,50 @@
+"""The local history: sessions, the flare journal and the reminder's nudges, in one SQLite file.
+
+- :mod:`~calmcoach.history.schema`: the tables, the migrations between schema versions,
+  and whose file it is;
+- :mod:`~calmcoach.history.store`: opening the file (locks, damage, read-only), writing
+  and reading rows;
+- :mod:`~calmcoach.history.stats`: the summaries the stats screen shows.
+
+The names callers use are here too, so ``from calmcoach.history import History`` works.
+"""
+
+from calmcoach.history.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    NUDGE_ANSWERS,
+    NUDGES_MIGRATION,
+    SCHEMA_VERSION,
+)
+from calmcoach.history.stats import Stats
+from calmcoach.history.store import (
+    TRIGGERS,
+    FlareRecord,
+    History,
+    HistoryUnavailable,
+    NudgeRecord,
+    OpenResult,
+    SessionRecord,
+    Trouble,
+    iter_rows,
+    utcnow,
+)
+
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "NUDGES_MIGRATION",
+    "NUDGE_ANSWERS",
+    "SCHEMA_VERSION",
+    "TRIGGERS",
+    "FlareRecord",
+    "History",
+    "HistoryUnavailable",
+    "NudgeRecord",
+    "OpenResult",
+    "SessionRecord",
+    "Stats",
+    "Trouble",
+    "iter_rows",
+    "utcnow",
+]
