@@ -1,8 +1,9 @@
-"""The ``calmcoach`` command.
+"""The ``calmcoach`` command: parsing, and every subcommand.
 
 Only the standard library and the core are imported at the top, so that
 ``calmcoach --version``, ``list`` and ``validate`` start fast and never load
-Textual. The app, the audio player and the history load when a command needs them.
+Textual. The app, the audio player and the history load when a command needs them;
+the ``history`` and ``log`` commands are in :mod:`calmcoach.cli.history`.
 """
 
 from __future__ import annotations
@@ -658,7 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "flare":
             return cmd_flare(args)
         if command == "history":
-            from calmcoach.record import cmd_history
+            from calmcoach.cli.history import cmd_history
 
             return cmd_history(args)
         if command == "log":
@@ -666,7 +667,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_log_form(args)
             if args.intensity is None:
                 parser.error("log: --intensity is required with an area")
-            from calmcoach.record import cmd_log
+            from calmcoach.cli.history import cmd_log
 
             return cmd_log(args)
         if command == "desktop":

@@ -1,0 +1,191 @@
+"""``calmcoach history`` and ``calmcoach log AREA``: the history on the command line.
+
+Imported only when one of these commands runs, so that the other commands (and the
+app's first frame) never load SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from calmcoach import locations
+from calmcoach.cli import _err
+from calmcoach.history import History, HistoryUnavailable, iter_rows
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+
+def open_history(notify: Callable[[str], None]) -> History | None:
+    """Open the user's history on this thread, or say why not (once) and give None."""
+    try:
+        opened = History.open(locations.history_file())
+    except HistoryUnavailable as error:
+        notify(str(error))
+        return None
+    if opened.notice:
+        notify(opened.notice)
+    return opened.history
+
+
+def _since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise SystemExit(f"calmcoach: --since wants a date like 2026-11-01, not {value!r}") from error
+
+
+def _local(stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+CSV_COLUMNS = [
+    "type",
+    "when",
+    "exercise_id",
+    "title",
+    "status",
+    "seconds",
+    "position",
+    "planned_seconds",
+    "cycles",
+    "steps",
+    "area",
+    "rating_before",
+    "rating_after",
+    "intensity",
+    "triggers",
+    "note",
+    "via",
+    "answer",
+]
+
+
+def _open_to_read() -> History | int:
+    """Open the history for reading: as usual (so damage is moved aside and an old file
+    migrated), or, when nothing can be written (a read-only folder, a full disk), as it
+    is, read-only. Gives the exit code instead when it cannot be read at all."""
+    path = locations.history_file()
+    try:
+        opened = History.open(path)
+    except HistoryUnavailable as error:
+        if error.kind in ("busy", "newer", "not-a-file"):
+            _err(str(error))
+            return 1
+        if not os.path.lexists(path) and error.kind in ("read-only", "full"):
+            return 0  # nothing recorded, and nowhere to start recording: an empty history
+        try:
+            history = History.open_read_only(path)
+        except HistoryUnavailable as second:
+            _err(f"{error} ({second})" if str(second) != str(error) else str(error))
+            return 1
+        _err(f"{str(error).removesuffix('; history is off')}; showing the history as it is")
+        return history
+    if opened.notice:
+        _err(opened.notice)
+    return opened.history
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """``calmcoach history``: sessions and flares, as text, JSON or CSV."""
+    since = _since(args.since)
+    history = _open_to_read()
+    if isinstance(history, int):
+        if history:
+            return history
+        rows: list[dict[str, Any]] = []
+    else:
+        try:
+            rows = list(iter_rows(history, since))
+        except HistoryUnavailable as error:
+            _err(str(error))
+            return 1
+        finally:
+            history.close()
+    return _print_rows(rows, args)
+
+
+def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
+    """Print sessions and flares as JSON, CSV or lines of text."""
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if args.csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            flat = dict(row)
+            flat["when"] = _local(row.get("started_at") or row.get("logged_at") or row.get("shown_at"))
+            if row["type"] == "flare":
+                flat["triggers"] = "; ".join(row["triggers"])
+            writer.writerow(flat)
+        return 0
+    if not rows:
+        print(
+            "No sessions or flares yet. Run 'calmcoach' and press f, or try 'calmcoach run breathing-4-2-6'."
+        )
+        return 0
+    for row in rows:
+        if row["type"] == "session":
+            minutes = row["seconds"] / 60
+            area = f" ({row['area']})" if row["area"] else ""
+            rating = ""
+            if row["rating_before"] is not None or row["rating_after"] is not None:
+                rating = f"  tension {row['rating_before'] if row['rating_before'] is not None else '-'}"
+                rating += f" -> {row['rating_after'] if row['rating_after'] is not None else '-'}"
+            reached = ""
+            if row["position"] is not None and row["position"] - row["seconds"] >= 6:
+                # Skipped ahead: the time counted is what was spent, not how far it got.
+                planned = row["planned_seconds"] / 60
+                reached = f"  (skipped ahead to {row['position'] / 60:.1f} of {planned:.1f} min)"
+            print(
+                f"{_local(row['started_at'])}  {row['status']:<11}  {minutes:5.1f} min  "
+                f"{row['title']}{area}{rating}{reached}"
+            )
+        elif row["type"] == "nudge":
+            answer = row["answer"] or "no answer yet"
+            print(f"{_local(row['shown_at'])}  nudge        {answer:<11}  ({row['via']})")
+        else:
+            triggers = ", ".join(row["triggers"])
+            extra = f"  [{triggers}]" if triggers else ""
+            note = f"  {row['note']}" if row["note"] else ""
+            when = _local(row["logged_at"])
+            print(f"{when}  flare        {row['intensity']:>2}/10     {row['area']}{extra}{note}")
+    return 0
+
+
+def _cannot_log(text: str) -> str:
+    """A history message as the reason a flare was not logged (a notice stays as it is)."""
+    if "kept it as" in text:
+        return text
+    return f"the flare was not logged: {text.removesuffix('; history is off')}"
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """``calmcoach log AREA --intensity N``: add a flare to the journal."""
+    history = open_history(lambda text: _err(_cannot_log(text)))
+    if history is None:
+        return 1
+    try:
+        history.log_flare(args.area, args.intensity, args.trigger, args.note)
+    except ValueError as error:
+        _err(str(error))
+        return 1
+    except HistoryUnavailable as error:
+        _err(_cannot_log(str(error)))
+        return 1
+    finally:
+        history.close()
+    print(f"Logged a {args.area} flare, intensity {args.intensity} of 10.")
+    return 0
