@@ -227,7 +227,7 @@ class _Checker:
             return ""
         raw = table[key]
         if not isinstance(raw, str):
-            self.problem(at, f"expected text in quotes, got {_describe(raw)}")
+            self.problem(at, f"expected text in quotes, got {describe_value(raw)}")
             return ""
         value: str = raw.strip()
         if required and not value:
@@ -238,13 +238,19 @@ class _Checker:
             self.problem(at, hidden)
         return value
 
-    def seconds(self, value: Any, at: str) -> float | None:
+    def number(self, value: Any, at: str, unit: str) -> float | None:
+        """A number of ``unit`` from the file as a float (true and false are not numbers)."""
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(at, f"expected a number of seconds, got {_describe(value)}")
+            self.problem(at, f"expected a number of {unit}, got {describe_value(value)}")
             return None
-        number = _float(value)
+        return _float(value)
+
+    def seconds(self, value: Any, at: str) -> float | None:
+        number = self.number(value, at, "seconds")
+        if number is None:
+            return None
         if not math.isfinite(number):
-            self.problem(at, f"must be a finite number of seconds, got {_describe(value)}")
+            self.problem(at, f"must be a finite number of seconds, got {describe_value(value)}")
             return None
         if number <= 0:
             self.problem(at, f"must be more than 0 seconds, got {_num(number)}")
@@ -260,12 +266,13 @@ class _Checker:
         return number
 
     def minutes_value(self, value: Any, at: str) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(at, f"expected a number of minutes, got {_describe(value)}")
+        number = self.number(value, at, "minutes")
+        if number is None:
             return None
-        number = _float(value)
         if not math.isfinite(number) or number <= 0 or number > MAX_MINUTES:
-            self.problem(at, f"expected minutes between 0 and {_num(MAX_MINUTES)}, got {_describe(value)}")
+            self.problem(
+                at, f"expected minutes between 0 and {_num(MAX_MINUTES)}, got {describe_value(value)}"
+            )
             return None
         return number
 
@@ -275,13 +282,13 @@ class _Checker:
         at = f"{where}.cue"
         value = table["cue"]
         if not isinstance(value, str):
-            self.problem(at, f"expected a sound name in quotes, got {_describe(value)}")
+            self.problem(at, f"expected a sound name in quotes, got {describe_value(value)}")
             return None
         if "/" in value or "\\" in value or value.endswith(".wav") or value.startswith("."):
-            self.problem(at, f"a cue is a sound's name, not a file path (got {_describe(value)})")
+            self.problem(at, f"a cue is a sound's name, not a file path (got {describe_value(value)})")
             return None
         if not _SOUND_RE.match(value):
-            self.problem(at, f"{_describe(value)} is not a sound name (letters, digits, - and _)")
+            self.problem(at, f"{describe_value(value)} is not a sound name (letters, digits, - and _)")
             return None
         if self.sound_names is not None and value not in self.sound_names:
             known = ", ".join(sorted(self.sound_names)) or "none"
@@ -298,12 +305,16 @@ class _Checker:
         try:
             return Pace(value)
         except ValueError:
-            self.problem(f"{where}.pace", f"expected inhale, hold, exhale or rest, got {_describe(value)}")
+            self.problem(
+                f"{where}.pace", f"expected inhale, hold, exhale or rest, got {describe_value(value)}"
+            )
             return None
 
     def area_name(self, value: Any, at: str) -> str | None:
         if not isinstance(value, str) or value not in AREAS:
-            self.problem(at, f"unknown body area {_describe(value)}; expected one of: {', '.join(AREAS)}")
+            self.problem(
+                at, f"unknown body area {describe_value(value)}; expected one of: {', '.join(AREAS)}"
+            )
             return None
         return value
 
@@ -324,13 +335,13 @@ class _Checker:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            self.problem(key, f"expected a list of texts, got {_describe(value)}")
+            self.problem(key, f"expected a list of texts, got {describe_value(value)}")
             return ()
         out = []
         for i, item in enumerate(value, start=1):
             at = f"{key}[{i}]"
             if not isinstance(item, str) or not item.strip():
-                self.problem(at, f"expected text in quotes, got {_describe(item)}")
+                self.problem(at, f"expected text in quotes, got {describe_value(item)}")
             elif hidden := _hidden_problem(item, lines=lines):
                 self.problem(at, hidden)
             elif len(item) > MAX_TEXT:
@@ -341,6 +352,16 @@ class _Checker:
 
     # --- kinds ----------------------------------------------------------------
 
+    def required_tables(self, data: Mapping[str, Any], key: str, what: str) -> list[Mapping[str, Any]]:
+        """The top-level ``[[key]]`` tables of an exercise that needs at least one
+        (``what`` names the exercise in the problem when there are none)."""
+        tables = self.table_list(data, key, "")
+        if not tables and key not in data:
+            self.problem(None, f"{what} needs at least one [[{key}]]")
+        elif data.get(key) == []:
+            self.problem(key, f"{what} needs at least one {key}")
+        return tables
+
     def exercise(self, data: Mapping[str, Any], exercise_id: str, origin: Origin) -> Exercise | None:
         common = ("title", "kind", "summary", "safety", "tags")
         per_kind = {
@@ -350,7 +371,7 @@ class _Checker:
         }
         if not _ID_RE.match(exercise_id):
             self.problem(
-                None, f"file name {_describe(exercise_id)} is not a usable id (letters, digits, . - _)"
+                None, f"file name {describe_value(exercise_id)} is not a usable id (letters, digits, . - _)"
             )
         title = self.text(data, "title", "", limit=MAX_TITLE, lines=False)
         summary = self.text(data, "summary", "", required=False)
@@ -362,7 +383,7 @@ class _Checker:
         if raw_kind is None or raw_kind == "":
             self.problem(None, "missing 'kind' (breathing, routine or program)")
         elif kind is None:
-            self.problem("kind", f"expected breathing, routine or program, got {_describe(raw_kind)}")
+            self.problem("kind", f"expected breathing, routine or program, got {describe_value(raw_kind)}")
         allowed = common + (per_kind[kind] if kind else sum(per_kind.values(), ()))
         self.keys(data, "", allowed)
         if kind is None:
@@ -385,11 +406,7 @@ class _Checker:
 
     def breathing(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
         phases = []
-        tables = self.table_list(data, "phase", "")
-        if not tables and "phase" not in data:
-            self.problem(None, "a breathing exercise needs at least one [[phase]]")
-        elif data.get("phase") == []:
-            self.problem("phase", "a breathing exercise needs at least one phase")
+        tables = self.required_tables(data, "phase", "a breathing exercise")
         for i, table in enumerate(tables, start=1):
             where = f"phase[{i}]"
             self.keys(table, where, ("pace", "seconds", "say", "cue"))
@@ -409,7 +426,7 @@ class _Checker:
             value = data["cycles"]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CYCLES:
                 self.problem(
-                    "cycles", f"expected a whole number from 1 to {MAX_CYCLES}, got {_describe(value)}"
+                    "cycles", f"expected a whole number from 1 to {MAX_CYCLES}, got {describe_value(value)}"
                 )
             else:
                 cycles = value
@@ -418,7 +435,8 @@ class _Checker:
             value = data["voice_cycles"]
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CYCLES:
                 self.problem(
-                    "voice_cycles", f"expected a whole number from 0 to {MAX_CYCLES}, got {_describe(value)}"
+                    "voice_cycles",
+                    f"expected a whole number from 0 to {MAX_CYCLES}, got {describe_value(value)}",
                 )
             else:
                 voice_cycles = value
@@ -458,13 +476,15 @@ class _Checker:
     def minutes(self, data: Mapping[str, Any]) -> Minutes | None:
         value = data["minutes"]
         if isinstance(value, bool):
-            self.problem("minutes", f"expected a number or a table, got {_describe(value)}")
+            self.problem("minutes", f"expected a number or a table, got {describe_value(value)}")
             return None
         if isinstance(value, int | float):
             number = self.minutes_value(value, "minutes")
             return Minutes(number, number, number) if number else None
         if not isinstance(value, dict):
-            self.problem("minutes", f"expected {{ default = 3, min = 2, max = 5 }}, got {_describe(value)}")
+            self.problem(
+                "minutes", f"expected {{ default = 3, min = 2, max = 5 }}, got {describe_value(value)}"
+            )
             return None
         self.keys(value, "minutes", ("default", "min", "max"))
         got: dict[str, float] = {}
@@ -495,7 +515,7 @@ class _Checker:
             cue = self.cue(table, at)
             waits = table.get("wait", False)
             if not isinstance(waits, bool):
-                self.problem(f"{at}.wait", f"expected true or false, got {_describe(waits)}")
+                self.problem(f"{at}.wait", f"expected true or false, got {describe_value(waits)}")
                 waits = False
             seconds: float | None = None
             ok = True
@@ -517,14 +537,14 @@ class _Checker:
         variants = []
         areas = data.get("area", {})
         if not isinstance(areas, dict):
-            self.problem("area", f"expected [area.<name>] tables, got {_describe(areas)}")
+            self.problem("area", f"expected [area.<name>] tables, got {describe_value(areas)}")
             areas = {}
         for name, table in areas.items():
             where = f"area.{_key(name)}"
             if self.area_name(name, where) is None:
                 continue
             if not isinstance(table, dict):
-                self.problem(where, f"expected a table, got {_describe(table)}")
+                self.problem(where, f"expected a table, got {describe_value(table)}")
                 continue
             self.keys(table, where, ("title", "step"))
             title = self.text(table, "title", where, required=False, limit=MAX_TITLE, lines=False)
@@ -554,11 +574,7 @@ class _Checker:
 
     def program(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
         parts = []
-        tables = self.table_list(data, "part", "")
-        if not tables and "part" not in data:
-            self.problem(None, "a program needs at least one [[part]]")
-        elif data.get("part") == []:
-            self.problem("part", "a program needs at least one part")
+        tables = self.required_tables(data, "part", "a program")
         for i, table in enumerate(tables, start=1):
             at = f"part[{i}]"
             self.keys(table, at, ("exercise", "minutes", "area"))
@@ -567,7 +583,7 @@ class _Checker:
             if not usable:
                 self.problem(
                     f"{at}.exercise" if "exercise" in table else at,
-                    f"expected an exercise id, got {_describe(ref)}",
+                    f"expected an exercise id, got {describe_value(ref)}",
                 )
             # Every field of every part is checked, so one run of validate shows it all.
             minutes = None
@@ -584,8 +600,10 @@ class _Checker:
         return replace(base, parts=tuple(parts))
 
 
-def _describe(value: Any) -> str:
-    """A value from a file, for a problem message: short, quoted, control characters visible."""
+def describe_value(value: Any) -> str:
+    """A value from a TOML file, for a problem message: short, quoted, control characters
+    visible. Every file calmcoach reads (exercises, red flags, reminder settings) says
+    what it got in these words."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -597,7 +615,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     return type(value).__name__
 
 
@@ -890,7 +908,7 @@ def part_problems(
         if not part.exercise:  # no usable id: already reported with the file's own problems
             continue
         at = f"part[{i}]"
-        name = _describe(part.exercise)
+        name = describe_value(part.exercise)
         target = usable.get(part.exercise)
         if target is None:
             if part.exercise in known:
@@ -923,7 +941,7 @@ def part_problems(
             if not target.variants:
                 checker.problem(f"{at}.area", f"{name} has no body areas to choose from")
             elif target.variant(part.area) is None:
-                checker.problem(f"{at}.area", f"{name} has no {_describe(part.area)} area")
+                checker.problem(f"{at}.area", f"{name} has no {describe_value(part.area)} area")
     return checker.all_problems()
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calmcoach.loader import Problem, line_of, read_data_file
+from calmcoach.loader import Problem, describe_value, line_of, read_data_file
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.toml"
@@ -116,7 +116,7 @@ class _Fields:
 
     def checked(self, value: Any, at: str) -> str | None:
         if not isinstance(value, str):
-            self.problem(at, f"expected text in quotes, got {_describe(value)}")
+            self.problem(at, f"expected text in quotes, got {describe_value(value)}")
             return None
         text = value.strip()
         if not text:
@@ -142,7 +142,7 @@ class _Fields:
             return ()
         value = table[key]
         if not isinstance(value, list) or not value:
-            self.problem(key, f"expected a list of texts in [ ], got {_describe(value)}")
+            self.problem(key, f"expected a list of texts in [ ], got {describe_value(value)}")
             return ()
         found = (self.checked(item, f"{key}[{i}]") for i, item in enumerate(value, start=1))
         return tuple(item for item in found if item is not None)
@@ -153,23 +153,9 @@ class _Fields:
             self.problem(None, f"missing [[{key}]] tables")
             return []
         if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-            self.problem(key, f"expected [[{key}]] tables, got {_describe(value)}")
+            self.problem(key, f"expected [[{key}]] tables, got {describe_value(value)}")
             return []
         return value
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f"'{value}'" if len(value) < 40 else f"'{value[:37]}...'"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an empty list" if not value else "a list"
-    if isinstance(value, int | float):
-        return str(value)
-    return type(value).__name__
 
 
 def _read(path: Path) -> tuple[Mapping[str, Any], _Fields]:

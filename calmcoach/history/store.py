@@ -399,18 +399,7 @@ class History:
 
         ``seconds`` is the time really spent so far, ``position`` how far through the
         timeline it is (the same as ``seconds`` when not given)."""
-        self._write(
-            "UPDATE sessions SET seconds_done = ?, position_seconds = ?, cycles_done = ?, steps_done = ?, "
-            "updated_at = ? WHERE id = ?",
-            (
-                seconds,
-                seconds if position is None else position,
-                cycles,
-                steps,
-                _iso(now or utcnow()),
-                session_id,
-            ),
-        )
+        self._save_progress(session_id, None, seconds, cycles, steps, position, now)
 
     def end_session(
         self,
@@ -427,21 +416,27 @@ class History:
         as for :meth:`update_session`)."""
         if status not in ("finished", "stopped"):
             raise ValueError(f"a session ends as finished or stopped, not {status!r}")
+        self._save_progress(session_id, status, seconds, cycles, steps, position, now)
+
+    def _save_progress(
+        self,
+        session_id: int,
+        ending: str | None,
+        seconds: float,
+        cycles: int,
+        steps: int,
+        position: float | None,
+        now: datetime | None,
+    ) -> None:
+        """Write how far a session got, in one statement; with ``ending`` (its status),
+        also that it ended at that moment."""
         stamp = _iso(now or utcnow())
-        self._write(
-            "UPDATE sessions SET status = ?, seconds_done = ?, position_seconds = ?, cycles_done = ?, "
-            "steps_done = ?, updated_at = ?, ended_at = ? WHERE id = ?",
-            (
-                status,
-                seconds,
-                seconds if position is None else position,
-                cycles,
-                steps,
-                stamp,
-                stamp,
-                session_id,
-            ),
-        )
+        columns = "seconds_done = ?, position_seconds = ?, cycles_done = ?, steps_done = ?, updated_at = ?"
+        values: list[Any] = [seconds, seconds if position is None else position, cycles, steps, stamp]
+        if ending is not None:
+            columns += ", status = ?, ended_at = ?"
+            values += [ending, stamp]
+        self._write(f"UPDATE sessions SET {columns} WHERE id = ?", (*values, session_id))
 
     def rate_session(self, session_id: int, *, after: int | None = None, before: int | None = None) -> None:
         """Keep a 0 to 10 tension rating on a session."""

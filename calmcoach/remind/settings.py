@@ -24,7 +24,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from calmcoach.loader import Problem, line_of, read_data_file
+from calmcoach.loader import Problem, describe_value, line_of, read_data_file
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Day names as the settings file spells them, Monday first (``date.weekday()``)."""
@@ -117,7 +117,9 @@ class _Check:
         value = data[key]
         span = parse_duration(value) if isinstance(value, str) else None
         if span is None:
-            self.problem(key, f'expected a duration in quotes such as "1h" or "45m", got {_describe(value)}')
+            self.problem(
+                key, f'expected a duration in quotes such as "1h" or "45m", got {describe_value(value)}'
+            )
             return None
         if not low <= span <= high:
             self.problem(
@@ -135,7 +137,9 @@ class _Check:
         minutes = int(match.group(1)) * 60 + int(match.group(2)) if match else -1
         if not match or int(match.group(2)) > 59 or not 0 <= minutes <= top:
             upper = "24:00" if end else "23:59"
-            self.problem(key, f'expected a time of day from "00:00" to "{upper}", got {_describe(value)}')
+            self.problem(
+                key, f'expected a time of day from "00:00" to "{upper}", got {describe_value(value)}'
+            )
             return None
         return minutes
 
@@ -144,14 +148,16 @@ class _Check:
             return None
         value = data["days"]
         if not isinstance(value, list) or not value:
-            self.problem("days", f'expected a list of days such as ["mon", "tue"], got {_describe(value)}')
+            self.problem(
+                "days", f'expected a list of days such as ["mon", "tue"], got {describe_value(value)}'
+            )
             return None
         found: set[int] = set()
         for index, item in enumerate(value, start=1):
             name = item.strip().lower()[:3] if isinstance(item, str) else None
             if name not in DAY_NAMES or not isinstance(item, str) or len(item) > 9:
                 self.problem(
-                    f"days[{index}]", f"expected one of {', '.join(DAY_NAMES)}, got {_describe(item)}"
+                    f"days[{index}]", f"expected one of {', '.join(DAY_NAMES)}, got {describe_value(item)}"
                 )
                 return None
             found.add(DAY_NAMES.index(name))
@@ -164,14 +170,14 @@ class _Check:
         if not isinstance(value, list) or not 1 <= len(value) <= MAX_COMMAND_WORDS:
             self.problem(
                 "start_command",
-                f"expected a list of 1 to {MAX_COMMAND_WORDS} words in quotes, got {_describe(value)}",
+                f"expected a list of 1 to {MAX_COMMAND_WORDS} words in quotes, got {describe_value(value)}",
             )
             return None
         words = []
         for index, word in enumerate(value, start=1):
             at = f"start_command[{index}]"
             if not isinstance(word, str) or (index == 1 and not word.strip()):
-                self.problem(at, f"expected text in quotes, got {_describe(word)}")
+                self.problem(at, f"expected text in quotes, got {describe_value(word)}")
                 return None
             if len(word) > MAX_COMMAND_WORD:
                 self.problem(at, f"too long ({len(word)} characters; at most {MAX_COMMAND_WORD})")
@@ -225,18 +231,3 @@ def load_settings(path: Path) -> RemindSettings:
         away_after=away or defaults.away_after,
         start_command=command,
     )
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        shown = _CONTROL_RE.sub("?", value)
-        return f"'{shown}'" if len(shown) < 40 else f"'{shown[:37]}...'"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
