@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from typing import Any
 
 from calmcoach.remind.schedule import Seen
@@ -54,6 +55,17 @@ class Desktop:
         self._tried_system = False
         self.server: tuple[str, str] | None = None
         """The notification server's (name, version), once asked."""
+        self.on_gone: Callable[[], None] | None = None
+        """Called once if the session bus goes away (at logout) while connected."""
+        self._watch: asyncio.Task[None] | None = None
+        self._signal_handlers: list[Callable[[str, list[Any]], None]] = []
+        self._watching = False
+        self._lost = False
+
+    @property
+    def gone(self) -> bool:
+        """The session bus broke off (it went away, or a write to it failed); stays True."""
+        return self._lost or (self._session is not None and not self._session.connected)
 
     async def connect(self) -> bool:
         """Connect to the session bus; False when there is none (or no dbus-fast)."""
@@ -71,7 +83,29 @@ class Desktop:
             log.info("no session bus: %s", error)
             self._session = None
             return False
+        self._watch = asyncio.ensure_future(self._watch_bus(self._session))
         return True
+
+    async def _watch_bus(self, bus: Any) -> None:
+        """Wait for the session bus to go; say so in the log (one line) and call ``on_gone``."""
+        try:
+            await bus.wait_for_disconnect()
+        except Exception as error:  # dbus-fast hands over what ended the connection
+            self._broke_off(error)
+            return
+        if bus is self._session:  # not closed by us
+            self._broke_off(None)
+
+    def _broke_off(self, error: BaseException | None) -> None:
+        """The session bus went away: one line in the log (the first time), and ``on_gone``."""
+        if self._lost:
+            log.debug("the session bus, again: %r", error)
+            return
+        self._lost = True
+        reason = "closed" if error is None else f"{type(error).__name__}: {error}".rstrip(": ")
+        log.info("the session bus went away (%s); stopping", reason)
+        if self.on_gone is not None:
+            self.on_gone()
 
     async def _call(
         self,
@@ -84,8 +118,8 @@ class Desktop:
         body: list[Any] | None = None,
     ) -> list[Any] | None:
         """A method call's reply body, or None for an error, no service or a timeout."""
-        if bus is None:
-            return None
+        if bus is None or not bus.connected:
+            return None  # never written to a bus that has gone: the write would fail on a closed socket
         from dbus_fast import Message, MessageType
 
         message = Message(
@@ -98,7 +132,13 @@ class Desktop:
         )
         try:
             reply = await asyncio.wait_for(bus.call(message), CALL_TIMEOUT)
-        except (TimeoutError, OSError, EOFError) as error:
+        except (OSError, EOFError) as error:  # the connection broke off (at logout)
+            if bus is self._session:
+                self._broke_off(error)
+            else:
+                log.info("%s.%s: %s", interface, member, error)
+            return None
+        except TimeoutError as error:
             log.info("%s.%s: %s", interface, member, error)
             return None
         if reply is None or reply.message_type != MessageType.METHOD_RETURN:
@@ -146,6 +186,68 @@ class Desktop:
             if out in ("true", "false"):
                 return out == "true"
         return None
+
+    async def notify(
+        self, app_name: str, title: str, body: str, actions: list[str], timeout_ms: int
+    ) -> int | None:
+        """Show a notification (``Notify``); its id, or None when the server did not take it."""
+        from dbus_fast import Variant
+
+        if not await self._watch_notifications():
+            return None
+        reply = await self._call(
+            self._session,
+            *NOTIFICATIONS,
+            NOTIFICATIONS[0],
+            "Notify",
+            "susssasa{sv}i",
+            [app_name, 0, "", title, body, actions, {"urgency": Variant("y", 1)}, timeout_ms],
+        )
+        return int(reply[0]) if reply and isinstance(reply[0], int) else None
+
+    async def close_notification(self, identifier: int) -> None:
+        """Take a notification away (``CloseNotification``); nothing when it is already gone."""
+        await self._call(
+            self._session, *NOTIFICATIONS, NOTIFICATIONS[0], "CloseNotification", "u", [identifier]
+        )
+
+    def on_notification_signal(self, handler: Callable[[str, list[Any]], None]) -> None:
+        """Have ``handler(member, body)`` called for the notification server's
+        ``ActionInvoked`` and ``NotificationClosed`` signals."""
+        self._signal_handlers.append(handler)
+
+    async def _watch_notifications(self) -> bool:
+        """Ask the bus for the notification server's signals (once); False without a bus."""
+        if not await self.connect():
+            return False
+        if self._watching:
+            return True
+        rule = f"type='signal',interface='{NOTIFICATIONS[0]}',path='{NOTIFICATIONS[1]}'"
+        added = await self._call(
+            self._session,
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "AddMatch",
+            "s",
+            [rule],
+        )
+        if added is None:
+            return False
+        self._session.add_message_handler(self._on_message)
+        self._watching = True
+        return True
+
+    def _on_message(self, message: Any) -> None:
+        from dbus_fast import MessageType
+
+        if (
+            message.message_type == MessageType.SIGNAL
+            and message.interface == NOTIFICATIONS[0]
+            and message.member in ("ActionInvoked", "NotificationClosed")
+        ):
+            for handler in self._signal_handlers:
+                handler(message.member, list(message.body))
 
     # --- away -------------------------------------------------------------------------
 
@@ -227,10 +329,14 @@ class Desktop:
 
     async def close(self) -> None:
         """Disconnect from the buses."""
-        for bus in (self._session, self._system):
-            if bus is not None:
-                bus.disconnect()
+        buses = (self._session, self._system)
         self._session = self._system = None
+        for bus in buses:
+            if bus is not None and bus.connected:
+                bus.disconnect()
+        if self._watch is not None:
+            await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
 
 
 async def _run(*command: str) -> str | None:

@@ -29,6 +29,7 @@ from calmcoach.remind.desktop import Desktop, dbus_available
 from calmcoach.remind.notify import Nudger, choose
 from calmcoach.remind.schedule import Schedule
 from calmcoach.remind.settings import RemindSettings, duration_text, load_settings, parse_duration
+from calmcoach.visible import visible
 
 log = logging.getLogger("calmcoach.remind")
 
@@ -155,6 +156,8 @@ class Reminder:
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(number, self.stop)
+        loop.set_exception_handler(self._loop_error)
+        self.desktop.on_gone = self.stop  # the session bus goes at logout: so does the reminder
         try:
             return await self._run()
         finally:
@@ -165,6 +168,16 @@ class Reminder:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Errors no one waited for. Once the session bus has gone, dbus-fast leaves some
+        behind (writes and reads on the closed connection): the log's one line about the
+        bus says it all, so these go to the log's debug level only. Others as asyncio would."""
+        error = context.get("exception")
+        if self.desktop.gone and isinstance(error, (OSError, EOFError)):
+            log.debug("after the session bus went: %s: %r", context.get("message"), error)
+            return
+        loop.default_exception_handler(context)
 
     async def _run(self) -> int:
         snooze_minutes = max(1, round(self.settings.snooze.total_seconds() / 60))
@@ -250,11 +263,24 @@ class Reminder:
             self.say(f"{way.name} did not show the nudge; using {self.ways[0].name} from now on.")
         self.schedule.answered("ignored", now)  # never reached: the terminal way always shows
 
+    def _way(self, name: str) -> Nudger | None:
+        return next((way for way in self.ways if way.name == name), None)
+
     async def _answered(self, answer: str) -> None:
         if self.current is None:
             return
+        way = self._way(self.current.via)
+        if way is not None:
+            # Some servers leave an answered notification on screen: take it away.
+            await way.close()
         if answer == "start":
-            self.launch()
+            problem = self.launch()
+            if problem is not None:
+                # No move came of it: kept as ignored, so the stats count no desk break.
+                await self._settle("ignored")
+                if way is not None:
+                    await way.tell(problem)
+                return
         recorded = {"start": "started", "snooze": "snoozed", "skip": "skipped", "dismissed": "skipped"}
         await self._settle(recorded.get(answer, "ignored"))
 
@@ -268,9 +294,9 @@ class Reminder:
                 presence.take_nudge(self.clock())  # the app never took it: withdraw it
             await self._settle("started" if started else "ignored")
             return
-        for way in self.ways:
-            if way.name == self.current.via:
-                await way.close()
+        way = self._way(self.current.via)
+        if way is not None:
+            await way.close()
         await self._settle("ignored")
 
     async def _settle(self, answer: str) -> None:
@@ -284,8 +310,10 @@ class Reminder:
         self.schedule.answered(answer, now)
         log.info("nudge %s", answer)
 
-    def launch(self) -> None:
-        """Start the desk break (the settings' command, or a terminal running it)."""
+    def launch(self) -> str | None:
+        """Start the desk break (the settings' command, or a terminal running it).
+
+        None when it started; else a sentence for the person saying why it could not."""
         command = start_command(self.settings)
         if command is None:
             self.say(
@@ -293,7 +321,9 @@ class Reminder:
                 f"start_command in {settings_path()}. Meanwhile: calmcoach run {DESK_BREAK}",
                 once="no-terminal",
             )
-            return
+            return (
+                f"The desk break could not open: no display and no terminal. Try: calmcoach run {DESK_BREAK}"
+            )
         try:
             child = subprocess.Popen(
                 command,
@@ -303,10 +333,15 @@ class Reminder:
                 start_new_session=True,
             )
         except OSError as error:
-            self.say(f"could not start {command[0]}: {error.strerror or error}")
-            return
+            why = f"{visible(os.path.basename(command[0]))}: {error.strerror or error}"
+            self.say(f"could not start {visible(command[0])}: {error.strerror or error}")
+            return (
+                f"The desk break could not open ({why}). Check start_command in remind.toml, "
+                f"or try: calmcoach run {DESK_BREAK}"
+            )
         self._children.append(child)
         log.info("started %s", command)
+        return None
 
     def _reap(self) -> None:
         self._children = [child for child in self._children if child.poll() is None]

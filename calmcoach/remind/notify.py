@@ -17,11 +17,15 @@ from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
 from calmcoach.presence import NUDGE_TEXT
-from calmcoach.remind.desktop import Desktop
+from calmcoach.remind.desktop import Desktop, dbus_available
 
 log = logging.getLogger("calmcoach.remind")
 
 Answer = Callable[[str], None]
+NOTIFICATION_DISMISSED = 2
+"""``NotificationClosed``'s reason when the person closed the notification."""
+TELL_SECONDS = 30
+"""How long a message (not a nudge) stays on screen."""
 TITLE = "Time to move"
 BODY = "Two minutes of stretching?"
 ACTIONS = (("start", "Start"), ("snooze", "Snooze 15 min"), ("skip", "Skip"))
@@ -41,6 +45,10 @@ class Nudger(Protocol):
         """Take the nudge on screen away, if there is one."""
         ...
 
+    async def tell(self, text: str) -> None:
+        """Say something to the person the same way (no actions): why Start did not work."""
+        ...
+
 
 def actions(snooze_minutes: int) -> tuple[tuple[str, str], ...]:
     """The actions a nudge offers, with the snooze time the settings give."""
@@ -48,58 +56,56 @@ def actions(snooze_minutes: int) -> tuple[tuple[str, str], ...]:
 
 
 class DesktopNudger:
-    """Through desktop-notifier, to the freedesktop notification service over D-Bus."""
+    """Straight to the freedesktop notification service, over the session bus (dbus-fast).
+
+    The nudge's id is kept until the nudge is closed, answered or not: an answer
+    (chosen from the notification's actions) leaves the nudge on screen with some
+    servers (dunst's context menu, for one), so the reminder closes it itself."""
 
     name = "desktop"
 
-    def __init__(self, snooze_minutes: int) -> None:
-        from desktop_notifier import DesktopNotifier
-
-        self._notifier = DesktopNotifier(app_name="calmcoach", app_icon=None)
+    def __init__(self, desktop: Desktop, snooze_minutes: int) -> None:
+        self._desktop = desktop
         self._actions = actions(snooze_minutes)
-        self._current: str | None = None
+        self._current: int | None = None
+        self._answer: Answer | None = None
+        """Where the nudge on screen reports; None once it has answered."""
+        desktop.on_notification_signal(self._signal)
 
     async def show(self, answer: Answer, seconds: float) -> bool:
-        from desktop_notifier import Button, Notification, Urgency
-
         await self.close()
-        sent: list[bool] = []
-
-        def once(what: str) -> Callable[[], None]:
-            def handler() -> None:
-                self._current = None
-                answer(what)
-
-            return handler
-
-        notification = Notification(
-            title=TITLE,
-            message=BODY,
-            urgency=Urgency.Normal,
-            buttons=tuple(
-                Button(title, on_pressed=once(key), identifier=key) for key, title in self._actions
-            ),
-            on_dispatched=lambda: sent.append(True),
-            on_clicked=once("start"),  # clicking the nudge itself opens the desk break
-            on_dismissed=once("dismissed"),
-            timeout=max(1, int(seconds)),
-        )
-        await self._notifier.send_notification(notification)
-        if not sent:  # desktop-notifier logs a failure instead of raising
+        keys = ["default", ""]  # clicking the nudge itself opens the desk break
+        for key, title in self._actions:
+            keys += [key, title]
+        identifier = await self._desktop.notify("calmcoach", TITLE, BODY, keys, max(1, int(seconds)) * 1000)
+        if identifier is None:
             return False
-        self._current = notification.identifier
+        self._current, self._answer = identifier, answer
         return True
+
+    def _signal(self, member: str, body: list[Any]) -> None:
+        if self._current is None or len(body) < 2 or body[0] != self._current:
+            return
+        answer, self._answer = self._answer, None  # one answer a nudge
+        if member == "NotificationClosed":
+            self._current = None  # off screen already
+            if answer is not None and body[1] == NOTIFICATION_DISMISSED:
+                answer("dismissed")
+        elif answer is not None:
+            key = "start" if body[1] == "default" else str(body[1])
+            answer(key if key in {k for k, _ in self._actions} else "dismissed")
 
     async def close(self) -> None:
         identifier, self._current = self._current, None
-        if identifier is None:
-            return
-        try:
-            await self._notifier.clear(identifier)
-        except KeyError:
-            # desktop-notifier forgets a notification the server closed (expired) and
-            # then cannot look its id up: there is nothing left on screen to close.
-            log.debug("nudge %s was already closed", identifier)
+        self._answer = None
+        if identifier is not None:
+            await self._desktop.close_notification(identifier)
+
+    async def tell(self, text: str) -> None:
+        await self.close()
+        # Servers may read the body as markup: no character of it may start a tag or an entity.
+        body = "".join(c for c in text if c not in "<>&")
+        self._current = await self._desktop.notify("calmcoach", "calmcoach", body, [], TELL_SECONDS * 1000)
 
 
 class NotifySendNudger:
@@ -149,6 +155,22 @@ class NotifySendNudger:
             self._process = None
             self._answer(out, answer)
 
+    async def tell(self, text: str) -> None:
+        await self.close()
+        process = await asyncio.create_subprocess_exec(
+            "notify-send",
+            "--app-name=calmcoach",
+            f"--expire-time={TELL_SECONDS * 1000}",
+            "calmcoach",
+            text,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await process.communicate()  # without actions it ends as soon as it is shown
+        if process.returncode != 0:
+            log.info("notify-send failed: %s", err.decode("utf-8", "replace").strip())
+
     def _answer(self, out: bytes, answer: Answer) -> None:
         key = out.decode("utf-8", "replace").strip()
         answer(key if key in {k for k, _ in self._actions} else "dismissed")
@@ -180,15 +202,17 @@ class TerminalNudger:
     async def close(self) -> None:
         return None
 
+    async def tell(self, text: str) -> None:
+        print(text, file=self.out or sys.stdout, flush=True)
+
 
 async def choose(desktop: Desktop, snooze_minutes: int, out: TextIO | None = None) -> tuple[list[Any], str]:
     """The ways to try, best first, and one line saying which is used and why."""
     server = await desktop.notification_server()
     ways: list[Any] = []
-    if server is not None:
+    if server is not None and dbus_available():
         # Without the remind extra, notify-send talks to the same service.
-        with contextlib.suppress(ImportError):
-            ways.append(DesktopNudger(snooze_minutes))
+        ways.append(DesktopNudger(desktop, snooze_minutes))
     if NotifySendNudger.usable() and (server is not None or not ways):
         ways.append(NotifySendNudger(snooze_minutes))
     ways.append(TerminalNudger(out))

@@ -4,6 +4,10 @@ The app calls :func:`watch_nudges` once it is mounted and closes what it returns
 it unmounts; everything else (the presence lock, the nudge file) is in
 ``calmcoach.presence``. A nudge is a quiet notice plus, where the terminal is known to
 support it, the terminal's own notification escape.
+
+No nudge interrupts a session that is running (the desk break the last nudge opened,
+say): it is left waiting, and shown once the session is over if it is still fresh;
+otherwise the reminder withdraws it when its time to answer has passed.
 """
 
 from __future__ import annotations
@@ -30,9 +34,19 @@ class NudgeWatcher:
         """Nudges shown so far."""
         self._timer = app.set_interval(CHECK_SECONDS, self.check) if self.presence.held else None
 
+    def in_session(self) -> bool:
+        """Is a session running in the app (its screen open, under any screen over it)?"""
+        from calmcoach.session import State
+        from calmcoach.ui.screens.session import SessionScreen
+
+        return any(
+            isinstance(screen, SessionScreen) and screen.session.state not in (State.FINISHED, State.STOPPED)
+            for screen in self.app.screen_stack
+        )
+
     def check(self) -> None:
-        """Show the waiting nudge, if there is a fresh one."""
-        if not take_nudge(datetime.now(UTC)):
+        """Show the waiting nudge, if there is a fresh one and no session is running."""
+        if self.in_session() or not take_nudge(datetime.now(UTC)):
             return
         self.shown += 1
         self.app.notify(IN_APP_TEXT, title=NUDGE_TEXT, timeout=20, markup=False)

@@ -10,6 +10,7 @@ nudge's actions) and picks the action named in a file, so a test can press
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -69,6 +70,8 @@ class Session:
     env: dict[str, str]
     folder: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    bus: subprocess.Popen[bytes] | None = None
+    """The session bus's daemon."""
 
     @property
     def menu(self) -> Path:
@@ -92,6 +95,16 @@ class Session:
         self.menu.unlink(missing_ok=True)
         self.dunstctl("context")
         wait_for(self.menu.exists, "dunst's context menu")
+
+    def end_bus(self) -> None:
+        """End the session bus, as logging out does."""
+        assert self.bus is not None
+        self.stop(self.bus)
+
+    def received(self) -> list[str]:
+        """The bodies of the notifications dunst has shown and closed, oldest first."""
+        data = json.loads(self.dunstctl("history"))["data"]
+        return [n["body"]["data"] for n in reversed(data[0])] if data else []
 
     def start(self, command: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(command, env=self.env, **kwargs)  # type: ignore[call-overload]
@@ -137,6 +150,7 @@ def desktop_session(folder: Path, *, notifications: bool = True) -> Iterator[Ses
             stderr=subprocess.DEVNULL,
         )
         assert bus.stdout is not None
+        session.bus = bus
         env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().decode().strip()
         if notifications:
             dmenu = folder / "dmenu.sh"

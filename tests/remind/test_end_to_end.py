@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -273,3 +274,83 @@ def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(tmp
     answers = [answer for _, answer in nudges()]
     assert answers[:3] == ["ignored"] * 3  # each left alone until its window (1.6 s) passed
     assert most == 1
+
+
+def remind_log() -> str:
+    path = locations.state_dir() / "remind.log"
+    return path.read_text() if path.exists() else ""
+
+
+def test_an_answered_nudge_is_taken_off_the_screen(tmp_path: Path) -> None:
+    """dunst leaves a notification on screen after one of its actions is chosen from the
+    context menu (until its own timeout, which waits while the person is idle)."""
+    marker = tmp_path / "started.txt"
+    everyday_settings(locations.config_dir(), marker, 'snooze = "1m"\n')
+    with desktop_session(tmp_path / "desk") as session:
+        remind = session.start(
+            remind_command("--every", "5s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
+        session.press("Start")
+        wait_for(lambda: ("desktop", "started") in nudges(), "the answer in the history")
+        # Closed before the answer is kept: nothing left to choose Start from again.
+        assert session.displayed() == 0
+        wait_for(lambda: session.displayed() == 1, "the next nudge")
+        session.press("Snooze 1 min")
+        wait_for(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
+        assert session.displayed() == 0
+        session.stop(remind)
+    assert marker.read_text() == "desk-break\n"
+
+
+def test_a_start_that_cannot_open_is_not_counted_as_started_and_says_why(tmp_path: Path) -> None:
+    config = locations.config_dir()
+    config.mkdir(parents=True)
+    (config / "remind.toml").write_text(
+        'from = "00:00"\nuntil = "24:00"\n'
+        'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+        'start_command = ["/nonexistent/prog", "x"]\n'
+    )
+    with desktop_session(tmp_path / "desk") as session:
+        remind = session.start(
+            remind_command("--every", "5s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
+        session.press("Start")
+        wait_for(lambda: nudges() == [("desktop", "ignored")], "the nudge kept as ignored")
+        wait_for(lambda: session.displayed() == 1, "the message saying why")
+        session.dunstctl("close")
+        wait_for(lambda: len(session.received()) == 2, "dunst to keep both in its history")
+        nudge, told = session.received()
+        session.stop(remind)
+    assert nudge == "Two minutes of stretching?"
+    assert told.startswith("The desk break could not open (prog: No such file or directory).")
+    assert "calmcoach remind: could not start /nonexistent/prog: No such file or directory" in output(remind)
+    history = History.open(locations.history_file()).history
+    try:
+        assert history.stats().nudge_answers == {"ignored": 1}
+    finally:
+        history.close()
+
+
+@pytest.mark.parametrize("signalled", [True, False], ids=["bus-then-signal", "bus-only"])
+def test_the_session_bus_going_away_ends_the_reminder_quietly(tmp_path: Path, signalled: bool) -> None:
+    """At logout the session bus ends, and the reminder is usually sent SIGTERM or SIGHUP
+    too. With a nudge on screen, closing it then used to write a traceback."""
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    with desktop_session(tmp_path / "desk") as session:
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
+        session.end_bus()
+        if signalled:
+            remind.send_signal(signal.SIGTERM)
+        assert remind.wait(WAIT) == 0
+        assert remind.stderr is not None and remind.stderr.read() == b""
+    assert output(remind).endswith("calmcoach remind: stopped.\n")
+    after = [line.split(" ", 3)[3] for line in remind_log().split("nudged via desktop\n")[1].splitlines()]
+    said = [line for line in after if line not in ("nudge ignored", "stopped.")]
+    assert len(said) <= 1 and all(line.startswith("the session bus went away (") for line in said), after
+    if not signalled:
+        assert said

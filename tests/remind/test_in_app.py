@@ -12,7 +12,8 @@ from textual.widgets import Static
 from calmcoach import locations, presence
 from calmcoach.history import History
 from calmcoach.ui.screens.stats import StatsScreen
-from tests.ui.helpers import new_app
+from calmcoach.ui.screens.summary import SummaryScreen
+from tests.ui.helpers import advance, new_app
 
 TODAY = date(2026, 11, 20)
 
@@ -32,6 +33,24 @@ async def test_open_app_is_seen_and_shows_a_nudge_left_for_it() -> None:
         app.nudges.check()
         assert app.nudges.shown == 1  # nothing new, nothing shown
     assert not presence.app_is_open()  # let go when it closed
+
+
+async def test_no_nudge_during_a_session_it_waits_until_the_session_is_over() -> None:
+    app, clock, _ = new_app(start="desk-break")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await advance(pilot, clock, 5.0)
+        presence.post_nudge(datetime.now(UTC))
+        app.nudges.check()
+        await pilot.press("space")  # paused is still inside the session
+        app.nudges.check()
+        await pilot.pause()
+        assert app.nudges.shown == 0 and not list(app._notifications)
+        assert presence.nudge_waiting()  # held, not taken: the reminder still sees it out
+        await pilot.press("space", "q")
+        assert isinstance(app.screen, SummaryScreen)
+        app.nudges.check()
+        await pilot.pause()
+        assert app.nudges.shown == 1 and not presence.nudge_waiting()
 
 
 async def test_stale_or_foreign_nudge_files_are_dropped_unshown() -> None:
