@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from calmcoach import locations
-from calmcoach.loader import Problem, line_of, read_data_file
+from calmcoach.loader import Problem, describe_value, line_of, read_data_file
 
 log = logging.getLogger("calmcoach.remind")
 
@@ -97,7 +97,7 @@ def read_pause(now: datetime, path: Path | None = None) -> tuple[datetime | None
         return None, None
     value = data["paused_until"]
     if not isinstance(value, datetime) or value.tzinfo is None:
-        shown = "a date without its offset" if isinstance(value, datetime) else type(value).__name__
+        shown = "a date without its offset" if isinstance(value, datetime) else describe_value(value)
         return problem("paused_until", f"expected a date and time with its offset, got {shown}")
     if value - now > MAX_PAUSE:
         return problem("paused_until", "a pause longer than a week is refused")

@@ -37,11 +37,19 @@ DESK_BREAK = "desk-break"
 MIN_EVERY = timedelta(seconds=2)
 ANSWER_WINDOW = timedelta(minutes=10)
 """The longest a nudge stays out; then it is closed and counts as ignored."""
+ALREADY_RUNNING = 4
+"""The exit code of a ``calmcoach remind`` that finds another one running."""
 
 
 def local_now() -> datetime:
     """The wall-clock time, aware, in the system's zone."""
     return datetime.now().astimezone()
+
+
+def moment_text(moment: datetime, now: datetime) -> str:
+    """``12:55`` today; with the day (``Tue 12:55``) on any other day."""
+    local, today = moment.astimezone(), now.astimezone().date()
+    return f"{local:%H:%M}" if local.date() == today else f"{local:%a %H:%M}"
 
 
 def settings_path() -> Any:
@@ -152,7 +160,7 @@ class Reminder:
             lock = control.take_lock()
         except control.AlreadyRunning:
             self.say("a reminder is already running; see calmcoach remind --status.")
-            return 0
+            return ALREADY_RUNNING
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(number, self.stop)
@@ -355,7 +363,7 @@ class Reminder:
             until = now + timedelta(seconds=request["seconds"])
             self.schedule.pause(until)
             control.write_pause(until)
-            why = f"paused until {until:%H:%M}"
+            why = f"paused until {moment_text(until, now)}"
         elif request["do"] == "resume":
             self.schedule.resume(now)
             control.write_pause(None)
@@ -376,7 +384,7 @@ class Reminder:
 def _duration_arg(text: str, *, low: timedelta, high: timedelta, what: str) -> timedelta:
     span = parse_duration(text)
     if span is None:
-        raise SystemExit(f"calmcoach: {what} wants a time such as 2h, 45m or 1h30m, not {text!r}")
+        raise SystemExit(f"calmcoach: {what} wants a time such as 2h, 45m, 1h30m or 1d, not {text!r}")
     if not low <= span <= high:
         shown = f"{duration_text(low)} to {duration_text(high)}, not {duration_text(span)}"
         raise SystemExit(f"calmcoach: {what} is from {shown}")
@@ -455,7 +463,7 @@ def _status() -> int:
             print(f"calmcoach: {problem}; ignored", file=sys.stderr)
         print(f"calmcoach remind is not running; {login}.")
         if paused is not None:
-            print(f"Paused until {paused.astimezone():%a %H:%M} (kept for when it starts).")
+            print(f"Paused until {moment_text(paused, local_now())} (kept for when it starts).")
         return 3
     print(f"calmcoach remind is running (pid {_clean(reply.get('pid'))}); {login}.")
     print(f"Nudges {_clean(reply.get('settings'))}, via {_clean(reply.get('via'))}.")
@@ -470,9 +478,8 @@ def _pause_or_resume(pause: str | None) -> int:
         reply = _ask({"do": "pause", "seconds": int(span.total_seconds())})
         if reply is None:
             control.write_pause(now + span)
-            print(
-                f"No reminder is running; the pause until {now + span:%a %H:%M} is kept for when it starts."
-            )
+            until = moment_text(now + span, now)
+            print(f"No reminder is running; the pause until {until} is kept for when it starts.")
             return 0
     else:
         reply = _ask({"do": "resume"})

@@ -32,7 +32,9 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_COMMAND_WORDS = 20
 MAX_COMMAND_WORD = 300
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_DURATION_RE = re.compile(r"^\s*(?:(\d{1,3})\s*h)?\s*(?:(\d{1,4})\s*m(?:in)?)?\s*(?:(\d{1,5})\s*s)?\s*$")
+_DURATION_RE = re.compile(
+    r"^\s*(?:(\d{1,2})\s*d)?\s*(?:(\d{1,3})\s*h)?\s*(?:(\d{1,4})\s*m(?:in)?)?\s*(?:(\d{1,5})\s*s)?\s*$"
+)
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
 
 
@@ -77,12 +79,12 @@ def days_text(days: frozenset[int]) -> str:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``2h``, ``90m``, ``1h30m``, ``45s``, ``15min``: a duration, or None if it is not one."""
+    """``2h``, ``90m``, ``1h30m``, ``45s``, ``15min``, ``2d``: a duration, or None if it is not one."""
     match = _DURATION_RE.match(text)
     if not match or not any(match.groups()):
         return None
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def duration_text(span: timedelta) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -41,7 +42,7 @@ def test_a_pause_is_kept_and_read_back() -> None:
         (
             "paused_until = 'tomorrow'\n",
             ":1: paused_until: ",
-            "expected a date and time with its offset, got str",
+            "expected a date and time with its offset, got 'tomorrow'",
         ),
         ("paused_until = 2026-11-23T12:00:00\n", ":1: paused_until: ", "got a date without its offset"),
         (
@@ -187,8 +188,44 @@ def test_pause_and_resume_with_no_reminder_running_are_kept_for_later() -> None:
     assert "Paused until" not in calmcoach("--status").stdout
 
 
+def test_a_pause_in_days_is_taken_up_to_a_week() -> None:
+    assert calmcoach("--pause", "7d").returncode == 0
+    assert calmcoach("--pause", "1d").returncode == 0
+    status = calmcoach("--status")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%a")  # the tests run in UTC
+    assert f"Paused until {tomorrow} " in status.stdout
+
+
+def test_a_second_reminder_says_so_and_exits_4() -> None:
+    held = control.take_lock()
+    try:
+        result = calmcoach()
+    finally:
+        held.close()
+    assert result.returncode == 4
+    assert (
+        result.stdout == "calmcoach remind: a reminder is already running; see calmcoach remind --status.\n"
+    )
+
+
+def test_a_pause_past_today_says_its_day_in_the_running_reminder() -> None:
+    from calmcoach.remind.main import Reminder
+    from calmcoach.remind.settings import RemindSettings
+
+    now = NOW.astimezone()
+    reminder = Reminder(RemindSettings(), out=io.StringIO(), clock=lambda: now)
+    later = asyncio.run(reminder._request({"do": "pause", "seconds": 25 * 3600}))
+    soon = asyncio.run(reminder._request({"do": "pause", "seconds": 3600}))
+    assert later["now"] == "paused until Tue 11:00" and soon["now"] == "paused until 11:00"
+
+
 @pytest.mark.parametrize(
-    ("value", "message"), [("soon", "wants a time such as 2h"), ("30s", "is from 1m to 7 days")]
+    ("value", "message"),
+    [
+        ("soon", "wants a time such as 2h, 45m, 1h30m or 1d"),
+        ("30s", "is from 1m to 7 days"),
+        ("8d", "not 8 days"),
+    ],
 )
 def test_bad_pause_is_one_line(value: str, message: str) -> None:
     result = calmcoach("--pause", value)

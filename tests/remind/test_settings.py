@@ -118,12 +118,14 @@ def test_a_control_character_in_a_value_is_not_echoed(tmp_path: Path) -> None:
         ("45s", timedelta(seconds=45)),
         ("15min", timedelta(minutes=15)),
         (" 1h 5m ", timedelta(minutes=65)),
+        ("7d", timedelta(days=7)),
+        ("1d12h", timedelta(hours=36)),
     ],
 )
 def test_durations(text: str, span: timedelta) -> None:
     assert parse_duration(text) == span
 
 
-@pytest.mark.parametrize("text", ["", "h", "2", "-1h", "1d", "1.5h", "2h2h", "1" * 20 + "h"])
+@pytest.mark.parametrize("text", ["", "h", "2", "-1h", "d", "1.5d", "1h1d", "1.5h", "2h2h", "1" * 20 + "h"])
 def test_not_durations(text: str) -> None:
     assert parse_duration(text) is None
