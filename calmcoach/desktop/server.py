@@ -35,6 +35,7 @@ from typing import Any, Final
 
 import textual_serve
 from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
@@ -62,6 +63,23 @@ def _bounded_int(text: str | None, default: int, low: int, high: int) -> int:
     except ValueError:
         return default
     return max(low, min(high, value))
+
+
+class RequestLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's request logger, quiet about requests the other side got wrong.
+
+    aiohttp logs a request it cannot parse (an address of 20 000 bytes, a header line
+    that never ends) with its whole traceback, which lands on the launching terminal.
+    Any local process can send one, and the 400 it gets says all there is to say: here
+    it is one line at the info level, which no handler shows. Every other error is
+    logged as aiohttp logs it."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info")
+        if isinstance(error, HttpProcessingError):
+            self.logger.info("refused a malformed request: %d %s", error.code, str(error.message)[:80])
+            return
+        super().log(level, msg, *args, **kwargs)
 
 
 class AppProcess(AppService):
@@ -205,7 +223,7 @@ class DesktopServer:
             listener.close()
             raise
         self.port = listener.getsockname()[1]
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, logger=RequestLog(log, {}))
         await self._runner.setup()
         await web.SockSite(self._runner, listener).start()
         return self.url

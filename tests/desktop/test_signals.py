@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import time
 
 import aiohttp
@@ -72,3 +73,26 @@ async def test_a_signal_before_any_page_stops_the_server(cli_env) -> None:
         server.process.send_signal(signal.SIGTERM)
         await asyncio.to_thread(server.process.wait, BOUND)
         assert server.process.returncode == 0
+
+
+def test_a_malformed_request_costs_no_traceback_and_the_server_goes_on(cli_env) -> None:
+    """Any local process may send anything: a 20 000-byte address, a header line that never
+    ends. aiohttp refuses it with 400; nothing of it may reach the launching terminal."""
+    with served(cli_env) as server:
+        for request in (
+            b"GET /" + b"a" * 20_000 + b"/ HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"b" * 20_000 + b"\r\n\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=BOUND) as connection:
+                connection.sendall(request)
+                assert connection.recv(100).split(b"\r\n")[0].endswith(b" 400 Bad Request")
+
+        async def page_status() -> int:
+            async with aiohttp.ClientSession() as client, client.get(server.url) as page:
+                return page.status
+
+        assert asyncio.run(page_status()) == 200  # still serving
+        process = server.process
+    assert process.stdout is not None
+    rest = process.stdout.read()
+    assert "Traceback" not in rest and "Error handling request" not in rest and "aaaa" not in rest, rest
