@@ -386,6 +386,37 @@ def test_history_csv_parses(cli_env) -> None:
     assert float(session["seconds"]) == pytest.approx(2.0)
 
 
+def test_history_never_writes_a_control_character_from_the_database(cli_env) -> None:
+    note = "\x1b[31mred\u202eflip\x07"
+    logged = subprocess.run(
+        [*calmcoach_command(), "log", "leg", "--intensity", "3", "--note", note, "--trigger", "cof\x1bfee"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+    )
+    assert logged.returncode == 0, logged.stderr
+    history = open_history(locations.history_file())
+    history.start_session("odd", "Desk\x1b]0;evil\x07 break", 60, area="ca\x1blf")
+    history.close()
+    outputs = {}
+    for form in ([], ["--csv"], ["--json"]):
+        result = subprocess.run(
+            [*calmcoach_command(), "history", *form], capture_output=True, text=True, env=cli_env
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[tuple(form)] = result.stdout
+        hidden = [c for c in result.stdout if not c.isprintable() and c != "\n"]
+        assert hidden == [], (form, hidden)
+    text = outputs[()]
+    assert "\\x1b[31mred\\u202eflip\\x07" in text and "Desk\\x1b]0;evil\\x07 break (ca\\x1blf)" in text
+    assert "[cof\\x1bfee]" in text
+    flare = next(r for r in csv.DictReader(io.StringIO(outputs[("--csv",)])) if r["type"] == "flare")
+    assert flare["note"] == "\\x1b[31mred\\u202eflip\\x07"  # written visibly, not as it is
+    rows = json.loads(outputs[("--json",)])  # JSON escapes them itself (\u001b) and keeps the data
+    assert next(r for r in rows if r["type"] == "flare")["note"] == note
+    assert next(r for r in rows if r["type"] == "session")["title"] == "Desk\x1b]0;evil\x07 break"
+
+
 def test_history_since_filters(tmp_path: Path) -> None:
     history = open_history(tmp_path / "h.sqlite3")
     history.start_session("a", "A", 60, now=datetime(2026, 10, 1, 12, tzinfo=UTC))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from calmcoach import locations
 from calmcoach.cli import _err
 from calmcoach.history import History, HistoryUnavailable, iter_rows
+from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     import argparse
@@ -114,11 +115,25 @@ def cmd_history(args: argparse.Namespace) -> int:
     return _print_rows(rows, args)
 
 
+def _shown(value: Any) -> Any:
+    """A value from the database, with any control character in its text made visible."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
+
+
 def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
-    """Print sessions and flares as JSON, CSV or lines of text."""
+    """Print sessions and flares as JSON, CSV or lines of text.
+
+    Text from the database never reaches the terminal as it is: JSON escapes every
+    control character itself (``\u001b``; ``ensure_ascii`` stays on), and CSV and the
+    text lines write each one visibly (``\x1b``), as every other shell does."""
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, ensure_ascii=True))
         return 0
+    rows = [{key: _shown(value) for key, value in row.items()} for row in rows]
     if args.csv:
         import csv
 
