@@ -1,6 +1,6 @@
 """What the desktop says: locked or idle (away), do not disturb, and its notification server.
 
-Read over D-Bus with dbus-fast (it comes with desktop-notifier in the ``remind`` extra),
+Read over D-Bus with dbus-fast (the ``remind`` extra),
 asking each source that desktops offer and keeping the first answer:
 
 - locked: ``org.freedesktop.ScreenSaver.GetActive`` (KDE, Xfce, LXQt, and others),
