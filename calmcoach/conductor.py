@@ -7,6 +7,11 @@ the channels that follow its boundaries do their part, once each and in order:
   on the session's own clock is handed the next boundary's cue ahead of time, so it
   starts on the deadline without waiting for the shell; pausing, muting, skipping and
   stopping withdraw it;
+- the voice: where a segment has a spoken line and the voice is on, its clip takes
+  the place of the cue (one sound at each boundary, so no second stream has to open
+  on a device that cannot mix), handed ahead and withdrawn the same way; pausing,
+  muting, skipping, stopping or turning the voice off also stops a sentence being
+  spoken, and resuming a step says its instruction again;
 - the recorder: the history row is written at the start, at each boundary and at the end;
 - observers the shell adds (a trace for the benchmarks, say).
 
@@ -17,7 +22,7 @@ boundary is due, and show what :attr:`session` says. No Textual, no terminal her
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from calmcoach.audio import END_CUE, CuePlayer, sound_for
@@ -50,13 +55,19 @@ class Conductor:
         cues: CuePlayer,
         recorder: Recorder | None = None,
         eyes_closed: bool = False,
+        voice: Mapping[int, str] | None = None,
+        voice_on: bool = False,
         observers: tuple[Observer, ...] = (),
     ) -> None:
+        """``voice`` maps a segment index to the player key of its spoken line (the clips
+        must have been prepared); ``voice_on`` says whether they are spoken now."""
         self.session = session
         self.cues = cues
         self.recorder = recorder
         self.eyes_closed = eyes_closed
         self.observers = list(observers)
+        self.voice: Mapping[int, str] = voice or {}
+        self.voice_on = voice_on
         self._handed: tuple[str, int, float] | None = None
         """The cue handed to the player ahead of time: (sound, segment index, deadline)."""
         self._ended = False
@@ -80,27 +91,34 @@ class Conductor:
 
     def pause(self) -> list[Event]:
         self.session.pause()
+        self._hush()
         return self._after([])
 
     def resume(self) -> list[Event]:
-        return self._after(self.session.resume())
+        events = self.session.resume()
+        self._say_again()
+        return self._after(events)
 
     def continue_(self) -> list[Event]:
         """Go on past a step that waits for the person."""
         return self._after(self.session.continue_())
 
     def next_step(self) -> list[Event]:
+        self._hush()
         return self._after(self.session.next_step())
 
     def previous_step(self) -> list[Event]:
+        self._hush()
         return self._after(self.session.previous_step())
 
     def next_part(self) -> list[Event]:
+        self._hush()
         return self._after(self.session.next_part())
 
     def stop(self) -> list[Event]:
         """End the session early (recorded as stopped, with the time really spent)."""
         self.session.stop()
+        self._hush()
         return self._after([])
 
     def rate(self, *, before: int | None = None, after: int | None = None) -> None:
@@ -109,9 +127,54 @@ class Conductor:
             self.recorder.rate(before=before, after=after)
 
     def set_muted(self, muted: bool) -> None:
-        """Cues off or on; a cue handed ahead is withdrawn while muted."""
+        """Cues off or on; a cue handed ahead is withdrawn while muted, and a sentence
+        being spoken stops."""
+        if muted:
+            self._hush()
         self.cues.muted = muted
         self.hand_over()
+
+    def set_voice(self, on: bool) -> None:
+        """Voice on or off from the next boundary; turned off, a sentence being spoken
+        stops and the cues and tones take over."""
+        if on == self.voice_on:
+            return
+        if not on:
+            self._hush()
+        self.voice_on = on
+        self.hand_over()
+
+    @property
+    def speaks(self) -> bool:
+        """True when this session has spoken lines to turn on or off."""
+        return bool(self.voice)
+
+    def sound_at(self, index: int) -> str | None:
+        """What plays as segment ``index`` starts: its spoken line when the voice is on
+        and it has one, else its cue (with eyes closed, over its guide tone)."""
+        if self.voice_on:
+            key = self.voice.get(index)
+            if key is not None:
+                return key
+        return sound_for(self.timeline.segments[index], self.eyes_closed)
+
+    def _hush(self) -> None:
+        """Stop a spoken line mid-sentence (cues are short: they go too)."""
+        if self.voice_on and self.voice:
+            self.cues.hush()
+
+    def _say_again(self) -> None:
+        """After a pause, say the current step's instruction again: the person may have
+        missed its end, and with eyes closed it is all they have. A breathing phase's
+        word is not repeated halfway through the phase."""
+        if not (self.voice_on and self.session.state is State.RUNNING):
+            return
+        segment = self.session.current()
+        if segment.cycle is not None:
+            return
+        key = self.voice.get(segment.index)
+        if key is not None:
+            self.cues.play(key)
 
     # --- what follows the boundaries -----------------------------------------------------
 
@@ -134,7 +197,7 @@ class Conductor:
         return events
 
     def _step(self, event: StepStarted) -> None:
-        sound = sound_for(event.segment, self.eyes_closed)
+        sound = self.sound_at(event.segment.index)
         handed = self._take_handed(event.segment.index, event.deadline, event.skipped_to)
         if sound and not handed:
             self.cues.play(sound)
@@ -159,7 +222,7 @@ class Conductor:
         if upcoming is not None:
             index, deadline = upcoming
             segments = self.timeline.segments
-            sound = END_CUE if index >= len(segments) else sound_for(segments[index], self.eyes_closed)
+            sound = END_CUE if index >= len(segments) else self.sound_at(index)
             if sound:
                 target = (sound, index, deadline)
         if target == self._handed:

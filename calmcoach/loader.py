@@ -1052,9 +1052,15 @@ def load_library(
 
 
 def validate_files(
-    paths: Iterable[Path], library: Library, sound_names: frozenset[str] | None
+    paths: Iterable[Path],
+    library: Library,
+    sound_names: frozenset[str] | None,
+    warnings: dict[Path, tuple[Problem, ...]] | None = None,
 ) -> dict[Path, tuple[Problem, ...]]:
-    """Check files as ``calmcoach validate`` does: alone, then against the library."""
+    """Check files as ``calmcoach validate`` does: alone, then against the library.
+
+    ``warnings``, when given, receives for each file that loads what does not stop it
+    running: steps too short for the voice to say their text (see :func:`voice_warnings`)."""
     results: dict[Path, tuple[Problem, ...]] = {}
     parsed: dict[str, Exercise] = {}
     partial: dict[Path, Exercise] = {}
@@ -1068,6 +1074,9 @@ def validate_files(
             parsed[result.id] = result
         elif result is not None and result.kind is Kind.PROGRAM:
             partial[path] = result
+    if warnings is not None:
+        for exercise in parsed.values():
+            warnings[exercise.path] = voice_warnings(exercise)
     combined = {**library.exercises, **parsed}
     broken = {item.id for item in library.broken}
     references = check_references(combined, only=parsed.values(), broken=broken)
@@ -1078,6 +1087,24 @@ def validate_files(
         more = part_problems(program, combined, {*combined, *broken})
         results[path] = _capped(path, _by_line(results[path] + more))
     return results
+
+
+def voice_warnings(exercise: Exercise) -> tuple[Problem, ...]:
+    """A problem for each step of ``exercise`` whose text the voice cannot say before
+    the step ends (by the speech-length estimate), with its line in the file."""
+    from calmcoach.voice_text import fit_problems
+
+    found = fit_problems(exercise)
+    if not found:
+        return ()
+    try:
+        text = read_limited(exercise.path, MAX_FILE_BYTES).decode("utf-8")
+    except (OSError, RefusedFile, ValueError):
+        text = ""
+    return tuple(
+        Problem(exercise.path, f"warning: {message}", where, line_of(text, where) if text else None)
+        for where, message in found
+    )
 
 
 def _by_line(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:

@@ -110,6 +110,8 @@ class PlainRunner:
         speed: float = 1.0,
         observers: tuple[Observer, ...] = (),
         eyes_closed: bool = False,
+        voice: Mapping[int, str] | None = None,
+        voice_on: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         notes: SafetyNotes | None = None,
         exercises: Mapping[str, Exercise] | None = None,
@@ -117,6 +119,8 @@ class PlainRunner:
     ) -> None:
         """``notes`` are printed before the first step and as each part begins;
         ``exercises`` (the library) names body areas as their files title them.
+        ``voice`` and ``voice_on`` are the spoken lines' player keys and whether they
+        are spoken (see :class:`~calmcoach.conductor.Conductor`).
         ``base_clock`` and ``sleep`` are the real clock and sleep, replaced in tests.
         At real speed the session runs on ``base_clock`` itself, so a player on the
         same clock is handed each cue ahead of its boundary, as in the app."""
@@ -129,6 +133,8 @@ class PlainRunner:
             cues=cues,
             recorder=recorder,
             eyes_closed=eyes_closed,
+            voice=voice,
+            voice_on=voice_on,
             observers=(self._show, *observers),
         )
         self.cues = cues

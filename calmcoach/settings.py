@@ -20,6 +20,12 @@ class Settings:
     reduced_motion: bool = False
     theme: str = ""
     """A Textual theme name, or empty for the default."""
+    voice: str = "auto"
+    """Spoken guidance: "on", "off", or "auto" (on only where a step asks to close the
+    eyes, or with eyes-closed tones). Set by the session screen's voice key."""
+
+
+VOICE_CHOICES = ("auto", "on", "off")
 
 
 MAX_SETTINGS_BYTES = 64 * 1024
@@ -44,6 +50,8 @@ def load(path: Path | None = None) -> Settings:
         default = getattr(settings, spec.name)
         if isinstance(value, type(default)):
             setattr(settings, spec.name, value)
+    if settings.voice not in VOICE_CHOICES:
+        settings.voice = "auto"
     return settings
 
 

@@ -17,17 +17,18 @@ Domain level: imports the model and the planner only, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from calmcoach.model import Exercise, Kind, Pace
-from calmcoach.planner import Segment
+from calmcoach.planner import Segment, Timeline
 
 __all__ = [
     "DEFAULT_VOICE_CYCLES",
     "FIT_MARGIN",
     "PHASE_WORDS",
     "Line",
+    "asks_to_close_eyes",
     "estimate_seconds",
     "fit_problems",
     "fits",
@@ -35,7 +36,9 @@ __all__ = [
     "normalize",
     "phase_word",
     "segment_text",
+    "spoken_lines",
     "voice_cycles",
+    "voice_wanted",
 ]
 
 DEFAULT_VOICE_CYCLES = 2
@@ -191,3 +194,40 @@ def fit_problems(
                 )
             )
     return tuple(found)
+
+
+def spoken_lines(timeline: Timeline, exercises: Mapping[str, Exercise]) -> dict[int, str]:
+    """What the voice says as each segment of ``timeline`` starts, by segment index.
+
+    ``exercises`` (the library) gives each segment's exercise its ``voice_cycles``; a
+    segment of an exercise it does not hold speaks the default number of cycles.
+    """
+    spoken: dict[int, str] = {}
+    for segment in timeline.segments:
+        exercise = exercises.get(segment.exercise_id)
+        cycles = DEFAULT_VOICE_CYCLES if exercise is None else voice_cycles(exercise)
+        text = segment_text(segment, cycles)
+        if text:
+            spoken[segment.index] = text
+    return spoken
+
+
+_CLOSE_EYES = re.compile(r"\b(close|shut)\s+(your|the|both)\s+eyes\b|\beyes\s+(closed|shut)\b", re.IGNORECASE)
+
+
+def asks_to_close_eyes(timeline: Timeline) -> bool:
+    """True when a step of ``timeline`` asks the person to close their eyes: such a
+    session is one they cannot follow by reading, so the voice is on by default."""
+    return any(segment.cycle is None and _CLOSE_EYES.search(segment.say) for segment in timeline.segments)
+
+
+def voice_wanted(choice: bool | None, setting: str, eyes_closed: bool, timeline: Timeline) -> bool:
+    """Whether a session speaks: the command line's ``--voice``/``--no-voice`` (``choice``)
+    first, then the remembered ``setting`` ("on", "off"), and otherwise ("auto") only
+    where the person will not be looking: eyes-closed tones, or a step asking them to
+    close their eyes."""
+    if choice is not None:
+        return choice
+    if setting in ("on", "off"):
+        return setting == "on"
+    return eyes_closed or asks_to_close_eyes(timeline)

@@ -34,9 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +44,19 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from calmcoach import voice_text  # noqa: E402
+from calmcoach.audio.speech import (  # noqa: E402
+    ENGINE,
+    RATE,
+    SPEED,
+    VOICE,
+    VOICE_KEY,
+    VOICE_PACKAGE,
+    VoiceError,
+    festival_render,
+    festival_version,
+    finish,
+    wav_bytes,
+)
 from calmcoach.loader import load_library, sound_names_in  # noqa: E402
 
 VOICE_DIR = HERE / "voice"
@@ -54,41 +65,8 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 """Version of the manifest's layout."""
 
-RATE = 16_000
-"""Samples per second of every clip: plenty for speech, and it keeps all the clips
-well inside the 8 MB budget (22.05 kHz would fill it almost to the brim)."""
-ENGINE = "festival"
-VOICE = "cmu_us_slt_arctic_hts"
-VOICE_PACKAGE = "festvox-us-slt-hts"
-SPEED = 0.95
-"""HTS speaking rate (``-r``): a little under 1 for an unhurried, calm pace."""
-POST = 1
-"""Version of the trimming and levelling below: change it when they change."""
-VOICE_KEY = f"{ENGINE}/{VOICE}/r{SPEED:g}/{RATE}/post{POST}"
-"""Everything that decides how a text sounds; part of each clip's file-name hash."""
-
-TARGET_RMS = 0.1
-"""Loudness of the speech itself (pauses left out), as a fraction of full scale:
-close to the cues' 0.12, since speech has sharper peaks than a tone."""
-PEAK_LIMIT = 0.7
-"""Largest sample allowed, as for the cues (about -3 dBFS)."""
-SILENCE = 0.01
-"""A 10 ms window quieter than this (RMS, fraction of full scale) counts as silence."""
-LEAD_IN = 0.02
-TAIL = 0.08
-"""Seconds kept before the first and after the last sound, so no syllable is clipped."""
-FADE = 0.005
-"""Seconds of fade at each end, against clicks."""
 BUDGET_BYTES = 8_000_000
 """All built-in clips together stay within 8 MB."""
-RENDER_TIMEOUT = 120.0
-"""Seconds one text may take to render before the engine is given up as hung."""
-
-INSTALL_HINT = f"apt-get install {ENGINE} {VOICE_PACKAGE}"
-
-
-class VoiceError(Exception):
-    """The engine is missing or failed, or a clip does not fit."""
 
 
 @dataclass
@@ -139,12 +117,7 @@ def file_name(text: str) -> str:
 
 def engine_version() -> str:
     """``festival 2.5.0`` plus the voice package's version where dpkg can say it."""
-    festival = shutil.which("festival")
-    if festival is None or shutil.which("text2wave") is None:
-        raise VoiceError(f"Festival is not installed; install it with: {INSTALL_HINT}")
-    out = subprocess.run([festival, "--version"], capture_output=True, text=True, timeout=30, check=False)
-    match = re.search(r"(\d+\.\d+(?:\.\d+)?)", out.stdout + out.stderr)
-    version = f"{ENGINE} {match.group(1) if match else 'unknown'}"
+    version = festival_version()
     if shutil.which("dpkg-query"):
         package = subprocess.run(
             ["dpkg-query", "-W", "-f", "${Version}", VOICE_PACKAGE],
@@ -156,102 +129,6 @@ def engine_version() -> str:
         if package.returncode == 0 and package.stdout:
             return f"{version}, {VOICE} ({VOICE_PACKAGE} {package.stdout.strip()})"
     return f"{version}, {VOICE}"
-
-
-def festival_render(text: str) -> array.array[int]:
-    """Speak ``text`` with Festival and the HTS voice: 16-bit mono samples at ``RATE``."""
-    with tempfile.TemporaryDirectory(prefix="calmcoach-voice-") as tmp:
-        source = Path(tmp) / "line.txt"
-        target = Path(tmp) / "line.wav"
-        source.write_text(text + "\n", "utf-8")
-        command = [
-            "text2wave",
-            "-F",
-            str(RATE),
-            "-eval",
-            f"(voice_{VOICE})",
-            "-eval",
-            f'(set! hts_engine_params (append hts_engine_params (list (list "-r" {SPEED}))))',
-            "-o",
-            str(target),
-            str(source),
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT)
-        except FileNotFoundError as error:
-            raise VoiceError(f"text2wave is not installed; install it with: {INSTALL_HINT}") from error
-        except subprocess.TimeoutExpired as error:
-            raise VoiceError(f"Festival took over {RENDER_TIMEOUT:g} s on {text!r}") from error
-        if done.returncode != 0 or not target.exists():
-            detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
-            raise VoiceError(
-                f"Festival failed on {text!r} ({detail[0]}); is the voice installed? {INSTALL_HINT}"
-            )
-        return read_wav(target)[0]
-
-
-def read_wav(path: Path) -> tuple[array.array[int], int]:
-    """The samples of a 16-bit mono WAV file, and its rate."""
-    with wave.open(str(path), "rb") as wav:
-        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
-            raise VoiceError(
-                f"{path}: expected 16-bit mono, got {wav.getsampwidth() * 8}-bit, "
-                f"{wav.getnchannels()} channels"
-            )
-        samples = array.array("h", wav.readframes(wav.getnframes()))
-        if sys.byteorder == "big":
-            samples.byteswap()
-        return samples, wav.getframerate()
-
-
-def wav_bytes(samples: array.array[int]) -> bytes:
-    """``samples`` as a 16-bit mono WAV file at ``RATE``."""
-    import io
-
-    data = array.array("h", samples)
-    if sys.byteorder == "big":
-        data.byteswap()
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(data.tobytes())
-    return buffer.getvalue()
-
-
-def finish(raw: array.array[int]) -> array.array[int]:
-    """Trim the silence around the speech, level it, and fade its ends.
-
-    The clip starts with the first sound (so the voice is on time at its boundary)
-    and is scaled so the speech reaches ``TARGET_RMS`` unless that would push a peak
-    past ``PEAK_LIMIT``.
-    """
-    window = max(1, round(0.01 * RATE))
-    floor = (SILENCE * 32768) ** 2 * window
-    loud = [
-        start
-        for start in range(0, len(raw), window)
-        if sum(v * v for v in raw[start : start + window]) > floor
-    ]
-    if not loud:
-        raise VoiceError("the engine returned silence")
-    first = max(0, loud[0] - round(LEAD_IN * RATE))
-    last = min(len(raw), loud[-1] + window + round(TAIL * RATE))
-    values = [float(v) for v in raw[first:last]]
-    mean = sum(values) / len(values)
-    values = [v - mean for v in values]
-    speech = [v for start in loud for v in values[max(0, start - first) : start - first + window]]
-    rms = math.sqrt(sum(v * v for v in speech) / len(speech)) / 32768 or 1.0
-    peak = max(abs(v) for v in values) / 32768 or 1.0
-    gain = min(TARGET_RMS / rms, PEAK_LIMIT / peak)
-    fade = round(FADE * RATE)
-    out = array.array("h", [0] * len(values))
-    for i, v in enumerate(values):
-        edge = min(i, len(values) - 1 - i)
-        shape = 0.5 - 0.5 * math.cos(math.pi * edge / fade) if edge < fade else 1.0
-        out[i] = max(-32767, min(32767, round(v * gain * shape)))
-    return out
 
 
 def load_manifest(voice_dir: Path) -> dict[str, object]:

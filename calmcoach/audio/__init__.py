@@ -8,7 +8,8 @@ the fallbacks are the terminal bell and silence.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from calmcoach.model import Pace
@@ -20,6 +21,9 @@ GuideTone = tuple[str, str, float]
 
 END_CUE = "end"
 """The cue played when a session finishes."""
+
+VOICE_PREFIX = "voice:"
+"""Player keys of spoken lines start with this (cue names cannot hold a colon)."""
 
 
 def tone_key(pace: str, seconds: float) -> str:
@@ -61,8 +65,11 @@ class CuePlayer(Protocol):
     clock: Callable[[], float] | None
     """The clock ``schedule`` keeps time on, or None if the player cannot schedule."""
 
-    def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
-        """Load these cues (and eyes-closed tones) now, so no file is read at a boundary."""
+    def prepare(
+        self, names: Iterable[str], tones: Iterable[GuideTone] = (), voices: Mapping[str, Path] | None = None
+    ) -> None:
+        """Load these cues (and eyes-closed tones, and spoken lines: player key to WAV
+        file) now, so no file is read at a boundary."""
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait at most ``timeout`` seconds until what ``prepare`` asked for is loaded;
@@ -77,6 +84,9 @@ class CuePlayer(Protocol):
 
     def cancel_scheduled(self) -> None:
         """Drop the cue set with ``schedule``, if it has not started."""
+
+    def hush(self) -> None:
+        """Stop every sound playing now (a sentence being spoken, say)."""
 
     def take_notice(self) -> str | None:
         """A one-time message about sound (such as falling back to the bell), or None."""
@@ -95,8 +105,10 @@ class SilentPlayer:
         """Names asked for, in order (what would have played)."""
         self._notice = notice
 
-    def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
-        del names, tones
+    def prepare(
+        self, names: Iterable[str], tones: Iterable[GuideTone] = (), voices: Mapping[str, Path] | None = None
+    ) -> None:
+        del names, tones, voices
 
     def wait_ready(self, timeout: float) -> bool:
         del timeout
@@ -111,6 +123,9 @@ class SilentPlayer:
         return False
 
     def cancel_scheduled(self) -> None:
+        pass
+
+    def hush(self) -> None:
         pass
 
     def take_notice(self) -> str | None:

@@ -20,11 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
-from calmcoach.audio import GuideTone, guide_key, tone_key
+from calmcoach.audio import VOICE_PREFIX, GuideTone, guide_key, tone_key
 from calmcoach.audio.wavs import CueFile, find_cues
 from calmcoach.visible import visible
 
@@ -290,7 +290,9 @@ class ProcessPlayer:
 
     def _say_bad(self, key: str, why: str) -> None:
         cue, tone = key.split("~", 1) if "~" in key else (key, "")
-        if not tone:
+        if key.startswith(VOICE_PREFIX):
+            what = f"the spoken line {visible(key.removeprefix(VOICE_PREFIX))!r}"
+        elif not tone:
             what = f"cue '{visible(cue)}'"
         elif cue:
             what = f"the eyes-closed tone under cue '{visible(cue)}'"
@@ -300,10 +302,13 @@ class ProcessPlayer:
 
     # --- CuePlayer ---------------------------------------------------------------------
 
-    def prepare(self, names: Iterable[str], tones: Iterable[GuideTone] = ()) -> None:
-        """Have the player load these cues (and eyes-closed tones, laid under their cues),
-        without waiting: :meth:`wait_ready` says when it is done. What the player already
-        holds is not sent again, so a session run again is ready at once."""
+    def prepare(
+        self, names: Iterable[str], tones: Iterable[GuideTone] = (), voices: Mapping[str, Path] | None = None
+    ) -> None:
+        """Have the player load these cues (and eyes-closed tones, laid under their cues,
+        and spoken lines by key and file), without waiting: :meth:`wait_ready` says when
+        it is done. What the player already holds is not sent again, so a session run
+        again is ready at once."""
         wanted = sorted(set(names))
         found, errors = find_cues(wanted, self.sound_dirs)
         for name, why in errors.items():
@@ -314,6 +319,9 @@ class ProcessPlayer:
         for name, cue in found.items():
             if name not in self._loaded:
                 sent = self._send("load", name, str(cue.path)) or sent
+        for key, path in sorted((voices or {}).items()):
+            if key not in self._loaded:
+                sent = self._send("load", key, str(path)) or sent
         for cue_name, pace, seconds in sorted(set(tones)):
             tone = tone_key(pace, seconds)
             if tone not in self._loaded:
@@ -367,6 +375,10 @@ class ProcessPlayer:
     def cancel_scheduled(self) -> None:
         """Drop the cue handed over with ``schedule``, if it has not started."""
         self._send("cancel")
+
+    def hush(self) -> None:
+        """Stop every sound playing now (a sentence cut off by a pause, say)."""
+        self._send("hush")
 
     def close(self, drain: bool = False) -> None:
         """Stop the player; with ``drain``, let the sound playing now finish first.

@@ -16,13 +16,19 @@ Protocol, one line each way, words separated by tabs:
     play KEY                                  lost KEY REASON
     at KEY MONOTONIC                          fail REASON
     cancel                                    drained
-    drain SECONDS                             alive
+    hush                                      alive
+    drain SECONDS
     quit
 
 ``at`` hands over the next cue ahead of time: a thread here starts it when the
 monotonic clock (shared by every process on the machine) reaches MONOTONIC, so a
 cue does not wait for the app's event loop. A later ``at`` replaces it and
 ``cancel`` drops it. It exits when its stdin closes, so it never outlives the app.
+
+``hush`` stops every sound playing now (a sentence cut off by a pause). Spoken lines
+(keys starting ``voice:``) never overlap another sound: starting one stops whatever
+still plays, and a sound started while a line is spoken stops the line, so only one
+stream is ever open on a device that cannot mix.
 
 A cue that cannot be loaded (``bad``) or played (``lost``) is that cue's problem
 only; ``fail`` is kept for the sound device itself, which no cue can play without.
@@ -41,6 +47,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from calmcoach.audio import VOICE_PREFIX
 from calmcoach.audio.wavs import CueError, load_wav
 
 HEARTBEAT = 0.1
@@ -180,8 +187,19 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
     from calmcoach.audio import synth as tones
 
     sounds: dict[str, _Sound] = {}
-    playing: list[Any] = []
+    playing: list[tuple[str, Any]] = []
     device = threading.Lock()
+
+    def hush(only_voice: bool = False) -> None:
+        nonlocal playing
+        kept = []
+        for key, played in playing:
+            if only_voice and not key.startswith(VOICE_PREFIX):
+                kept.append((key, played))
+            else:
+                with contextlib.suppress(Exception):  # it may have ended this instant
+                    played.stop()
+        playing = kept
 
     def play(key: str) -> None:
         nonlocal playing
@@ -190,9 +208,10 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
             _say(out, "lost", key, "not loaded")
             return
         with device:
+            hush(only_voice=not key.startswith(VOICE_PREFIX))
             called = time.monotonic()  # the moment of the play call, for the benchmarks
             try:
-                playing.append(player.play_buffer(sound.data, sound.channels, sound.width, sound.rate))
+                playing.append((key, player.play_buffer(sound.data, sound.channels, sound.width, sound.rate)))
             except Exception as error:
                 # A device that cannot be opened stops every cue; anything else
                 # (a buffer this device refuses, say) stops only this one.
@@ -201,7 +220,7 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 else:
                     _say(out, "lost", key, _plain_reason(error))
                 return
-            playing = [p for p in playing if p.is_playing()]
+            playing = [(k, p) for k, p in playing if p.is_playing()]
         _say(out, "played", key, repr(called))
 
     scheduler = Scheduler(play)
@@ -239,12 +258,15 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 scheduler.set(words[1], float(words[2]))
             elif command == "cancel":
                 scheduler.cancel()
+            elif command == "hush":
+                with device:
+                    hush()
             elif command == "drain":
                 due = scheduler.take_due()  # a cue due this instant is not lost to the exit
                 if due is not None:
                     play(due)
                 limit = time.monotonic() + float(words[1])
-                while any(p.is_playing() for p in list(playing)) and time.monotonic() < limit:
+                while any(p.is_playing() for _, p in list(playing)) and time.monotonic() < limit:
                     time.sleep(0.01)
                 _say(out, "drained")
             elif command == "quit":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
@@ -35,7 +35,8 @@ from calmcoach.visible import visible
 if TYPE_CHECKING:
     import argparse
 
-    from calmcoach.loader import Library
+    from calmcoach.audio.voice import VoicePlan
+    from calmcoach.loader import Library, Problem
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -87,6 +88,26 @@ def _add_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reduced-motion", action="store_true", help="a still pacer: phase word and countdown, nothing moves"
     )
+    _add_voice_options(parser, "voice")
+
+
+def _add_voice_options(parser: argparse.ArgumentParser, dest: str) -> None:
+    voice = parser.add_mutually_exclusive_group()
+    voice.add_argument(
+        "--voice",
+        action="store_const",
+        const=True,
+        dest=dest,
+        help="speak every step (on by default where a step asks you to close your eyes, "
+        "and with --eyes-closed; the app's v key remembers your choice)",
+    )
+    voice.add_argument(
+        "--no-voice",
+        action="store_const",
+        const=False,
+        dest=dest,
+        help="no spoken guidance: tones and cues only (for a screen reader, say)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a still pacer: phase word and countdown, nothing moves",
     )
     parser.add_argument("--no-sound", action="store_true", dest="top_no_sound", help="no audio cues")
+    _add_voice_options(parser, "top_voice")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the exercises, and any files with errors")
@@ -382,15 +404,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from calmcoach.library import sound_names
     from calmcoach.loader import validate_files
 
-    results = validate_files(args.files, _library(), sound_names())
+    warnings: dict[Path, tuple[Problem, ...]] = {}
+    results = validate_files(args.files, _library(), sound_names(), warnings)
     bad = 0
     for path, problems in results.items():
         if problems:
             bad += 1
             for problem in problems:
                 print(problem)
-        else:
-            print(f"{visible(str(path))}: ok")
+            continue
+        # A warning does not stop the file running: the voice is cut off by the next step.
+        said = warnings.get(path, ())
+        for problem in said:
+            print(problem)
+        print(f"{visible(str(path))}: ok" + (f" ({plural(len(said), 'warning')})" if said else ""))
     return 1 if bad else 0
 
 
@@ -491,13 +518,16 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     code = 1
     try:
         names, tones = sounds_for(timeline, args.eyes_closed)
-        cues.prepare(names, tones)
+        voice, voice_on = _voice_for_plain(timeline, library, args, say)
+        cues.prepare(names, tones, voices=voice.files)
         cues.wait_ready(READY_TIMEOUT)
         runner = PlainRunner(
             timeline,
             cues=cues,
             speed=args.speed,
             eyes_closed=args.eyes_closed,
+            voice=voice.keys,
+            voice_on=voice_on,
             recorder=recorder,
             notes=safety_notes(exercise, timeline, library.exercises),
             exercises=library.exercises,
@@ -510,6 +540,39 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
         notice = cues.take_notice()
         if notice:
             say(notice)
+
+
+def _voice_for_plain(
+    timeline: Timeline, library: Library, args: argparse.Namespace, say: Callable[[str], None]
+) -> tuple[VoicePlan, bool]:
+    """The spoken lines of a plain run, rendered now (before the first step) where the
+    person's own exercise needs it, and whether they are spoken."""
+    from calmcoach import settings as user_settings
+    from calmcoach.audio.voice import Voices
+    from calmcoach.voice_text import spoken_lines, voice_wanted
+
+    if getattr(args, "no_sound", False) or getattr(args, "top_no_sound", False):
+        from calmcoach.audio.voice import VoicePlan
+
+        return VoicePlan(), False
+    lines = spoken_lines(timeline, library.exercises)
+    on = voice_wanted(_voice_choice(args), user_settings.load().voice, args.eyes_closed, timeline)
+    voices = Voices()
+    if on and voices.needs_rendering(lines):
+        say("getting the spoken lines of your own exercise ready (made once, then kept)")
+    plan = voices.plan(lines, render=on, use_engine=on)
+    if plan.notice:
+        say(plan.notice)
+    speaks = on and bool(plan.keys)
+    if speaks:
+        say("voice on: each step is spoken; --no-voice turns it off")
+    return plan, speaks
+
+
+def _voice_choice(args: argparse.Namespace) -> bool | None:
+    """``--voice`` (True), ``--no-voice`` (False) or neither (None), before or after the command."""
+    choice: bool | None = getattr(args, "voice", None)
+    return choice if choice is not None else getattr(args, "top_voice", None)
 
 
 def library_instead_of_app(problem: str) -> int:
@@ -546,6 +609,7 @@ def run_app(
         eyes_closed=getattr(args, "eyes_closed", False),
         speed=getattr(args, "speed", 1.0),
         log_flare=log_flare,
+        voice=None if args is None else _voice_choice(args),
     )
     try:
         app.run()

@@ -28,15 +28,18 @@ from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.trace import from_environment as trace_from_environment
 from calmcoach.ui.trace import trace_observer
 from calmcoach.visible import visible
+from calmcoach.voice_text import spoken_lines, voice_wanted
 
 if TYPE_CHECKING:
     from textual.driver import Driver
 
+    from calmcoach.audio.voice import VoicePlan, Voices
     from calmcoach.conductor import Conductor, Observer
     from calmcoach.record import Recorder
     from calmcoach.redflags import SafetyText
     from calmcoach.session import Clock, Session
     from calmcoach.ui.screens.choice import Choice
+    from calmcoach.ui.screens.session import SessionScreen
 
 # Screens other than home, and modules a session needs, are imported when first
 # used: home's first frame does not wait for them.
@@ -117,7 +120,11 @@ class CalmApp(App[int]):
         flare: bool = False,
         show_first_run: bool | None = None,
         log_flare: bool = False,
+        voice: bool | None = None,
+        voices: Voices | None = None,
     ) -> None:
+        """``voice`` is the command line's ``--voice`` (True) or ``--no-voice`` (False);
+        None leaves it to the setting. ``voices`` finds the spoken lines' clips."""
         super().__init__()
         self.library = library
         self.parse_cache: ParseCache | None = None
@@ -138,6 +145,9 @@ class CalmApp(App[int]):
         self._start_options = start_options or PlanOptions()
         self._flare = flare
         self._log_flare = log_flare
+        self._voice_flag = voice
+        self._voices = voices
+        self._voice_said: set[str] = set()
         self.settings = user_settings.load()
         self._show_first_run = (
             (not self.settings.first_run_seen) if show_first_run is None else show_first_run
@@ -394,43 +404,80 @@ class CalmApp(App[int]):
 
     def start_timeline(self, timeline: Timeline) -> None:
         """Open a session screen for a planned timeline (on top of the library), once its
-        sounds are ready."""
+        sounds (and spoken lines) are ready."""
         self.ensure_services()
         self._to_home()
-        self.cues.prepare(*sounds_for(timeline, self.eyes_closed))
+        lines = spoken_lines(timeline, self.library.exercises)
+        voice_on = voice_wanted(self._voice_flag, self.settings.voice, self.eyes_closed, timeline)
+        if voice_on and self.voices.needs_rendering(lines):
+            # Lines of the person's own exercise: found in the cache or spoken by the
+            # engine, a second or so a line the first time: never on this loop.
+            self._getting_ready = timeline
+            self.set_timer(SOUNDS_NOTICE_AFTER, self._say_getting_ready)
+            self.run_worker(self._voice_then_sounds(timeline, lines), exclusive=True, group="sounds")
+            return
+        # Without the voice, the shipped clips are still loaded, so the voice key works.
+        self._prepare_and_open(timeline, self.voices.plan(lines, use_engine=False), voice_on)
+
+    async def _voice_then_sounds(self, timeline: Timeline, lines: dict[int, str]) -> None:
+        plan = await asyncio.to_thread(self.voices.plan, lines, True, True)
+        if plan.notice is not None and plan.notice not in self._voice_said:
+            self._voice_said.add(plan.notice)
+            self.tell(plan.notice, title="Voice", severity="warning", timeout=12)
+        if self._getting_ready is timeline:
+            self._getting_ready = None
+            self._prepare_and_open(timeline, plan, voice_on=True)
+
+    def _prepare_and_open(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> None:
+        self.cues.prepare(*sounds_for(timeline, self.eyes_closed), voices=voice.files)
         if self.cues.wait_ready(0):
-            self._open_session(timeline)
+            self._open_session(timeline, voice, voice_on)
             return
         # New sounds are being made (eyes-closed tones, say): wait off this loop, so the
         # screen never freezes, and say so if it takes longer than a moment.
         self._getting_ready = timeline
         self.set_timer(SOUNDS_NOTICE_AFTER, self._say_getting_ready)
-        self.run_worker(self._wait_for_sounds(timeline), exclusive=True, group="sounds")
+        self.run_worker(self._wait_for_sounds(timeline, voice, voice_on), exclusive=True, group="sounds")
 
-    async def _wait_for_sounds(self, timeline: Timeline) -> None:
+    async def _wait_for_sounds(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> None:
         from calmcoach.audio.process import READY_TIMEOUT
 
         await asyncio.to_thread(self.cues.wait_ready, READY_TIMEOUT)
         if self._getting_ready is timeline:
             self._getting_ready = None
-            self._open_session(timeline)
+            self._open_session(timeline, voice, voice_on)
+
+    @property
+    def voices(self) -> Voices:
+        """Finds the clip of each spoken line (made when first asked for)."""
+        if self._voices is None:
+            from calmcoach.audio.voice import Voices
+
+            self._voices = Voices()
+        return self._voices
+
+    def on_session_screen_voice_changed(self, message: SessionScreen.VoiceChanged) -> None:
+        """The voice key: remembered for the next sessions, over the command line's choice."""
+        self._voice_flag = None
+        self.settings.voice = "on" if message.on else "off"
+        self._save_settings()
 
     def _say_getting_ready(self) -> None:
         if self._getting_ready is not None:
             self.tell("Getting the sounds ready...", timeout=2)
 
-    def _open_session(self, timeline: Timeline) -> None:
+    def _open_session(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> None:
         from calmcoach.ui.screens.session import SessionScreen
 
         self.push_screen(
             SessionScreen(
-                self._conductor(timeline),
+                self._conductor(timeline, voice, voice_on),
                 reduced_motion=self.reduced_motion,
                 cautions=self._cautions(timeline),
             )
         )
 
-    def _conductor(self, timeline: Timeline) -> Conductor:
+    def _conductor(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> Conductor:
         """A session on the app's clock, with the cue player, the recorder and the app's
         observers (sound notices; the benchmarks' trace) following its boundaries."""
         from calmcoach.conductor import Conductor
@@ -447,6 +494,8 @@ class CalmApp(App[int]):
             cues=self.cues,
             recorder=self.recorder,
             eyes_closed=self.eyes_closed,
+            voice=voice.keys,
+            voice_on=voice_on and bool(voice.keys),
             observers=tuple(observers),
         )
 
@@ -648,6 +697,8 @@ def make_app(
     history: bool = True,
     speed: float = 1.0,
     log_flare: bool = False,
+    voice: bool | None = None,
+    voices: Voices | None = None,
 ) -> CalmApp:
     """Build the app, as the CLI runs it and as the tests drive it."""
     if area is not None and area not in AREAS:
@@ -669,6 +720,8 @@ def make_app(
         flare=flare,
         show_first_run=show_first_run,
         log_flare=log_flare,
+        voice=voice,
+        voices=voices,
     )
     app.parse_cache = cache
     return app

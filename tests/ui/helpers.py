@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
 from textual.pilot import Pilot
 
-from calmcoach.audio import SilentPlayer
+from calmcoach.audio import GuideTone, SilentPlayer
 from calmcoach.ui.app import CalmApp, make_app
 from calmcoach.ui.screens.session import SessionScreen
 from tests.clocks import FakeClock
@@ -52,6 +55,18 @@ class AheadPlayer(SilentPlayer):
         """The cue handed over and not yet due or withdrawn."""
         self.started: list[tuple[str, float]] = []
         """Cues this player started by itself, with the moment they were due."""
+        self.hushed: list[float] = []
+        """The moments it was told to stop what plays (a sentence cut off)."""
+        self.voices: dict[str, Path] = {}
+        """Spoken lines it was asked to load, by key."""
+
+    def prepare(
+        self, names: Iterable[str], tones: Iterable[GuideTone] = (), voices: Mapping[str, Path] | None = None
+    ) -> None:
+        self.voices.update(voices or {})
+
+    def hush(self) -> None:
+        self.hushed.append(self.clock())
 
     def schedule(self, name: str, at: float) -> bool:
         if self.muted:

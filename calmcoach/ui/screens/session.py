@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Digits, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
@@ -83,6 +84,13 @@ class SessionScreen(CalmScreen):
             tooltip="Go straight to the next part of the routine (from the breathing to the release)",
         ),
         Binding("m", "mute", "Mute", id="session.mute", tooltip="Turn the sound cues off or on"),
+        Binding(
+            "v",
+            "voice",
+            "Voice",
+            id="session.voice",
+            tooltip="Turn the spoken guidance off or on (remembered for next time)",
+        ),
         Binding("q,escape", "stop", "Stop", id="session.stop", tooltip="End the session and see the summary"),
         Binding(
             "exclamation_mark",
@@ -106,6 +114,13 @@ class SessionScreen(CalmScreen):
             "t", "rate_before_ten", show=False, id="session.rate10", tooltip="How tense you feel now: 10"
         ),
     ]
+
+    class VoiceChanged(Message):
+        """The person turned the voice on or off with the voice key."""
+
+        def __init__(self, on: bool) -> None:
+            super().__init__()
+            self.on = on
 
     def __init__(
         self,
@@ -224,6 +239,8 @@ class SessionScreen(CalmScreen):
             return paused
         if action == "next_part":
             return len(self.timeline.parts) > 1 and self.session.active
+        if action == "voice":
+            return self.conductor.speaks
         return True
 
     def _on_suspend(self, _app: object) -> None:
@@ -472,6 +489,12 @@ class SessionScreen(CalmScreen):
         muted = not self.conductor.cues.muted
         self.conductor.set_muted(muted)
         self.tell("Sound cues off." if muted else "Sound cues on.")
+
+    def action_voice(self) -> None:
+        on = not self.conductor.voice_on
+        self.conductor.set_voice(on)
+        self.tell("Voice on: each step is spoken." if on else "Voice off: tones and cues guide you.")
+        self.post_message(self.VoiceChanged(on))
 
     def action_stop(self) -> None:
         if not self.session.active:

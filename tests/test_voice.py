@@ -1,0 +1,419 @@
+"""The voice at run time: the conductor's voice channel, the clips of a session (shipped,
+cached, rendered by a real engine), and what a real player process plays (captured
+through ALSA's file plugin)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+
+from calmcoach.audio import END_CUE, VOICE_PREFIX, sounds_for
+from calmcoach.audio.speech import Engine, find_engine, read_wav
+from calmcoach.audio.voice import Voices
+from calmcoach.conductor import Conductor
+from calmcoach.library import load_default_library
+from calmcoach.loader import Library, load_library
+from calmcoach.planner import PlanOptions, Timeline, plan
+from calmcoach.session import Session, State
+from calmcoach.voice_text import asks_to_close_eyes, spoken_lines, voice_wanted
+from tests.clocks import FakeClock
+from tests.helpers import (
+    calmcoach_command,
+    capture_player,
+    cue_bytes,
+    need_simpleaudio,
+    split_capture,
+    wait_for_file,
+)
+from tests.ui.helpers import AheadPlayer
+
+T0 = 1000.0
+VOICE_DIR = Path(__file__).resolve().parent.parent / "sounds" / "voice"
+
+OWN_ROUTINE = """\
+title = "My rest"
+kind = "routine"
+summary = "A short rest of my own."
+
+[[step]]
+title = "Settle"
+say = "Close your eyes and let your shoulders drop."
+seconds = 8
+
+[[step]]
+title = "Hands"
+say = "Let your hands rest, heavy and warm."
+seconds = 8
+"""
+
+
+def eyelid(library: Library) -> Timeline:
+    return plan(library.exercises["tension-release"], PlanOptions(area="eyelid"))
+
+
+def drill(library: Library, minutes: float = 2.0) -> Timeline:
+    return plan(library.exercises["breathing-4-2-6"], PlanOptions(minutes=minutes))
+
+
+def shipped_plan(library: Library, timeline: Timeline) -> tuple[dict[int, str], dict[str, Path]]:
+    voice = Voices().plan(spoken_lines(timeline, library.exercises), use_engine=False)
+    assert voice.unspoken == 0, "every built-in line has a shipped clip"
+    return voice.keys, voice.files
+
+
+def own_library(tmp_path: Path) -> Library:
+    folder = tmp_path / "own"
+    folder.mkdir(exist_ok=True)
+    (folder / "my-rest.toml").write_text(OWN_ROUTINE, "utf-8")
+    return load_library(folder, None, None)
+
+
+def pcm(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        return wav.readframes(wav.getnframes())
+
+
+# --- when the voice is on ------------------------------------------------------------
+
+
+def test_the_voice_is_on_by_default_only_where_a_step_asks_to_close_the_eyes(library: Library) -> None:
+    flare_eyelid = plan(library.exercises["flare"], PlanOptions(area="eyelid"), library.exercises)
+    flare_leg = plan(library.exercises["flare"], PlanOptions(area="leg"), library.exercises)
+    assert asks_to_close_eyes(eyelid(library)) and asks_to_close_eyes(flare_eyelid)
+    assert not asks_to_close_eyes(drill(library)) and not asks_to_close_eyes(flare_leg)
+    assert voice_wanted(None, "auto", False, flare_eyelid)
+    assert not voice_wanted(None, "auto", False, drill(library))
+    assert voice_wanted(None, "auto", True, drill(library))  # --eyes-closed
+    assert voice_wanted(None, "on", False, drill(library))  # the remembered setting
+    assert not voice_wanted(None, "off", False, flare_eyelid)
+    assert not voice_wanted(False, "on", True, flare_eyelid)  # --no-voice wins
+    assert voice_wanted(True, "off", False, drill(library))  # --voice wins
+
+
+def test_4_2_6_speaks_two_cycles_of_phase_words(library: Library) -> None:
+    lines = spoken_lines(drill(library), library.exercises)
+    assert list(lines) == [0, 1, 2, 3, 4, 5]
+    assert list(lines.values()) == ["Breathe in", "Hold", "Breathe out"] * 2
+
+
+# --- the conductor's voice channel, in virtual time ----------------------------------------
+
+
+def test_a_spoken_line_takes_the_place_of_the_cue_and_is_handed_ahead(library: Library) -> None:
+    clock = FakeClock(T0)
+    cues = AheadPlayer(clock)
+    timeline = drill(library)
+    keys, _ = shipped_plan(library, timeline)
+    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=True)
+    conductor.start()
+    assert cues.played == [keys[0]] and keys[0].startswith(VOICE_PREFIX)
+    assert cues.pending == (keys[1], T0 + 4)
+    for _ in range(int(120 / 0.25) + 4):
+        clock.advance(0.25)
+        cues.catch_up()
+        conductor.poll()
+    assert conductor.session.state is State.FINISHED
+    started = [name for name, _ in cues.started]
+    assert started == [keys[i] for i in range(1, 6)] + ["inhale", "hold", "exhale"] * 8 + [END_CUE]
+
+
+def test_pause_stops_the_sentence_and_withdraws_the_next_and_resume_says_the_step_again(
+    library: Library,
+) -> None:
+    clock = FakeClock(T0)
+    cues = AheadPlayer(clock)
+    timeline = eyelid(library)
+    keys, _ = shipped_plan(library, timeline)
+    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=True)
+    conductor.start()
+    conductor.continue_()  # past the "get a cloth" prompt
+    assert cues.played == [keys[0], keys[1]]
+    clock.advance(1.0)
+    conductor.poll()
+    conductor.pause()
+    assert cues.hushed == [T0 + 1.0] and cues.pending is None
+    clock.advance(10)
+    conductor.resume()
+    assert cues.played[-1] == keys[1], "the step's instruction is said again"
+    assert cues.pending == (keys[2], T0 + 10 + 20)
+
+
+def test_skip_stop_mute_and_voice_off_each_stop_the_sentence(library: Library) -> None:
+    clock = FakeClock(T0)
+    cues = AheadPlayer(clock)
+    timeline = eyelid(library)
+    keys, _ = shipped_plan(library, timeline)
+    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=True)
+    conductor.start()
+    conductor.next_step()
+    assert len(cues.hushed) == 1 and cues.played[-1] == keys[1]
+    conductor.set_muted(True)
+    assert len(cues.hushed) == 2 and cues.pending is None
+    conductor.set_muted(False)
+    conductor.set_voice(False)
+    assert len(cues.hushed) == 3
+    assert cues.pending == ("step", T0 + 20), "with the voice off the cue is handed over"
+    conductor.set_voice(True)
+    assert cues.pending == (keys[2], T0 + 20)
+    conductor.stop()
+    assert len(cues.hushed) == 4 and cues.pending is None
+
+
+def test_with_the_voice_off_nothing_is_hushed_and_the_cues_play(library: Library) -> None:
+    clock = FakeClock(T0)
+    cues = AheadPlayer(clock)
+    timeline = eyelid(library)
+    keys, _ = shipped_plan(library, timeline)
+    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=False)
+    conductor.start()
+    conductor.continue_()
+    conductor.pause()
+    conductor.resume()
+    conductor.next_step()
+    assert cues.hushed == []
+    assert not any(name.startswith(VOICE_PREFIX) for name in cues.played)
+
+
+# --- clips: shipped, cached, rendered ---------------------------------------------------
+
+
+def test_every_builtin_session_finds_its_clips_without_an_engine() -> None:
+    library = load_default_library()
+    asked: list[str] = []
+
+    def no_engine() -> Engine | None:
+        asked.append("engine")
+        return None
+
+    voices = Voices(engine=no_engine)
+    for exercise_id in ("breathing-4-2-6", "tension-release", "flare", "desk-break", "evening-wind-down"):
+        exercise = library.exercises[exercise_id]
+        for area in exercise.areas or (None,):
+            timeline = plan(exercise, PlanOptions(area=area), library.exercises)
+            lines = spoken_lines(timeline, library.exercises)
+            voice = voices.plan(lines, render=True)
+            assert voice.unspoken == 0 and voice.notice is None
+            assert set(voice.keys) == set(lines)
+            for key, path in voice.files.items():
+                assert path.parent == VOICE_DIR and key == VOICE_PREFIX + path.stem
+    assert asked == [], "no engine is looked for when every line is shipped"
+
+
+def test_own_lines_without_an_engine_get_one_notice_and_no_clip(tmp_path: Path) -> None:
+    library = own_library(tmp_path)
+    timeline = plan(library.exercises["my-rest"], PlanOptions())
+    voices = Voices(cache_dir=tmp_path / "cache", engine=lambda: None)
+    lines = spoken_lines(timeline, library.exercises)
+    assert voices.needs_rendering(lines)
+    voice = voices.plan(lines, render=True)
+    assert voice.keys == {} and voice.unspoken == 2
+    assert voice.notice is not None
+    assert "no speech program was found" in voice.notice and "apt-get install festival" in voice.notice
+
+
+@pytest.mark.slow
+def test_own_lines_are_rendered_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    engine = find_engine()
+    if engine is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI installs Festival: a speech engine must be found")
+        pytest.skip("no speech engine: apt-get install festival festvox-us-slt-hts")
+    library = own_library(tmp_path)
+    lines = spoken_lines(plan(library.exercises["my-rest"], PlanOptions()), library.exercises)
+    first = Voices(cache_dir=tmp_path / "cache", engine=lambda: engine)
+    voice = first.plan(lines, render=True)
+    assert first.rendered == 2 and voice.unspoken == 0 and voice.notice is None
+    for path in voice.files.values():
+        samples, rate = read_wav(path)
+        assert path.parent == tmp_path / "cache" and rate >= 8000 and len(samples) > rate // 2
+
+    def must_not_render(text: str) -> tuple[object, int]:
+        raise AssertionError(f"rendered again: {text!r}")
+
+    cached = Engine(engine.name, engine.key, must_not_render)  # type: ignore[arg-type]
+    second = Voices(cache_dir=tmp_path / "cache", engine=lambda: cached)
+    again = second.plan(lines, render=True)
+    assert second.rendered == 0 and again.files == voice.files
+    # Another engine or voice is another clip.
+    other = Engine(engine.name, engine.key + "/other", must_not_render)  # type: ignore[arg-type]
+    assert Voices(cache_dir=tmp_path / "cache", engine=lambda: other).plan(lines).unspoken == 2
+
+
+def test_a_damaged_cached_clip_is_rendered_again(tmp_path: Path) -> None:
+    library = own_library(tmp_path)
+    lines = spoken_lines(plan(library.exercises["my-rest"], PlanOptions()), library.exercises)
+    made: list[str] = []
+
+    def render(text: str) -> tuple[object, int]:
+        import array
+
+        made.append(text)
+        return array.array("h", [0] * 100 + [8000, -8000] * 4000 + [0] * 100), 16000
+
+    engine = Engine("test tone", "tone/1", render)  # type: ignore[arg-type]
+    voices = Voices(cache_dir=tmp_path / "cache", engine=lambda: engine)
+    voice = voices.plan(lines, render=True)
+    assert len(made) == 2
+    next(iter(voice.files.values())).write_bytes(b"RIFF\x00\x00garbage")
+    Voices(cache_dir=tmp_path / "cache", engine=lambda: engine).plan(lines, render=True)
+    assert len(made) == 3
+
+
+# --- what a real player plays (ALSA's file plugin) ---------------------------------------
+
+
+def run_captured(
+    tmp_path: Path, library: Library, timeline: Timeline, voice_on: bool = True
+) -> tuple[list[str], dict[int, str]]:
+    """Run ``timeline`` on a fake clock through a real player, letting each sound land
+    whole in the capture before the next boundary; the keys heard, in order."""
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    player, rings = capture_player(tmp_path, capture)
+    keys, files = shipped_plan(library, timeline)
+    player.prepare(*sounds_for(timeline, False), voices=files)
+    assert player.wait_ready(10.0) and player.working
+    known = {**cue_bytes(), **{key: pcm(path) for key, path in files.items()}}
+    clock = FakeClock(T0)
+    conductor = Conductor(Session(timeline, clock), cues=player, voice=keys, voice_on=voice_on)
+    expected_bytes = 0
+
+    def heard_so_far(events: int) -> None:
+        nonlocal expected_bytes
+        for name, _ in player.sent[events:]:
+            expected_bytes += len(known[name])
+        wait_for_file(capture, expected_bytes)
+
+    try:
+        conductor.start()
+        heard_so_far(0)
+        for _ in range(len(timeline.segments) + 1):  # a boundary a turn: never loops forever
+            if not conductor.session.active:
+                break
+            sent = len(player.sent)
+            if conductor.session.waiting:
+                conductor.continue_()
+            else:
+                upcoming = conductor.session.upcoming()
+                assert upcoming is not None, conductor.session.state
+                while clock.now < upcoming[1]:  # reads a second apart: no gap is a suspend
+                    clock.now = min(upcoming[1], clock.now + 1.0)
+                    conductor.poll()
+            heard_so_far(sent)
+        assert not conductor.session.active
+    finally:
+        player.close(drain=True)
+    assert rings == [] and player.take_notice() is None
+    return split_capture(capture.read_bytes(), known), keys
+
+
+def test_the_eyelid_release_speaks_every_step_in_order_with_its_shipped_samples(
+    tmp_path: Path, library: Library
+) -> None:
+    timeline = eyelid(library)
+    heard, keys = run_captured(tmp_path, library, timeline)
+    steps = list(timeline.segments)
+    assert heard == [keys[s.index] for s in steps] + [END_CUE]
+    # Each clip is the one the manifest lists for that step's words.
+    texts = spoken_lines(timeline, library.exercises)
+    builtin = Voices().builtin()
+    assert [builtin[texts[s.index]].stem for s in steps] == [k.removeprefix(VOICE_PREFIX) for k in heard[:-1]]
+
+
+def test_4_2_6_speaks_two_cycles_then_only_the_tones(tmp_path: Path, library: Library) -> None:
+    timeline = drill(library)
+    heard, keys = run_captured(tmp_path, library, timeline)
+    words = [keys[i] for i in range(6)]
+    assert heard == words + ["inhale", "hold", "exhale"] * 8 + [END_CUE]
+
+
+def test_with_no_voice_a_real_player_plays_only_the_cues(tmp_path: Path, library: Library) -> None:
+    heard, _ = run_captured(tmp_path, library, drill(library), voice_on=False)
+    assert heard == ["inhale", "hold", "exhale"] * 10 + [END_CUE]
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_plain_run_of_an_own_exercise_with_no_engine_says_so_once_and_goes_on(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    exercises = Path(cli_env["CALMCOACH_CONFIG_DIR"]) / "exercises"
+    exercises.mkdir(parents=True, exist_ok=True)
+    (exercises / "my-rest.toml").write_text(OWN_ROUTINE, "utf-8")
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    env = {**cli_env, "PATH": str(empty)}  # no text2wave, flite or espeak-ng
+    result = subprocess.run(
+        [*calmcoach_command(), "run", "my-rest", "--plain", "--speed", "50"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("no speech program was found") == 1
+    assert "install Festival" in result.stdout and "voice on" not in result.stdout
+    assert "My rest finished" in result.stdout
+
+
+def test_plain_says_the_voice_is_on_and_no_voice_turns_it_off(cli_env: dict[str, str]) -> None:
+    def run(*extra: str) -> str:
+        result = subprocess.run(
+            [
+                *calmcoach_command(),
+                "run",
+                "tension-release",
+                "--area",
+                "eyelid",
+                "--plain",
+                "--speed",
+                "100",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "voice on: each step is spoken; --no-voice turns it off" in run()
+    assert "voice on" not in run("--no-voice")
+    assert "voice on" not in run("--no-sound")
+
+
+def test_validate_warns_of_a_step_too_short_for_its_words(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    path = tmp_path / "tight.toml"
+    path.write_text(
+        OWN_ROUTINE.replace(
+            'say = "Let your hands rest, heavy and warm."\nseconds = 8',
+            'say = "Let your hands rest, heavy and warm, and notice how the weight sinks down."\nseconds = 2',
+        ),
+        "utf-8",
+    )
+    result = subprocess.run(
+        [*calmcoach_command(), "validate", str(path)], capture_output=True, text=True, env=cli_env, timeout=60
+    )
+    assert result.returncode == 0, "a warning does not stop the file running"
+    assert f"{path}:12: step[2].say: warning: the voice needs about" in result.stdout
+    assert "but the step lasts 2 s" in result.stdout and f"{path}: ok (1 warning)" in result.stdout
+
+
+def test_the_voice_flags_are_one_or_the_other() -> None:
+    from calmcoach.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["run", "x", "--voice"]).voice is True
+    assert parser.parse_args(["run", "x", "--no-voice"]).voice is False
+    assert parser.parse_args(["run", "x"]).voice is None
+    assert parser.parse_args(["--no-voice"]).top_voice is False
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "x", "--voice", "--no-voice"])
