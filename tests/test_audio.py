@@ -74,6 +74,7 @@ def test_eyes_closed_tones_last_exactly_each_phase(cli_env, tmp_path: Path) -> N
             "--minutes",
             "2",
             "--eyes-closed",
+            "--no-voice",  # the tones alone: the voice takes the first two cycles' place
         ],
         capture_output=True,
         text=True,

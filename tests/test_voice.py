@@ -103,13 +103,20 @@ def test_4_2_6_speaks_two_cycles_of_phase_words(library: Library) -> None:
 # --- the conductor's voice channel, in virtual time ----------------------------------------
 
 
-def test_a_spoken_line_takes_the_place_of_the_cue_and_is_handed_ahead(library: Library) -> None:
+def voiced(
+    timeline: Timeline, library: Library, voice_on: bool
+) -> tuple[FakeClock, AheadPlayer, Conductor, dict[int, str]]:
+    """A started session with the shipped clips, on a fake clock and a player on it."""
     clock = FakeClock(T0)
     cues = AheadPlayer(clock)
-    timeline = drill(library)
     keys, _ = shipped_plan(library, timeline)
-    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=True)
+    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=voice_on)
     conductor.start()
+    return clock, cues, conductor, keys
+
+
+def test_a_spoken_line_takes_the_place_of_the_cue_and_is_handed_ahead(library: Library) -> None:
+    clock, cues, conductor, keys = voiced(drill(library), library, voice_on=True)
     assert cues.played == [keys[0]] and keys[0].startswith(VOICE_PREFIX)
     assert cues.pending == (keys[1], T0 + 4)
     for _ in range(int(120 / 0.25) + 4):
@@ -124,12 +131,7 @@ def test_a_spoken_line_takes_the_place_of_the_cue_and_is_handed_ahead(library: L
 def test_pause_stops_the_sentence_and_withdraws_the_next_and_resume_says_the_step_again(
     library: Library,
 ) -> None:
-    clock = FakeClock(T0)
-    cues = AheadPlayer(clock)
-    timeline = eyelid(library)
-    keys, _ = shipped_plan(library, timeline)
-    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=True)
-    conductor.start()
+    clock, cues, conductor, keys = voiced(eyelid(library), library, voice_on=True)
     conductor.continue_()  # past the "get a cloth" prompt
     assert cues.played == [keys[0], keys[1]]
     clock.advance(1.0)
@@ -143,12 +145,7 @@ def test_pause_stops_the_sentence_and_withdraws_the_next_and_resume_says_the_ste
 
 
 def test_skip_stop_mute_and_voice_off_each_stop_the_sentence(library: Library) -> None:
-    clock = FakeClock(T0)
-    cues = AheadPlayer(clock)
-    timeline = eyelid(library)
-    keys, _ = shipped_plan(library, timeline)
-    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=True)
-    conductor.start()
+    clock, cues, conductor, keys = voiced(eyelid(library), library, voice_on=True)
     conductor.next_step()
     assert len(cues.hushed) == 1 and cues.played[-1] == keys[1]
     conductor.set_muted(True)
@@ -164,12 +161,7 @@ def test_skip_stop_mute_and_voice_off_each_stop_the_sentence(library: Library) -
 
 
 def test_with_the_voice_off_nothing_is_hushed_and_the_cues_play(library: Library) -> None:
-    clock = FakeClock(T0)
-    cues = AheadPlayer(clock)
-    timeline = eyelid(library)
-    keys, _ = shipped_plan(library, timeline)
-    conductor = Conductor(Session(timeline, clock), cues=cues, voice=keys, voice_on=False)
-    conductor.start()
+    clock, cues, conductor, keys = voiced(eyelid(library), library, voice_on=False)
     conductor.continue_()
     conductor.pause()
     conductor.resume()
