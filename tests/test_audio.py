@@ -389,3 +389,26 @@ def test_sounds_already_made_are_not_made_again(tmp_path: Path, library) -> None
         assert player.wait_ready(0)  # nothing was sent, so nothing to wait for
     finally:
         player.close()
+
+
+def test_a_sound_due_but_not_yet_started_is_played_not_dropped_by_the_next_hand_over() -> None:
+    """The app hands over the next boundary's sound as soon as it sees a boundary pass;
+    on a busy machine that can come before the player's scheduler thread has woken for
+    the one now due. That one must still play, once, before the next is set."""
+    from calmcoach.audio.worker import Scheduler
+
+    played: list[str] = []
+    scheduler = Scheduler(played.append)
+    try:
+        now = time.monotonic()
+        # Back to back, as the app's two lines arrive: the thread has had no time to run.
+        scheduler.set("first", now - 0.001)
+        scheduler.set("second", now + 60)
+        for _ in range(100):  # the thread may be the one to play it: wait for it, bounded
+            if played:
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)
+        assert played == ["first"]
+    finally:
+        scheduler.stop()

@@ -138,8 +138,15 @@ class Scheduler:
         self._thread.start()
 
     def set(self, key: str, at: float) -> None:
-        """Play ``key`` at monotonic time ``at`` (at once if that has passed), replacing any other."""
+        """Play ``key`` at monotonic time ``at`` (at once if that has passed), replacing any
+        other that is still to come. One whose moment has passed but whose thread has not
+        run yet (a busy machine) is played first, never dropped: the app hands over the
+        next boundary's sound as soon as it sees a boundary pass, which can be before
+        this thread wakes."""
         with self._changed:
+            if self._pending is not None and self._pending[1] <= time.monotonic():
+                due, self._pending = self._pending[0], None
+                self._play(due)
             self._pending = (key, at)
             self._changed.notify()
 
