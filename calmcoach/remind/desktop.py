@@ -61,6 +61,8 @@ class Desktop:
         self._signal_handlers: list[Callable[[str, list[Any]], None]] = []
         self._watching = False
         self._lost = False
+        self.timeouts = 0
+        """D-Bus calls that got no answer in CALL_TIMEOUT seconds, in all."""
 
     @property
     def gone(self) -> bool:
@@ -139,7 +141,8 @@ class Desktop:
                 log.info("%s.%s: %s", interface, member, error)
             return None
         except TimeoutError as error:
-            log.info("%s.%s: %s", interface, member, error)
+            self.timeouts += 1
+            log.info("%s.%s: no answer in %g s (%s)", interface, member, CALL_TIMEOUT, error)
             return None
         if reply is None or reply.message_type != MessageType.METHOD_RETURN:
             return None
@@ -166,9 +169,15 @@ class Desktop:
         if not await self.connect():
             return None
         name = (self.server or ("", ""))[0].lower()
+        before = self.timeouts
         paused = await self._property(self._session, *NOTIFICATIONS, "org.dunstproject.cmd0", "paused")
         if isinstance(paused, bool):
             return paused
+        if self.timeouts > before:
+            # The notification server did not answer in time (a busy machine, a server
+            # still starting): it cannot be told apart from do not disturb, so the nudge
+            # waits for the next look rather than risk interrupting.
+            return True
         inhibited = await self._property(self._session, *NOTIFICATIONS, NOTIFICATIONS[0], "Inhibited")
         if isinstance(inhibited, bool):
             return inhibited

@@ -60,7 +60,12 @@ async def test_a_signal_ends_the_app_then_the_server(cli_env, how: str, sent: si
             wait_for(lambda: not any(alive(pid) for pid in apps), BOUND, "the app processes to end")
             closed = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
             async with asyncio.timeout(BOUND):  # the app's last frames may come before the close
-                while (await websocket.receive()).type not in closed:
+                try:
+                    while (await websocket.receive()).type not in closed:
+                        pass
+                except aiohttp.ClientConnectionResetError:
+                    # A ping that came just before the close is answered on a connection the
+                    # server has already shut (seen on a busy machine): closed all the same.
                     pass
             assert time.monotonic() - started < BOUND
         finally:
