@@ -1,19 +1,26 @@
-"""calmcoach benchmarks: ``python benchmarks/run.py [--quick | --long]``.
+"""calmcoach benchmarks: ``python benchmarks/run.py [--quick] [--only SECTION ...]``.
 
-Runs the real app in a real terminal (tmux), measures timing, CPU, start-up,
-memory and scale, compares each figure with a baseline measured in the same
-run, prints a table and writes ``benchmarks/results/latest.json``.
+Runs the real app, its peers and naive baselines in real pseudo-terminals, times
+what reaches the terminal (every write the pty gets, with its time), and prints one
+table: each figure next to its goal and its baseline or peer from the same run. Every
+run's raw results are kept in ``benchmarks/results/RUN.json`` (and ``latest.json``);
+``--history`` prints each figure's median, min and max over the kept runs.
 
-Needs tmux, and calmcoach installed in the Python running this script. Nothing
-here is a test: goals are reported, never asserted.
+The peers (breathe-cli, nafas) are installed from PyPI at pinned versions into a
+virtual environment of their own, made on first use under ``benchmarks/.peers``.
+Nothing here is a test: goals are reported, never asserted. Needs calmcoach installed
+in the Python running this script; the desktop figure needs chromium, chromium-driver
+and selenium, the reminder's Xvfb, dbus-daemon and dunst (missing ones are reported).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import statistics
@@ -21,12 +28,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import ptyrun  # noqa: E402
+from stats import (  # noqa: E402
+    Lateness,
+    anchored_lateness,
+    drift,
+    fmt,
+    over_runs,
+    pair_cues,
+    pooled,
+    ratio,
+)
+
 REPO = HERE.parent
 PY = sys.executable
 CALMCOACH = (
@@ -34,226 +57,291 @@ CALMCOACH = (
     if (Path(PY).parent / "calmcoach").exists()
     else [PY, "-m", "calmcoach"]
 )
-TICKS = os.sysconf("SC_CLK_TCK")
-SIZE = ("100", "30")
+RESULTS = HERE / "results"
+PEERS_VENV = HERE / ".peers"
+PEERS = {"breathe-cli": "1.14.0", "nafas": "1.5"}
+"""The peers measured, pinned."""
+RUN_ID = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+"""This run's name: results file, temp dirs and any tmux server use it, so runs can share a machine."""
+VOICE_PREFIX = "voice:"
+FRAME = 1 / 30
+"""One frame at 30 frames a second, the goal's unit."""
 
-GOALS = {
-    "step event p99 (ms)": 2.5,
-    "step event p99, busy (ms)": 5.0,
-    "drift (ms)": 3.0,
-    "cue play call p99 (ms)": 2.0,
-    "CPU breathing (CPU-s/s)": 0.04,
-    "CPU paused (CPU-s/s)": 0.002,
-    "CPU holding (CPU-s/s)": 0.002,
-    "first frame / import textual.app": 1.3,
-    "peak RSS app (MB)": 40.0,
-}
-INTERACTIVE = 0.5
-"""Every scale figure must stay interactive: under half a second."""
-
-
-# --- helpers -----------------------------------------------------------------------------
+LAUNCH = (
+    "import os, sys, time; open(sys.argv[1], 'w').write(repr(time.monotonic())); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
+"""Writes the launcher's timestamp, then becomes the program: start-up is from here."""
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+# --- the subjects of the timing runs ---------------------------------------------------------
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+@dataclass(frozen=True)
+class Subject:
+    """A program that shows breathing phases on a terminal, and its own intended pattern."""
+
+    name: str
+    argv: Callable[[float, Path], list[str]]
+    """The command for a window of SECONDS, given a scratch folder."""
+    pattern: re.Pattern[str]
+    labels: tuple[str, ...]
+    durations: tuple[float, ...]
+    note: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    calmcoach: bool = False
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+def _nafas_config(seconds: float, folder: Path) -> Path:
+    # nafas's pattern: 4-2-6 exactly (its "retain" is the hold), 1 s units, 3 s of
+    # "Preparing" first; cycles enough to fill the window.
+    config = folder / "nafas.json"
+    cycles = int(seconds // 14) + 2
+    config.write_text(
+        json.dumps(
+            {
+                "name": "4-2-6",
+                "unit": 1,
+                "pre": 3,
+                "cycle": cycles,
+                "ratio": {"inhale": 4, "retain": 2, "exhale": 6, "sustain": 0},
+            }
+        )
+    )
+    return config
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident set size in MiB (VmHWM, which /proc gives in KiB), as top and ps count."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-class Tmux:
-    """One detached tmux session running one command."""
-
-    def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
-        self.name = name
-        exports = " ".join(f"{k}={v!s}" for k, v in env.items())
-        command = command.removeprefix("exec ")
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-        subprocess.run(
-            [
-                "tmux",
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                SIZE[0],
-                "-y",
-                SIZE[1],
-                f"exec env {exports} {command}",
+def subjects() -> list[Subject]:
+    peer_bin = PEERS_VENV / "bin"
+    chains = HERE / "baselines" / "timer_chains.py"
+    phase_words = re.compile(r"(?<![A-Z])(INHALE|HOLD|EXHALE)(?![A-Z])")
+    return [
+        Subject(
+            "calmcoach",
+            lambda s, _f: [*CALMCOACH, "run", "breathing-4-2-6", "--minutes", str(int(s // 60) + 2)],
+            phase_words,
+            ("INHALE", "HOLD", "EXHALE"),
+            (4, 2, 6),
+            calmcoach=True,
+        ),
+        Subject(
+            "calmcoach --plain",
+            lambda s, _f: [
+                *CALMCOACH,
+                "run",
+                "breathing-4-2-6",
+                "--plain",
+                "--no-sound",
+                "--minutes",
+                str(int(s // 60) + 2),
             ],
-            check=True,
-        )
-        self.pid = int(
-            subprocess.run(
-                ["tmux", "display", "-p", "-t", name, "#{pane_pid}"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
+            re.compile(r"\d:\d\d +(inhale|hold|exhale) "),
+            ("inhale", "hold", "exhale"),
+            (4, 2, 6),
+        ),
+        Subject(
+            f"breathe-cli {PEERS['breathe-cli']}",
+            lambda s, _f: [
+                str(peer_bin / "breathe"),
+                "--ratio",
+                "4-6",
+                "--duration",
+                str(int(s // 60) + 2),
+                "--no-sound",
+                "--no-log",
+                "--quiet",
+            ],
+            re.compile(r"(?<![A-Za-z])(IN|OUT)(?![A-Za-z])"),
+            ("IN", "OUT"),
+            (4, 6),
+            note="4-6: it takes no hold (a three-number ratio is refused)",
+        ),
+        Subject(
+            f"nafas {PEERS['nafas']}",
+            lambda s, f: [
+                str(peer_bin / "nafas"),
+                "--silent",
+                "--skip-intro",
+                "--config",
+                str(_nafas_config(s, f)),
+            ],
+            re.compile(r"- (Inhale|Retain|Exhale) for"),
+            ("Inhale", "Retain", "Exhale"),
+            (4, 2, 8),
+            note="4-2-6 plus the 2 s its code sleeps between cycles, counted as its own schedule",
+        ),
+        Subject(
+            "asyncio.sleep chain (relative)",
+            lambda s, _f: [PY, str(chains), "sleep", str(s + 30)],
+            phase_words,
+            ("INHALE", "HOLD", "EXHALE"),
+            (4, 2, 6),
+        ),
+        Subject(
+            "Textual set_timer chain (relative)",
+            lambda s, _f: [PY, str(chains), "timer", str(s + 30)],
+            phase_words,
+            ("INHALE", "HOLD", "EXHALE"),
+            (4, 2, 6),
+        ),
+        Subject(
+            "Textual set_timer on absolute deadlines",
+            lambda s, _f: [PY, str(chains), "absolute", str(s + 30)],
+            phase_words,
+            ("INHALE", "HOLD", "EXHALE"),
+            (4, 2, 6),
+        ),
+    ]
 
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def screen(self) -> str:
-        return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
-        ).stdout
-
-    def wait_for(self, words: str, timeout: float = 15) -> None:
-        limit = time.monotonic() + timeout
-        while time.monotonic() < limit:
-            if words in self.screen():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{words!r} never showed in tmux:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
-
-
-@contextmanager
-def cpu_hog(enabled: bool) -> Iterator[None]:
-    hog = subprocess.Popen([PY, "-c", "while True: pass"]) if enabled else None
-    try:
-        yield
-    finally:
-        if hog is not None:
-            hog.kill()
-            hog.wait()
+# --- sandboxes ---------------------------------------------------------------------------------
 
 
 @contextmanager
 def sandbox() -> Iterator[dict[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="calmcoach-bench-") as tmp:
+    """The app's own dirs in a fresh temp folder, and ALSA sending sound to a file there."""
+    with tempfile.TemporaryDirectory(prefix=f"calmcoach-bench-{RUN_ID}-") as tmp:
         base = Path(tmp)
         (base / "config").mkdir()
         (base / "config" / "settings.json").write_text('{"first_run_seen": true}')
+        home = base / "home"
+        home.mkdir()
+        shutil.copy(REPO / "tests" / "audio_fixtures" / "capture.asoundrc", home / ".asoundrc")
         yield {
             "CALMCOACH_CONFIG_DIR": str(base / "config"),
             "CALMCOACH_DATA_DIR": str(base / "data"),
             "CALMCOACH_STATE_DIR": str(base / "state"),
             "CALMCOACH_CACHE_DIR": str(base / "cache"),
-            "TMPBASE": str(base),
+            "CALMCOACH_ALSA_CAPTURE": str(base / "capture.raw"),
+            "HOME": str(home),
+            "BENCH_BASE": str(base),
         }
 
 
-def app_env(box: dict[str, str], **extra: str) -> dict[str, str]:
-    """The app's environment: its own dirs, and ALSA sending sound to a file (no sound card here)."""
-    env = {k: v for k, v in box.items() if k != "TMPBASE"}
-    home = Path(box["TMPBASE"]) / "home"
-    home.mkdir(exist_ok=True)
-    shutil.copy(REPO / "tests" / "audio_fixtures" / "capture.asoundrc", home / ".asoundrc")
-    env["HOME"] = str(home)
-    env["CALMCOACH_ALSA_CAPTURE"] = str(Path(box["TMPBASE"]) / "capture.raw")
-    env.update(extra)
-    return env
+def base_of(env: dict[str, str]) -> Path:
+    return Path(env["BENCH_BASE"])
 
 
-def read_trace(path: Path) -> list[dict[str, float]]:
+def read_trace(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-# --- 1. boundary timing ----------------------------------------------------------------------
+# --- 1. boundaries at the terminal -------------------------------------------------------------
 
 
-def boundary_run(seconds: float, busy: bool) -> dict[str, float]:
-    with sandbox() as box, cpu_hog(busy):
-        trace = Path(box["TMPBASE"]) / "trace.jsonl"
-        env = app_env(box, CALMCOACH_TRACE=str(trace))
-        minutes = max(2, int(seconds // 60) + 1)
-        tmux = Tmux("cc-bench", f"exec {' '.join(CALMCOACH)} run breathing-4-2-6 --minutes {minutes}", env)
-        try:
-            tmux.wait_for("breath 1 of")
-            time.sleep(seconds)
-            tmux.keys("q")
-            tmux.wait_for("Session ended")
-            tmux.keys("q")
-            time.sleep(1.0)
-        finally:
-            tmux.close()
-        records = read_trace(trace)
-    steps = [r for r in records if r["kind"] == "step" and not r.get("skipped")]
+def boundary_round(seconds: float, quick: bool) -> dict[str, dict[str, Any]]:
+    """Every subject side by side in the same window: each in its own pty, recorded."""
+    out: dict[str, dict[str, Any]] = {}
+    with ExitStack() as stack:
+        running: list[tuple[Subject, ptyrun.PtyProcess, Path, dict[str, str]]] = []
+        for subject in subjects():
+            if quick and "(relative)" in subject.name:
+                continue  # --quick keeps the fair baseline only
+            env = stack.enter_context(sandbox())
+            folder = base_of(env)
+            if subject.calmcoach:
+                env["CALMCOACH_TRACE"] = str(folder / "trace.jsonl")
+            process = ptyrun.PtyProcess(subject.argv(seconds, folder), {**env, **subject.env})
+            running.append((subject, process, folder, env))
+        started = time.monotonic()
+        cpu_before = {s.name: (p.cpu(), time.monotonic()) for s, p, _, _ in running}
+        time.sleep(seconds)
+        # CPU first, while every process is still there.
+        cpu = {}
+        for subject, process, _, _ in running:
+            before, since = cpu_before[subject.name]
+            cpu[subject.name] = ptyrun.cpu_per_second(before, process.cpu(), time.monotonic() - since)
+        stopped = time.monotonic()
+        for subject, process, _, _ in running:
+            if subject.calmcoach:
+                process.send(b"q")
+        time.sleep(1.5)
+        for subject, process, _, _ in running:
+            if subject.calmcoach:
+                process.send(b"q")
+        time.sleep(1.0)
+        for _, process, _, _ in running:
+            process.close()
+        for subject, process, folder, _ in running:
+            chunks = ptyrun.merge(process.chunks)
+            ptyrun.save(process.chunks, folder / "pty.jsonl")
+            changes = [c for c in ptyrun.phase_changes(chunks, subject.pattern) if c[0] <= stopped]
+            try:
+                times, late = anchored_lateness(changes, subject.labels, subject.durations)
+                problem = ""
+            except ValueError as error:
+                times, late, problem = [], [], str(error)
+            record: dict[str, Any] = {
+                "window_s": stopped - started,
+                "times": times,
+                "lateness_ms": late,
+                "drift_ms": drift(times, late),
+                "cpu": {f"{ptyrun.process_name(pid)}[{pid}]": v for pid, v in cpu[subject.name].items()},
+                "cpu_total": sum(cpu[subject.name].values()),
+                "problem": problem,
+            }
+            if subject.calmcoach:
+                record.update(calmcoach_trace(read_trace(folder / "trace.jsonl"), chunks, subject, stopped))
+            out[subject.name] = record
+    return out
+
+
+def calmcoach_trace(
+    records: list[dict[str, Any]], chunks: list[ptyrun.Chunk], subject: Subject, stopped: float
+) -> dict[str, Any]:
+    """What the app's trace adds: lateness against its true deadlines, in the app, on
+    screen (painted), at the terminal; which boundaries reached the terminal a frame
+    late and why; cue and voice start lateness."""
+    steps = [r for r in records if r["kind"] == "step" and not r.get("skipped") and r["t"] <= stopped]
     painted = {int(r["index"]): r["t"] for r in records if r["kind"] == "painted"}
-    played = [r["t"] for r in records if r["kind"] == "played"]
-    event_late = [1000 * (r["t"] - r["deadline"]) for r in steps[1:]]
-    paint_late = [
+    scheduled = [(r["key"], r["t"]) for r in records if r["kind"] == "scheduled"]
+    played = [(r["key"], r["t"]) for r in records if r["kind"] == "played"]
+    event = [1000 * (r["t"] - r["deadline"]) for r in steps[1:]]
+    paint = [
         1000 * (painted[int(r["index"])] - r["deadline"]) for r in steps[1:] if int(r["index"]) in painted
     ]
-    play_late = [1000 * (p - r["deadline"]) for r, p in zip(steps[1:], played[1:], strict=False)]
-    head, tail = event_late[:5], event_late[-5:]
+    # Each boundary at the terminal: the first write after its deadline (the first
+    # frame), and the write that carried the new phase word.
+    terminal: list[float] = []
+    word_frames_late: list[dict[str, float]] = []
+    for step in steps[1:]:
+        deadline = step["deadline"]
+        after = [(t, d) for t, d in chunks if t >= deadline]
+        if not after:
+            continue
+        first = after[0][0]
+        # This boundary's own word (a redrawn frame may show the old one again first).
+        word = re.compile(rf"(?<![A-Z]){subject.labels[int(step['index']) % len(subject.labels)]}(?![A-Z])")
+        word_at = next((t for t, d in after if word.search(ptyrun.strip(d))), math.nan)
+        terminal.append(1000 * (word_at - deadline))
+        if word_at > first + 0.001:
+            frames = [t for t, _ in after if t <= word_at]
+            word_frames_late.append(
+                {
+                    "deadline": deadline,
+                    "first_frame_ms": 1000 * (first - deadline),
+                    "word_ms": 1000 * (word_at - deadline),
+                    "writes_before_word": len(frames) - 1,
+                }
+            )
+    cues_scheduled = [(k, t) for k, t in scheduled if not k.startswith(VOICE_PREFIX)]
+    cues_played = [(k, t) for k, t in played if not k.startswith(VOICE_PREFIX)]
+    cue_pairs = pair_cues(cues_scheduled, cues_played, until=stopped)
+    voice_pairs = pair_cues(scheduled, played, until=stopped, prefix=VOICE_PREFIX)
     return {
-        "boundaries": len(event_late),
-        "event_mean": statistics.fmean(event_late),
-        "event_p99": percentile(event_late, 0.99),
-        "event_max": max(event_late),
-        "paint_mean": statistics.fmean(paint_late) if paint_late else float("nan"),
-        "paint_p99": percentile(paint_late, 0.99),
-        "paint_max": max(paint_late) if paint_late else float("nan"),
-        "play_mean": statistics.fmean(play_late) if play_late else float("nan"),
-        "play_p99": percentile(play_late, 0.99),
-        "play_max": max(play_late) if play_late else float("nan"),
-        "drift": statistics.fmean(tail) - statistics.fmean(head),
-        "event_late": event_late,
-        "paint_late": paint_late,
-        "play_late": play_late,
+        "event_ms": event,
+        "painted_ms": paint,
+        "terminal_vs_deadline_ms": terminal,
+        "word_a_frame_late": word_frames_late,
+        "cue_ms": [1000 * (p - at) for _, at, p in cue_pairs],
+        "voice_ms": [1000 * (p - at) for _, at, p in voice_pairs],
+        "step_times": [r["deadline"] for r in steps[1:]],
     }
 
 
-def chain_run(kind: str, seconds: float, busy: bool) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp, cpu_hog(busy):
-        out = Path(tmp) / "late.json"
-        script = HERE / "baselines" / "timer_chains.py"
-        if kind == "timer":
-            tmux = Tmux("cc-chain", f"exec {PY} {script} timer {seconds} {out}", {})
-            limit = time.monotonic() + seconds + 20
-            while not out.exists() and time.monotonic() < limit:
-                time.sleep(0.2)
-            time.sleep(0.2)
-            tmux.close()
-        else:
-            subprocess.run([PY, str(script), "sleep", str(seconds), str(out)], check=True)
-        late = [1000 * x for x in json.loads(out.read_text())]
-    return {"event_p99": percentile(late, 0.99), "event_max": max(late), "drift": late[-1] - late[0]}
-
-
-# --- 2. CPU ------------------------------------------------------------------------------------
-
-
-def cpu_window(pid: int, seconds: float) -> float:
-    start_cpu, start = cpu_seconds(pid), time.monotonic()
-    time.sleep(seconds)
-    return (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
+# --- 2. CPU and memory ---------------------------------------------------------------------------
 
 
 HOLD_EXERCISE = """\
@@ -270,170 +358,259 @@ seconds = 60
 say = "Hold"
 """
 
+SHORT_EXERCISE = """\
+title = "Benchmark short"
+kind = "breathing"
+cycles = 1
+[[phase]]
+pace = "inhale"
+seconds = 2
+say = "In"
+[[phase]]
+pace = "exhale"
+seconds = 2
+say = "Out"
+"""
 
-def cpu_runs(window: float) -> dict[str, float]:
-    out: dict[str, float] = {}
-    with sandbox() as box:
-        env = app_env(box)
-        tmux = Tmux("cc-cpu", f"exec {' '.join(CALMCOACH)} run breathing-4-2-6 --minutes 5", env)
+
+def measure(process: ptyrun.PtyProcess, seconds: float) -> dict[str, Any]:
+    """CPU-s/s of the process tree over ``seconds``, whole and per process, and peak memory."""
+    before, t0 = process.cpu(), time.monotonic()
+    time.sleep(seconds)
+    per = ptyrun.cpu_per_second(before, process.cpu(), time.monotonic() - t0)
+    memory = {pid: ptyrun.rss_mib(pid) for pid in process.tree()}
+    return {
+        "cpu": sum(per.values()),
+        "cpu_split": {f"{ptyrun.process_name(p)}": v for p, v in per.items()},
+        "rss": sum(v for v in memory.values() if not math.isnan(v)),
+        "rss_split": {f"{ptyrun.process_name(p)}": v for p, v in memory.items()},
+    }
+
+
+def cpu_runs(window: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with sandbox() as env:
+        app = ptyrun.PtyProcess([*CALMCOACH, "run", "breathing-4-2-6", "--minutes", "5"], env)
         try:
-            tmux.wait_for("breath 1 of")
+            app.wait_for("breath 1 of")
+            time.sleep(1.0)
+            out["breathing"] = measure(app, window)
+            app.send(b" ")
+            app.wait_for("Paused", since=app.count)
             time.sleep(0.5)
-            out["breathing"] = cpu_window(tmux.pid, window)
-            tmux.keys("space")
-            tmux.wait_for("Paused")
-            time.sleep(0.3)
-            out["paused"] = cpu_window(tmux.pid, window)
-            out["rss_app_mb"] = peak_rss_mb(tmux.pid)
-            kids = children(tmux.pid)
-            out["rss_player_mb"] = peak_rss_mb(kids[0]) if kids else float("nan")
+            out["paused"] = measure(app, window)
         finally:
-            tmux.close()
-        tmux = Tmux("cc-cpu", f"exec {' '.join(CALMCOACH)} run tension-release --area hand", env)
+            app.close()
+        app = ptyrun.PtyProcess([*CALMCOACH, "run", "tension-release", "--area", "hand"], env)
         try:
-            tmux.wait_for("Open and close")
-            time.sleep(0.5)
-            out["routine_step"] = cpu_window(tmux.pid, min(window, 25))
+            app.wait_for("Open and close")
+            time.sleep(1.0)
+            out["routine_step"] = measure(app, min(window, 25))
         finally:
-            tmux.close()
-        exercises = Path(box["CALMCOACH_CONFIG_DIR"]) / "exercises"
+            app.close()
+        exercises = Path(env["CALMCOACH_CONFIG_DIR"]) / "exercises"
         exercises.mkdir()
         (exercises / "bench-hold.toml").write_text(HOLD_EXERCISE)
-        tmux = Tmux("cc-cpu", f"exec {' '.join(CALMCOACH)} run bench-hold", env)
+        app = ptyrun.PtyProcess([*CALMCOACH, "run", "bench-hold"], env)
         try:
-            tmux.wait_for("HOLD")
-            time.sleep(0.3)
-            out["holding"] = cpu_window(tmux.pid, min(window, 50))
+            app.wait_for("HOLD")
+            time.sleep(0.5)
+            out["holding"] = measure(app, min(window, 50))
         finally:
-            tmux.close()
-    tmux = Tmux("cc-bare", f"exec {PY} {HERE / 'baselines' / 'bare_bar.py'}", {})
-    try:
-        time.sleep(1.5)
-        out["bare_30hz"] = cpu_window(tmux.pid, window)
-    finally:
-        tmux.close()
-    for kind in ("idle", "1hz"):
-        tmux = Tmux("cc-quiet", f"exec {PY} {HERE / 'baselines' / 'idle_and_1hz.py'} {kind}", {})
+            app.close()
+    for name, argv in (
+        ("bare_30hz", [PY, str(HERE / "baselines" / "bare_bar.py")]),
+        ("bare_idle", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "idle"]),
+        ("bare_1hz", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "1hz"]),
+    ):
+        bare = ptyrun.PtyProcess(argv)
         try:
             time.sleep(1.5)
-            out[f"bare_{kind}"] = cpu_window(tmux.pid, window)
+            out[name] = measure(bare, window)
         finally:
-            tmux.close()
+            bare.close()
     return out
 
 
-# --- 3. start-up ----------------------------------------------------------------------------------
+# --- 3. start-up -----------------------------------------------------------------------------------
 
 
-LAUNCH = (
-    "import os, sys, time; open(sys.argv[1], 'w').write(repr(time.monotonic())); "
-    "os.execv(sys.argv[2], sys.argv[2:])"
-)
-
-
-def first_frame(command: list[str], env: dict[str, str], frame_file: Path | None = None) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
+def first_frame(argv: list[str], env: dict[str, str], frame_file: Path | None = None) -> float:
+    """Launcher timestamp to the app's first-frame callback (the trace hook, or the bare
+    app's own file), in seconds; the app runs in a pty and exits after its first frame."""
+    with tempfile.TemporaryDirectory(prefix=f"calmcoach-start-{RUN_ID}-") as tmp:
         t0_file = Path(tmp) / "t0"
         trace = Path(tmp) / "trace.jsonl"
-        frame_file = frame_file or Path(tmp) / "frame"
         extra = {"CALMCOACH_TRACE": str(trace), "CALMCOACH_EXIT_AFTER_FIRST_FRAME": "1"}
-        argv = [PY, "-c", f'"{LAUNCH}"', str(t0_file), *command]
-        if command[-1] == "{frame}":
-            argv[-1] = str(frame_file)
-        tmux = Tmux("cc-start", " ".join(argv), {**env, **extra})
-        limit = time.monotonic() + 30
-        while time.monotonic() < limit:
-            if trace.exists() and "first_frame" in trace.read_text():
-                break
-            if frame_file.exists() and frame_file.read_text():
-                break
-            time.sleep(0.01)
-        time.sleep(0.2)
-        tmux.close()
+        command = [str(frame_file) if a == "{frame}" else a for a in argv]
+        process = ptyrun.PtyProcess([PY, "-c", LAUNCH, str(t0_file), *command], {**env, **extra})
+        try:
+            process.process.wait(60)
+        finally:
+            process.close()
         t0 = float(t0_file.read_text())
-        if trace.exists() and "first_frame" in trace.read_text():
-            t1 = next(r["t"] for r in read_trace(trace) if r["kind"] == "first_frame")
-        else:
-            t1 = float(frame_file.read_text())
-        return t1 - t0
+        if frame_file is not None:
+            return float(frame_file.read_text()) - t0
+        return next(r["t"] for r in read_trace(trace) if r["kind"] == "first_frame") - t0
 
 
-def whole_process(command: list[str], env: dict[str, str] | None = None) -> float:
+def import_in_process() -> float:
+    code = "import time; t = time.perf_counter(); import textual.app; print(time.perf_counter() - t)"
+    return float(subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
+def startup_runs(repeats: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {"home": [], "bare_app": [], "import_textual": [], "ratio": []}
+    with sandbox() as env, tempfile.TemporaryDirectory() as tmp:
+        frame = Path(tmp) / "frame"
+        bare = [PY, str(HERE / "baselines" / "bare_bar.py"), "--exit-after-first-frame", "{frame}"]
+        first_frame(CALMCOACH, env)  # warm the disk cache and the parse cache; not counted
+        for _ in range(repeats):
+            results["import_textual"].append(import_in_process())
+            home = first_frame(CALMCOACH, env)
+            bare_app = first_frame(bare, {}, frame)
+            results["home"].append(home)
+            results["bare_app"].append(bare_app)
+            results["ratio"].append(home / bare_app)
+    return results
+
+
+# --- 4. scale, typing and frame gaps -------------------------------------------------------------
+
+
+def flare_copies(folder: Path, count: int) -> None:
+    """``count`` user copies of the flare routine (a program: the expensive case)."""
+    source = (REPO / "exercises" / "flare.toml").read_text()
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (folder / f"user-flare-{i:04d}.toml").write_text(
+            source.replace('title = "Flare routine"', f'title = "Flare copy {i:04d}"')
+        )
+
+
+def gaps_between(records: list[dict[str, Any]], start: float, end: float) -> float:
+    """The longest wait of the app's loop (ms) between ``start`` and ``end`` (gap probe)."""
+    # A gap recorded at t covers (t - seconds, t): count it if it overlaps the window.
+    gaps = [
+        r["seconds"]
+        for r in records
+        if r["kind"] == "gap" and r["t"] >= start and r["t"] - r["seconds"] <= end
+    ]
+    from calmcoach.ui.trace import GAP_RECORDED
+
+    return 1000 * max(gaps, default=GAP_RECORDED)
+
+
+def home_typing(count: int, keystrokes: int) -> dict[str, Any]:
+    """Type into home's filter with ``count`` user programs: per keystroke, from the key
+    written to the pty to the next write back (its frame); and the loop's longest wait."""
+    with sandbox() as env:
+        flare_copies(Path(env["CALMCOACH_CONFIG_DIR"]) / "exercises", count)
+        trace = base_of(env) / "trace.jsonl"
+        app = ptyrun.PtyProcess(
+            CALMCOACH, {**env, "CALMCOACH_TRACE": str(trace), "CALMCOACH_TRACE_GAPS": "1"}
+        )
+        latencies: list[float] = []
+        try:
+            app.wait_for("Flare copy", timeout=60)
+            time.sleep(1.5)
+            start = time.monotonic()
+            text = "flare copy 09"
+            for i in range(keystrokes):
+                char = text[i % len(text)].encode()
+                if i and i % len(text) == 0:
+                    for _ in range(len(text)):  # clear the filter again
+                        mark = app.count
+                        sent = app.send(b"\x7f")
+                        latencies.append(wait_write(app, mark, sent))
+                        time.sleep(0.12)
+                mark = app.count
+                sent = app.send(char)
+                latencies.append(wait_write(app, mark, sent))
+                time.sleep(0.12)
+            end = time.monotonic()
+            time.sleep(0.3)
+        finally:
+            app.close()
+        return {"keystroke_ms": latencies, "gap_ms": gaps_between(read_trace(trace), start, end)}
+
+
+def wait_write(app: ptyrun.PtyProcess, mark: int, sent: float, timeout: float = 5) -> float:
+    """ms from ``sent`` to the first write after chunk ``mark``."""
+    limit = time.monotonic() + timeout
+    while time.monotonic() < limit:
+        with app._lock:
+            if len(app.chunks) > mark:
+                return 1000 * (app.chunks[mark][0] - sent)
+        time.sleep(0.001)
+    raise RuntimeError("no frame came back within 5 s of a keystroke")
+
+
+def eyes_closed_gaps() -> dict[str, float]:
+    """The loop's longest wait while an eyes-closed session starts, and while it is
+    started again from its summary (``r``): the new tones are made then."""
+    with sandbox() as env:
+        folder = Path(env["CALMCOACH_CONFIG_DIR"]) / "exercises"
+        folder.mkdir()
+        (folder / "bench-short.toml").write_text(SHORT_EXERCISE)
+        trace = base_of(env) / "trace.jsonl"
+        app = ptyrun.PtyProcess(
+            [*CALMCOACH, "run", "bench-short", "--eyes-closed"],
+            {**env, "CALMCOACH_TRACE": str(trace), "CALMCOACH_TRACE_GAPS": "1"},
+        )
+        try:
+            app.wait_for("INHALE", timeout=30)
+            opened = time.monotonic()
+            app.wait_for("Again", timeout=30, since=app.count)
+            time.sleep(0.5)
+            mark = app.count
+            again = app.send(b"r")
+            app.wait_for("INHALE", timeout=30, since=mark)
+            time.sleep(2.0)
+            end = time.monotonic()
+        finally:
+            app.close()
+        records = read_trace(trace)
+        first = next(r["t"] for r in records if r["kind"] == "first_frame")
+        return {
+            "start_gap_ms": gaps_between(records, first, opened + 2.0),
+            "again_gap_ms": gaps_between(records, again, end),
+        }
+
+
+def list_time(env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, capture_output=True, check=True, env=env)
+    subprocess.run([*CALMCOACH, "list"], capture_output=True, check=True, env={**os.environ, **env})
     return time.perf_counter() - start
 
 
-def startup_runs(repeats: int) -> dict[str, dict[str, float]]:
-    results: dict[str, list[float]] = {"home": [], "bare_app": [], "import_textual": [], "version": []}
-    with sandbox() as box:
-        env = app_env(box)
+def scale_runs(repeats: int, count: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"list_cold": [], "list": [], "home_cold": [], "home": []}
+    with sandbox() as env:
+        flare_copies(Path(env["CALMCOACH_CONFIG_DIR"]) / "exercises", count)
+        cache = Path(env["CALMCOACH_CACHE_DIR"])
         for _ in range(repeats):
-            results["import_textual"].append(whole_process([PY, "-c", "import textual.app"]))
-            results["home"].append(
-                first_frame([CALMCOACH[0], *CALMCOACH[1:]] if CALMCOACH[0] != PY else CALMCOACH, env)
-            )
-            results["bare_app"].append(
-                first_frame(
-                    [PY, str(HERE / "baselines" / "bare_bar.py"), "--exit-after-first-frame", "{frame}"], {}
-                )
-            )
-            results["version"].append(whole_process([*CALMCOACH, "--version"], {**os.environ, **env}))
-    probe = subprocess.run(
-        [
-            PY,
-            "-c",
-            "import sys\nfrom calmcoach.cli import main\ntry:\n main(['--version'])\n"
-            "except SystemExit:\n pass\nprint('textual' in sys.modules)",
-        ],
-        capture_output=True,
-        text=True,
+            shutil.rmtree(cache, ignore_errors=True)
+            out["list_cold"].append(list_time(env))
+            out["list"].append(list_time(env))
+            shutil.rmtree(cache, ignore_errors=True)
+            out["home_cold"].append(first_frame(CALMCOACH, env))
+            out["home"].append(first_frame(CALMCOACH, env))
+    return out
+
+
+def history_file(env: dict[str, str]) -> Path:
+    code = "from calmcoach import locations; print(locations.history_file())"
+    found = subprocess.run(
+        [PY, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, **env}
     )
-    out = {k: summary(v) for k, v in results.items()}
-    # Each first frame against the import measured just before it, on the same machine state.
-    out["ratio"] = summary([h / i for h, i in zip(results["home"], results["import_textual"], strict=True)])
-    out["version_imports_textual"] = {"median": float(probe.stdout.strip().splitlines()[-1] == "True")}
-    return out
-
-
-# --- 5. scale -----------------------------------------------------------------------------------------
-
-
-def scale_runs(repeats: int, sizes: tuple[int, ...], rows: tuple[int, ...]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    source = (REPO / "exercises" / "box-breathing.toml").read_text()
-    for count in sizes:
-        with sandbox() as box:
-            env = app_env(box)
-            folder = Path(box["CALMCOACH_CONFIG_DIR"]) / "exercises"
-            folder.mkdir()
-            for i in range(count):
-                (folder / f"user-{i:04d}.toml").write_text(source.replace("Box breathing", f"Box {i}"))
-            # Cold: the first start after the files changed (no parse cache); then warm.
-            cache = Path(box["CALMCOACH_CACHE_DIR"])
-            cold_list, cold_home = [], []
-            for _ in range(repeats):
-                shutil.rmtree(cache, ignore_errors=True)
-                cold_list.append(whole_process([*CALMCOACH, "list"], {**os.environ, **env}))
-                shutil.rmtree(cache, ignore_errors=True)
-                cold_home.append(first_frame(CALMCOACH, env))
-            out[f"list, cold_{count}"] = summary(cold_list)
-            out[f"list_{count}"] = summary(
-                [whole_process([*CALMCOACH, "list"], {**os.environ, **env}) for _ in range(repeats)]
-            )
-            out[f"home, cold_{count}"] = summary(cold_home)
-            out[f"home_{count}"] = summary([first_frame(CALMCOACH, env) for _ in range(repeats)])
-    for count in rows:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "history.sqlite3"
-            fill_history(path, count)
-            out[f"stats_{count}"] = summary([time_stats(path) for _ in range(repeats)])
-    return out
+    return Path(found.stdout.strip())
 
 
 def fill_history(path: Path, count: int) -> None:
     from calmcoach.history import History
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     History.open(path).history.close()
     db = sqlite3.connect(path)
     now = datetime.now(UTC)
@@ -467,15 +644,14 @@ def fill_history(path: Path, count: int) -> None:
 
 
 def time_stats(path: Path) -> float:
-    """Open the history and build the stats screen's whole page, as the app does."""
+    """The query and the page's text alone, without the screen (for comparison)."""
     code = (
         "import sys, time\n"
-        "t = time.perf_counter()\n"
         "from pathlib import Path\n"
         "from calmcoach.history import History\n"
         "from calmcoach.ui.screens.stats import stats_text\n"
         "t = time.perf_counter()\n"
-        "h = History.open(Path(sys.argv[1])).history\n"
+        "h = History.open(Path(sys.argv[1]), check=False).history\n"
         "stats_text(h.stats())\n"
         "print(time.perf_counter() - t)\n"
     )
@@ -484,19 +660,400 @@ def time_stats(path: Path) -> float:
     )
 
 
-# --- main --------------------------------------------------------------------------------------------
+def stats_screen(rows: int, repeats: int) -> dict[str, list[float]]:
+    """From Ctrl+S on home to the Textual stats screen's first frame with its figures
+    (the first write showing the page), with ``rows`` sessions in the history."""
+    out: dict[str, list[float]] = {"screen": [], "query": []}
+    with sandbox() as env:
+        path = history_file(env)
+        fill_history(path, rows)
+        for _ in range(repeats):
+            out["query"].append(time_stats(path))
+            app = ptyrun.PtyProcess(CALMCOACH, env)
+            try:
+                app.wait_for("Flare routine", timeout=30)
+                time.sleep(1.5)  # services (history, player) started, as a person would find them
+                mark = app.count
+                sent = app.send(b"\x13")  # Ctrl+S
+                shown = app.wait_for("Your practice", since=mark)
+                out["screen"].append(shown - sent)
+            finally:
+                app.close()
+    return out
 
 
-def fmt(value: float) -> str:
-    return f"{value:.4f}" if abs(value) < 0.1 else f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+# --- 5. desktop and reminder (their own scripts) -------------------------------------------------
+
+
+def json_tail(text: str) -> Any:
+    start = text.find("\n{")
+    return json.loads(text[start + 1 :] if start >= 0 else text)
+
+
+def desktop_runs(runs: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [PY, str(HERE / "desktop.py"), "--runs", str(runs), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        return {"problem": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return dict(json_tail(done.stdout))
+
+
+def remind_run(seconds: float) -> dict[str, Any]:
+    done = subprocess.run(
+        [PY, str(HERE / "remind.py"), "--seconds", str(seconds)], capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        return {"problem": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# --- peers ----------------------------------------------------------------------------------------
+
+
+def ensure_peers() -> dict[str, str]:
+    """Make the peers' venv with the pinned versions (once); return the versions found."""
+    pip = PEERS_VENV / "bin" / "pip"
+    wanted = [f"{name}=={version}" for name, version in PEERS.items()]
+    stamp = PEERS_VENV / "pinned.txt"
+    if not stamp.exists() or stamp.read_text().split() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEERS_VENV)], check=True)
+        subprocess.run([str(pip), "install", "-q", *wanted], check=True)
+        stamp.write_text("\n".join(wanted))
+    found = subprocess.run([str(pip), "freeze"], capture_output=True, text=True, check=True).stdout
+    versions = {line.split("==")[0]: line.split("==")[1] for line in found.split() if "==" in line}
+    return {name: versions.get(name, "missing") for name in PEERS}
+
+
+# --- the table --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    goal: str = ""
+    verdict: str = ""
+    compare: str = ""
+
+
+def verdict(met: bool | None) -> str:
+    return "" if met is None else ("met" if met else "MISSED")
+
+
+def build_table(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    timing = results.get("timing")
+    if timing:
+        rounds: list[dict[str, Any]] = timing["rounds"]
+        names = list(rounds[0])
+        pools = {n: pooled([r[n]["lateness_ms"] for r in rounds]) for n in names}
+        drifts = {n: over_runs([r[n]["drift_ms"] for r in rounds]) for n in names}
+        cpus = {n: over_runs([r[n]["cpu_total"] for r in rounds]) for n in names}
+        cc = pools["calmcoach"]
+        peers = [n for n in names if n.startswith(("breathe-cli", "nafas"))]
+
+        def tail(n: str) -> float:
+            return pools[n].tail[1]
+
+        best_peer = min(
+            peers, key=lambda n: abs(tail(n)) if not math.isnan(tail(n)) else math.inf, default=""
+        )
+        compare = "; ".join(f"{n}: {pools[n].tail_text()}" for n in names if n != "calmcoach")
+        name, value = cc.tail
+        rows.append(
+            Row(
+                f"boundary lateness at the terminal, {name} (pty)",
+                cc.tail_text(),
+                "<= 33 ms and >= 10x better than the best peer",
+                verdict(
+                    value <= 1000 * FRAME and bool(best_peer) and ratio(tail(best_peer), value) >= 10
+                    if not math.isnan(value)
+                    else None
+                ),
+                f"best peer {best_peer} is {fmt(ratio(tail(best_peer), value))}x; " + compare,
+            )
+        )
+        rows.append(
+            Row(
+                "  same, p50",
+                f"{fmt(cc.p50)} ms",
+                "",
+                "",
+                "; ".join(f"{n}: {fmt(pools[n].p50)}" for n in names if n != "calmcoach"),
+            )
+        )
+        best_drift = min(
+            peers, key=lambda n: abs(drifts[n].median) if not math.isnan(drifts[n].median) else math.inf
+        )
+        d = drifts["calmcoach"]
+        drift_ratio = ratio(abs(drifts[best_drift].median), abs(d.median))
+        rows.append(
+            Row(
+                "drift over 5 min (least-squares slope)",
+                d.text("ms"),
+                "<= 3 ms and >= 100x better than the best peer",
+                verdict(abs(d.median) <= 3 and drift_ratio >= 100),
+                f"best peer {best_drift} {fmt(drifts[best_drift].median)} ms ({fmt(drift_ratio)}x); "
+                + "; ".join(
+                    f"{n}: {fmt(drifts[n].median)}" for n in names if n not in ("calmcoach", best_drift)
+                ),
+            )
+        )
+        rows.append(
+            Row(
+                "CPU while breathing, whole app (CPU-s/s)",
+                cpus["calmcoach"].text(),
+                "",
+                "",
+                "; ".join(
+                    f"{n}: {fmt(cpus[n].median)} ({fmt(ratio(cpus[n].median, cpus['calmcoach'].median))}x)"
+                    for n in names
+                    if n != "calmcoach"
+                ),
+            )
+        )
+        # What the trace adds for calmcoach.
+        cc_runs = [r["calmcoach"] for r in rounds]
+        true = pooled([r["terminal_vs_deadline_ms"] for r in cc_runs])
+        late_words = [w for r in cc_runs for w in r["word_a_frame_late"]]
+        rows.append(
+            Row(
+                "  phase word at the terminal vs true deadline",
+                f"p50 {fmt(true.p50)} ms, {true.tail_text()}",
+                "",
+                "",
+                f"{len(late_words)} of {true.count} boundaries: the word came in a later write "
+                "than the boundary's first frame",
+            )
+        )
+        event = pooled([r["event_ms"] for r in cc_runs])
+        paint = pooled([r["painted_ms"] for r in cc_runs])
+        rows.append(
+            Row("  step noticed in the app (trace)", event.tail_text(), "", "", f"p50 {fmt(event.p50)} ms")
+        )
+        rows.append(
+            Row(
+                "  screen painted, app's callback (trace)",
+                paint.tail_text(),
+                "",
+                "",
+                f"p50 {fmt(paint.p50)} ms",
+            )
+        )
+        cue = pooled([r["cue_ms"] for r in cc_runs])
+        rows.append(
+            Row(
+                "cue start after its deadline (player)",
+                cue.tail_text(),
+                "<= 2 ms",
+                verdict(cue.tail[1] <= 2 if cue.count else None),
+            )
+        )
+        voice = pooled([r["voice_ms"] for r in cc_runs])
+        rows.append(
+            Row(
+                "voice clip start after its deadline (player)",
+                voice.tail_text() if voice.count else "no samples yet",
+                "p99 <= 2 ms",
+                verdict(voice.tail[1] <= 2 if voice.count else None),
+                "" if voice.count else "no voice clip was handed to the player in this run",
+            )
+        )
+    cpu = results.get("cpu")
+    if cpu:
+        one_hz = over_runs([c["bare_1hz"]["cpu"] for c in cpu])
+        for key, label in (("holding", "CPU holding"), ("routine_step", "CPU on a routine step")):
+            value = over_runs([c[key]["cpu"] for c in cpu])
+            share = ratio(value.median, one_hz.median)
+            split = cpu[0][key]["cpu_split"]
+            rows.append(
+                Row(
+                    f"{label}, app + player (CPU-s/s)",
+                    value.text(),
+                    "<= 1.3x bare Textual app changing one line at 1 Hz",
+                    verdict(share <= 1.3),
+                    f"bare 1 Hz app {fmt(one_hz.median)} ({fmt(share)}x); split "
+                    + ", ".join(f"{k} {fmt(v)}" for k, v in split.items()),
+                )
+            )
+        for key, label, base in (
+            ("breathing", "CPU breathing, app + player", "bare_30hz"),
+            ("paused", "CPU paused, app + player", "bare_idle"),
+        ):
+            value = over_runs([c[key]["cpu"] for c in cpu])
+            b = over_runs([c[base]["cpu"] for c in cpu])
+            rows.append(
+                Row(
+                    f"{label} (CPU-s/s)",
+                    value.text(),
+                    "",
+                    "",
+                    f"{base.replace('_', ' ')} {fmt(b.median)} ({fmt(ratio(value.median, b.median))}x)",
+                )
+            )
+        memory = over_runs([c["breathing"]["rss"] for c in cpu])
+        split = cpu[0]["breathing"]["rss_split"]
+        rows.append(
+            Row(
+                "whole app memory, app + player (peak RSS, MiB)",
+                memory.text(),
+                "<= 60 MiB",
+                verdict(memory.median <= 60),
+                "split " + ", ".join(f"{k} {fmt(v)}" for k, v in split.items()),
+            )
+        )
+    start = results.get("startup")
+    if start:
+        ratio_runs = over_runs(start["ratio"])
+        rows.append(
+            Row(
+                "first frame: calmcoach home / bare Textual app",
+                ratio_runs.text("x"),
+                "",
+                "",
+                f"home {fmt(1000 * statistics.median(start['home']))} ms, bare app "
+                f"{fmt(1000 * statistics.median(start['bare_app']))} ms, import textual.app in-process "
+                f"{fmt(1000 * statistics.median(start['import_textual']))} ms",
+            )
+        )
+    scale = results.get("scale")
+    if scale:
+        n = scale["count"]
+        for key, label in (
+            ("home_cold", f"home first frame, {n} user programs, first start after a change (s)"),
+            ("home", f"home first frame, {n} user programs (s)"),
+            ("list", f"`calmcoach list`, {n} user programs (s)"),
+        ):
+            value = over_runs(scale["runs"][key])
+            rows.append(Row(label, value.text(), "< 0.5 s", verdict(value.median < 0.5)))
+        typing = scale["typing"]
+        keys = Lateness(tuple(typing["keystroke_ms"]))
+        rows.append(
+            Row(
+                f"home filter, keystroke to its frame, {n} programs (pty)",
+                f"p50 {fmt(keys.p50)} ms, {keys.tail_text()}",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            Row(
+                f"largest frame gap while typing in home, {n} programs (loop probe)",
+                f"{fmt(typing['gap_ms'])} ms",
+                "<= 50 ms",
+                verdict(typing["gap_ms"] <= 50),
+            )
+        )
+        eyes = scale["eyes_closed"]
+        for key, label in (("start_gap_ms", "starting"), ("again_gap_ms", "repeating (r)")):
+            rows.append(
+                Row(
+                    f"largest frame gap {label} an eyes-closed session",
+                    f"{fmt(eyes[key])} ms",
+                    "<= 50 ms",
+                    verdict(eyes[key] <= 50),
+                )
+            )
+        for rows_count, runs in scale["stats"].items():
+            screen = over_runs(runs["screen"])
+            rows.append(
+                Row(
+                    f"stats screen first frame, {int(rows_count):,} sessions (s)",
+                    screen.text(),
+                    "< 0.5 s",
+                    verdict(screen.median < 0.5),
+                    f"query and text alone {fmt(statistics.median(runs['query']))} s",
+                )
+            )
+    desktop = results.get("desktop")
+    if desktop:
+        if "problem" in desktop:
+            rows.append(
+                Row("desktop: library drawn in the page", "not measured", "", "", str(desktop["problem"]))
+            )
+        else:
+            drawn = [r["drawn"] for r in desktop["desktop"]]
+            terminal = desktop["terminal"]
+            share = ratio(statistics.median(drawn), statistics.median(terminal))
+            rows.append(
+                Row(
+                    "desktop: `calmcoach desktop` to home drawn in the page (headless Chromium)",
+                    over_runs(drawn).text("s"),
+                    "<= 2x the terminal app's first frame",
+                    verdict(share <= 2),
+                    f"terminal, library drawn {fmt(statistics.median(terminal))} s ({fmt(share)}x)",
+                )
+            )
+            whole = over_runs([r["server"] + r["app"] + r["player"] for r in desktop["desktop"]])
+            first = desktop["desktop"][0]
+            rows.append(
+                Row(
+                    "desktop memory, server + app + player (RSS, MiB)",
+                    whole.text(),
+                    "",
+                    "",
+                    f"server {fmt(first['server'])}, app {fmt(first['app'])}, player {fmt(first['player'])}",
+                )
+            )
+    remind = results.get("remind")
+    if remind:
+        if "problem" in remind:
+            rows.append(Row("reminder process", "not measured", "", "", str(remind["problem"])))
+        else:
+            rows.append(
+                Row(
+                    "reminder process: memory (max RSS, MiB)",
+                    fmt(remind["rss_mib_max"]),
+                    "<= 30 MiB",
+                    verdict(remind["rss_mib_max"] <= 30),
+                    f"USS {fmt(remind['uss_mib'])} MiB",
+                )
+            )
+            per_second = remind["cpu_percent"] / 100
+            rows.append(
+                Row(
+                    "reminder process: idle CPU (CPU-s/s)",
+                    fmt(per_second),
+                    "< 0.0005",
+                    verdict(per_second < 0.0005),
+                    f"{fmt(remind['cpu_s_per_hour'])} CPU-s an hour",
+                )
+            )
+    return rows
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(r.figure) for r in rows)
+    value_width = max(len(r.value) for r in rows)
+    for row in rows:
+        goal = f"{row.goal} [{row.verdict}]" if row.verdict else row.goal
+        print(f"{row.figure:<{width}}  {row.value:<{value_width}}  {goal}")
+        if row.compare:
+            print(f"{'':<{width}}    same run: {row.compare}")
+
+
+def markdown_table(rows: list[Row]) -> str:
+    lines = ["| figure | calmcoach | goal | baseline or peer, same run |", "| --- | --- | --- | --- |"]
+    for row in rows:
+        goal = (
+            f"{row.goal}, **{row.verdict.lower()}**"
+            if row.verdict == "MISSED"
+            else (f"{row.goal}, {row.verdict}" if row.verdict else row.goal)
+        )
+        lines.append(f"| {row.figure.strip()} | {row.value} | {goal} | {row.compare} |")
+    return "\n".join(lines)
+
+
+# --- main ----------------------------------------------------------------------------------------------
 
 
 def compile_like_pip() -> str:
-    """Byte-compile calmcoach's modules, as ``pip install`` does for every user.
-
-    An editable checkout run with PYTHONDONTWRITEBYTECODE set (as on the CI machines)
-    never gets ``.pyc`` files, and would compile every module at each start-up:
-    about 15 ms that no installed copy pays."""
+    """Byte-compile calmcoach's modules, as ``pip install`` does for every user (an
+    editable checkout run with PYTHONDONTWRITEBYTECODE set never gets ``.pyc`` files)."""
     import compileall
 
     import calmcoach
@@ -506,118 +1063,93 @@ def compile_like_pip() -> str:
     return f"compiled in {package}" if ok else f"compiling {package} failed"
 
 
+def history_summary() -> None:
+    """Each figure's median, min and max over every kept run."""
+    runs = sorted(RESULTS.glob("2*.json"))
+    values: dict[str, list[str]] = {}
+    for path in runs:
+        data = json.loads(path.read_text())
+        for row in data.get("table", []):
+            values.setdefault(row["figure"], []).append(row["value"])
+    print(f"{len(runs)} kept runs in {RESULTS}")
+    for figure, seen in values.items():
+        print(f"{figure}: " + " | ".join(seen))
+
+
+SECTIONS = ("timing", "cpu", "startup", "scale", "desktop", "remind")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short runs (about 3 minutes)")
-    parser.add_argument("--long", action="store_true", help="5-minute timing runs")
-    parser.add_argument("--only", choices=["timing", "cpu", "startup", "scale"], action="append")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short windows, under 5 minutes")
+    parser.add_argument("--only", choices=SECTIONS, action="append")
+    parser.add_argument("--rounds", type=int, help="timing rounds (default 4; 1 with --quick)")
+    parser.add_argument("--seconds", type=float, help="timing window (default 320; 45 with --quick)")
+    parser.add_argument("--history", action="store_true", help="print the kept runs' figures and exit")
     args = parser.parse_args()
-    if shutil.which("tmux") is None:
-        print("benchmarks need tmux (Debian: apt-get install tmux)", file=sys.stderr)
-        return 2
-    seconds = 300.0 if args.long else 20.0 if args.quick else 60.0
-    repeats = 1 if args.quick else 3
-    timing_runs = 1 if args.quick else 2
-    only = set(args.only or ["timing", "cpu", "startup", "scale"])
-    results: dict[str, object] = {
+    if args.history:
+        history_summary()
+        return 0
+    quick = args.quick
+    only = set(args.only or SECTIONS)
+    seconds = args.seconds or (45.0 if quick else 320.0)
+    rounds = args.rounds or (1 if quick else 4)
+    began = time.monotonic()
+    results: dict[str, Any] = {
+        "run": RUN_ID,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
             "textual": __import__("textual").__version__,
         },
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seconds": seconds,
         "bytecode": compile_like_pip(),
     }
-    rows: list[tuple[str, dict[str, float], str, float | None]] = []
-
-    def add(
-        name: str, values: list[float] | dict[str, float], baseline: str = "", ratio: float | None = None
-    ) -> None:
-        stats = values if isinstance(values, dict) else summary(values)
-        rows.append((name, stats, baseline, ratio))
-
     if "timing" in only:
-        for busy in (False, True):
-            tag = ", busy" if busy else ""
-            runs = [boundary_run(seconds, busy) for _ in range(timing_runs)]
-            sleep = [chain_run("sleep", seconds, busy) for _ in range(timing_runs)]
-            timer = [chain_run("timer", seconds, busy) for _ in range(timing_runs)]
-            results[f"timing{'_busy' if busy else ''}"] = {
-                "app": runs,
-                "sleep_chain": sleep,
-                "set_timer_chain": timer,
-            }
-            drift_sleep = statistics.median(r["drift"] for r in sleep)
-            add(
-                f"step event p99{tag} (ms)",
-                [r["event_p99"] for r in runs],
-                f"sleep chain {statistics.median(r['event_p99'] for r in sleep):.1f}, "
-                f"set_timer chain {statistics.median(r['event_p99'] for r in timer):.1f}",
-            )
-            add(f"step event mean{tag} (ms)", [r["event_mean"] for r in runs])
-            add(f"step event max{tag} (ms)", [r["event_max"] for r in runs])
-            add(f"on-screen p99{tag} (ms)", [r["paint_p99"] for r in runs])
-            add(f"cue play call p99{tag} (ms)", [r["play_p99"] for r in runs])
-            app_drift = statistics.median(r["drift"] for r in runs)
-            add(
-                f"drift{tag} (ms)",
-                [r["drift"] for r in runs],
-                f"sleep chain {drift_sleep:.1f}, set_timer chain "
-                f"{statistics.median(r['drift'] for r in timer):.1f}",
-                abs(drift_sleep / app_drift) if app_drift else None,
-            )
+        results["peers"] = ensure_peers()
+        runs = [boundary_round(seconds, quick) for _ in range(rounds)]
+        results["timing"] = {"seconds": seconds, "rounds": runs}
+        for run in runs:
+            for name, record in run.items():
+                if record["problem"]:
+                    print(f"warning: {name}: {record['problem']}", file=sys.stderr)
     if "cpu" in only:
-        window = 10.0 if args.quick else 20.0
-        cpu = [cpu_runs(window) for _ in range(1 if args.quick else 2)]
-        results["cpu"] = cpu
-        bare = statistics.median(c["bare_30hz"] for c in cpu)
-        idle = statistics.median(c["bare_idle"] for c in cpu)
-        one_hz = statistics.median(c["bare_1hz"] for c in cpu)
-        for key, label, base_name, base in (
-            ("breathing", "CPU breathing", "bare app redrawing a bar at 30 Hz", bare),
-            ("paused", "CPU paused", "bare app idle", idle),
-            ("holding", "CPU holding", "bare app changing one line at 1 Hz", one_hz),
-            ("routine_step", "CPU routine step", "bare app changing one line at 1 Hz", one_hz),
-        ):
-            values = [c[key] for c in cpu]
-            add(f"{label} (CPU-s/s)", values, f"{base_name} {base:.4f}", statistics.median(values) / base)
-        add("peak RSS app (MB)", [c["rss_app_mb"] for c in cpu])
-        add("peak RSS player process (MB)", [c["rss_player_mb"] for c in cpu])
+        results["cpu"] = [cpu_runs(8.0 if quick else 20.0) for _ in range(1 if quick else 2)]
     if "startup" in only:
-        start = startup_runs(2 if args.quick else 7)  # start-up is noisy and cheap: more pairs
-        results["startup"] = start
-        imp = start["import_textual"]["median"]
-        add("first frame of home (s)", start["home"], f"import textual.app {imp:.3f}")
-        add("first frame / import textual.app", start["ratio"])
-        add("bare app first frame (s)", start["bare_app"])
-        add("calmcoach --version (s)", start["version"])
-        add("--version imports textual (1 = yes)", start["version_imports_textual"] | {"min": 0, "max": 0})
+        results["startup"] = startup_runs(3 if quick else 9)
     if "scale" in only:
-        sizes = (10, 100) if args.quick else (10, 100, 1000)
-        history_rows = (1000, 10000) if args.quick else (1000, 10000, 100000)
-        scale = scale_runs(repeats, sizes, history_rows)
-        results["scale"] = scale
-        for key, value in scale.items():
-            kind, count = key.rsplit("_", 1)
-            add(f"{kind} with {count} {'rows' if kind == 'stats' else 'user files'} (s)", value)
-
-    print(f"\ncalmcoach benchmarks: {results['machine']}  run of {seconds:g} s timing windows\n")
-    print(f"{'figure':<42} {'median':>9} {'min':>9} {'max':>9}  {'goal':>6}  baseline (same run)")
-    for name, stats, baseline, ratio in rows:
-        goal = GOALS.get(name, INTERACTIVE if name.endswith(("user files (s)", "rows (s)")) else None)
-        mark = "" if goal is None else ("ok" if stats["median"] <= goal else "MISS")
-        goal_text = f"{goal:g}" if goal is not None else ""
-        ratio_text = f"  ratio {ratio:.1f}x" if ratio is not None else ""
-        print(
-            f"{name:<42} {fmt(stats['median']):>9} {fmt(stats['min']):>9} {fmt(stats['max']):>9}  "
-            f"{goal_text:>6} {mark:<4} {baseline}{ratio_text}"
-        )
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {out / 'latest.json'}")
+        count = 1000
+        results["scale"] = {
+            "count": count,
+            "runs": scale_runs(1 if quick else 3, count),
+            "typing": home_typing(count, 13 if quick else 39),
+            "eyes_closed": eyes_closed_gaps(),
+            "stats": {
+                str(n): stats_screen(n, 1 if quick else 3)
+                for n in ((1000, 100000) if quick else (1000, 10000, 100000))
+            },
+        }
+    if "desktop" in only and not quick:
+        results["desktop"] = desktop_runs(3)
+    if "remind" in only and not quick:
+        results["remind"] = remind_run(120.0)
+    results["elapsed_s"] = time.monotonic() - began
+    table = build_table(results)
+    results["table"] = [row.__dict__ for row in table]
+    print(
+        f"\ncalmcoach benchmarks {results['date']}: {results['machine']}, peers {results.get('peers', {})}, "
+        f"timing {rounds} round(s) of {seconds:g} s (every program side by side), "
+        f"{results['elapsed_s']:.0f} s\n"
+    )
+    print_table(table)
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(results, indent=1)
+    (RESULTS / f"{RUN_ID}.json").write_text(text)
+    (RESULTS / "latest.json").write_text(text)
+    (RESULTS / "latest.md").write_text(markdown_table(table) + "\n")
+    print(f"\nwrote {RESULTS / (RUN_ID + '.json')} and latest.md")
     return 0
 
 

@@ -1,72 +1,79 @@
-"""Baselines for boundary timing: an asyncio.sleep chain and a Textual set_timer chain.
+"""Baselines for boundary timing: pacers a person might write, showing each 4-2-6 phase
+word on the terminal so the benchmark times them from the pty like every other program.
 
-Each sleeps through 4-2-6 phases one after another, the way a naive pacer
-would, and records how late each boundary lands against the ideal absolute
-schedule. Usage: ``timer_chains.py sleep|timer SECONDS OUT.json``.
+Usage: ``timer_chains.py sleep|timer|absolute SECONDS``.
+
+- ``sleep``: an asyncio.sleep chain, each phase slept after the one before (relative);
+- ``timer``: a Textual app chaining ``set_timer`` for each phase's length (relative);
+- ``absolute``: a Textual app that arms ``set_timer`` for each boundary's absolute
+  deadline (``deadline - now``): the careful Textual user, the fair baseline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 
-PHASES = (4.0, 2.0, 6.0)
+PHASES = (("INHALE", 4.0), ("HOLD", 2.0), ("EXHALE", 6.0))
 
 
-def schedule(total: float) -> list[float]:
-    offsets, at, i = [], 0.0, 0
-    while at + PHASES[i % 3] <= total + 1e-9:
-        at += PHASES[i % 3]
-        offsets.append(at)
+def schedule(total: float) -> list[tuple[float, str]]:
+    """(offset, word) of every phase that starts within ``total`` seconds."""
+    out, at, i = [], 0.0, 0
+    while at <= total:
+        word, length = PHASES[i % 3]
+        out.append((at, word))
+        at += length
         i += 1
-    return offsets
+    return out
 
 
-async def sleep_chain(total: float) -> list[float]:
-    start = time.monotonic()
-    late = []
+async def sleep_chain(total: float) -> None:
     previous = 0.0
-    for offset in schedule(total):
+    for offset, word in schedule(total):
         await asyncio.sleep(offset - previous)
         previous = offset
-        late.append(time.monotonic() - (start + offset))
-    return late
+        sys.stdout.write(f"\r{word:<8}")
+        sys.stdout.flush()
 
 
-def timer_chain(total: float) -> list[float]:
-    from textual.app import App
+def textual_chain(total: float, absolute: bool) -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
 
-    offsets = schedule(total)
-    late: list[float] = []
+    phases = schedule(total)
 
     class ChainApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("", id="word")
+
         def on_mount(self) -> None:
             self.start = time.monotonic()
             self.index = 0
-            self.previous = 0.0
-            self.arm()
+            self.show()
 
-        def arm(self) -> None:
-            if self.index >= len(offsets):
+        def show(self) -> None:
+            if self.index >= len(phases):
                 self.exit()
                 return
-            offset = offsets[self.index]
-            self.set_timer(offset - self.previous, self.fire)
-            self.previous = offset
-
-        def fire(self) -> None:
-            late.append(time.monotonic() - (self.start + offsets[self.index]))
+            self.query_one("#word", Static).update(phases[self.index][1])
             self.index += 1
-            self.arm()
+            if self.index >= len(phases):
+                self.set_timer(1.0, self.exit)
+                return
+            offset = phases[self.index][0]
+            if absolute:
+                self.set_timer(max(0.0, self.start + offset - time.monotonic()), self.show)
+            else:
+                self.set_timer(offset - phases[self.index - 1][0], self.show)
 
     ChainApp().run()
-    return late
 
 
 if __name__ == "__main__":
-    kind, seconds, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-    result = asyncio.run(sleep_chain(seconds)) if kind == "sleep" else timer_chain(seconds)
-    with open(out, "w") as handle:
-        json.dump(result, handle)
+    kind, seconds = sys.argv[1], float(sys.argv[2])
+    if kind == "sleep":
+        asyncio.run(sleep_chain(seconds))
+    else:
+        textual_chain(seconds, absolute=kind == "absolute")

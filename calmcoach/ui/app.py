@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,8 +24,6 @@ from calmcoach.loader import Library, ParseCache
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.ui.screens.home import HomeScreen
-from calmcoach.ui.trace import from_environment as trace_from_environment
-from calmcoach.ui.trace import trace_observer
 from calmcoach.visible import visible
 from calmcoach.voice_text import spoken_lines, voice_wanted
 
@@ -159,9 +156,12 @@ class CalmApp(App[int]):
         """Every notice given with :meth:`tell`, in order (what the person was told)."""
         self.last_rating: int | None = None
         """The last 0 to 10 rating given on a summary."""
-        self.trace = trace_from_environment()
-        """Timing records for the benchmarks (None unless CALMCOACH_TRACE is set)."""
-        self._exit_after_first_frame = os.environ.get("CALMCOACH_EXIT_AFTER_FIRST_FRAME") == "1"
+        self.after_first_frame: list[Callable[[], object]] = []
+        """Called once the first frame is drawn (hooks such as the benchmarks', ui/trace.py)."""
+        self.session_observers: list[Observer] = []
+        """Further observers every session's conductor is given (hooks)."""
+        self.on_close: list[Callable[[], object]] = []
+        """Called as the app closes, once the cue player has stopped (hooks)."""
 
     @property
     def safety(self) -> SafetyText:
@@ -206,8 +206,8 @@ class CalmApp(App[int]):
         self._theme_at_start = self.theme
         # Every way of choosing a theme (Ctrl+T, the palette's "Change theme") is remembered.
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        if self.trace is not None or self._exit_after_first_frame:
-            self.call_after_refresh(self._first_frame)
+        for callback in self.after_first_frame:
+            self.call_after_refresh(callback)
         if self._show_first_run:
             from calmcoach.ui.screens.safety import FirstRunNote
 
@@ -268,12 +268,6 @@ class CalmApp(App[int]):
         self.ensure_services()
         assert self._recorder is not None
         return self._recorder
-
-    def _first_frame(self) -> None:
-        if self.trace is not None:
-            self.trace.write("first_frame")
-        if self._exit_after_first_frame:
-            self.exit(0)
 
     def _save_settings(self) -> None:
         """Remember the settings; if they cannot be written, say so once this run."""
@@ -479,7 +473,7 @@ class CalmApp(App[int]):
 
     def _conductor(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> Conductor:
         """A session on the app's clock, with the cue player, the recorder and the app's
-        observers (sound notices; the benchmarks' trace) following its boundaries."""
+        observers (sound notices; hooks') following its boundaries."""
         from calmcoach.conductor import Conductor
         from calmcoach.session import DEFAULT_MAX_GAP, Session
 
@@ -487,8 +481,7 @@ class CalmApp(App[int]):
         speed = float(getattr(self.clock, "speed", 1.0))
         session = Session(timeline, self.clock, max_gap=DEFAULT_MAX_GAP * speed)
         observers: list[Observer] = [lambda _session, _events: self._say_cue_notice()]
-        if self.trace is not None:
-            observers.append(trace_observer(self.trace, self.call_after_refresh))
+        observers.extend(self.session_observers)
         return Conductor(
             session,
             cues=self.cues,
@@ -665,14 +658,10 @@ class CalmApp(App[int]):
     def on_unmount(self) -> None:
         self.nudges.close()
         self.cues.close()
-        played = getattr(self.cues, "played", None)
         # A toast would not be seen now: the CLI prints this once the terminal is back.
         self.history_unsaved = self.recorder.close()
-        if self.trace is not None:
-            for key, moment in played or []:
-                if isinstance(moment, float):
-                    self.trace.write("played", key=key, t=moment)
-            self.trace.close()
+        for callback in self.on_close:
+            callback()
 
 
 def _scaled_clock(speed: float) -> Clock:
@@ -724,4 +713,7 @@ def make_app(
         voices=voices,
     )
     app.parse_cache = cache
+    from calmcoach.ui.trace import install
+
+    install(app)  # the benchmarks' hooks, when their environment asks
     return app

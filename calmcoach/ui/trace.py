@@ -1,9 +1,20 @@
-"""Optional timing trace for the benchmarks (``CALMCOACH_TRACE=FILE``).
+"""The benchmarks' hooks: a timing trace and an exit after the first frame.
 
-Off unless the variable is set. Writes one JSON object a line, with times on the
-monotonic clock (shared by every process on the machine), so a benchmark can
-compare each step's deadline with when the app noticed it, when the screen was
-repainted, and when the player process started the cue.
+Nothing here runs unless a benchmark asks through the environment; ``make_app``
+then calls :func:`install`, which hooks into the app from outside (the app itself
+keeps no benchmark code):
+
+- ``CALMCOACH_TRACE=FILE`` writes one JSON object a line, with times on the
+  monotonic clock (shared by every process on the machine): the first frame, each
+  step's deadline and when the app noticed it (``step``), when the screen showing
+  it was painted (``painted``), and, as the app closes, each sound handed to the
+  player ahead of time (``scheduled``) and each start the player reported
+  (``played``; voice clips are the keys starting with ``voice:``).
+- ``CALMCOACH_TRACE_GAPS=1`` (with a trace) adds a probe that wakes every
+  ``GAP_PROBE`` seconds and records each wake-up that came ``GAP_RECORDED`` or more
+  after the one before (``gap``): how long the event loop, and so any frame, was held up.
+- ``CALMCOACH_EXIT_AFTER_FIRST_FRAME=1`` ends the app once its first frame is drawn
+  (the start-up benchmark).
 """
 
 from __future__ import annotations
@@ -17,6 +28,15 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from calmcoach.conductor import Observer
     from calmcoach.session import Event, Session
+    from calmcoach.ui.app import CalmApp
+
+TRACE = "CALMCOACH_TRACE"
+TRACE_GAPS = "CALMCOACH_TRACE_GAPS"
+EXIT_AFTER_FIRST_FRAME = "CALMCOACH_EXIT_AFTER_FIRST_FRAME"
+GAP_PROBE = 0.005
+"""Seconds between two wake-ups of the gap probe."""
+GAP_RECORDED = 0.012
+"""A wake-up this long or longer after the one before is written to the trace."""
 
 
 class Trace:
@@ -49,7 +69,7 @@ class Trace:
 
 def from_environment() -> Trace | None:
     """A trace when ``CALMCOACH_TRACE`` names a file, else None."""
-    path = os.environ.get("CALMCOACH_TRACE", "").strip()
+    path = os.environ.get(TRACE, "").strip()
     return Trace(path) if path else None
 
 
@@ -67,3 +87,50 @@ def trace_observer(trace: Trace, after_refresh: Callable[[Callable[[], None]], o
             after_refresh(lambda index=index: trace.write("painted", index=index))  # type: ignore[misc]
 
     return observe
+
+
+def install(app: CalmApp) -> None:
+    """Hook the trace and the exit after the first frame into ``app``, as the
+    environment asks (see the module's text); nothing when it asks for neither."""
+    trace = from_environment()
+    exit_after = os.environ.get(EXIT_AFTER_FIRST_FRAME, "").strip() == "1"
+    if trace is None and not exit_after:
+        return
+    gaps = trace is not None and os.environ.get(TRACE_GAPS, "").strip() == "1"
+
+    def first_frame() -> None:
+        if trace is not None:
+            trace.write("first_frame")
+        if exit_after:
+            app.exit(0)
+        elif gaps and trace is not None:
+            probe_gaps(app, trace)
+
+    app.after_first_frame.append(first_frame)
+    if trace is None:
+        return
+    app.session_observers.append(trace_observer(trace, app.call_after_refresh))
+
+    def closing() -> None:
+        player = app.cues
+        sent, played = getattr(player, "sent", None), getattr(player, "played", None)
+        for kind, records in (("scheduled", sent), ("played", played)):
+            for record in records or []:
+                if isinstance(record, tuple) and len(record) == 2 and isinstance(record[1], float):
+                    trace.write(kind, key=record[0], t=record[1])
+        trace.close()
+
+    app.on_close.append(closing)
+
+
+def probe_gaps(app: CalmApp, trace: Trace) -> None:
+    """Wake every ``GAP_PROBE`` seconds on the app's loop; write each late wake-up."""
+    last = [time.monotonic()]
+
+    def wake() -> None:
+        now = time.monotonic()
+        if now - last[0] >= GAP_RECORDED:
+            trace.write("gap", t=now, seconds=now - last[0])
+        last[0] = now
+
+    app.set_interval(GAP_PROBE, wake)
