@@ -7,7 +7,8 @@ For each run, with a headless Chromium already running (as a person's browser wo
 - terminal: in the same run, from starting ``calmcoach`` in tmux to the library drawn
   on the terminal's screen (read with capture-pane), for comparison;
 - memory: resident set size (RSS) of the server process and of the one app process (and
-  the app's sound player process, shown apart) once the library is drawn.
+  the app's sound player process, shown apart) once the library is drawn;
+- CPU: each of those processes over a few seconds with the library shown in the page.
 
 Needs Debian's chromium and chromium-driver, selenium, tmux, and calmcoach installed in
 the Python running this script. Prints figures; asserts nothing.
@@ -38,6 +39,9 @@ CALMCOACH = (
     else [PY, "-m", "calmcoach"]
 )
 HOME_WORDS = "Flare routine"
+TICKS = os.sysconf("SC_CLK_TCK")
+CPU_WINDOW = 5.0
+"""Seconds of CPU measured with home shown in the page."""
 TMUX_SOCKET = f"cc-desktop-bench-{os.getpid()}"
 BROWSER_FLAGS = (
     "--headless=new",
@@ -87,6 +91,15 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def children(pid: int) -> list[int]:
@@ -180,9 +193,16 @@ def desktop_run(driver: Any, env: dict[str, str]) -> dict[str, float]:
             "app": rss_mb(app),
             "player": sum(rss_mb(p) for p in players),
         }
+        # CPU while home sits in the page: server, app and player, over a short window.
+        pids = {"server": [server.pid], "app": [app], "player": players}
+        before = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
+        window_start = time.monotonic()
+        time.sleep(CPU_WINDOW)
+        window = time.monotonic() - window_start
+        cpu = {f"cpu_{k}": (sum(cpu_seconds(p) for p in v) - before[k]) / window for k, v in pids.items()}
         driver.get("about:blank")  # closing the page ends the app, then the server
         server.wait(30)
-        return {"listening": listening, "drawn": drawn, **memory}
+        return {"listening": listening, "drawn": drawn, **memory, **cpu}
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
@@ -240,6 +260,11 @@ def main() -> int:
         ("RSS, one app process", [r["app"] for r in desktop], "MB"),
         ("RSS, server + app", [r["server"] + r["app"] for r in desktop], "MB"),
         ("RSS, the app's sound player (apart)", [r["player"] for r in desktop], "MB"),
+        (
+            "CPU with home shown, server + app + player",
+            [1000 * (r["cpu_server"] + r["cpu_app"] + r["cpu_player"]) for r in desktop],
+            "mCPU-s/s",
+        ),
     ]
     for label, values, unit in rows:
         print(f"{label:<46} {describe(values, unit)}")

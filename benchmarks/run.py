@@ -302,28 +302,29 @@ def calmcoach_trace(
     paint = [
         1000 * (painted[int(r["index"])] - r["deadline"]) for r in steps[1:] if int(r["index"]) in painted
     ]
-    # Each boundary at the terminal: the first write after its deadline (the first
-    # frame), and the write that carried the new phase word.
+    # Each boundary at the terminal: the write that carried its phase word, and any
+    # frame the app wrote after it noticed the step but before that word (a frame that
+    # went out without it: the word then comes a whole frame late).
     terminal: list[float] = []
     word_frames_late: list[dict[str, float]] = []
     for step in steps[1:]:
-        deadline = step["deadline"]
-        after = [(t, d) for t, d in chunks if t >= deadline]
-        if not after:
-            continue
-        first = after[0][0]
+        deadline, noticed = step["deadline"], step["t"]
         # This boundary's own word (a redrawn frame may show the old one again first).
         word = re.compile(rf"(?<![A-Z]){subject.labels[int(step['index']) % len(subject.labels)]}(?![A-Z])")
+        after = [(t, d) for t, d in chunks if t >= deadline]
         word_at = next((t for t, d in after if word.search(ptyrun.strip(d))), math.nan)
+        if math.isnan(word_at):
+            continue
         terminal.append(1000 * (word_at - deadline))
-        if word_at > first + 0.001:
-            frames = [t for t, _ in after if t <= word_at]
+        before_word = [t for t, _ in after if noticed < t < word_at - 0.001]
+        if before_word:
             word_frames_late.append(
                 {
                     "deadline": deadline,
-                    "first_frame_ms": 1000 * (first - deadline),
+                    "noticed_ms": 1000 * (noticed - deadline),
+                    "first_frame_ms": 1000 * (before_word[0] - deadline),
                     "word_ms": 1000 * (word_at - deadline),
-                    "writes_before_word": len(frames) - 1,
+                    "frames_without_word": len(before_word),
                 }
             )
     cues_scheduled = [(k, t) for k, t in scheduled if not k.startswith(VOICE_PREFIX)]
@@ -339,6 +340,38 @@ def calmcoach_trace(
         "voice_ms": [1000 * (p - at) for _, at, p in voice_pairs],
         "step_times": [r["deadline"] for r in steps[1:]],
     }
+
+
+def voice_flags() -> list[str]:
+    """``--eyes-closed`` (voice clips come with it), and ``--voice`` if this calmcoach has it."""
+    usage = subprocess.run([*CALMCOACH, "run", "--help"], capture_output=True, text=True).stdout
+    return ["--eyes-closed", *(["--voice"] if "--voice" in usage else [])]
+
+
+def voice_run(seconds: float) -> dict[str, list[float]]:
+    """An eyes-closed 4-2-6 session for ``seconds``: each voice clip's start (reported by
+    the player) after the deadline it was handed over with, and the cues' too."""
+    with sandbox() as env:
+        trace = base_of(env) / "trace.jsonl"
+        app = ptyrun.PtyProcess(
+            [*CALMCOACH, "run", "breathing-4-2-6", "--minutes", "2", *voice_flags()],
+            {**env, "CALMCOACH_TRACE": str(trace)},
+        )
+        try:
+            app.wait_for("INHALE", timeout=60)
+            time.sleep(seconds)
+            stopped = time.monotonic()
+            app.send(b"q")
+            time.sleep(1.5)
+            app.send(b"q")
+            time.sleep(1.0)
+        finally:
+            app.close()
+        records = read_trace(trace)
+    scheduled = [(r["key"], r["t"]) for r in records if r["kind"] == "scheduled"]
+    played = [(r["key"], r["t"]) for r in records if r["kind"] == "played"]
+    voice = pair_cues(scheduled, played, until=stopped, prefix=VOICE_PREFIX)
+    return {"voice_ms": [1000 * (p - at) for _, at, p in voice], "scheduled": [k for k, _ in scheduled]}
 
 
 # --- 2. CPU and memory ---------------------------------------------------------------------------
@@ -762,7 +795,11 @@ def build_table(results: dict[str, Any]) -> list[Row]:
         best_peer = min(
             peers, key=lambda n: abs(tail(n)) if not math.isnan(tail(n)) else math.inf, default=""
         )
-        compare = "; ".join(f"{n}: {pools[n].tail_text()}" for n in names if n != "calmcoach")
+        compare = "; ".join(
+            f"{n}: {pools[n].tail_text()} ({fmt(ratio(tail(n), cc.tail[1]))}x)"
+            for n in names
+            if n != "calmcoach"
+        )
         name, value = cc.tail
         rows.append(
             Row(
@@ -826,8 +863,8 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                 f"p50 {fmt(true.p50)} ms, {true.tail_text()}",
                 "",
                 "",
-                f"{len(late_words)} of {true.count} boundaries: the word came in a later write "
-                "than the boundary's first frame",
+                f"{len(late_words)} of {true.count} boundaries had a frame written after the app "
+                "noticed the step but without its word (the word came a frame later)",
             )
         )
         event = pooled([r["event_ms"] for r in cc_runs])
@@ -853,14 +890,16 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                 verdict(cue.tail[1] <= 2 if cue.count else None),
             )
         )
-        voice = pooled([r["voice_ms"] for r in cc_runs])
+        voice = pooled([r["voice_ms"] for r in cc_runs] + [r["voice_ms"] for r in results.get("voice", [])])
         rows.append(
             Row(
                 "voice clip start after its deadline (player)",
                 voice.tail_text() if voice.count else "no samples yet",
                 "p99 <= 2 ms",
                 verdict(voice.tail[1] <= 2 if voice.count else None),
-                "" if voice.count else "no voice clip was handed to the player in this run",
+                "eyes-closed 4-2-6 sessions"
+                if voice.count
+                else "no voice clip was handed to the player in this run (this calmcoach has no voice yet)",
             )
         )
     cpu = results.get("cpu")
@@ -999,6 +1038,20 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                     f"server {fmt(first['server'])}, app {fmt(first['app'])}, player {fmt(first['player'])}",
                 )
             )
+            if "cpu_server" in first:
+                cpu_whole = over_runs(
+                    [r["cpu_server"] + r["cpu_app"] + r["cpu_player"] for r in desktop["desktop"]]
+                )
+                rows.append(
+                    Row(
+                        "desktop CPU with home shown, server + app + player (CPU-s/s)",
+                        cpu_whole.text(),
+                        "",
+                        "",
+                        f"server {fmt(first['cpu_server'])}, app {fmt(first['cpu_app'])}, "
+                        f"player {fmt(first['cpu_player'])}",
+                    )
+                )
     remind = results.get("remind")
     if remind:
         if "problem" in remind:
@@ -1115,6 +1168,8 @@ def main() -> int:
             for name, record in run.items():
                 if record["problem"]:
                     print(f"warning: {name}: {record['problem']}", file=sys.stderr)
+    if "timing" in only:
+        results["voice"] = [voice_run(26.0) for _ in range(1 if quick else 3)]
     if "cpu" in only:
         results["cpu"] = [cpu_runs(8.0 if quick else 20.0) for _ in range(1 if quick else 2)]
     if "startup" in only:
@@ -1131,10 +1186,10 @@ def main() -> int:
                 for n in ((1000, 100000) if quick else (1000, 10000, 100000))
             },
         }
-    if "desktop" in only and not quick:
-        results["desktop"] = desktop_runs(3)
-    if "remind" in only and not quick:
-        results["remind"] = remind_run(120.0)
+    if "desktop" in only:
+        results["desktop"] = desktop_runs(1 if quick else 3)
+    if "remind" in only:
+        results["remind"] = remind_run(30.0 if quick else 120.0)
     results["elapsed_s"] = time.monotonic() - began
     table = build_table(results)
     results["table"] = [row.__dict__ for row in table]
