@@ -38,7 +38,8 @@ CALMCOACH = (
     if (Path(PY).parent / "calmcoach").exists()
     else [PY, "-m", "calmcoach"]
 )
-HOME_WORDS = "Flare routine"
+HOME_WORDS = "flare routine"
+"""Words of the home screen's title line (on screen however long the library is)."""
 TICKS = os.sysconf("SC_CLK_TCK")
 CPU_WINDOW = 5.0
 """Seconds of CPU measured with home shown in the page."""

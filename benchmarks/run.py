@@ -545,7 +545,7 @@ def home_typing(count: int, keystrokes: int) -> dict[str, Any]:
         )
         latencies: list[float] = []
         try:
-            app.wait_for("Flare copy", timeout=60)
+            app.wait_for("flare routine", timeout=60)
             time.sleep(1.5)
             start = time.monotonic()
             text = "flare copy 09"
@@ -704,7 +704,7 @@ def stats_screen(rows: int, repeats: int) -> dict[str, list[float]]:
             out["query"].append(time_stats(path))
             app = ptyrun.PtyProcess(CALMCOACH, env)
             try:
-                app.wait_for("Flare routine", timeout=30)
+                app.wait_for("flare routine", timeout=30)
                 time.sleep(1.5)  # services (history, player) started, as a person would find them
                 mark = app.count
                 sent = app.send(b"\x13")  # Ctrl+S
@@ -1189,7 +1189,7 @@ def main() -> int:
     if "desktop" in only:
         results["desktop"] = desktop_runs(1 if quick else 3)
     if "remind" in only:
-        results["remind"] = remind_run(30.0 if quick else 120.0)
+        results["remind"] = remind_run(20.0 if quick else 120.0)
     results["elapsed_s"] = time.monotonic() - began
     table = build_table(results)
     results["table"] = [row.__dict__ for row in table]
