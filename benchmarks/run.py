@@ -1137,7 +1137,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short windows, under 5 minutes")
     parser.add_argument("--only", choices=SECTIONS, action="append")
     parser.add_argument("--rounds", type=int, help="timing rounds (default 4; 1 with --quick)")
-    parser.add_argument("--seconds", type=float, help="timing window (default 320; 45 with --quick)")
+    parser.add_argument("--seconds", type=float, help="timing window (default 320; 40 with --quick)")
     parser.add_argument("--history", action="store_true", help="print the kept runs' figures and exit")
     args = parser.parse_args()
     if args.history:
@@ -1145,7 +1145,7 @@ def main() -> int:
         return 0
     quick = args.quick
     only = set(args.only or SECTIONS)
-    seconds = args.seconds or (45.0 if quick else 320.0)
+    seconds = args.seconds or (40.0 if quick else 320.0)
     rounds = args.rounds or (1 if quick else 4)
     began = time.monotonic()
     results: dict[str, Any] = {
