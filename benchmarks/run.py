@@ -111,6 +111,16 @@ def _nafas_config(seconds: float, folder: Path) -> Path:
     return config
 
 
+MAX_WINDOW = 285.0
+"""The longest timing window: the built-in 4-2-6 lasts 5 minutes at most (its file's
+range), and the session must outlast the window and the start-up before it."""
+
+
+def session_minutes(seconds: float) -> str:
+    """Minutes of 4-2-6 that outlast a window of ``seconds`` (the file allows 2 to 5)."""
+    return str(max(2, min(5, math.ceil((seconds + 15) / 60))))
+
+
 def subjects() -> list[Subject]:
     peer_bin = PEERS_VENV / "bin"
     chains = HERE / "baselines" / "timer_chains.py"
@@ -118,7 +128,7 @@ def subjects() -> list[Subject]:
     return [
         Subject(
             "calmcoach",
-            lambda s, _f: [*CALMCOACH, "run", "breathing-4-2-6", "--minutes", str(int(s // 60) + 2)],
+            lambda s, _f: [*CALMCOACH, "run", "breathing-4-2-6", "--minutes", session_minutes(s)],
             phase_words,
             ("INHALE", "HOLD", "EXHALE"),
             (4, 2, 6),
@@ -133,7 +143,7 @@ def subjects() -> list[Subject]:
                 "--plain",
                 "--no-sound",
                 "--minutes",
-                str(int(s // 60) + 2),
+                session_minutes(s),
             ],
             re.compile(r"\d:\d\d +(inhale|hold|exhale) "),
             ("inhale", "hold", "exhale"),
@@ -273,6 +283,9 @@ def boundary_round(seconds: float, quick: bool) -> dict[str, dict[str, Any]]:
                 problem = ""
             except ValueError as error:
                 times, late, problem = [], [], str(error)
+            if len(changes) < 3 and not problem:
+                tail = " ".join(process.text()[-300:].split())
+                problem = f"only {len(changes)} phase changes written (it ended early?): {tail}"
             record: dict[str, Any] = {
                 "window_s": stopped - started,
                 "times": times,
@@ -1136,8 +1149,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short windows, under 5 minutes")
     parser.add_argument("--only", choices=SECTIONS, action="append")
-    parser.add_argument("--rounds", type=int, help="timing rounds (default 4; 1 with --quick)")
-    parser.add_argument("--seconds", type=float, help="timing window (default 320; 40 with --quick)")
+    parser.add_argument("--rounds", type=int, help="timing rounds (default 5; 1 with --quick)")
+    parser.add_argument("--seconds", type=float, help="timing window (default 245; 40 with --quick)")
     parser.add_argument("--history", action="store_true", help="print the kept runs' figures and exit")
     args = parser.parse_args()
     if args.history:
@@ -1145,8 +1158,10 @@ def main() -> int:
         return 0
     quick = args.quick
     only = set(args.only or SECTIONS)
-    seconds = args.seconds or (40.0 if quick else 320.0)
-    rounds = args.rounds or (1 if quick else 4)
+    seconds = args.seconds or (40.0 if quick else 245.0)
+    rounds = args.rounds or (1 if quick else 5)
+    if seconds > MAX_WINDOW:
+        parser.error(f"--seconds: at most {MAX_WINDOW:g} (4-2-6 runs 5 minutes at most)")
     began = time.monotonic()
     results: dict[str, Any] = {
         "run": RUN_ID,
