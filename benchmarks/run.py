@@ -342,8 +342,9 @@ def calmcoach_trace(
             )
     cues_scheduled = [(k, t) for k, t in scheduled if not k.startswith(VOICE_PREFIX)]
     cues_played = [(k, t) for k, t in played if not k.startswith(VOICE_PREFIX)]
-    cue_pairs = pair_cues(cues_scheduled, cues_played, until=stopped)
-    voice_pairs = pair_cues(scheduled, played, until=stopped, prefix=VOICE_PREFIX)
+    deadlines = [r["deadline"] for r in steps]
+    cue_pairs = pair_cues(cues_scheduled, cues_played, until=stopped, due=deadlines)
+    voice_pairs = pair_cues(scheduled, played, until=stopped, prefix=VOICE_PREFIX, due=deadlines)
     return {
         "event_ms": event,
         "painted_ms": paint,
@@ -1152,9 +1153,25 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, help="timing rounds (default 5; 1 with --quick)")
     parser.add_argument("--seconds", type=float, help="timing window (default 245; 40 with --quick)")
     parser.add_argument("--history", action="store_true", help="print the kept runs' figures and exit")
+    parser.add_argument(
+        "--table",
+        nargs="+",
+        type=Path,
+        metavar="RESULT",
+        help="print the table of kept results (a later file's sections replace an earlier one's)",
+    )
     args = parser.parse_args()
     if args.history:
         history_summary()
+        return 0
+    if args.table:
+        merged: dict[str, Any] = {}
+        for path in args.table:
+            merged.update(json.loads(path.read_text()))
+        rows = build_table(merged)
+        print_table(rows)
+        print()
+        print(markdown_table(rows))
         return 0
     quick = args.quick
     only = set(args.only or SECTIONS)

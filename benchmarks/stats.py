@@ -198,6 +198,7 @@ def pair_cues(
     until: float,
     prefix: str = "",
     max_late: float = 1.0,
+    due: Sequence[float] | None = None,
 ) -> list[tuple[str, float, float]]:
     """Pair each sound handed to the player (key, deadline) with its ``played`` report.
 
@@ -205,9 +206,15 @@ def pair_cues(
     moment the run stopped the app) must have been played: a missing one raises
     ``ValueError`` naming it, instead of pairing later cues with the wrong deadlines.
     A sound replaced before it was due (the player keeps only the latest ``at``) is
-    not expected; nor is one more than ``max_late`` seconds late (that is a lost cue and
+    not expected. With ``due`` (the boundaries' deadlines as the app reached them), a
+    sound handed over for a deadline that no boundary kept was withdrawn and is not
+    expected either. One more than ``max_late`` seconds late (that is a lost cue and
     raises). Returns (key, deadline, played time)."""
     wanted = [(k, at) for k, at in scheduled if k.startswith(prefix)]
+    if due is not None:
+        # Only sounds handed over for a boundary that came at that deadline: one withdrawn
+        # (a pause or a skip moved the boundary, and the app played it itself) is not due.
+        wanted = [(k, at) for k, at in wanted if any(abs(at - d) < 1e-6 for d in due)]
     heard = [(k, t) for k, t in played if k.startswith(prefix)]
     # The player keeps one pending sound: an ``at`` handed over while an earlier one was
     # still waiting replaces it.

@@ -189,6 +189,19 @@ def test_pair_cues_does_not_take_a_later_start_of_the_same_sound() -> None:
         stats.pair_cues(scheduled, played, until=30.0)
 
 
+def test_pair_cues_passes_over_a_cue_withdrawn_when_its_boundary_moved() -> None:
+    # A pause moved the hold from 14.0 to 20.0: the cue handed over for 14.0 was withdrawn.
+    scheduled = [("inhale", 10.0), ("hold", 14.0), ("hold", 20.0)]
+    played = [("inhale", 10.001), ("hold", 20.001)]
+    with pytest.raises(ValueError, match="sound 'hold' due at 14"):
+        stats.pair_cues(scheduled, played, until=30.0)
+    pairs = stats.pair_cues(scheduled, played, until=30.0, due=[10.0, 20.0])
+    assert [(k, at) for k, at, _ in pairs] == [("inhale", 10.0), ("hold", 20.0)]
+    # ...but a cue for a boundary that did come at its deadline still must have played.
+    with pytest.raises(ValueError, match="sound 'hold' due at 20"):
+        stats.pair_cues(scheduled, played[:1], until=30.0, due=[10.0, 20.0])
+
+
 def test_pair_cues_ignores_sounds_due_after_the_run_stopped() -> None:
     scheduled = [("inhale", 10.0), ("hold", 14.0)]
     assert len(stats.pair_cues(scheduled, [("inhale", 10.001)], until=12.0)) == 1
