@@ -8,7 +8,7 @@ from calmcoach.audio import SilentPlayer
 from calmcoach.planner import PlanOptions
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.session import SessionScreen
-from tests.ui.helpers import new_app
+from tests.ui.helpers import new_app, session_opened
 
 
 class SlowPlayer(SilentPlayer):
@@ -35,9 +35,8 @@ async def test_the_session_opens_once_its_sounds_are_ready_and_the_screen_keeps_
         assert isinstance(app.screen, HomeScreen)  # not yet: the sounds are being made
         await pilot.press("down")  # the loop is free: keys still work meanwhile
         player.made.set()
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, SessionScreen):
-                break
-        assert isinstance(app.screen, SessionScreen)
+        # Until the screen is mounted and its session started: being on the stack is not
+        # enough on a busy machine (the first cue plays as the session starts, on mount).
+        screen = await session_opened(pilot)
+        assert isinstance(screen, SessionScreen)
         assert player.played == ["inhale"]
