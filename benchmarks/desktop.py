@@ -32,6 +32,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ptyrun import cpu_seconds  # a sibling script's helper
+
 PY = sys.executable
 CALMCOACH = (
     [str(Path(PY).parent / "calmcoach")]
@@ -40,7 +43,6 @@ CALMCOACH = (
 )
 HOME_WORDS = "flare routine"
 """Words of the home screen's title line (on screen however long the library is)."""
-TICKS = os.sysconf("SC_CLK_TCK")
 CPU_WINDOW = 5.0
 """Seconds of CPU measured with home shown in the page."""
 TMUX_SOCKET = f"cc-desktop-bench-{os.getpid()}"
@@ -92,15 +94,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def children(pid: int) -> list[int]:
