@@ -409,3 +409,20 @@ def test_the_voice_flags_are_one_or_the_other() -> None:
     assert parser.parse_args(["--no-voice"]).top_voice is False
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "x", "--voice", "--no-voice"])
+
+
+def test_a_huge_line_is_never_sent_to_the_engine(tmp_path: Path) -> None:
+    """A hostile file's 60 000-character step must not hold the session's start while an
+    engine reads it out: it gets tones and the notice says why."""
+    asked: list[int] = []
+
+    def render(text: str) -> tuple[object, int]:
+        asked.append(len(text))
+        raise AssertionError("the engine was asked")
+
+    engine = Engine("test", "test/1", render)  # type: ignore[arg-type]
+    voice = Voices(cache_dir=tmp_path / "cache", engine=lambda: engine).plan(
+        {0: "word " * 12_000}, render=True
+    )
+    assert asked == [] and voice.unspoken == 1
+    assert voice.notice is not None and "too long to speak" in voice.notice

@@ -33,6 +33,9 @@ from calmcoach.visible import visible
 
 RENDER_BUDGET = 60.0
 """Longest a session start waits for new clips to be rendered, in seconds."""
+MAX_RENDER_CHARS = 1000
+"""A line longer than this is not sent to the engine (about a minute and a half of
+speech; rendering it could hold a session's start for minutes): tones carry it."""
 MAX_MANIFEST_BYTES = 1024 * 1024
 """The shipped manifest is about 40 kB; a larger file is not read."""
 
@@ -147,6 +150,8 @@ class Voices:
                 path = self._cached(engine, text)
                 if self._usable(path):
                     by_text[text] = path
+                elif render and len(text) > MAX_RENDER_CHARS:
+                    failed.append(f"a line of {len(text)} characters is too long to speak")
                 elif render and self._clock() - started < RENDER_BUDGET:
                     try:
                         by_text[text] = self._render(engine, text, path)
