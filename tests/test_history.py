@@ -23,6 +23,7 @@ from calmcoach.history import (
     SCHEMA_VERSION,
     History,
     HistoryUnavailable,
+    schema,
 )
 from calmcoach.planner import PlanOptions, plan
 from calmcoach.record import Recorder
@@ -304,6 +305,34 @@ def test_read_only_file_turns_history_off(tmp_path: Path) -> None:
         subprocess.run(undo, check=True)
     assert path.read_bytes() == before
     assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_a_new_file_created_by_another_instance_between_reads_is_not_called_damaged(
+    tmp_path: Path,
+) -> None:
+    """Two instances starting on a new file: the second reads the file's identity while
+    the first creates the tables. Those reads must see one state of the file, or the
+    new file looks like another program's and is moved aside (a lost session row)."""
+    path = tmp_path / "history.sqlite"
+    wal = sqlite3.connect(path, isolation_level=None)
+    wal.execute("PRAGMA journal_mode = WAL")  # the first instance's first step
+    wal.close()
+    reader = sqlite3.connect(path, isolation_level=None)
+    done: list[str] = []
+
+    def the_first_instance_migrates(statement: str) -> None:
+        # Runs as the reader starts its second read: the first one has already returned.
+        if "user_version" in statement and not done:
+            done.append(statement)
+            assert History.open(path).notice is None
+
+    reader.set_trace_callback(the_first_instance_migrates)
+    assert schema.file_version(reader) == 0  # the state before the tables, seen whole
+    reader.set_trace_callback(None)
+    assert done, "the other instance never ran between the reads"
+    assert schema.file_version(reader) == SCHEMA_VERSION
+    reader.close()
+    assert [p.name for p in tmp_path.iterdir() if "corrupt" in p.name] == []
 
 
 def test_two_instances_both_record(cli_env, tmp_path: Path) -> None:

@@ -85,9 +85,19 @@ def file_version(db: sqlite3.Connection) -> int:
     Raises ``sqlite3.DatabaseError`` for a database that belongs to another program
     (another application id, or tables with no calmcoach version); a version newer
     than :data:`SCHEMA_VERSION` is returned as it is, for the caller to refuse."""
-    app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+    # One read transaction, so the three reads see one state of the file: read one by
+    # one, another instance creating the tables in between made a new file look like
+    # another program's (and moved aside as damaged).
+    own = not db.in_transaction
+    if own:
+        db.execute("BEGIN")
+    try:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+    finally:
+        if own and db.in_transaction:  # an error may have ended it already
+            db.execute("COMMIT")
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
         raise sqlite3.DatabaseError("file is not a database: it belongs to another program")
     return version
