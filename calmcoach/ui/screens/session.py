@@ -164,6 +164,7 @@ class SessionScreen(CalmScreen):
                 with Horizontal(id="count-row"):
                     yield Static(id="phase-word", markup=False)
                     yield Digits(id="countdown")
+                    yield Static(id="count-pad")  # as wide as the word: the digits stay centred
                 yield Static(id="hint", markup=False)
         yield NoticeLine(id="notice")
         yield Static(id="progress", markup=False)
@@ -196,6 +197,9 @@ class SessionScreen(CalmScreen):
         self._hint = self.query_one("#hint", Static)
         self._heading_line = self.query_one("#heading", Static)
         self._progress = self.query_one("#progress", Static)
+        self._caution = self.query_one("#caution", Static)
+        self._say = self.query_one("#say", Static)
+        self._phase_word = self.query_one("#phase-word", Static)
         # Immediate: the session must pause before the process stops, not after.
         self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
         self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
@@ -387,7 +391,8 @@ class SessionScreen(CalmScreen):
         part = self.timeline.parts[segment.part]
         beginning = segment.index == part.first or segment.cycle == 1
         caution = self.cautions.get(segment.part, "") if beginning else ""
-        self.query_one("#caution", Static).update(Text(caution))
+        if self._set("caution", caution):
+            self._caution.update(Text(caution))  # at a part's beginning only: laid out
         self.set_class(bool(caution), "-caution")
         # A routine step with nothing to pace (stretch, walk, prompt) shows no circle.
         self.set_class(segment.cycle is None and segment.level_from == segment.level_to, "-no-pacer")
@@ -396,17 +401,33 @@ class SessionScreen(CalmScreen):
             if segment.cycle is not None or not segment.title
             else f"{segment.title}: {segment.say}"
         )
-        self.query_one("#say", Static).update(Text(say, justify="center"))
+        if self._set("say", say):
+            self._show_text(self._say, Text(say, justify="center"))
         word = (
             segment.pace.value
             if segment.cycle is not None
             else ("" if segment.pace is Pace.REST else segment.pace.value)
         )
-        self.query_one("#phase-word", Static).update(Text(word.upper()))
+        if self._set("word", word):
+            # A fixed width (calmcoach.tcss): a new word is a repaint, never a layout.
+            self._phase_word.update(Text(word.upper()), layout=False)
         if self.query("#steps"):
             steps = self.query_one("#steps", OptionList)
             with contextlib.suppress(OptionDoesNotExist):  # a step the list has no row for
                 steps.highlighted = steps.get_option_index(f"s{self._list_anchor(segment)}")
+
+    def _show_text(self, widget: Static, text: Text) -> None:
+        """Show ``text`` in an auto-height widget, laying the screen out again only when the
+        text needs another number of lines there.
+
+        A layout of the whole screen costs tens of milliseconds; done at every boundary it
+        made the frame with the new step reach the terminal late. A widget not laid out
+        yet (no width) always asks for the layout."""
+        widget.update(text, layout=False)
+        size = widget.content_size
+        # Measured the way Textual's layout measures it.
+        if size.width <= 0 or widget.get_content_height(self.size, self.size, size.width) != size.height:
+            widget.refresh(layout=True)
 
     def _list_anchor(self, segment: Segment) -> int:
         if segment.cycle is None:

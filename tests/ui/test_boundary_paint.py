@@ -1,0 +1,54 @@
+"""A step boundary repaints the session screen; it does not lay the whole screen out again.
+
+A layout of the whole screen takes tens of milliseconds, and one at every boundary made the
+frame with the new phase reach the terminal late (issue 16's pty timing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+from tests.ui.helpers import advance, new_app, session_screen
+
+
+async def test_breathing_boundaries_repaint_without_a_layout() -> None:
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter", "enter")  # 4-2-6, the usual minutes
+        screen = session_screen(pilot)
+        await advance(pilot, clock, 13.0)  # past the first breath's caution
+        layouts: list[float] = []
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            layouts.append(clock())
+            refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        words: list[str] = []
+        for _ in range(6):  # inhale, hold, exhale, twice: six boundaries
+            await advance(pilot, clock, screen.session.step_remaining() + 0.01, step=1.0)
+            words.append(str(screen.query_one("#phase-word", Static).render()))
+        assert words == ["HOLD", "EXHALE", "INHALE"] * 2
+        assert layouts == []
+
+
+async def test_a_longer_instruction_still_gets_the_lines_it_needs() -> None:
+    """Text that needs another number of lines does lay out, so nothing is cut off."""
+    app, clock, _ = new_app()
+    async with app.run_test(size=(44, 30)) as pilot:
+        await pilot.press("ctrl+f", "h")  # the flare routine: long instructions
+        screen = session_screen(pilot)
+        say = screen.query_one("#say", Static)
+        seen: set[int] = set()
+        for _ in range(40):
+            await screen.run_action("next_step")
+            await pilot.pause()
+            text = str(say.render())
+            needed = say.get_content_height(screen.size, screen.size, say.content_size.width)
+            assert say.content_size.height == needed, text
+            seen.add(needed)
+            if not screen.session.active:
+                break
+        assert len(seen) > 1, "every step's text took the same number of lines: nothing tested"
