@@ -469,6 +469,7 @@ def cpu_runs(window: float) -> dict[str, Any]:
         ("bare_30hz", [PY, str(HERE / "baselines" / "bare_bar.py")]),
         ("bare_idle", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "idle"]),
         ("bare_1hz", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "1hz"]),
+        ("bare_digits", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "digits"]),
     ):
         bare = ptyrun.PtyProcess(argv)
         try:
@@ -940,6 +941,7 @@ def build_table(results: dict[str, Any]) -> list[Row]:
     cpu = results.get("cpu")
     if cpu:
         one_hz = over_runs([c["bare_1hz"]["cpu"] for c in cpu])
+        digits = over_runs([c["bare_digits"]["cpu"] for c in cpu if "bare_digits" in c])
         for key, label in (("holding", "CPU holding"), ("routine_step", "CPU on a routine step")):
             value = over_runs([c[key]["cpu"] for c in cpu])
             share = ratio(value.median, one_hz.median)
@@ -950,7 +952,14 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                     value.text(),
                     "<= 1.3x bare Textual app changing one line at 1 Hz",
                     verdict(share <= 1.3),
-                    f"bare 1 Hz app {fmt(one_hz.median)} ({fmt(share)}x); split "
+                    f"bare 1 Hz app {fmt(one_hz.median)} ({fmt(share)}x)"
+                    + (
+                        f"; bare app changing big digits (Textual Digits) at 1 Hz {fmt(digits.median)} "
+                        f"({fmt(ratio(value.median, digits.median))}x)"
+                        if digits.count
+                        else ""
+                    )
+                    + "; split "
                     + ", ".join(f"{k} {fmt(v)}" for k, v in split.items()),
                 )
             )
