@@ -63,6 +63,8 @@ class Desktop:
         self._lost = False
         self.timeouts = 0
         """D-Bus calls that got no answer in CALL_TIMEOUT seconds, in all."""
+        self.last_quiet: bool | None = None
+        """Do not disturb at the last look that could read it."""
 
     @property
     def gone(self) -> bool:
@@ -263,15 +265,26 @@ class Desktop:
     async def seen(self, *, with_quiet: bool) -> Seen:
         """Locked and idle now (and do not disturb, when asked: only when a nudge is due)."""
         if not await self.connect():
-            return Seen()
+            return Seen(quiet=self._quiet_as_last_seen(None) if with_quiet else None)
         locked = await self._locked()
         idle = await self._idle()
         login = await self._logind() if locked is None or idle is None else None
         if login is not None:
             locked = login[0] if locked is None else locked
             idle = login[1] if idle is None else idle
-        quiet = await self.quiet() if with_quiet else None
+        quiet = self._quiet_as_last_seen(await self.quiet()) if with_quiet else None
         return Seen(idle=idle, locked=locked, quiet=quiet)
+
+    def _quiet_as_last_seen(self, quiet: bool | None) -> bool | None:
+        """Do not disturb that cannot be read now counts as it was at the last look that
+        read it: a server that stops answering for a moment (a busy machine) must not let
+        a nudge through a do not disturb the person turned on."""
+        if quiet is None:
+            if self.last_quiet:
+                log.info("do not disturb cannot be read now; it was on at the last look, so it still counts")
+            return self.last_quiet
+        self.last_quiet = quiet
+        return quiet
 
     async def _locked(self) -> bool | None:
         for destination, path in (

@@ -115,6 +115,30 @@ def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> No
         session.stop(remind)
 
 
+def test_do_not_disturb_still_holds_when_the_server_stops_answering(tmp_path: Path) -> None:
+    """Do not disturb read as on, then the notification server gone (as a busy or
+    restarting server is, for a moment): the nudge still waits, on no other way either."""
+    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+    with desktop_session(tmp_path / "desk") as session:
+        session.dunstctl("set-paused", "true")
+        remind = session.start(
+            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+        def status() -> str:
+            return subprocess.run(
+                remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
+            ).stdout
+
+        wait_for(lambda: "do not disturb is on" in status(), "the reminder to see do not disturb")
+        dunst = next(p for p in session.processes if p.args[0] == "dunst")  # type: ignore[index]
+        session.stop(dunst)
+        time.sleep(5)  # two nudges' worth of time
+        assert nudges() == []
+        assert "do not disturb is on" in status()
+        session.stop(remind)
+
+
 def test_pause_and_resume_reach_the_running_reminder(tmp_path: Path) -> None:
     everyday_settings(locations.config_dir(), tmp_path / "started.txt")
     with desktop_session(tmp_path / "desk") as session:
