@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from calmcoach.model import AREAS, Exercise, Kind, Minutes
+from calmcoach.model import AREAS, Exercise, Kind, Minutes, Part
 from calmcoach.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, duration
 
 __all__ = [
@@ -25,7 +25,9 @@ __all__ = [
     "breaths_text",
     "clock_text",
     "exercise_length",
+    "exercise_lengths",
     "length_text",
+    "length_words",
     "minutes_text",
     "number_text",
     "part_heading",
@@ -112,6 +114,24 @@ def exercise_length(exercise: Exercise, exercises: Mapping[str, Exercise]) -> Le
     )
 
 
+def exercise_lengths(exercises: Mapping[str, Exercise]) -> dict[str, Length | None]:
+    """:func:`exercise_length` of every exercise in ``exercises``, worked out once for all
+    programs that chain the same parts.
+
+    A program's length depends on its parts alone (and the exercises they name), never on
+    its title or id, so a thousand copies of the flare routine cost one."""
+    by_parts: dict[tuple[Part, ...], Length | None] = {}
+    lengths: dict[str, Length | None] = {}
+    for exercise_id, exercise in exercises.items():
+        if exercise.kind is not Kind.PROGRAM:
+            lengths[exercise_id] = exercise_length(exercise, exercises)
+            continue
+        if exercise.parts not in by_parts:
+            by_parts[exercise.parts] = exercise_length(exercise, exercises)
+        lengths[exercise_id] = by_parts[exercise.parts]
+    return lengths
+
+
 def _about(minutes: float) -> int:
     return max(1, round(minutes))
 
@@ -123,7 +143,12 @@ def length_text(exercise: Exercise, exercises: Mapping[str, Exercise]) -> str:
     of minutes, ``about 6 to 8 min`` over the body areas, ``+ your pace`` when a step
     waits for the person. Empty when the exercise cannot be planned.
     """
-    length = exercise_length(exercise, exercises)
+    return length_words(exercise, exercise_length(exercise, exercises))
+
+
+def length_words(exercise: Exercise, length: Length | None) -> str:
+    """:func:`length_text` from the exercise's :func:`exercise_length`, for a caller that
+    has it already (a list of many, from :func:`exercise_lengths`)."""
     if length is None:
         return ""
     if exercise.kind is Kind.BREATHING and exercise.minutes is not None:

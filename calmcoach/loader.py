@@ -890,11 +890,17 @@ def check_references(
             found[exercise.id] = problems
     usable = {key: value for key, value in exercises.items() if key not in found}
     known = {*exercises, *broken}
+    fine: set[tuple[Part, ...]] = set()
+    """The parts of programs checked and found to have no problem. These checks look at a
+    program's parts and nothing else of it (its title and id only go into problems), so a
+    copy of a fine program under another name is fine too, without asking the planner."""
     for exercise in checked:
-        if exercise.kind is Kind.PROGRAM:
+        if exercise.kind is Kind.PROGRAM and exercise.parts not in fine:
             problems = part_problems(exercise, usable, known)
             if problems := problems or _plan_problems(exercise, usable):
                 found[exercise.id] = problems
+            else:
+                fine.add(exercise.parts)
     return found
 
 

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import describe
+from calmcoach import describe, locations
 from calmcoach.describe import (
     area_choices,
     breaths_text,
     clock_text,
     exercise_length,
+    exercise_lengths,
     length_text,
+    length_words,
     minutes_text,
     number_text,
     part_heading,
@@ -197,3 +199,20 @@ def test_describe_imports_only_the_model_and_the_planner() -> None:
         "collections.abc",
         "dataclasses",
     }
+
+
+def test_lengths_of_many_are_those_of_each(user_exercises: Path) -> None:
+    """``exercise_lengths`` shares the work between programs with the same parts, and
+    gives each exercise what ``exercise_length`` gives it alone."""
+    source = (locations.builtin_exercises_dir() / "flare.toml").read_text()
+    for n in range(3):
+        (user_exercises / f"copy-{n}.toml").write_text(source.replace("Flare routine", f"Copy {n}"))
+    (user_exercises / "short.toml").write_text(
+        source.replace("Flare routine", "Short").replace("minutes = 2", "minutes = 5")
+    )
+    exercises = load_default_library().exercises
+    lengths = exercise_lengths(exercises)
+    assert lengths == {key: exercise_length(value, exercises) for key, value in exercises.items()}
+    assert lengths["short"] != lengths["copy-0"] == lengths["copy-2"]
+    for key, value in exercises.items():
+        assert length_words(value, lengths[key]) == length_text(value, exercises)

@@ -374,3 +374,28 @@ def test_library_loads_when_the_cache_cannot_be_written(
     library = load_default_library()
     assert "mine" in library.exercises and len(library.exercises) == len(BUILTIN_IDS) + 1
     assert not (blocked / "cache").exists()
+
+
+def test_copies_of_a_program_are_each_checked_with_their_own_file(user_exercises: Path) -> None:
+    """Programs with the same parts share their checks; each copy still loads or is
+    reported on its own, under its own file and with the same problems as when alone."""
+    flare = (locations.builtin_exercises_dir() / "flare.toml").read_text("utf-8")
+    for n in range(3):
+        (user_exercises / f"copy-{n}.toml").write_text(flare.replace("Flare routine", f"Copy {n}"))
+    wrong = flare.replace('exercise = "tension-release"', 'exercise = "no-such-thing"')
+    for n in range(2):
+        (user_exercises / f"wrong-{n}.toml").write_text(wrong.replace("Flare routine", f"Wrong {n}"))
+    # Parts naming a program: a copy of a fine program is fine, a program naming it is not.
+    (user_exercises / "outer.toml").write_text(flare.replace('"attention-shift"', '"copy-0"'))
+    library = load_default_library()
+    assert {f"copy-{n}" for n in range(3)} <= set(library.exercises)
+    broken = {b.id: b for b in library.broken}
+    assert set(broken) == {"wrong-0", "wrong-1", "outer"}
+    for n in range(2):
+        item = broken[f"wrong-{n}"]
+        alone = validate_files([item.path], library, None)[item.path]
+        assert item.problems == alone
+        assert [(p.path.name, p.field, p.line) for p in item.problems] == [
+            (f"wrong-{n}.toml", "part[2].exercise", 15)
+        ]
+    assert "is a program" in broken["outer"].problems[0].message

@@ -21,8 +21,9 @@ from calmcoach.describe import (
     breath_text,
     breaths_text,
     clock_text,
-    exercise_length,
+    exercise_lengths,
     length_text,
+    length_words,
     number_text,
     part_heading,
     plural,
@@ -216,14 +217,15 @@ def _origin_text(exercise: Exercise) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     library = _library()
     rows: list[dict[str, Any]] = []
+    lengths = exercise_lengths(library.exercises)
     for exercise in library.exercises.values():
-        length = exercise_length(exercise, library.exercises)
+        length = lengths[exercise.id]
         rows.append(
             {
                 "id": exercise.id,
                 "kind": exercise.kind.value,
                 "title": exercise.title,
-                "length": length_text(exercise, library.exercises),
+                "length": length_words(exercise, length),
                 "minutes": None if length is None else round(length.minutes, 2),
                 "minutes_min": None if length is None else round(length.low, 2),
                 "minutes_max": None if length is None else round(length.high, 2),

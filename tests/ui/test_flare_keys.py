@@ -267,13 +267,13 @@ async def test_lengths_are_worked_out_once_per_library_not_per_keystroke(user_ex
     for n in range(40):
         (user_exercises / f"my-flare-{n}.toml").write_text(flare.replace("Flare routine", f"My flare {n}"))
     worked_out: list[str] = []
-    real = home.length_text
+    real = home.length_words
 
-    def counting(exercise, exercises):  # type: ignore[no-untyped-def]
+    def counting(exercise, length):  # type: ignore[no-untyped-def]
         worked_out.append(exercise.id)
-        return real(exercise, exercises)
+        return real(exercise, length)
 
-    monkeypatch.setattr(home, "length_text", counting)
+    monkeypatch.setattr(home, "length_words", counting)
     app, clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"my", "backspace", "backspace", *"fl", "escape")
@@ -289,3 +289,71 @@ async def test_settings_that_cannot_be_saved_are_said_once() -> None:
         await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")
         problems = [m for m in app.told if "could not be saved" in m]
         assert len(problems) == 1 and str(locations.settings_file()) in problems[0]
+
+
+def _every_row(app: object) -> list[str]:
+    listing = app.screen.query_one("#library", OptionList)  # type: ignore[attr-defined]
+    return [listing.get_option_at_index(i).id or "" for i in range(listing.option_count)]
+
+
+async def test_filter_shows_the_rows_a_fresh_search_finds_while_typing_on_and_back(
+    user_exercises,
+) -> None:
+    """Typing on searches only the rows the last query found, and rows are built once and
+    shown again: what is listed after each key is what a search of the whole library for
+    that text gives, in the same order, with the same row highlighted."""
+    from calmcoach import locations
+
+    flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
+    for n in range(30):
+        (user_exercises / f"copy-{n:02d}.toml").write_text(
+            flare.replace("Flare routine", f"Flare copy {n:02d}")
+        )
+    (user_exercises / "broken-one.toml").write_text("kind = 'routine'\n")
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        typed = ""
+        keys = [*"flare copy 1", "backspace", *"2", "space", *"br", "backspace", "backspace", "backspace"]
+        keys += [*"xyz", "escape"]
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            typed = {"backspace": typed[:-1], "space": typed + " ", "escape": ""}.get(key, typed + key)
+            fresh = HomeScreen(app.library)  # no last query: searches every exercise
+            expected = [option.id for option in fresh._options(typed)]
+            assert _every_row(app) == expected, typed
+            listing = screen.query_one("#library", OptionList)
+            if typed.strip():
+                assert listing.highlighted == screen._best(listing, typed)
+        assert typed == "" and len(listed(app)) == len(app.library) + 1  # the broken file too
+
+
+async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exercises) -> None:
+    """The first frame holds the first rows and the rest follow a few at a time: in the end
+    every row is listed, in the order of a list built at once; a filter typed before they
+    are all in shows its own rows, and nothing is added to it afterwards."""
+    from calmcoach import locations
+    from calmcoach.ui.screens import home
+
+    flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
+    count = home.FIRST_ROWS + 2 * home.ROWS_PER_STEP + 7
+    for n in range(count):
+        (user_exercises / f"copy-{n:04d}.toml").write_text(
+            flare.replace("Flare routine", f"Flare copy {n:04d}")
+        )
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(20):
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        assert _every_row(app) == [option.id for option in HomeScreen(app.library)._options("")]
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"copy 0001")  # at once, while rows are still being added
+        for _ in range(20):
+            await pilot.pause()
+        assert listed(app) == ["copy-0001"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,8 +15,8 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from calmcoach.describe import length_text
-from calmcoach.loader import Library
+from calmcoach.describe import exercise_lengths, length_words
+from calmcoach.loader import BrokenFile, Library
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import areas_of
 from calmcoach.ui.screens import CalmScreen
@@ -27,6 +29,12 @@ GROUPS = {
     Kind.PROGRAM: "Programs",
 }
 FILTER_HINT = "Type to filter: a name, a body area (leg, eye, hand) or a tag"
+FIRST_ROWS = 200
+"""Rows in the list when it is first drawn: more than any terminal shows at once."""
+ROWS_PER_STEP = 100
+"""Rows added between two frames after that, until the whole library is listed."""
+REMEMBERED_QUERIES = 64
+"""Queries whose matches are kept; past this, the memory starts again."""
 RESERVED_KEYS = set("?!/")
 """Keys the library list keeps for its bindings; every other printable key goes to the filter,
 so typing a word ("flare", "sigh", "quiet") never fires a command."""
@@ -78,6 +86,14 @@ class HomeScreen(CalmScreen):
         self.library = library
         self._lengths: dict[str, str] = {}
         self._haystacks: dict[str, str] = {}
+        self._rows: dict[str, Option] = {}
+        self._waiting: list[Option] = []
+        """Rows of the whole library not in the list yet (see ``compose``)."""
+        self._last: tuple[list[str], Iterable[Exercise]] = ([], library.exercises.values())
+        """The words of the last query and the exercises that matched them, in library order."""
+        self._found: dict[tuple[str, ...], list[Exercise]] = {}
+        """The exercises that matched recent queries (a backspace goes back to one)."""
+        """Every row built so far, by its option id (see ``_options``)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):
@@ -89,8 +105,11 @@ class HomeScreen(CalmScreen):
             )
             # The filter field is mounted when first used; until then, a line says how.
             yield Static(FILTER_HINT, id="filter-hint", markup=False)
-            # Filled here, not on mount, so the first frame already shows the library.
-            yield LibraryList(*self._options(""), id="library", markup=False)
+            # Filled here, not on mount, so the first frame already shows the library: as many
+            # rows as any screen shows at once, the rest just after (see ``_add_waiting``).
+            options = self._options("")
+            self._waiting = options[FIRST_ROWS:]
+            yield LibraryList(*options[:FIRST_ROWS], id="library", markup=False)
             yield Static(id="detail", markup=False)
         yield KeyBar()
 
@@ -98,13 +117,28 @@ class HomeScreen(CalmScreen):
         listing = self.query_one(LibraryList)
         listing.highlighted = self._first_enabled(listing)
         listing.focus()
+        if self._waiting:
+            self.call_after_refresh(self._add_waiting)
+
+    def _add_waiting(self) -> None:
+        """Add the next rows past the first screenful, a few at a time between frames, so a
+        key pressed meanwhile is never held up for long. A filter typed in the meantime
+        shows its own rows and ends this."""
+        if not self._waiting:
+            return
+        rows, self._waiting = self._waiting[:ROWS_PER_STEP], self._waiting[ROWS_PER_STEP:]
+        self.query_one(LibraryList).add_options(rows)
+        if self._waiting:
+            self.call_after_refresh(self._add_waiting)
 
     def _length(self, exercise: Exercise) -> str:
-        """The exercise's length in words, worked out once per library (not per keystroke)."""
-        text = self._lengths.get(exercise.id)
-        if text is None:
-            text = self._lengths[exercise.id] = length_text(exercise, self.library.exercises)
-        return text
+        """The exercise's length in words, worked out once per library (not per keystroke),
+        for every exercise at once: copies of one program share the work."""
+        if not self._lengths:
+            exercises = self.library.exercises
+            lengths = exercise_lengths(exercises)
+            self._lengths = {key: length_words(value, lengths[key]) for key, value in exercises.items()}
+        return self._lengths.get(exercise.id, "")
 
     def _haystack(self, exercise: Exercise) -> str:
         """Everything the filter looks in: id, title, summary, tags and body areas."""
@@ -115,13 +149,18 @@ class HomeScreen(CalmScreen):
             (exercise.id, exercise.title, exercise.summary, *exercise.tags, *labels, *titles)
         ).lower()
 
-    def _matches(self, exercise: Exercise, words: list[str]) -> bool:
+    @staticmethod
+    def _patterns(words: list[str]) -> list[re.Pattern[str]]:
+        """What ``_matches`` looks for, one pattern a typed word (made once per keystroke)."""
+        return [re.compile(rf"(?<![^\W_]){re.escape(word)}") for word in words]
+
+    def _matches(self, exercise: Exercise, patterns: list[re.Pattern[str]]) -> bool:
         """Every typed word begins a word somewhere in the exercise ("eye" finds "eyelid",
         "sigh" finds "physiological-sigh"; "f" does not find every "of")."""
         haystack = self._haystacks.get(exercise.id)
         if haystack is None:
             haystack = self._haystacks[exercise.id] = self._haystack(exercise)
-        return all(re.search(rf"(?<![^\W_]){re.escape(word)}", haystack) for word in words)
+        return all(pattern.search(haystack) for pattern in patterns)
 
     @staticmethod
     def _rank(exercise: Exercise, query: str) -> int:
@@ -142,9 +181,14 @@ class HomeScreen(CalmScreen):
         )
 
     def _fill(self, query: str) -> None:
+        """Show the rows that match ``query``. When they are the rows shown already (typing
+        on in a word every row has), the list is left as it is: only the highlight moves."""
         listing = self.query_one(LibraryList)
-        listing.clear_options()
-        listing.add_options(self._options(query))
+        self._waiting = []
+        options = self._options(query)
+        if options != list(listing.options):
+            listing.clear_options()
+            listing.add_options(options)
         listing.highlighted = self._best(listing, query)
 
     def _best(self, listing: OptionList, query: str) -> int | None:
@@ -153,47 +197,81 @@ class HomeScreen(CalmScreen):
         first = self._first_enabled(listing)
         if not query.strip():
             return first
-        ranked = [
-            (self._rank(exercise, query), index)
-            for index in range(listing.option_count)
-            if (exercise := self.library.get(listing.get_option_at_index(index).id or "")) is not None
-        ]
-        return min(ranked)[1] if ranked else first
+        best: tuple[int, int] | None = None
+        for index, option in enumerate(listing.options):
+            exercise = self.library.get(option.id or "")
+            if exercise is None:
+                continue
+            rank = self._rank(exercise, query)
+            if rank == 0:  # no row fits better, and none above it fits as well
+                return index
+            if best is None or rank < best[0]:
+                best = (rank, index)
+        return best[1] if best else first
 
-    def _options(self, query: str) -> list[Option | None]:
-        """The library's entries that match ``query``, under their group headings."""
+    def _options(self, query: str) -> list[Option]:
+        """The library's entries that match ``query``, under their group headings.
+
+        Each row is built once and the same ``Option`` is given again for every query:
+        the list keeps what it worked out for an option (its text laid out, its height), so a
+        keystroke with a thousand rows costs a filter, not a thousand rows laid out anew."""
         words = query.lower().split()
-        options: list[Option | None] = []
+        patterns = self._patterns(words)
+        found = self._found.get(tuple(words))
+        if found is None:
+            found = [e for e in self._candidates(words) if self._matches(e, patterns)]
+            if len(self._found) >= REMEMBERED_QUERIES:
+                self._found.clear()
+            self._found[tuple(words)] = found
+        self._last = (words, found)
+        matching: dict[Kind, list[Exercise]] = {kind: [] for kind in GROUPS}
+        for exercise in found:
+            if exercise.kind in matching:
+                matching[exercise.kind].append(exercise)
+        options: list[Option] = []
         for kind, heading in GROUPS.items():
-            members = [
-                e for e in self.library.exercises.values() if e.kind is kind and self._matches(e, words)
-            ]
+            members = matching[kind]
             if not members:
                 continue
-            options.append(
-                Option(Text(heading.upper(), style="bold"), id=f"group-{kind.value}", disabled=True)
-            )
-            for exercise in members:
-                line = Text()
-                line.append(exercise.title, style="bold")
-                line.append(f"   {self._length(exercise)}", style="dim")
-                if exercise.overrides_builtin:
-                    line.append("   (your version)", style="italic")
-                elif exercise.origin.value == "user":
-                    line.append("   (yours)", style="italic")
-                options.append(Option(line, id=exercise.id))
+            group = f"group-{kind.value}"
+            options.append(self._row(group, partial(_heading, group, heading)))
+            options.extend(self._row(exercise.id, partial(self._entry, exercise)) for exercise in members)
         broken = [b for b in self.library.broken if not words or any(w in b.id.lower() for w in words)]
         if broken:
-            options.append(Option(Text("FILES WITH ERRORS", style="bold"), id="group-broken", disabled=True))
-            for item in broken:
-                line = Text(f"{visible(item.path.name)}  (not loaded)", style="bold")
-                for problem in item.problems:
-                    line.append(f"\n{problem}")
-                # Enabled, so the keyboard can reach it: Enter shows the problems again.
-                options.append(Option(line, id=f"broken-{item.id}"))
+            options.append(self._row("group-broken", partial(_heading, "group-broken", "Files with errors")))
+            options.extend(self._row(f"broken-{item.id}", partial(_broken_entry, item)) for item in broken)
         if not options:
-            options.append(Option(Text("Nothing matches. Esc clears the filter."), id="none", disabled=True))
+            options.append(self._row("none", _nothing))
         return options
+
+    def _candidates(self, words: list[str]) -> Iterable[Exercise]:
+        """The exercises that may match ``words``: those that matched the last query when
+        ``words`` only adds to it (each word typed on, or more words), else all of them.
+        A row that has a longer word at a word's start has the shorter one there too."""
+        last_words, last_matched = self._last
+        if len(words) >= len(last_words) and all(
+            new.startswith(old) for new, old in zip(words, last_words, strict=False)
+        ):
+            return last_matched
+        return self.library.exercises.values()
+
+    def _row(self, option_id: str, build: Callable[[], Option]) -> Option:
+        """The row with this id, built by ``build`` the first time it is asked for."""
+        option = self._rows.get(option_id)
+        if option is None:
+            option = self._rows[option_id] = build()
+        return option
+
+    def _entry(self, exercise: Exercise) -> Option:
+        """An exercise's row: its title, its length, and whose it is."""
+        line = Text()
+        line.append(exercise.title, style="bold")
+        line.append(f"   {self._length(exercise)}", style="dim")
+        if exercise.overrides_builtin:
+            line.append("   (your version)", style="italic")
+        elif exercise.origin.value == "user":
+            line.append("   (yours)", style="italic")
+        return Option(line, id=exercise.id)
 
     @on(OptionList.OptionHighlighted, "#library")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -261,3 +339,21 @@ class HomeScreen(CalmScreen):
 
     async def action_filter(self) -> None:
         await self.start_filter()
+
+
+def _heading(option_id: str, heading: str) -> Option:
+    """A group's heading: shown, never chosen."""
+    return Option(Text(heading.upper(), style="bold"), id=option_id, disabled=True)
+
+
+def _broken_entry(item: BrokenFile) -> Option:
+    """A file that did not load, with its problems under its name."""
+    line = Text(f"{visible(item.path.name)}  (not loaded)", style="bold")
+    for problem in item.problems:
+        line.append(f"\n{problem}")
+    # Enabled, so the keyboard can reach it: Enter shows the problems again.
+    return Option(line, id=f"broken-{item.id}")
+
+
+def _nothing() -> Option:
+    return Option(Text("Nothing matches. Esc clears the filter."), id="none", disabled=True)
