@@ -53,6 +53,22 @@ PAGE_HOOK = """
 (() => {
   const Native = window.WebSocket;
   window.__marks = {};
+  // In the page, every 2 ms: when xterm.js's Terminal exists, and when its buffer first
+  // holds the words (without the driver's round trip of each poll from outside).
+  const poll = setInterval(() => {
+    const t = (window.__terminals || [])[0];
+    if (!t) return;
+    window.__marks.terminal_created ??= performance.now();
+    const b = t.buffer.active;
+    for (let y = 0; y < t.rows; y++) {
+      const line = b.getLine(b.viewportY + y);
+      if (line && line.translateToString(true).includes("flare routine")) {
+        window.__marks.words_in_buffer = performance.now();
+        clearInterval(poll);
+        return;
+      }
+    }
+  }, 2);
   window.WebSocket = class extends Native {
     constructor(...a) {
       super(...a);
@@ -289,6 +305,8 @@ ORDER = (
     "first_data",
     "page_ws_first_message",
     "get_returned",
+    "page_terminal_created",
+    "page_words_in_buffer",
     "drawn",
 )
 
