@@ -124,7 +124,9 @@ class AdoptedSpare:
         return self.popen.poll()
 
     async def wait(self) -> int:
-        return await asyncio.to_thread(self.popen.wait)
+        code = await asyncio.to_thread(self.popen.wait)
+        self.stdin.close()  # its pipe's transport; asyncio's Process closes its own
+        return code
 
     @classmethod
     async def adopt(cls, popen: subprocess.Popen[bytes]) -> AdoptedSpare:
