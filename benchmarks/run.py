@@ -1067,6 +1067,7 @@ def build_table(results: dict[str, Any]) -> list[Row]:
             )
         else:
             drawn = [r["drawn"] for r in desktop["desktop"]]
+            polled = [r.get("drawn_polled", r["drawn"]) for r in desktop["desktop"]]
             terminal = desktop["terminal"]
             share = ratio(statistics.median(drawn), statistics.median(terminal))
             rows.append(
@@ -1075,7 +1076,9 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                     over_runs(drawn).text("s"),
                     "<= 2x the terminal app's first frame",
                     verdict(share <= 2),
-                    f"terminal, library drawn {fmt(statistics.median(terminal))} s ({fmt(share)}x)",
+                    f"terminal, library drawn {fmt(statistics.median(terminal))} s ({fmt(share)}x); "
+                    "drawn = the words in the page's terminal, seen inside the page; seen through "
+                    f"the driver {fmt(statistics.median(polled))} s",
                 )
             )
             whole = over_runs([r["server"] + r["app"] + r["player"] for r in desktop["desktop"]])

@@ -9,6 +9,7 @@ the ``history`` and ``log`` commands are in :mod:`calmcoach.cli.history`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -613,6 +614,12 @@ def run_app(
         log_flare=log_flare,
         voice=None if args is None else _voice_choice(args),
     )
+    if os.environ.get("CALMCOACH_DESKTOP_SPARE"):  # calmcoach.desktop.spare.SPARE, unimported
+        from calmcoach.desktop.spare import await_page, is_spare
+
+        if is_spare() and not await_page():
+            logfile.log.info("the desktop's spare app ended: no page came")
+            return 0
     try:
         app.run()
     except Exception:

@@ -2,21 +2,27 @@
 
 The server runs on an event loop in a second thread; the main thread opens the window
 and waits for it to close, or for Ctrl+C.
+
+The first page's app process (the spare) is started before anything else, and before the
+server's modules are imported: importing aiohttp takes about as long as the app's own
+start, so the two overlap, and so does the browser's loading of the page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from calmcoach.desktop.server import DesktopServer
+from calmcoach.desktop.spare import end_spare, start_spare
 from calmcoach.desktop.window import open_in_browser, open_native_window, webview_available
+
+if TYPE_CHECKING:
+    from calmcoach.desktop.server import DesktopServer
 
 EXIT_UNSUPPORTED = 2
 
@@ -45,6 +51,8 @@ class ServerThread:
     """A ``DesktopServer`` running on its own event loop in a daemon thread."""
 
     def __init__(self, server: DesktopServer) -> None:
+        import asyncio
+
         self.server = server
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="calmcoach-desktop-server", daemon=True)
@@ -72,6 +80,8 @@ class ServerThread:
         return self._stopped.wait(timeout)
 
     def _run(self) -> None:
+        import asyncio
+
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._serve())
@@ -109,12 +119,26 @@ def launch(
     if problem is not None:
         print(f"calmcoach: {problem}", file=sys.stderr)
         return EXIT_UNSUPPORTED
-    server = DesktopServer(served_argv(app_args), first_page_seconds=first_page_seconds)
+    argv = served_argv(app_args)
+    try:
+        spare = start_spare(argv)
+    except OSError as error:
+        print(f"calmcoach: the app could not start: {error}", file=sys.stderr)
+        return 1
+    try:
+        from calmcoach.desktop.server import DesktopServer
+
+        server = DesktopServer(argv, first_page_seconds=first_page_seconds, spare=spare)
+    except BaseException:
+        end_spare(spare)
+        raise
     running = ServerThread(server)
     try:
         running.start()
         url = server.launch_url
     except (OSError, RuntimeError) as error:
+        if server.spare is not None:
+            end_spare(server.spare)
         print(f"calmcoach: {error}", file=sys.stderr)
         return 1
     restore = _stop_on_signals(running.request_stop)

@@ -11,7 +11,9 @@ It adds what textual-serve lacks for a desktop app:
 - an Origin check: a page from anywhere else may not open the websocket (or make any
   request that carries an Origin), and the Host must be this server's own address;
 - the app process is started from an argument list, never from a shell line;
-- when the last page closes, its app process ends and, a moment later, the server.
+- when the last page closes, its app process ends and, a moment later, the server;
+- the first page can take a spare app process started with the server (see
+  ``calmcoach.desktop.spare``), already past Python's, Textual's and calmcoach's start.
 """
 
 from __future__ import annotations
@@ -25,19 +27,22 @@ import os
 import secrets
 import signal
 import socket
-from asyncio.subprocess import Process
+import subprocess
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from html import escape
 from importlib.resources import files
 from pathlib import Path
 from string import Template
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import textual_serve
 from aiohttp import WSMsgType, web
 from aiohttp.http_exceptions import HttpProcessingError
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
+
+from calmcoach.desktop.spare import end_spare
 
 log = logging.getLogger("calmcoach.desktop")
 
@@ -82,6 +87,63 @@ class RequestLog(logging.LoggerAdapter[logging.Logger]):
         super().log(level, msg, *args, **kwargs)
 
 
+class AppChild(Protocol):
+    """What the server needs of an app process: asyncio's ``Process``, or an adopted spare."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+
+class AdoptedSpare:
+    """A spare app process (a ``subprocess.Popen``, started before the server's event loop
+    ran) with its pipes joined to the loop: what asyncio's ``Process`` offers the relay."""
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        stdin: asyncio.StreamWriter,
+        stdout: asyncio.StreamReader,
+        stderr: asyncio.StreamReader,
+    ) -> None:
+        self.popen = popen
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.poll()
+
+    async def wait(self) -> int:
+        code = await asyncio.to_thread(self.popen.wait)
+        self.stdin.close()  # its pipe's transport; asyncio's Process closes its own
+        return code
+
+    @classmethod
+    async def adopt(cls, popen: subprocess.Popen[bytes]) -> AdoptedSpare:
+        assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
+        loop = asyncio.get_running_loop()
+        readers: list[asyncio.StreamReader] = []
+        for pipe in (popen.stdout, popen.stderr):
+            reader = asyncio.StreamReader(loop=loop)
+            await loop.connect_read_pipe(partial(asyncio.StreamReaderProtocol, reader), pipe)
+            readers.append(reader)
+        transport, protocol = await loop.connect_write_pipe(
+            lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop)), popen.stdin
+        )
+        stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+        return cls(popen, stdin, readers[0], readers[1])
+
+
 class AppProcess(AppService):
     """textual-serve's app service, started from a fixed argument list (no shell).
 
@@ -96,6 +158,7 @@ class AppProcess(AppService):
         write_str: Callable[[str], Awaitable[None]],
         close: Callable[[], Awaitable[None]],
         download_manager: DownloadManager,
+        spare: subprocess.Popen[bytes] | None = None,
     ) -> None:
         super().__init__(
             " ".join(argv),  # shown in textual-serve's log lines only; never run
@@ -105,10 +168,19 @@ class AppProcess(AppService):
             download_manager=download_manager,
         )
         self.argv = tuple(argv)
-        self.process: Process | None = None
+        self.spare = spare
+        """A spare app process to take instead of starting one (it waits for the size)."""
+        self.process: AppChild | None = None
         """The app process, once started."""
 
-    async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+        if self.spare is not None:
+            adopted = await AdoptedSpare.adopt(self.spare)
+            self.process = self._process = adopted  # type: ignore[assignment]
+            self._stdin = adopted.stdin
+            # The spare's first packet must be the size; it draws nothing before it.
+            await self.set_terminal_size(width, height)
+            return adopted
         environment = self._build_environment(width=width, height=height)
         process = await asyncio.create_subprocess_exec(
             *self.argv,
@@ -149,6 +221,7 @@ class DesktopServer:
         first_page_seconds: float = 120.0,
         quit_seconds: float = 3.0,
         font_size: int = 16,
+        spare: subprocess.Popen[bytes] | None = None,
     ) -> None:
         if not argv:
             raise ValueError("the app command is empty")
@@ -162,6 +235,9 @@ class DesktopServer:
         self.quit_seconds = quit_seconds
         """How long an app gets to quit when asked, before it is terminated."""
         self.font_size = font_size
+        self.spare = spare
+        """The spare app process (started from ``argv`` by ``spare.start_spare``) that the
+        first page takes; None once taken or ended. The server ends it if no page does."""
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._downloads = DownloadManager()
@@ -198,7 +274,7 @@ class DesktopServer:
     def websocket_url(self) -> str:
         return f"ws://{HOST}:{self.port}/{self.secret}/ws"
 
-    def app_processes(self) -> list[Process]:
+    def app_processes(self) -> list[AppChild]:
         """The app processes of the pages open now."""
         return [app.process for app in self._sessions if app.process is not None]
 
@@ -248,6 +324,7 @@ class DesktopServer:
     async def close(self) -> None:
         """Close every page, end every app process, and stop listening."""
         self._finish(self.reason or "stopped")
+        await self._end_spare()
         for websocket in list(self._sessions.values()):
             with contextlib.suppress(ConnectionError):
                 await websocket.close()
@@ -256,6 +333,20 @@ class DesktopServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _end_spare(self) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            await asyncio.to_thread(end_spare, spare, self.quit_seconds)
+
+    def _take_spare(self) -> subprocess.Popen[bytes] | None:
+        """The spare, if it is still waiting for a page (once only)."""
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.poll() is not None:
+            # It ended before a page came (it could not start): the page starts its own.
+            end_spare(spare, 0)  # it has exited: this only closes its pipes
+            return None
+        return spare
 
     def _finish(self, reason: str) -> None:
         if not self._done.is_set():
@@ -338,6 +429,7 @@ class DesktopServer:
                 write_str=websocket.send_str,
                 close=close_page,
                 download_manager=self._downloads,
+                spare=self._take_spare(),
             )
             self._sessions[app] = websocket
             self._page_opened()

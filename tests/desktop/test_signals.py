@@ -80,6 +80,19 @@ async def test_a_signal_before_any_page_stops_the_server(cli_env) -> None:
         assert server.process.returncode == 0
 
 
+async def test_a_signal_before_any_page_ends_the_spare_app_too(cli_env) -> None:
+    """The app process started for the first page ends with the server, drawing nothing."""
+    with served(cli_env) as server:
+        wait_for(lambda: bool(server.app_pids()), BOUND, "the spare app process to start")
+        spares = server.app_pids()
+        server.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(server.process.wait, BOUND)
+        assert server.process.returncode == 0
+        wait_for(lambda: not any(alive(pid) for pid in spares), BOUND, "the spare to end")
+        assert server.process.stdout is not None
+        assert "Traceback" not in server.process.stdout.read()
+
+
 def test_a_malformed_request_costs_no_traceback_and_the_server_goes_on(cli_env) -> None:
     """Any local process may send anything: a 20 000-byte address, a header line that never
     ends. aiohttp refuses it with 400; nothing of it may reach the launching terminal."""
