@@ -6,9 +6,12 @@ player reports a failure of the sound device or dies, this falls back to the
 terminal bell, says so once, and the session goes on. A cue the player cannot
 load or play is that cue's loss only: the bell stands in for it, said once.
 
-A watchdog thread listens for the player's heartbeat: a player that stops
-answering (stopped with SIGSTOP, or hung) is noticed within ``HUNG_AFTER``
-seconds, killed, and replaced by the bell, so neither a cue nor the exit waits on it.
+A player that stops answering is killed and replaced by the bell, so neither a cue
+nor the exit waits on it. Two threads notice it, and neither wakes on a fixed beat
+while all is well: one waits for the kernel to say the player process was stopped
+(SIGSTOP; at once, on Linux), the other for the player's heartbeat, sleeping until the
+moment its silence would count (a player frozen without being stopped is noticed
+within ``HUNG_AFTER`` seconds).
 """
 
 from __future__ import annotations
@@ -36,11 +39,14 @@ DRAIN_TIMEOUT = 3.0
 """Longest wait for the last cue (the end bell) to finish when closing."""
 START_TIMEOUT = 5.0
 """Longest wait for the player's first word before it counts as not answering."""
-HUNG_AFTER = 0.75
-"""Seconds without a word from a started player (it says ``alive`` every 0.1 s)
-before it counts as not answering."""
-WATCH_EVERY = 0.05
-"""How often the watchdog looks at the time of the player's last word."""
+HUNG_AFTER = 2.5
+"""Seconds without a word from a started player (it says ``alive`` every second)
+before it counts as not answering. A stopped player is noticed sooner, by the kernel's
+word (see ``_watch_stop``); this bound is for one frozen without being stopped, and
+for systems without ``os.waitid``."""
+OVERSLEPT = 0.5
+"""A watchdog that wakes this much later than it asked was itself stopped or starved:
+the player's lines may be waiting unread, so the silence it finds proves nothing."""
 EXIT_WAIT = 1.0
 """Longest wait for the player to end by itself at close, before it is killed."""
 
@@ -119,6 +125,11 @@ class ProcessPlayer:
         self._reader.start()
         self._watchdog = threading.Thread(target=self._watch, name="cue-player-watchdog", daemon=True)
         self._watchdog.start()
+        if hasattr(os, "waitid"):
+            self._stop_watcher = threading.Thread(
+                target=self._watch_stop, name="cue-player-stop-watcher", daemon=True
+            )
+            self._stop_watcher.start()
         atexit.register(self.close)
 
     @property
@@ -218,29 +229,48 @@ class ProcessPlayer:
                 process.kill()
 
     def _watch(self) -> None:
-        """Fall back to the bell when the player goes quiet (see HUNG_AFTER)."""
-        last_look = time.monotonic()
-        while not self._stop_watch.wait(WATCH_EVERY):
+        """Fall back to the bell when the player goes quiet (see HUNG_AFTER).
+
+        Sleeps until the moment the silence would count (HUNG_AFTER after the last word
+        heard, or START_TIMEOUT after the start), then looks again: about one wake-up per
+        heartbeat, none in between."""
+        while not (self._failed is not None or self._closing):
+            with self._lock:
+                heard = self._heard
+            due = self._started + START_TIMEOUT if heard is None else heard + HUNG_AFTER
+            now = time.monotonic()
+            if now < due:
+                if self._stop_watch.wait(due - now):
+                    return
+                woke = time.monotonic()
+                if woke - due > OVERSLEPT:
+                    # This process itself was stopped or starved (Ctrl+Z, a busy machine):
+                    # the player's lines are waiting unread, so this silence proves nothing.
+                    with self._lock:
+                        if self._heard is not None:
+                            self._heard = woke
+                continue
             if self._failed is not None or self._closing:
                 return
-            now = time.monotonic()
-            if now - last_look > 4 * WATCH_EVERY + HUNG_AFTER / 2:
-                # This process itself was stopped or starved (Ctrl+Z, a busy machine):
-                # the player's lines are waiting unread, so this silence proves nothing.
-                with self._lock:
-                    if self._heard is not None:
-                        self._heard = now
-                last_look = now
-                continue
-            last_look = now
-            heard = self._heard
-            if heard is None:
-                if now - self._started > START_TIMEOUT:
-                    self._give_up("the player did not start")
-                    return
-            elif now - heard > HUNG_AFTER:
-                self._give_up("the player stopped answering")
-                return
+            self._give_up("the player did not start" if heard is None else "the player stopped answering")
+            return
+
+    def _watch_stop(self) -> None:
+        """Give up on the player the moment its process is stopped (SIGSTOP).
+
+        The kernel tells a parent when its child stops, so this thread sleeps in
+        ``waitid`` until the player stops or ends and costs nothing meanwhile. ``WNOWAIT``
+        leaves an ended player for ``subprocess`` to collect; its end is the reader's to tell."""
+        process = self._process
+        assert process is not None
+        try:
+            result = os.waitid(os.P_PID, process.pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            return  # already collected by subprocess: it ended, and the reader says so
+        if result is None or result.si_code != os.CLD_STOPPED:
+            return
+        if not self._closing:
+            self._give_up("the player stopped answering (its process was stopped)")
 
     def _death_reason(self) -> str:
         process = self._process
