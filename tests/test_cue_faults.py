@@ -421,6 +421,76 @@ def test_a_player_frozen_without_being_stopped_is_noticed_by_its_silence(tmp_pat
             os.kill(pid, signal.SIGKILL)
 
 
+STUCK_PLAYER = """
+import sys, threading, time
+def beat():
+    while True:
+        print("alive", flush=True)
+        time.sleep(0.2)
+print("hello", flush=True)
+threading.Thread(target=beat, daemon=True).start()
+for line in sys.stdin:
+    pass
+"""
+"""A player that reads every command and keeps its heartbeat, but never starts a cue (as
+one stuck opening its sound device would, its heartbeat thread still running)."""
+
+
+def test_a_player_that_beats_but_does_not_start_a_cue_is_given_up_with_a_bell_for_it(
+    tmp_path: Path,
+) -> None:
+    from calmcoach.audio.process import CUE_LATE_AFTER, ProcessPlayer
+    from calmcoach.library import sound_dirs
+
+    rings: list[float] = []
+    player = ProcessPlayer(
+        sound_dirs(),
+        bell=lambda: rings.append(time.monotonic()),
+        log_file=tmp_path / "player.log",
+        command=[sys.executable, "-c", STUCK_PLAYER],
+    )
+    pid = player.pid
+    assert pid is not None
+    try:
+        assert player.schedule("inhale", time.monotonic() + 0.3)
+        # Hang guard: CUE_LATE_AFTER past the cue's moment is the rule; HANG_LIMIT for a busy
+        # machine (its heartbeat alone would keep it trusted for ever).
+        limit = time.monotonic() + 0.3 + CUE_LATE_AFTER + HANG_LIMIT
+        notice = None
+        while notice is None and time.monotonic() < limit:
+            time.sleep(0.05)
+            notice = player.take_notice()
+        assert notice is not None, "the stuck player was never noticed"
+        assert "stopped answering (cue 'inhale' did not start)" in notice
+        assert len(rings) == 1  # the bell for the cue that did not play
+        assert not player.working
+        player.close()
+        assert gone(pid)
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_cue_that_starts_or_is_withdrawn_is_not_taken_for_a_stuck_player(tmp_path: Path) -> None:
+    need_simpleaudio()
+    from calmcoach.audio.process import CUE_LATE_AFTER
+
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["inhale", "hold"])
+    player.wait_ready(10.0)
+    limit = time.monotonic() + HANG_LIMIT
+    assert player.schedule("inhale", time.monotonic() + 0.2)
+    while not player.played and time.monotonic() < limit:
+        time.sleep(0.02)
+    assert [name for name, _ in player.played] == ["inhale"]
+    assert player.schedule("hold", time.monotonic() + 0.2)
+    player.cancel_scheduled()  # withdrawn (a pause): nothing will be said of it
+    time.sleep(0.2 + 2 * CUE_LATE_AFTER)
+    assert player.working and player.take_notice() is None
+    player.close(drain=True)
+    assert [name for name, _ in player.played] == ["inhale"] and rings == []
+
+
 def test_a_quiet_player_writes_nothing_but_a_rare_heartbeat(tmp_path: Path) -> None:
     """The player's whole cost while nothing plays is its heartbeat, and that is at most
     one line a second (it was ten, most of the quiet player's CPU; a slower machine only
