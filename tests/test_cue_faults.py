@@ -348,11 +348,174 @@ def test_a_quiet_player_is_not_taken_for_a_stopped_one(tmp_path: Path) -> None:
     player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     player.prepare(["inhale"])
     player.wait_ready(10.0)
-    time.sleep(4 * HUNG_AFTER)  # nothing asked of it: its heartbeat alone keeps it trusted
+    time.sleep(2 * HUNG_AFTER)  # nothing asked of it: its heartbeat alone keeps it trusted
     assert player.working and player.take_notice() is None
     player.play("inhale")
     player.close(drain=True)
     assert [name for name, _ in player.played] == ["inhale"] and rings == []
+
+
+def test_a_stopped_player_is_known_from_the_kernel_not_from_a_missed_heartbeat(tmp_path: Path) -> None:
+    """Nothing is asked of the stopped player, so only the kernel's word (the parent is
+    told when its child stops) can give the reason checked here."""
+    need_simpleaudio()
+    if not hasattr(os, "waitid"):
+        pytest.skip("no os.waitid here: a stopped player is noticed by its silence alone")
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["inhale"])
+    player.wait_ready(10.0)
+    pid = player.pid
+    assert pid is not None and player.working
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        limit = time.monotonic() + HANG_LIMIT
+        notice = None
+        while notice is None and time.monotonic() < limit:
+            time.sleep(0.02)
+            notice = player.take_notice()
+        assert notice is not None, "the stopped player was never noticed"
+        assert "its process was stopped" in notice and notice.count("sound off") == 1
+        assert rings == []  # nothing was due, so nothing to ring for
+        player.close()
+        assert gone(pid)
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+SILENT_PLAYER = "import time; print('hello', flush=True); print('alive', flush=True); time.sleep(120)"
+"""A player that answers once and then says nothing more, without being stopped (a
+freeze the kernel does not report: a C call holding the interpreter, say)."""
+
+
+def test_a_player_frozen_without_being_stopped_is_noticed_by_its_silence(tmp_path: Path) -> None:
+    from calmcoach.audio.process import ProcessPlayer
+    from calmcoach.library import sound_dirs
+
+    rings: list[float] = []
+    player = ProcessPlayer(
+        sound_dirs(),
+        bell=lambda: rings.append(time.monotonic()),
+        log_file=tmp_path / "player.log",
+        command=[sys.executable, "-c", SILENT_PLAYER],
+    )
+    pid = player.pid
+    assert pid is not None
+    try:
+        # Hang guard: HUNG_AFTER of silence is the rule, HANG_LIMIT more for a busy machine.
+        limit = time.monotonic() + HUNG_AFTER + HANG_LIMIT
+        notice = None
+        while notice is None and time.monotonic() < limit:
+            time.sleep(0.05)
+            notice = player.take_notice()
+        assert notice is not None, "the silent player was never noticed"
+        assert "stopped answering" in notice and "its process was stopped" not in notice
+        assert not player.working and player.hung_at is not None
+        player.play("inhale")
+        assert len(rings) == 1  # the bell stands in from now on
+        player.close()
+        assert gone(pid)  # killed: it would have slept two minutes
+        assert player.take_notice() is None  # said once
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+STUCK_PLAYER = """
+import sys, threading, time
+def beat():
+    while True:
+        print("alive", flush=True)
+        time.sleep(0.2)
+print("hello", flush=True)
+threading.Thread(target=beat, daemon=True).start()
+for line in sys.stdin:
+    pass
+"""
+"""A player that reads every command and keeps its heartbeat, but never starts a cue (as
+one stuck opening its sound device would, its heartbeat thread still running)."""
+
+
+def test_a_player_that_beats_but_does_not_start_a_cue_is_given_up_with_a_bell_for_it(
+    tmp_path: Path,
+) -> None:
+    from calmcoach.audio.process import CUE_LATE_AFTER, ProcessPlayer
+    from calmcoach.library import sound_dirs
+
+    rings: list[float] = []
+    player = ProcessPlayer(
+        sound_dirs(),
+        bell=lambda: rings.append(time.monotonic()),
+        log_file=tmp_path / "player.log",
+        command=[sys.executable, "-c", STUCK_PLAYER],
+    )
+    pid = player.pid
+    assert pid is not None
+    try:
+        assert player.schedule("inhale", time.monotonic() + 0.3)
+        # Hang guard: CUE_LATE_AFTER past the cue's moment is the rule; HANG_LIMIT for a busy
+        # machine (its heartbeat alone would keep it trusted for ever).
+        limit = time.monotonic() + 0.3 + CUE_LATE_AFTER + HANG_LIMIT
+        notice = None
+        while notice is None and time.monotonic() < limit:
+            time.sleep(0.05)
+            notice = player.take_notice()
+        assert notice is not None, "the stuck player was never noticed"
+        assert "stopped answering (cue 'inhale' did not start)" in notice
+        assert len(rings) == 1  # the bell for the cue that did not play
+        assert not player.working
+        player.close()
+        assert gone(pid)
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_cue_that_starts_or_is_withdrawn_is_not_taken_for_a_stuck_player(tmp_path: Path) -> None:
+    need_simpleaudio()
+    from calmcoach.audio.process import CUE_LATE_AFTER
+
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
+    player.prepare(["inhale", "hold"])
+    player.wait_ready(10.0)
+    limit = time.monotonic() + HANG_LIMIT
+    assert player.schedule("inhale", time.monotonic() + 0.2)
+    while not player.played and time.monotonic() < limit:
+        time.sleep(0.02)
+    assert [name for name, _ in player.played] == ["inhale"]
+    assert player.schedule("hold", time.monotonic() + 0.2)
+    player.cancel_scheduled()  # withdrawn (a pause): nothing will be said of it
+    time.sleep(0.2 + 2 * CUE_LATE_AFTER)
+    assert player.working and player.take_notice() is None
+    player.close(drain=True)
+    assert [name for name, _ in player.played] == ["inhale"] and rings == []
+
+
+def test_a_quiet_player_writes_nothing_but_a_rare_heartbeat(tmp_path: Path) -> None:
+    """The player's whole cost while nothing plays is its heartbeat, and that is at most
+    one line a second (it was ten, most of the quiet player's CPU; a slower machine only
+    writes fewer)."""
+    need_simpleaudio()
+    worker = WorkerPipe(
+        audio_env(dict(os.environ), tmp_path / "home", "capture.asoundrc", tmp_path / "c.raw")
+    )
+    assert worker.ask("load", "inhale", str(SOUNDS / "inhale.wav")) == ["loaded", "inhale"]
+    assert worker.process.stdin is not None and worker.process.stdout is not None
+    worker.process.stdin.write(f"at\tinhale\t{time.monotonic() + 600!r}\n")  # a long hold
+    worker.process.stdin.flush()
+    lines: list[str] = []
+    stdout = worker.process.stdout
+    reader = threading.Thread(target=lambda: lines.extend(stdout), daemon=True)
+    started = time.monotonic()
+    reader.start()
+    time.sleep(3.0)
+    worker.close()  # its stdin closes: it ends, and the reader sees the end
+    elapsed = time.monotonic() - started
+    reader.join(HANG_LIMIT)
+    assert not reader.is_alive()
+    said = [line.rstrip("\n") for line in lines]
+    assert set(said) <= {"alive"}, said  # the cue ten minutes ahead was never played
+    assert said.count("alive") <= elapsed / 1.0 + 1
 
 
 async def test_app_says_sound_off_within_a_moment_when_its_player_stops(

@@ -6,9 +6,12 @@ player reports a failure of the sound device or dies, this falls back to the
 terminal bell, says so once, and the session goes on. A cue the player cannot
 load or play is that cue's loss only: the bell stands in for it, said once.
 
-A watchdog thread listens for the player's heartbeat: a player that stops
-answering (stopped with SIGSTOP, or hung) is noticed within ``HUNG_AFTER``
-seconds, killed, and replaced by the bell, so neither a cue nor the exit waits on it.
+A player that stops answering is killed and replaced by the bell, so neither a cue
+nor the exit waits on it. Two threads notice it, and neither wakes on a fixed beat
+while all is well: one waits for the kernel to say the player process was stopped
+(SIGSTOP; at once, on Linux), the other sleeps until the moment the player's silence
+would count: ``HUNG_AFTER`` after its last word (its heartbeat), or ``CUE_LATE_AFTER``
+after the moment of a handed-over cue it has not said it started.
 """
 
 from __future__ import annotations
@@ -36,11 +39,18 @@ DRAIN_TIMEOUT = 3.0
 """Longest wait for the last cue (the end bell) to finish when closing."""
 START_TIMEOUT = 5.0
 """Longest wait for the player's first word before it counts as not answering."""
-HUNG_AFTER = 0.75
-"""Seconds without a word from a started player (it says ``alive`` every 0.1 s)
-before it counts as not answering."""
-WATCH_EVERY = 0.05
-"""How often the watchdog looks at the time of the player's last word."""
+HUNG_AFTER = 2.5
+"""Seconds without a word from a started player (it says ``alive`` every second)
+before it counts as not answering. A stopped player is noticed sooner, by the kernel's
+word (see ``_watch_stop``); this bound is for one frozen without being stopped, and
+for systems without ``os.waitid``."""
+CUE_LATE_AFTER = 0.75
+"""Seconds after a handed-over cue's moment by which the player must say it started (or
+could not): one that keeps its heartbeat but cannot start a cue (stuck opening the
+sound device, say) counts as not answering, and the bell rings for that cue."""
+OVERSLEPT = 0.5
+"""A watchdog that wakes this much later than it asked was itself stopped or starved:
+the player's lines may be waiting unread, so the silence it finds proves nothing."""
 EXIT_WAIT = 1.0
 """Longest wait for the player to end by itself at close, before it is killed."""
 
@@ -85,6 +95,11 @@ class ProcessPlayer:
         self.hung_at: float | None = None
         """When the watchdog found the player not answering (monotonic), if it did."""
         self._stop_watch = threading.Event()
+        self._rewatch = threading.Event()
+        """Set to have the watchdog look again now (a cue handed over, the end)."""
+        self._awaited: tuple[str, float, float] | None = None
+        """(key, moment, answer due by) of the handed-over cue the player has not yet
+        said it started."""
         self._stdin_fd = -1
         self._log = None
         if log_file is not None:
@@ -119,6 +134,11 @@ class ProcessPlayer:
         self._reader.start()
         self._watchdog = threading.Thread(target=self._watch, name="cue-player-watchdog", daemon=True)
         self._watchdog.start()
+        if hasattr(os, "waitid"):
+            self._stop_watcher = threading.Thread(
+                target=self._watch_stop, name="cue-player-stop-watcher", daemon=True
+            )
+            self._stop_watcher.start()
         atexit.register(self.close)
 
     @property
@@ -218,29 +238,57 @@ class ProcessPlayer:
                 process.kill()
 
     def _watch(self) -> None:
-        """Fall back to the bell when the player goes quiet (see HUNG_AFTER)."""
-        last_look = time.monotonic()
-        while not self._stop_watch.wait(WATCH_EVERY):
+        """Fall back to the bell when the player goes quiet (see HUNG_AFTER and CUE_LATE_AFTER).
+
+        Sleeps until the moment a silence would count, then looks again: about one
+        wake-up per heartbeat and one per handed-over cue, none in between."""
+        while not (self._stop_watch.is_set() or self._failed is not None or self._closing):
+            with self._lock:
+                heard, awaited = self._heard, self._awaited
+            due = self._started + START_TIMEOUT if heard is None else heard + HUNG_AFTER
+            if awaited is not None:
+                due = min(due, awaited[2])
+            now = time.monotonic()
+            if now < due:
+                self._rewatch.wait(due - now)
+                self._rewatch.clear()
+                woke = time.monotonic()
+                if woke - due > OVERSLEPT:
+                    # This process itself was stopped or starved (Ctrl+Z, a busy machine):
+                    # the player's lines are waiting unread, so this silence proves nothing.
+                    with self._lock:
+                        if self._heard is not None:
+                            self._heard = woke
+                        if self._awaited is not None:
+                            self._awaited = (*self._awaited[:2], woke + CUE_LATE_AFTER)
+                continue
             if self._failed is not None or self._closing:
                 return
-            now = time.monotonic()
-            if now - last_look > 4 * WATCH_EVERY + HUNG_AFTER / 2:
-                # This process itself was stopped or starved (Ctrl+Z, a busy machine):
-                # the player's lines are waiting unread, so this silence proves nothing.
-                with self._lock:
-                    if self._heard is not None:
-                        self._heard = now
-                last_look = now
-                continue
-            last_look = now
-            heard = self._heard
             if heard is None:
-                if now - self._started > START_TIMEOUT:
-                    self._give_up("the player did not start")
-                    return
-            elif now - heard > HUNG_AFTER:
+                self._give_up("the player did not start")
+            elif awaited is not None and now >= awaited[2]:
+                self._give_up(f"the player stopped answering (cue '{visible(awaited[0])}' did not start)")
+                self._owe_bell()  # for the cue that did not play
+            else:
                 self._give_up("the player stopped answering")
-                return
+            return
+
+    def _watch_stop(self) -> None:
+        """Give up on the player the moment its process is stopped (SIGSTOP).
+
+        The kernel tells a parent when its child stops, so this thread sleeps in
+        ``waitid`` until the player stops or ends and costs nothing meanwhile. ``WNOWAIT``
+        leaves an ended player for ``subprocess`` to collect; its end is the reader's to tell."""
+        process = self._process
+        assert process is not None
+        try:
+            result = os.waitid(os.P_PID, process.pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            return  # already collected by subprocess: it ended, and the reader says so
+        if result is None or result.si_code != os.CLD_STOPPED:
+            return
+        if not self._closing:
+            self._give_up("the player stopped answering (its process was stopped)")
 
     def _death_reason(self) -> str:
         process = self._process
@@ -265,6 +313,8 @@ class ProcessPlayer:
             kind = words[0]
             if kind == "alive":
                 continue
+            if kind in ("played", "lost") and len(words) >= 2:
+                self._answered(words[1], words[2] if kind == "played" and len(words) == 3 else None)
             if kind == "loaded":
                 self._loaded.add(words[1])
             elif kind == "ready":
@@ -285,8 +335,21 @@ class ProcessPlayer:
                 self._fail(" ".join(words[1:]) or "the player failed")
                 self._owe_bell()  # for the cue that found the device gone
         self._stop_watch.set()
+        self._rewatch.set()
         if not self._closing:
             self._fail(self._death_reason())
+
+    def _answered(self, key: str, called: str | None) -> None:
+        """The player said it started ``key`` (at monotonic ``called``) or could not."""
+        with self._lock:
+            awaited = self._awaited
+            if awaited is None or key != awaited[0]:
+                return
+            # A "played" from before the awaited moment is an earlier cue of the same
+            # name (one due when the next was handed over), not this one.
+            if called is not None and float(called) < awaited[1]:
+                return
+            self._awaited = None
 
     def _say_bad(self, key: str, why: str) -> None:
         cue, tone = key.split("~", 1) if "~" in key else (key, "")
@@ -370,10 +433,15 @@ class ProcessPlayer:
         if not self._send("at", name, repr(at)):
             return False
         self.sent.append((name, at))
+        with self._lock:
+            self._awaited = (name, at, max(at, time.monotonic()) + CUE_LATE_AFTER)
+        self._rewatch.set()
         return True
 
     def cancel_scheduled(self) -> None:
         """Drop the cue handed over with ``schedule``, if it has not started."""
+        with self._lock:
+            self._awaited = None
         self._send("cancel")
 
     def hush(self) -> None:
@@ -395,6 +463,7 @@ class ProcessPlayer:
                 self._drained.wait(DRAIN_TIMEOUT + 1)
         self._closing = True
         self._stop_watch.set()
+        self._rewatch.set()
         with contextlib.suppress(OSError):
             if process.stdin:
                 process.stdin.close()

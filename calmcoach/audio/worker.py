@@ -33,7 +33,10 @@ stream is ever open on a device that cannot mix.
 A cue that cannot be loaded (``bad``) or played (``lost``) is that cue's problem
 only; ``fail`` is kept for the sound device itself, which no cue can play without.
 ``alive`` is a heartbeat sent every ``HEARTBEAT`` seconds from a thread of its own,
-so the app can tell a stopped player (SIGSTOP, a hang) from a quiet one.
+so the app can tell a frozen player from a quiet one. It is rare on purpose: a quiet
+player wakes for nothing else (its command loop blocks on the pipe, its scheduler
+thread sleeps until the one cue it holds is due, or until told), and the app hears of a
+stopped player (SIGSTOP) from the kernel at once, without waiting for a missed beat.
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ from typing import Any, TextIO
 from calmcoach.audio import VOICE_PREFIX
 from calmcoach.audio.wavs import CueError, load_wav
 
-HEARTBEAT = 0.1
-"""Seconds between two ``alive`` lines."""
+HEARTBEAT = 1.0
+"""Seconds between two ``alive`` lines (the app's ``HUNG_AFTER`` allows for two missed)."""
 
 _said = threading.Lock()
 
