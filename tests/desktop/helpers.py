@@ -241,3 +241,20 @@ def served(env: dict[str, str], *app_args: str, timeout: float = 30) -> Iterator
         for pid in left:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+async def read_output(websocket: Any, words: bytes, bound: float) -> bytes:
+    """What the app sent over ``websocket`` until it holds ``words`` (at most ``bound`` s)."""
+    import asyncio
+
+    import aiohttp
+
+    received = b""
+    async with asyncio.timeout(bound):
+        while words not in received:
+            message = await websocket.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                received += message.data
+            elif message.type != aiohttp.WSMsgType.TEXT:
+                raise AssertionError(f"the websocket ended early: {message}; got {received[-300:]!r}")
+    return received

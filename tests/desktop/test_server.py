@@ -14,6 +14,7 @@ import pytest
 from calmcoach import settings as user_settings
 from calmcoach.desktop.launch import served_argv
 from calmcoach.desktop.server import DesktopServer
+from tests.desktop.helpers import read_output
 
 # Every wait below is bounded so that a hang fails the test instead of stalling the
 # suite; the bounds are generous because other tests may be using the CPU.
@@ -141,15 +142,7 @@ async def test_the_page_websocket_runs_the_app_and_closing_it_ends_the_app_then_
 
 async def read_until(websocket: aiohttp.ClientWebSocketResponse, words: bytes) -> bytes:
     """The app's output until it holds ``words`` (bounded by BOUND)."""
-    received = b""
-    async with asyncio.timeout(BOUND):
-        while words not in received:
-            message = await websocket.receive()
-            if message.type == aiohttp.WSMsgType.BINARY:
-                received += message.data
-            elif message.type != aiohttp.WSMsgType.TEXT:
-                raise AssertionError(f"the websocket ended early: {message}; got {received[-300:]!r}")
-    return received
+    return await read_output(websocket, words, BOUND)
 
 
 async def test_a_calmcoach_folder_where_it_was_started_is_not_what_runs(

@@ -19,6 +19,7 @@ from calmcoach import settings as user_settings
 from calmcoach.desktop.launch import served_argv
 from calmcoach.desktop.server import DesktopServer
 from calmcoach.desktop.spare import SPARE, packet, spare_environment, start_spare, wait_for_size
+from tests.desktop.helpers import read_output
 
 # Every wait is bounded so that a hang fails the test instead of stalling the suite;
 # generous, because other tests may be using the CPU.
@@ -92,15 +93,8 @@ def test_a_spare_told_no_page_came_exits_without_drawing(cli_env: dict[str, str]
 
 
 async def read_until(websocket: aiohttp.ClientWebSocketResponse, words: bytes) -> bytes:
-    received = b""
-    async with asyncio.timeout(BOUND):
-        while words not in received:
-            message = await websocket.receive()
-            if message.type == aiohttp.WSMsgType.BINARY:
-                received += message.data
-            elif message.type != aiohttp.WSMsgType.TEXT:
-                raise AssertionError(f"the websocket ended early: {message}; got {received[-300:]!r}")
-    return received
+    """The app's output until it holds ``words`` (bounded by BOUND)."""
+    return await read_output(websocket, words, BOUND)
 
 
 def rows_addressed(output: bytes) -> set[int]:

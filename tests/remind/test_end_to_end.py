@@ -21,6 +21,7 @@ from calmcoach import locations, presence
 from calmcoach.history import History
 from tests.remind.desktop_session import (
     WAIT,
+    Session,
     desktop_session,
     everyday_settings,
     remind_command,
@@ -94,6 +95,13 @@ def test_snooze_delays_the_next_nudge_and_skip_does_not(tmp_path: Path) -> None:
     assert nudges() == [("desktop", "skipped"), ("desktop", "snoozed")]
 
 
+def status(session: Session) -> str:
+    """What ``calmcoach remind --status`` says in the desktop session."""
+    return subprocess.run(
+        remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
+    ).stdout
+
+
 def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> None:
     everyday_settings(locations.config_dir(), tmp_path / "started.txt")
     with desktop_session(tmp_path / "desk") as session:
@@ -102,12 +110,7 @@ def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> No
             remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
 
-        def status() -> str:
-            return subprocess.run(
-                remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
-            ).stdout
-
-        wait_for(lambda: "do not disturb is on" in status(), "the reminder to see do not disturb")
+        wait_for(lambda: "do not disturb is on" in status(session), "the reminder to see do not disturb")
         time.sleep(3)
         assert session.dunstctl("count", "waiting") == "0" and nudges() == []
         session.dunstctl("set-paused", "false")
@@ -125,17 +128,12 @@ def test_do_not_disturb_still_holds_when_the_server_stops_answering(tmp_path: Pa
             remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
 
-        def status() -> str:
-            return subprocess.run(
-                remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
-            ).stdout
-
-        wait_for(lambda: "do not disturb is on" in status(), "the reminder to see do not disturb")
+        wait_for(lambda: "do not disturb is on" in status(session), "the reminder to see do not disturb")
         dunst = next(p for p in session.processes if p.args[0] == "dunst")  # type: ignore[index]
         session.stop(dunst)
         time.sleep(5)  # two nudges' worth of time
         assert nudges() == []
-        assert "do not disturb is on" in status()
+        assert "do not disturb is on" in status(session)
         session.stop(remind)
 
 
@@ -270,12 +268,7 @@ def test_locked_or_away_holds_nudges_until_the_person_is_back(tmp_path: Path, ho
             remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
 
-        def status() -> str:
-            return subprocess.run(
-                remind_command("--status"), env=session.env, capture_output=True, text=True, timeout=WAIT
-            ).stdout
-
-        wait_for(lambda: "you seem to be away" in status(), "the reminder to see the person away")
+        wait_for(lambda: "you seem to be away" in status(session), "the reminder to see the person away")
         time.sleep(4)  # two intervals
         assert nudges() == [] and session.displayed() == 0
         (state / how).unlink()  # back
