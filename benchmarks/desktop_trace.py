@@ -315,6 +315,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json-file", type=Path, help="write every raw run to this file")
     parser.add_argument(
         "--before",
         type=Path,
@@ -389,6 +390,8 @@ def main() -> int:
     print("\nratios of medians, drawn: " + "; ".join(ratios))
     if args.json:
         print(json.dumps(runs, indent=1))
+    if args.json_file:
+        args.json_file.write_text(json.dumps(runs))
     return 0
 
 

@@ -768,7 +768,26 @@ def desktop_runs(runs: int) -> dict[str, Any]:
     )
     if done.returncode != 0:
         return {"problem": (done.stderr or done.stdout).strip().splitlines()[-1:]}
-    return dict(json_tail(done.stdout))
+    out = dict(json_tail(done.stdout))
+    out["floor"] = desktop_floor(runs)
+    return out
+
+
+def desktop_floor(runs: int) -> dict[str, Any]:
+    """The floor under the desktop's start (desktop_trace.py): a bare Textual app served by
+    our server and by textual-serve to the same headless Chromium, and started in a
+    terminal, in the same rounds as calmcoach's own desktop and terminal starts."""
+    with tempfile.TemporaryDirectory(prefix=f"calmcoach-bench-{RUN_ID}-") as tmp:
+        raw = Path(tmp) / "floor.json"
+        done = subprocess.run(
+            [PY, str(HERE / "desktop_trace.py"), "--runs", str(runs), "--json-file", str(raw)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if done.returncode != 0 or not raw.exists():
+            return {"problem": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+        return dict(json.loads(raw.read_text()))
 
 
 def remind_run(seconds: float) -> dict[str, Any]:
@@ -807,6 +826,24 @@ class Row:
     goal: str = ""
     verdict: str = ""
     compare: str = ""
+
+
+def floor_text(floor: dict[str, Any] | None) -> str:
+    """The desktop's floor, as ratios of medians to the same app in a terminal."""
+    if not floor or "problem" in floor:
+        return f"; floor not measured ({floor['problem']})" if floor else ""
+
+    def drawn(key: str) -> float:
+        values = [r["drawn"] for r in floor.get(key, []) if "drawn" in r]
+        return statistics.median(values) if values else math.nan
+
+    parts = [
+        f"bare Textual app served by calmcoach's server {fmt(ratio(drawn('bare'), drawn('bare terminal')))}x "
+        "its terminal start",
+        f"by textual-serve {fmt(ratio(drawn('textual-serve'), drawn('bare terminal')))}x",
+        f"calmcoach in the same rounds {fmt(ratio(drawn('calmcoach'), drawn('terminal')))}x",
+    ]
+    return f"; floor (desktop_trace.py, {len(floor.get('bare', []))} rounds): " + ", ".join(parts)
 
 
 def verdict(met: bool | None) -> str:
@@ -1078,7 +1115,7 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                     verdict(share <= 2),
                     f"terminal, library drawn {fmt(statistics.median(terminal))} s ({fmt(share)}x); "
                     "drawn = the words in the page's terminal, seen inside the page; seen through "
-                    f"the driver {fmt(statistics.median(polled))} s",
+                    f"the driver {fmt(statistics.median(polled))} s" + floor_text(desktop.get("floor")),
                 )
             )
             whole = over_runs([r["server"] + r["app"] + r["player"] for r in desktop["desktop"]])
