@@ -491,6 +491,32 @@ def test_a_cue_that_starts_or_is_withdrawn_is_not_taken_for_a_stuck_player(tmp_p
     assert [name for name, _ in player.played] == ["inhale"] and rings == []
 
 
+def test_a_cue_waiting_behind_the_sounds_still_loading_is_not_taken_for_a_stuck_player(
+    tmp_path: Path,
+) -> None:
+    """A session can start before its sounds are all made (a busy machine: the app waits
+    only so long). The player works through its loads in order, so a cue handed over
+    meanwhile is late, not lost: the player is kept, and the cue plays once it gets to it."""
+    need_simpleaudio()
+    from calmcoach.audio.process import CUE_LATE_AFTER
+
+    player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
+    # Long guide tones: making them keeps the player busy well past CUE_LATE_AFTER.
+    player.prepare(["inhale"], [("", "inhale", 10.0), ("", "exhale", 12.0)])
+    moment = time.monotonic()
+    assert player.schedule("inhale", moment)
+    busy = not player.wait_ready(0)
+    assert player.wait_ready(HANG_LIMIT * 4), "the tones were never made (a hang)"
+    loaded = time.monotonic()
+    assert busy and loaded - moment > CUE_LATE_AFTER, "the loads were too quick to test anything"
+    limit = time.monotonic() + HANG_LIMIT
+    while not player.played and time.monotonic() < limit:
+        time.sleep(0.02)
+    assert [name for name, _ in player.played] == ["inhale"]
+    assert player.working and player.take_notice() is None and rings == []
+    player.close()
+
+
 def test_a_quiet_player_writes_nothing_but_a_rare_heartbeat(tmp_path: Path) -> None:
     """The player's whole cost while nothing plays is its heartbeat, and that is at most
     one line a second (it was ten, most of the quiet player's CPU; a slower machine only

@@ -82,6 +82,8 @@ class ProcessPlayer:
         self._bad: dict[str, str] = {}
         self._loaded: set[str] = set()
         self._ready = threading.Event()
+        """Set while nothing sent to the player is waiting to be loaded."""
+        self._ready.set()
         self._drained = threading.Event()
         self.played: list[tuple[str, float]] = []
         """(key, monotonic time of the play call in the player) as reported back."""
@@ -264,11 +266,11 @@ class ProcessPlayer:
                 continue
             if self._failed is not None or self._closing:
                 return
-            if heard is None:
-                self._give_up("the player did not start")
-            elif awaited is not None and now >= awaited[2]:
+            if awaited is not None and now >= awaited[2]:
                 self._give_up(f"the player stopped answering (cue '{visible(awaited[0])}' did not start)")
                 self._owe_bell()  # for the cue that did not play
+            elif heard is None:
+                self._give_up("the player did not start")
             else:
                 self._give_up("the player stopped answering")
             return
@@ -430,11 +432,19 @@ class ProcessPlayer:
         self._pay_bell()
         if self.muted or not self._playable(name):
             return False
+        # Awaited from before the line goes out, so an answer that comes at once (a cue
+        # already due) is not missed. Only once every sound is loaded: before that the
+        # player works through its loads in order, and a cue waits behind them.
+        awaits = self._ready.is_set()
+        if awaits:
+            with self._lock:
+                self._awaited = (name, at, max(at, time.monotonic()) + CUE_LATE_AFTER)
         if not self._send("at", name, repr(at)):
+            if awaits:
+                with self._lock:
+                    self._awaited = None
             return False
         self.sent.append((name, at))
-        with self._lock:
-            self._awaited = (name, at, max(at, time.monotonic()) + CUE_LATE_AFTER)
         self._rewatch.set()
         return True
 

@@ -34,11 +34,11 @@ async def test_home_lists_exercises_grouped_by_kind() -> None:
         assert isinstance(app.screen, HomeScreen)
         ids = visible_ids(app.screen.query_one("#library", OptionList))
         assert (
-            ids.index("group-breathing")
+            ids.index(":group-breathing")
             < ids.index("breathing-4-2-6")
-            < ids.index("group-routine")
+            < ids.index(":group-routine")
             < ids.index("tension-release")
-            < ids.index("group-program")
+            < ids.index(":group-program")
             < ids.index("flare")
         )
         await pilot.pause()
@@ -51,7 +51,7 @@ async def test_typing_filters_the_list() -> None:
         field = app.screen.query_one("#filter", Input)
         assert field.value == "box" and field.has_focus
         ids = visible_ids(app.screen.query_one("#library", OptionList))
-        assert [i for i in ids if not i.startswith("group-")] == ["box-breathing"]
+        assert [i for i in ids if not i.startswith(":group-")] == ["box-breathing"]
         await pilot.press("escape")
         assert field.value == ""
         assert len(visible_ids(app.screen.query_one("#library", OptionList))) > 10
@@ -202,11 +202,11 @@ async def test_broken_user_file_is_listed_with_its_error(user_exercises: Path) -
     async with app.run_test(size=(100, 30)) as pilot:
         listing = app.screen.query_one("#library", OptionList)
         ids = visible_ids(listing)
-        assert "broken-oops" in ids
-        option = listing.get_option("broken-oops")
+        assert ":broken:oops" in ids
+        option = listing.get_option(":broken:oops")
         assert "oops.toml:3: cycles: expected a whole number" in str(option.prompt)
         await pilot.press("end", "enter")  # reachable by keyboard; Enter says what is wrong
-        assert listing.highlighted_option is not None and listing.highlighted_option.id == "broken-oops"
+        assert listing.highlighted_option is not None and listing.highlighted_option.id == ":broken:oops"
         assert str(app.screen.query_one("#detail", Static).render()).startswith("Not loaded.")
         messages = [n.message for n in app._notifications]
         assert any("cycles: expected a whole number" in m and "calmcoach validate" in m for m in messages)
@@ -485,7 +485,7 @@ async def test_slash_opens_the_filter_field_in_place_of_its_hint() -> None:
         assert field.has_focus and field.value == "sigh"
         assert not app.screen.query("#filter-hint")
         ids = visible_ids(app.screen.query_one("#library", OptionList))
-        assert [i for i in ids if not i.startswith("group-")] == ["physiological-sigh"]
+        assert [i for i in ids if not i.startswith(":group-")] == ["physiological-sigh"]
 
 
 async def test_detail_line_follows_the_highlighted_exercise() -> None:

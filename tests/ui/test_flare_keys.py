@@ -20,7 +20,7 @@ from tests.ui.helpers import T0, AheadPlayer, advance, new_app, session_screen
 def listed(app: object) -> list[str]:
     listing = app.screen.query_one("#library", OptionList)  # type: ignore[attr-defined]
     ids = [listing.get_option_at_index(i).id or "" for i in range(listing.option_count)]
-    return [i for i in ids if not i.startswith("group-")]
+    return [i for i in ids if not i.startswith(":group-")]
 
 
 def highlighted(app: object) -> str | None:
@@ -243,7 +243,30 @@ async def test_filter_words_match_the_start_of_words_not_the_middle() -> None:
         await pilot.press(*"sigh")
         assert listed(app) == ["physiological-sigh"]
         await pilot.press("escape", *"ing")  # inside "breathing", "grounding": the start of no word
-        assert listed(app) == ["none"]  # "Nothing matches"
+        assert listed(app) == [":none"]  # "Nothing matches"
+
+
+async def test_exercises_named_like_the_lists_own_rows_stay_exercises() -> None:
+    """A user's ``none.toml`` or ``group-routine.toml`` is an exercise like any other: it
+    never takes the place of "Nothing matches" or of a heading (the list's own rows have
+    ids no exercise can have)."""
+    from calmcoach import locations
+    from tests.helpers import QUICK_BREATH
+
+    folder = locations.user_exercises_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("none", "group-routine", "broken-x"):
+        (folder / f"{name}.toml").write_text(QUICK_BREATH.format(cycles=1).replace("Quick breath", name))
+    app, clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert {"none", "group-routine", "broken-x"} <= set(listed(app))
+        await pilot.press(*"zzzq")
+        assert listed(app) == [":none"]
+        listing = app.screen.query_one("#library", OptionList)
+        assert listing.get_option(":none").disabled
+        await pilot.press("escape", *"none")
+        assert listed(app) == ["none"]
+        assert not listing.get_option("none").disabled
 
 
 async def test_flare_picker_leads_to_the_reassurance_page_and_back() -> None:

@@ -34,7 +34,7 @@ async def test_the_app_starts_past_special_and_hostile_files(user_exercises: Pat
             for option in (listing.get_option_at_index(i) for i in range(listing.option_count))
         }
         assert "breathing-4-2-6" in prompts and "flare" in prompts
-        broken = {key: text for key, text in prompts.items() if key and key.startswith("broken-")}
+        broken = {key: text for key, text in prompts.items() if key and key.startswith(":broken:")}
         assert len(broken) == 4
         for text in broken.values():
             assert not CONTROL.search(text), text

@@ -233,15 +233,16 @@ class HomeScreen(CalmScreen):
             members = matching[kind]
             if not members:
                 continue
-            group = f"group-{kind.value}"
+            group = f":group-{kind.value}"
             options.append(self._row(group, partial(_heading, group, heading)))
             options.extend(self._row(exercise.id, partial(self._entry, exercise)) for exercise in members)
         broken = [b for b in self.library.broken if not words or any(w in b.id.lower() for w in words)]
         if broken:
-            options.append(self._row("group-broken", partial(_heading, "group-broken", "Files with errors")))
-            options.extend(self._row(f"broken-{item.id}", partial(_broken_entry, item)) for item in broken)
+            heading = partial(_heading, ":group-broken", "Files with errors")
+            options.append(self._row(":group-broken", heading))
+            options.extend(self._row(f":broken:{item.id}", partial(_broken_entry, item)) for item in broken)
         if not options:
-            options.append(self._row("none", _nothing))
+            options.append(self._row(":none", _nothing))
         return options
 
     def _candidates(self, words: list[str]) -> Iterable[Exercise]:
@@ -256,7 +257,9 @@ class HomeScreen(CalmScreen):
         return self.library.exercises.values()
 
     def _row(self, option_id: str, build: Callable[[], Option]) -> Option:
-        """The row with this id, built by ``build`` the first time it is asked for."""
+        """The row with this id, built by ``build`` the first time it is asked for. The
+        list's own rows (headings, "Nothing matches", files with errors) have ids that start
+        with ``:``, which no exercise id can, so an exercise never takes their place."""
         option = self._rows.get(option_id)
         if option is None:
             option = self._rows[option_id] = build()
@@ -283,7 +286,7 @@ class HomeScreen(CalmScreen):
             text += f"\nNote: {exercise.safety[0]}"
         elif exercise is not None and exercise.tags:
             text += f"\n{', '.join(exercise.tags)}"
-        elif option_id.startswith("broken-"):
+        elif option_id.startswith(":broken:"):
             text = "Not loaded. Press Enter to see how to check it again after a fix."
         self.query_one("#detail", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
 
@@ -323,8 +326,8 @@ class HomeScreen(CalmScreen):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         option_id = event.option.id or ""
-        if option_id.startswith("broken-"):
-            broken = next(b for b in self.library.broken if f"broken-{b.id}" == option_id)
+        if option_id.startswith(":broken:"):
+            broken = next(b for b in self.library.broken if f":broken:{b.id}" == option_id)
             problems = "\n".join(str(p) for p in broken.problems)
             path = visible(str(broken.path))  # a file's name: shown, never obeyed by the terminal
             self.notify(
@@ -352,8 +355,8 @@ def _broken_entry(item: BrokenFile) -> Option:
     for problem in item.problems:
         line.append(f"\n{problem}")
     # Enabled, so the keyboard can reach it: Enter shows the problems again.
-    return Option(line, id=f"broken-{item.id}")
+    return Option(line, id=f":broken:{item.id}")
 
 
 def _nothing() -> Option:
-    return Option(Text("Nothing matches. Esc clears the filter."), id="none", disabled=True)
+    return Option(Text("Nothing matches. Esc clears the filter."), id=":none", disabled=True)
