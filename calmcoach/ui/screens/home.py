@@ -238,8 +238,8 @@ class HomeScreen(CalmScreen):
             options.extend(self._row(exercise.id, partial(self._entry, exercise)) for exercise in members)
         broken = [b for b in self.library.broken if not words or any(w in b.id.lower() for w in words)]
         if broken:
-            heading = partial(_heading, ":group-broken", "Files with errors")
-            options.append(self._row(":group-broken", heading))
+            broken_heading = partial(_heading, ":group-broken", "Files with errors")
+            options.append(self._row(":group-broken", broken_heading))
             options.extend(self._row(f":broken:{item.id}", partial(_broken_entry, item)) for item in broken)
         if not options:
             options.append(self._row(":none", _nothing))
