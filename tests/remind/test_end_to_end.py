@@ -6,6 +6,7 @@ sped up or replaced. Waits are bounded (see ``desktop_session.WAIT``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,15 +104,21 @@ def status(session: Session) -> str:
     ).stdout
 
 
-def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def reminder_under_do_not_disturb(tmp_path: Path) -> Iterator[tuple[Session, subprocess.Popen[bytes]]]:
+    """A desktop session with do not disturb on, and a reminder (every 2 s) that has seen it."""
     everyday_settings(locations.config_dir(), tmp_path / "started.txt")
     with desktop_session(tmp_path / "desk") as session:
         session.dunstctl("set-paused", "true")
         remind = session.start(
             remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-
         wait_for(lambda: "do not disturb is on" in status(session), "the reminder to see do not disturb")
+        yield session, remind
+
+
+def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> None:
+    with reminder_under_do_not_disturb(tmp_path) as (session, remind):
         time.sleep(3)
         assert session.dunstctl("count", "waiting") == "0" and nudges() == []
         session.dunstctl("set-paused", "false")
@@ -121,14 +129,7 @@ def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> No
 def test_do_not_disturb_still_holds_when_the_server_stops_answering(tmp_path: Path) -> None:
     """Do not disturb read as on, then the notification server gone (as a busy or
     restarting server is, for a moment): the nudge still waits, on no other way either."""
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
-    with desktop_session(tmp_path / "desk") as session:
-        session.dunstctl("set-paused", "true")
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-
-        wait_for(lambda: "do not disturb is on" in status(session), "the reminder to see do not disturb")
+    with reminder_under_do_not_disturb(tmp_path) as (session, remind):
         dunst = next(p for p in session.processes if p.args[0] == "dunst")  # type: ignore[index]
         session.stop(dunst)
         time.sleep(5)  # two nudges' worth of time
@@ -213,6 +214,7 @@ def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, wit
 
 SCREENSAVER = '''
 import asyncio, sys
+from collections.abc import Iterator
 from pathlib import Path
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface, method
