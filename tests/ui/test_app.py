@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Digits, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from calmcoach import settings
 from calmcoach.audio import SilentPlayer
@@ -18,6 +18,7 @@ from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.safety import FirstRunNote, RedFlagsScreen
 from calmcoach.ui.screens.session import time_left_text
 from calmcoach.ui.screens.summary import SummaryScreen
+from calmcoach.ui.widgets.countdown import Countdown
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.pacer import Pacer
 from tests.clocks import FakeClock
@@ -87,7 +88,7 @@ async def test_pacer_grows_holds_and_shrinks_on_time() -> None:
         await pilot.pause()
         screen = session_screen(pilot)
         pacer = screen.query_one(Pacer)
-        digits = screen.query_one("#countdown", Digits)
+        digits = screen.query_one(Countdown)
         assert pacer.level == 0 and digits.value == "4"
         radii = [pacer.radius]
         for _ in range(4):
@@ -250,7 +251,7 @@ async def test_reduced_motion_keeps_the_pacer_still() -> None:
         assert pacer.still
         await advance(pilot, clock, 2.0)
         assert pacer.level == 0.0  # its reads once a second: test_still_screen_reads_once_a_second...
-        assert screen.query_one("#countdown", Digits).value == "2"
+        assert screen.query_one(Countdown).value == "2"
 
 
 async def test_animation_level_none_means_reduced_motion() -> None:
@@ -403,8 +404,8 @@ async def test_still_screen_reads_once_a_second_and_closes_in_on_boundaries() ->
         assert 0.0 < next_read_in(screen) <= 0.05
         clock.advance(0.05)
         screen.tick()
-        assert screen.query_one("#phase-word", Static).content.plain == "HOLD"  # type: ignore[union-attr]
-        assert screen.query_one("#countdown", Digits).value == "2"
+        assert screen.query_one(Countdown).render_line(1).text.split()[0] == "HOLD"
+        assert screen.query_one(Countdown).value == "2"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.widgets import Static
 
+from calmcoach.ui.widgets.countdown import Countdown
 from tests.ui.helpers import advance, new_app, session_screen
 
 
@@ -29,7 +30,7 @@ async def test_breathing_boundaries_repaint_without_a_layout() -> None:
         words: list[str] = []
         for _ in range(6):  # inhale, hold, exhale, twice: six boundaries
             await advance(pilot, clock, screen.session.step_remaining() + 0.01, step=1.0)
-            words.append(str(screen.query_one("#phase-word", Static).render()))
+            words.append(screen.query_one(Countdown).render_line(1).text.split()[0])  # as painted
         assert words == ["HOLD", "EXHALE", "INHALE"] * 2
         assert layouts == []
 

@@ -13,7 +13,7 @@ from calmcoach.ui.widgets.notice import NOTICE_SECONDS, NoticeLine
 from tests.clocks import FakeClock
 from tests.ui.helpers import advance, new_app, session_screen
 
-GUIDE = ("#pacer", "#say", "#count-row", "#hint")
+GUIDE = ("#pacer", "#say", "#countdown", "#hint")
 """What guides the person: none of it may be covered."""
 
 

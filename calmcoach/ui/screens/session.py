@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.widgets import Digits, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from calmcoach.conductor import Conductor
@@ -24,6 +24,7 @@ from calmcoach.model import Kind, Pace
 from calmcoach.planner import Segment
 from calmcoach.session import Event, SessionFinished, State
 from calmcoach.ui.screens import CalmScreen
+from calmcoach.ui.widgets.countdown import Countdown
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.notice import NoticeLine
 from calmcoach.ui.widgets.pacer import Pacer
@@ -153,22 +154,28 @@ class SessionScreen(CalmScreen):
         with Vertical(id="session-top"):
             yield Static(id="heading", markup=False)
         yield Static(id="caution", markup=False)
-        with Horizontal(id="session-body"):
-            if any(p.kind is not Kind.BREATHING for p in self.timeline.parts):
+        if any(p.kind is not Kind.BREATHING for p in self.timeline.parts):
+            with Horizontal(id="session-body"):
                 steps = OptionList(*self._step_options(), id="steps", markup=False)
                 steps.can_focus = False
                 yield steps
-            with Vertical(id="session-main"):
+                yield from self._main()
+        else:
+            yield from self._main()
+        # The screen's own children are all painted again whenever anything on it changes:
+        # the fewer there are, the less the countdown's every second costs.
+        with Vertical(id="session-foot"):
+            yield NoticeLine(id="notice")
+            yield Static(id="progress", markup=False)
+            yield KeyBar()
+
+    def _main(self) -> ComposeResult:
+        with Vertical(id="session-main"):
+            with Vertical(id="guide"):
                 yield Pacer(still=self.reduced_motion, id="pacer")
                 yield Static(id="say", markup=False)
-                with Horizontal(id="count-row"):
-                    yield Static(id="phase-word", markup=False)
-                    yield Digits(id="countdown")
-                    yield Static(id="count-pad")  # as wide as the word: the digits stay centred
-                yield Static(id="hint", markup=False)
-        yield NoticeLine(id="notice")
-        yield Static(id="progress", markup=False)
-        yield KeyBar()
+            yield Countdown(id="countdown")
+            yield Static(id="hint", markup=False)
 
     def _step_options(self) -> list[Option | None]:
         options: list[Option | None] = []
@@ -193,13 +200,12 @@ class SessionScreen(CalmScreen):
     def on_mount(self) -> None:
         # Widgets read on every tick, looked up once.
         self._pacer = self.query_one(Pacer)
-        self._countdown = self.query_one("#countdown", Digits)
+        self._countdown = self.query_one(Countdown)
         self._hint = self.query_one("#hint", Static)
         self._heading_line = self.query_one("#heading", Static)
         self._progress = self.query_one("#progress", Static)
         self._caution = self.query_one("#caution", Static)
         self._say = self.query_one("#say", Static)
-        self._phase_word = self.query_one("#phase-word", Static)
         # Immediate: the session must pause before the process stops, not after.
         self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
         self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
@@ -356,7 +362,7 @@ class SessionScreen(CalmScreen):
         left = session.step_remaining(now)
         count = "" if waiting else str(math.ceil(left - 1e-9))
         if self._set("count", count):
-            self._countdown.update(count)
+            self._countdown.show(value=count)
         if paused:
             hint = "Paused. Press space to go on."
         elif waiting:
@@ -409,8 +415,7 @@ class SessionScreen(CalmScreen):
             else ("" if segment.pace is Pace.REST else segment.pace.value)
         )
         if self._set("word", word):
-            # A fixed width (calmcoach.tcss): a new word is a repaint, never a layout.
-            self._phase_word.update(Text(word.upper()), layout=False)
+            self._countdown.show(word=word)  # a repaint, never a layout
         if self.query("#steps"):
             steps = self.query_one("#steps", OptionList)
             with contextlib.suppress(OptionDoesNotExist):  # a step the list has no row for
