@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -218,6 +219,10 @@ class CalmApp(App[int]):
             self._start_requested()
         # The player process and the history are not needed for the first frame.
         self.call_after_refresh(self.ensure_services)
+        # What start-up made (the library, Textual's styles and widgets) lives as long as the
+        # app: frozen, a full garbage collection no longer walks it all in the middle of a
+        # key's frame (40 to 60 ms in home's filter on this project's machine, issue 16).
+        self.call_after_refresh(gc.freeze)
         from calmcoach.ui.nudges import watch_nudges
 
         self.nudges = watch_nudges(self)

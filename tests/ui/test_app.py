@@ -527,3 +527,20 @@ def test_library_length_spans_every_area_an_exercise_can_run_for(library: Librar
     assert min(minutes) < max(minutes)  # the areas really differ in length
     assert length_text(flare, library.exercises) == f"about {min(minutes)} to {max(minutes)} min + your pace"
     assert length_text(library.exercises["physiological-sigh"], library.exercises) == "about 1 min"
+
+
+async def test_what_start_up_made_is_frozen_out_of_the_garbage_collectors_way() -> None:
+    """After the first frame the start-up objects are frozen, so a full collection does not
+    walk them in the middle of a key's frame (issue 16's typing gap)."""
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    app, _clock, _ = new_app()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -346,11 +346,11 @@ async def test_filter_shows_the_rows_a_fresh_search_finds_while_typing_on_and_ba
             await pilot.pause()
             typed = {"backspace": typed[:-1], "space": typed + " ", "escape": ""}.get(key, typed + key)
             fresh = HomeScreen(app.library)  # no last query: searches every exercise
-            expected = [option.id for option in fresh._options(typed)]
-            assert _every_row(app) == expected, typed
+            options = fresh._options(typed)
+            assert _every_row(app) == [option.id for option in options], typed
             listing = screen.query_one("#library", OptionList)
             if typed.strip():
-                assert listing.highlighted == screen._best(listing, typed)
+                assert listing.highlighted == fresh._best(options, typed)
         assert typed == "" and len(listed(app)) == len(app.library) + 1  # the broken file too
 
 
@@ -380,3 +380,35 @@ async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exe
         for _ in range(20):
             await pilot.pause()
         assert listed(app) == ["copy-0001"]
+
+
+async def test_a_filter_matching_many_rows_lists_a_screenful_then_all_of_them(user_exercises) -> None:
+    """A key whose rows are many more than a screen shows shows a screenful in its own frame
+    and the rest just after, in order; a backspace to them again keeps them all."""
+    from calmcoach import locations
+    from calmcoach.ui.screens import home
+
+    flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
+    count = home.FIRST_ROWS + 2 * home.ROWS_PER_STEP + 7
+    for n in range(count):
+        (user_exercises / f"copy-{n:04d}.toml").write_text(
+            flare.replace("Flare routine", f"Flare copy {n:04d}")
+        )
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(20):
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        listing = screen.query_one("#library", OptionList)
+        screen._fill("cop")  # what the key does, seen before any frame after it
+        assert home.FIRST_ROWS <= listing.option_count < count
+        for _ in range(20):
+            await pilot.pause()
+        fresh = HomeScreen(app.library)
+        assert _every_row(app) == [option.id for option in fresh._options("cop")]
+        assert listing.highlighted == fresh._best(fresh._options("cop"), "cop")
+        await pilot.press(*"copy", "backspace")  # typed this time, to the same rows
+        for _ in range(20):
+            await pilot.pause()
+        assert _every_row(app) == [option.id for option in fresh._options("cop")]

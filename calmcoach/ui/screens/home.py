@@ -119,6 +119,7 @@ class HomeScreen(CalmScreen):
         listing.focus()
         if self._waiting:
             self.call_after_refresh(self._add_waiting)
+        self.call_after_refresh(self._filter_field)
 
     def _add_waiting(self) -> None:
         """Add the next rows past the first screenful, a few at a time between frames, so a
@@ -182,23 +183,35 @@ class HomeScreen(CalmScreen):
 
     def _fill(self, query: str) -> None:
         """Show the rows that match ``query``. When they are the rows shown already (typing
-        on in a word every row has), the list is left as it is: only the highlight moves."""
-        listing = self.query_one(LibraryList)
-        self._waiting = []
-        options = self._options(query)
-        if options != list(listing.options):
-            listing.clear_options()
-            listing.add_options(options)
-        listing.highlighted = self._best(listing, query)
+        on in a word every row has), the list is left as it is: only the highlight moves.
 
-    def _best(self, listing: OptionList, query: str) -> int | None:
+        Like the first frame, a new list gets a screenful of rows (and any down to the
+        highlight) at once and the rest between frames: a thousand rows at once held the
+        key's frame up by a tenth of a second."""
+        listing = self.query_one(LibraryList)
+        options = self._options(query)
+        best = self._best(options, query)
+        shown = len(listing.options)
+        if options != [*listing.options, *self._waiting]:
+            listing.clear_options()
+            shown = max(FIRST_ROWS, (best or 0) + 1)
+            listing.add_options(options[:shown])
+            self._waiting = options[shown:]
+            if self._waiting:
+                self.call_after_refresh(self._add_waiting)
+        elif best is not None and best >= shown:  # the best row is still waiting
+            listing.add_options(self._waiting[: best + 1 - shown])
+            self._waiting = self._waiting[best + 1 - shown :]
+        listing.highlighted = best
+
+    def _best(self, options: list[Option], query: str) -> int | None:
         """The row to highlight for ``query``: the best fitting exercise, so that typing
         "f" and Enter opens the flare routine."""
-        first = self._first_enabled(listing)
+        first = next((i for i, option in enumerate(options) if not option.disabled), None)
         if not query.strip():
             return first
         best: tuple[int, int] | None = None
-        for index, option in enumerate(listing.options):
+        for index, option in enumerate(options):
             exercise = self.library.get(option.id or "")
             if exercise is None:
                 continue
@@ -301,15 +314,27 @@ class HomeScreen(CalmScreen):
         if listing.highlighted is not None:
             listing.action_select()
 
-    async def start_filter(self, text: str = "") -> None:
-        """Put the cursor in the filter field (mounting it the first time), typing ``text``."""
-        fields = self.query("#filter").results(Input)
-        field = next(fields, None)
+    async def _filter_field(self) -> Input:
+        """The filter field, put in the hint's place the first time it is asked for.
+
+        The first frame shows a line of text instead (a field costs more to draw); the field
+        takes its place just after, so that the first key only types: mounting a field and
+        laying the screen out again held the first key's frame up by tens of milliseconds."""
+        field = next(self.query("#filter").results(Input), None)
         if field is None:
             hint = self.query_one("#filter-hint", Static)
-            field = Input(placeholder=FILTER_HINT, id="filter", select_on_focus=False, compact=True)
-            await self.query_one("#home").mount(field, before=hint)
+            # "-valid" from the start: a field with no validators is always valid, and Input
+            # adds the class at the first key, which restyled it then (tens of milliseconds).
+            field = Input(
+                placeholder=FILTER_HINT, id="filter", select_on_focus=False, compact=True, classes="-valid"
+            )
+            await self.query_one("#home").mount(field, before=hint)  # in the DOM at once
             await hint.remove()
+        return field
+
+    async def start_filter(self, text: str = "") -> None:
+        """Put the cursor in the filter field, typing ``text``."""
+        field = await self._filter_field()
         field.focus()
         if text:
             field.insert_text_at_cursor(text)
