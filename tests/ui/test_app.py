@@ -544,3 +544,13 @@ async def test_what_start_up_made_is_frozen_out_of_the_garbage_collectors_way() 
             assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+async def test_quitting_right_after_the_first_frame_is_clean() -> None:
+    """Home puts its filter field in place after the first frame; an app already quitting
+    then (as it does after one frame for a benchmark) must not fail on it."""
+    app, _clock, _ = new_app()
+    app.after_first_frame.append(app.exit)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 0

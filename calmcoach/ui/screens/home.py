@@ -119,7 +119,7 @@ class HomeScreen(CalmScreen):
         listing.focus()
         if self._waiting:
             self.call_after_refresh(self._add_waiting)
-        self.call_after_refresh(self._filter_field)
+        self.call_after_refresh(self._prepare_filter)
 
     def _add_waiting(self) -> None:
         """Add the next rows past the first screenful, a few at a time between frames, so a
@@ -313,6 +313,12 @@ class HomeScreen(CalmScreen):
         listing.focus()
         if listing.highlighted is not None:
             listing.action_select()
+
+    async def _prepare_filter(self) -> None:
+        """Put the filter field in place after the first frame, unless the screen is going
+        (the app may be quitting already, as it does after one frame for a benchmark)."""
+        if self.is_attached and self.query_one("#home").is_attached:
+            await self._filter_field()
 
     async def _filter_field(self) -> Input:
         """The filter field, put in the hint's place the first time it is asked for.
