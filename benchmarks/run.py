@@ -583,6 +583,15 @@ def home_typing(count: int, keystrokes: int) -> dict[str, Any]:
         return {"keystroke_ms": latencies, "gap_ms": gaps_between(read_trace(trace), start, end)}
 
 
+def typing_runs(count: int, runs: int, keystrokes: int) -> dict[str, list[dict[str, Any]]]:
+    """``home_typing`` with ``count`` user programs and with none, taken in turns."""
+    out: dict[str, list[dict[str, Any]]] = {"programs": [], "none": []}
+    for _ in range(runs):
+        out["programs"].append(home_typing(count, keystrokes))
+        out["none"].append(home_typing(0, keystrokes))
+    return out
+
+
 def wait_write(app: ptyrun.PtyProcess, mark: int, sent: float, timeout: float = 5) -> float:
     """ms from ``sent`` to the first write after chunk ``mark``."""
     limit = time.monotonic() + timeout
@@ -1049,23 +1058,35 @@ def build_table(results: dict[str, Any]) -> list[Row]:
             ("list", f"`calmcoach list`, {n} user programs (s)"),
         ):
             value = over_runs(scale["runs"][key])
-            rows.append(Row(label, value.text(), "< 0.5 s", verdict(value.median < 0.5)))
-        typing = scale["typing"]
-        keys = Lateness(tuple(typing["keystroke_ms"]))
+            floor = (
+                f"no user programs: home {fmt(statistics.median(start['home']))} s, bare Textual app "
+                f"{fmt(statistics.median(start['bare_app']))} s (first frame, same run)"
+                if start and key != "list"
+                else ""
+            )
+            rows.append(Row(label, value.text(), "< 0.5 s", verdict(value.median < 0.5), floor))
+        typing = [scale["typing"], *scale.get("typing_runs", {}).get("programs", [])]
+        none = scale.get("typing_runs", {}).get("none", [])
+        keys = Lateness(tuple(ms for run in typing for ms in run["keystroke_ms"]))
+        keys_none = Lateness(tuple(ms for run in none for ms in run["keystroke_ms"]))
         rows.append(
             Row(
                 f"home filter, keystroke to its frame, {n} programs (pty)",
                 f"p50 {fmt(keys.p50)} ms, {keys.tail_text()}",
                 "",
                 "",
+                f"no user programs: p50 {fmt(keys_none.p50)} ms, {keys_none.tail_text()}" if none else "",
             )
         )
+        gap = over_runs([run["gap_ms"] for run in typing])
+        gap_none = over_runs([run["gap_ms"] for run in none])
         rows.append(
             Row(
                 f"largest frame gap while typing in home, {n} programs (loop probe)",
-                f"{fmt(typing['gap_ms'])} ms",
+                gap.text("ms"),
                 "<= 50 ms",
-                verdict(typing["gap_ms"] <= 50),
+                verdict(gap.median <= 50),
+                f"the same typing with no user programs {gap_none.text('ms')}" if none else "",
             )
         )
         eyes = scale["eyes_closed"]
@@ -1289,6 +1310,8 @@ def main() -> int:
             "count": count,
             "runs": scale_runs(1 if quick else 3, count),
             "typing": home_typing(count, 13 if quick else 39),
+            # More runs, and the floor: the same typing in home with no user programs.
+            "typing_runs": typing_runs(count, 1 if quick else 3, 13 if quick else 39),
             "eyes_closed": eyes_closed_runs(1 if quick else 3),
             "stats": {
                 str(n): stats_screen(n, 1 if quick else 3)
