@@ -156,9 +156,11 @@ class SessionScreen(CalmScreen):
         yield Static(id="caution", markup=False)
         if any(p.kind is not Kind.BREATHING for p in self.timeline.parts):
             with Horizontal(id="session-body"):
-                steps = OptionList(*self._step_options(), id="steps", markup=False)
-                steps.can_focus = False
-                yield steps
+                # In a box of its own: painted again only when it changes, not with the countdown.
+                with Vertical(id="steps-box"):
+                    steps = OptionList(*self._step_options(), id="steps", markup=False)
+                    steps.can_focus = False
+                    yield steps
                 yield from self._main()
         else:
             yield from self._main()
