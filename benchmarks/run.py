@@ -470,6 +470,7 @@ def cpu_runs(window: float) -> dict[str, Any]:
         ("bare_idle", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "idle"]),
         ("bare_1hz", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "1hz"]),
         ("bare_digits", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "digits"]),
+        ("bare_session", [PY, str(HERE / "baselines" / "idle_and_1hz.py"), "session"]),
     ):
         bare = ptyrun.PtyProcess(argv)
         try:
@@ -988,6 +989,7 @@ def build_table(results: dict[str, Any]) -> list[Row]:
     if cpu:
         one_hz = over_runs([c["bare_1hz"]["cpu"] for c in cpu])
         digits = over_runs([c["bare_digits"]["cpu"] for c in cpu if "bare_digits" in c])
+        session = over_runs([c["bare_session"]["cpu"] for c in cpu if "bare_session" in c])
         for key, label in (("holding", "CPU holding"), ("routine_step", "CPU on a routine step")):
             value = over_runs([c[key]["cpu"] for c in cpu])
             share = ratio(value.median, one_hz.median)
@@ -1003,6 +1005,13 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                         f"; bare app changing big digits (Textual Digits) at 1 Hz {fmt(digits.median)} "
                         f"({fmt(ratio(value.median, digits.median))}x)"
                         if digits.count
+                        else ""
+                    )
+                    + (
+                        f"; bare app showing a screen of stock widgets built like the session "
+                        f"screen, its digits changing at 1 Hz {fmt(session.median)} "
+                        f"({fmt(ratio(value.median, session.median))}x)"
+                        if session.count
                         else ""
                     )
                     + "; split "
