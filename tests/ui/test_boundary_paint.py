@@ -53,3 +53,30 @@ async def test_a_longer_instruction_still_gets_the_lines_it_needs() -> None:
             if not screen.session.active:
                 break
         assert len(seen) > 1, "every step's text took the same number of lines: nothing tested"
+
+
+async def test_the_first_breaths_safety_note_goes_mid_step_not_at_the_boundary() -> None:
+    """The note is taken away (a layout) half a second into the second breath, so the
+    boundary's own frame is a repaint like any other."""
+    from calmcoach.ui.screens.session import CAUTION_LINGER
+
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = session_screen(pilot)
+        assert screen.has_class("-caution")  # the first breath shows the note
+        layouts: list[float] = []
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            layouts.append(clock())
+            refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        await advance(pilot, clock, 12.0 - 0.01, step=0.5)  # to just before the second breath
+        await advance(pilot, clock, 0.02, step=0.02)  # over the boundary
+        assert screen.session.current().cycle == 2
+        assert screen.has_class("-caution") and layouts == []
+        await advance(pilot, clock, CAUTION_LINGER, step=0.1)
+        assert not screen.has_class("-caution")
+        assert layouts, "the note's going should lay the screen out"

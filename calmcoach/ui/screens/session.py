@@ -36,6 +36,10 @@ IDLE_WAKE = 1.0
 """Longest single wait between reads (well under the session's suspend gap)."""
 APPROACH = 0.05
 """How far ahead of a step boundary the last wait before it starts."""
+CAUTION_LINGER = 0.5
+"""Seconds a part's safety note stays into the step after the part's beginning. Taking it
+away lays the screen out again; done at the boundary itself, it made that step's frame
+reach the terminal 20 to 35 ms late (issue 16's pty timing: the worst boundaries of a run)."""
 RATING_WINDOW = 10.0
 """For how many seconds at the start the "how tense are you" hint shows."""
 RATING_HINT = "Optional: how tense are you now? Press 0 to 10 (1 then 0 for 10)."
@@ -322,6 +326,9 @@ class SessionScreen(CalmScreen):
             changes.append((done + 1) * total / width - position)
         if self.rating_before is None and position < RATING_WINDOW:
             changes.append(RATING_WINDOW - position)
+        segment = session.current(now)
+        if self._shown.get("caution") and not self._begins(segment):  # a note lingering
+            changes.append(segment.start + CAUTION_LINGER - position)
         return [change for change in changes if change > 1e-6]
 
     def tick(self) -> None:
@@ -359,6 +366,7 @@ class SessionScreen(CalmScreen):
             pacer.level = session.level(now)
         if self._set("segment", segment.index):
             self._show_segment(segment)
+        self._show_caution(segment, session.position(now))
         paused = session.state is State.PAUSED
         waiting = session.waiting
         left = session.step_remaining(now)
@@ -395,13 +403,6 @@ class SessionScreen(CalmScreen):
         return session_heading(self.timeline, segment, self.calm_app.library.exercises)
 
     def _show_segment(self, segment: Segment) -> None:
-        # A part's safety note shows while it begins: its first step, or its first breath.
-        part = self.timeline.parts[segment.part]
-        beginning = segment.index == part.first or segment.cycle == 1
-        caution = self.cautions.get(segment.part, "") if beginning else ""
-        if self._set("caution", caution):
-            self._caution.update(Text(caution))  # at a part's beginning only: laid out
-        self.set_class(bool(caution), "-caution")
         # A routine step with nothing to pace (stretch, walk, prompt) shows no circle.
         self.set_class(segment.cycle is None and segment.level_from == segment.level_to, "-no-pacer")
         say = (
@@ -422,6 +423,28 @@ class SessionScreen(CalmScreen):
             steps = self.query_one("#steps", OptionList)
             with contextlib.suppress(OptionDoesNotExist):  # a step the list has no row for
                 steps.highlighted = steps.get_option_index(f"s{self._list_anchor(segment)}")
+
+    def _begins(self, segment: Segment) -> bool:
+        """Is ``segment`` part of its part's beginning (its first step, or its first breath)?"""
+        return segment.index == self.timeline.parts[segment.part].first or segment.cycle == 1
+
+    def _caution_text(self, segment: Segment, position: float) -> str:
+        """The safety note to show: a part's own while the part begins, and for
+        ``CAUTION_LINGER`` seconds into the step after, so that it goes mid-step."""
+        if self._begins(segment):
+            return self.cautions.get(segment.part, "")
+        if segment.index == 0 or segment.waits or position - segment.start >= CAUTION_LINGER:
+            return ""
+        previous = self.timeline.segments[segment.index - 1]
+        if previous.part == segment.part and self._begins(previous):
+            return self.cautions.get(segment.part, "")
+        return ""
+
+    def _show_caution(self, segment: Segment, position: float) -> None:
+        caution = self._caution_text(segment, position)
+        if self._set("caution", caution):
+            self._caution.update(Text(caution))  # laid out: only as a part begins, and just after
+            self.set_class(bool(caution), "-caution")
 
     def _show_text(self, widget: Static, text: Text) -> None:
         """Show ``text`` in an auto-height widget, laying the screen out again only when the
