@@ -9,8 +9,23 @@ from typing import Any
 
 from textual.widgets import Static
 
+from calmcoach.ui.screens.session import SessionScreen
 from calmcoach.ui.widgets.countdown import Countdown
+from tests.clocks import FakeClock
 from tests.ui.helpers import advance, new_app, session_screen
+
+
+def count_layouts(screen: SessionScreen, clock: FakeClock) -> list[float]:
+    """The clock's reading at each layout of ``screen`` from now on."""
+    layouts: list[float] = []
+    refresh_layout = screen._refresh_layout
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        layouts.append(clock())
+        refresh_layout(*args, **kwargs)
+
+    screen._refresh_layout = counted  # type: ignore[method-assign]
+    return layouts
 
 
 async def test_breathing_boundaries_repaint_without_a_layout() -> None:
@@ -19,14 +34,7 @@ async def test_breathing_boundaries_repaint_without_a_layout() -> None:
         await pilot.press("enter", "enter")  # 4-2-6, the usual minutes
         screen = session_screen(pilot)
         await advance(pilot, clock, 13.0)  # past the first breath's caution
-        layouts: list[float] = []
-        refresh_layout = screen._refresh_layout
-
-        def counted(*args: Any, **kwargs: Any) -> None:
-            layouts.append(clock())
-            refresh_layout(*args, **kwargs)
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = count_layouts(screen, clock)
         words: list[str] = []
         for _ in range(6):  # inhale, hold, exhale, twice: six boundaries
             await advance(pilot, clock, screen.session.step_remaining() + 0.01, step=1.0)
@@ -65,14 +73,7 @@ async def test_the_first_breaths_safety_note_goes_mid_step_not_at_the_boundary()
         await pilot.pause()
         screen = session_screen(pilot)
         assert screen.has_class("-caution")  # the first breath shows the note
-        layouts: list[float] = []
-        refresh_layout = screen._refresh_layout
-
-        def counted(*args: Any, **kwargs: Any) -> None:
-            layouts.append(clock())
-            refresh_layout(*args, **kwargs)
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = count_layouts(screen, clock)
         await advance(pilot, clock, 12.0 - 0.01, step=0.5)  # to just before the second breath
         await advance(pilot, clock, 0.02, step=0.02)  # over the boundary
         assert screen.session.current().cycle == 2

@@ -3,6 +3,8 @@ and safety notes before a session starts. Pilot in virtual time."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Input, OptionList, Static
 
 from calmcoach.session import State
@@ -354,19 +356,23 @@ async def test_filter_shows_the_rows_a_fresh_search_finds_while_typing_on_and_ba
         assert typed == "" and len(listed(app)) == len(app.library) + 1  # the broken file too
 
 
-async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exercises) -> None:
-    """The first frame holds the first rows and the rest follow a few at a time: in the end
-    every row is listed, in the order of a list built at once; a filter typed before they
-    are all in shows its own rows, and nothing is added to it afterwards."""
+def _long_library(folder: Path) -> int:
+    """User copies of the flare routine, two steps of rows past the first screenful; how many."""
     from calmcoach import locations
     from calmcoach.ui.screens import home
 
     flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
     count = home.FIRST_ROWS + 2 * home.ROWS_PER_STEP + 7
     for n in range(count):
-        (user_exercises / f"copy-{n:04d}.toml").write_text(
-            flare.replace("Flare routine", f"Flare copy {n:04d}")
-        )
+        (folder / f"copy-{n:04d}.toml").write_text(flare.replace("Flare routine", f"Flare copy {n:04d}"))
+    return count
+
+
+async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exercises) -> None:
+    """The first frame holds the first rows and the rest follow a few at a time: in the end
+    every row is listed, in the order of a list built at once; a filter typed before they
+    are all in shows its own rows, and nothing is added to it afterwards."""
+    _long_library(user_exercises)
     app, _clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(20):
@@ -385,15 +391,9 @@ async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exe
 async def test_a_filter_matching_many_rows_lists_a_screenful_then_all_of_them(user_exercises) -> None:
     """A key whose rows are many more than a screen shows shows a screenful in its own frame
     and the rest just after, in order; a backspace to them again keeps them all."""
-    from calmcoach import locations
     from calmcoach.ui.screens import home
 
-    flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
-    count = home.FIRST_ROWS + 2 * home.ROWS_PER_STEP + 7
-    for n in range(count):
-        (user_exercises / f"copy-{n:04d}.toml").write_text(
-            flare.replace("Flare routine", f"Flare copy {n:04d}")
-        )
+    count = _long_library(user_exercises)
     app, _clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(20):
