@@ -45,6 +45,17 @@ if TYPE_CHECKING:
 
 SOUNDS_NOTICE_AFTER = 0.1
 """Say "getting the sounds ready" if a session's sounds take longer than this to make."""
+YOUNG_COLLECTION_EVERY = 7000
+"""Objects made between two collections of the youngest generation while the app runs
+(Python's own default is 700).
+
+Textual leaves a reference cycle behind at every layout (the compositor's arranging
+function refers to itself), holding the old layout's map and lines. Python's default
+collects the youngest objects so often that such a cycle is caught while still in use,
+and it ages into the oldest generation; collecting that took 20 to 25 ms, inside a key's
+frame, with a thousand rows in home's filter (issue 16). Collected young, the cycles cost
+a few milliseconds now and then, and the oldest generation was not collected once while
+typing. The app's own thresholds are put back as it closes."""
 log = logging.getLogger("calmcoach.ui")
 """Logged to the state dir's calmcoach.log when the CLI started the log (see logfile)."""
 
@@ -163,6 +174,8 @@ class CalmApp(App[int]):
         """Further observers every session's conductor is given (hooks)."""
         self.on_close: list[Callable[[], object]] = []
         """Called as the app closes, once the cue player has stopped (hooks)."""
+        self._collector_thresholds = gc.get_threshold()
+        """The garbage collector's thresholds before the app ran (see on_mount)."""
 
     @property
     def safety(self) -> SafetyText:
@@ -219,13 +232,22 @@ class CalmApp(App[int]):
             self._start_requested()
         # The player process and the history are not needed for the first frame.
         self.call_after_refresh(self.ensure_services)
-        # What start-up made (the library, Textual's styles and widgets) lives as long as the
-        # app: frozen, a full garbage collection no longer walks it all in the middle of a
-        # key's frame (40 to 60 ms in home's filter on this project's machine, issue 16).
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self.freeze_what_lasts)
+        self._collector_thresholds = gc.get_threshold()
+        gc.set_threshold(YOUNG_COLLECTION_EVERY, *self._collector_thresholds[1:])
         from calmcoach.ui.nudges import watch_nudges
 
         self.nudges = watch_nudges(self)
+
+    def freeze_what_lasts(self) -> None:
+        """Take every object made so far out of the garbage collector's sight for good.
+
+        Called once start-up has drawn its first frame, and again when home has listed the
+        whole library: what was made by then (the library and its rows, Textual's styles and
+        widgets) lives as long as the app. Left in sight, a full collection walks all of it
+        in the middle of some key's frame: 40 to 60 ms after start-up, and 18 ms with a
+        thousand rows listed, in home's filter on this project's machine (issue 16)."""
+        gc.freeze()
 
     def _redraw_after_resume(self, _app: object) -> None:
         """Paint every cell again after Ctrl+Z and ``fg``.
@@ -661,6 +683,7 @@ class CalmApp(App[int]):
         self._save_settings()
 
     def on_unmount(self) -> None:
+        gc.set_threshold(*self._collector_thresholds)
         self.nudges.close()
         self.cues.close()
         # A toast would not be seen now: the CLI prints this once the terminal is back.

@@ -546,6 +546,22 @@ async def test_what_start_up_made_is_frozen_out_of_the_garbage_collectors_way() 
         gc.unfreeze()
 
 
+async def test_the_youngest_generation_is_collected_less_often_while_the_app_runs() -> None:
+    """Textual's layouts leave reference cycles; collected young they cost little (issue 16).
+    The app raises the young threshold while it runs and puts the old one back as it closes."""
+    import gc
+
+    from calmcoach.ui.app import YOUNG_COLLECTION_EVERY
+
+    before = gc.get_threshold()
+    assert before[0] != YOUNG_COLLECTION_EVERY
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *before[1:])
+    assert gc.get_threshold() == before
+
+
 async def test_quitting_right_after_the_first_frame_is_clean() -> None:
     """Home puts its filter field in place after the first frame; an app already quitting
     then (as it does after one frame for a benchmark) must not fail on it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from calmcoach.session import State
@@ -362,10 +363,21 @@ def _long_library(folder: Path) -> int:
     from calmcoach.ui.screens import home
 
     flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
-    count = home.FIRST_ROWS + 2 * home.ROWS_PER_STEP + 7
+    count = home.FIRST_ROWS + home.ROWS_PER_STEP + 7
     for n in range(count):
         (folder / f"copy-{n:04d}.toml").write_text(flare.replace("Flare routine", f"Flare copy {n:04d}"))
     return count
+
+
+async def _until_listed(pilot: Pilot[object]) -> None:
+    """Wait (five seconds at most) until home has added every row it has waiting."""
+    screen = pilot.app.screen
+    assert isinstance(screen, HomeScreen)
+    for _ in range(250):
+        if not screen.listing:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("home still had rows waiting after five seconds")
 
 
 async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exercises) -> None:
@@ -375,17 +387,36 @@ async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exe
     _long_library(user_exercises)
     app, _clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(20):
-            await pilot.pause()
+        await _until_listed(pilot)
         screen = app.screen
         assert isinstance(screen, HomeScreen)
         assert _every_row(app) == [option.id for option in HomeScreen(app.library)._options("")]
     app, _clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"copy 0001")  # at once, while rows are still being added
-        for _ in range(20):
-            await pilot.pause()
+        await _until_listed(pilot)
+        await pilot.pause(0.1)
         assert listed(app) == ["copy-0001"]
+
+
+async def test_waiting_rows_come_in_timed_steps_not_all_in_the_frame_after(
+    user_exercises, monkeypatch
+) -> None:
+    """Each step of rows waits for a timer, so a frame (and a key) can come in between: the
+    screen's after-refresh callbacks had run one step after another, all in one go."""
+    from calmcoach.ui.screens import home
+
+    count = _long_library(user_exercises)
+    monkeypatch.setattr(home, "STEP_EVERY", 60.0)  # no step is due while this test runs
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(10):
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        listing = screen.query_one("#library", OptionList)
+        assert screen.listing
+        assert home.FIRST_ROWS <= listing.option_count < count
 
 
 async def test_a_filter_matching_many_rows_lists_a_screenful_then_all_of_them(user_exercises) -> None:
@@ -396,19 +427,36 @@ async def test_a_filter_matching_many_rows_lists_a_screenful_then_all_of_them(us
     count = _long_library(user_exercises)
     app, _clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(20):
-            await pilot.pause()
+        await _until_listed(pilot)
         screen = app.screen
         assert isinstance(screen, HomeScreen)
         listing = screen.query_one("#library", OptionList)
         screen._fill("cop")  # what the key does, seen before any frame after it
         assert home.FIRST_ROWS <= listing.option_count < count
-        for _ in range(20):
-            await pilot.pause()
+        await _until_listed(pilot)
         fresh = HomeScreen(app.library)
         assert _every_row(app) == [option.id for option in fresh._options("cop")]
         assert listing.highlighted == fresh._best(fresh._options("cop"), "cop")
         await pilot.press(*"copy", "backspace")  # typed this time, to the same rows
-        for _ in range(20):
-            await pilot.pause()
+        await _until_listed(pilot)
         assert _every_row(app) == [option.id for option in fresh._options("cop")]
+
+
+async def test_the_list_looks_the_same_when_the_filter_field_takes_the_focus() -> None:
+    """Moving the focus from the list to the filter field changes nothing in the list: the
+    highlighted row is what Enter opens either way, and the first key draws no row afresh."""
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        listing = app.screen.query_one("#library", OptionList)
+        assert listing.has_focus
+
+        def lines() -> list[list[tuple[str, object]]]:
+            listing._styles_cache.clear()  # drawn now, not kept from before
+            return [[(s.text, s.style) for s in listing.render_line(y)] for y in range(listing.size.height)]
+
+        before = lines()
+        await pilot.press("slash")  # the filter field, the list's rows as they were
+        await pilot.pause()
+        assert app.screen.query_one("#filter", Input).has_focus and not listing.has_focus
+        assert lines() == before

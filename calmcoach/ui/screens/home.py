@@ -12,6 +12,8 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -20,6 +22,7 @@ from calmcoach.loader import BrokenFile, Library
 from calmcoach.model import AREAS, Exercise, Kind
 from calmcoach.planner import areas_of
 from calmcoach.ui.screens import CalmScreen
+from calmcoach.ui.widgets.kept import KeptDrawing
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.visible import visible
 
@@ -31,8 +34,10 @@ GROUPS = {
 FILTER_HINT = "Type to filter: a name, a body area (leg, eye, hand) or a tag"
 FIRST_ROWS = 200
 """Rows in the list when it is first drawn: more than any terminal shows at once."""
-ROWS_PER_STEP = 100
-"""Rows added between two frames after that, until the whole library is listed."""
+ROWS_PER_STEP = 250
+"""Rows added at a time after that, until the whole library is listed."""
+STEP_EVERY = 1 / 60
+"""Seconds from one step of rows to the next: time enough to draw a frame in between."""
 REMEMBERED_QUERIES = 64
 """Queries whose matches are kept; past this, the memory starts again."""
 RESERVED_KEYS = set("?!/")
@@ -87,13 +92,17 @@ class HomeScreen(CalmScreen):
         self._lengths: dict[str, str] = {}
         self._haystacks: dict[str, str] = {}
         self._rows: dict[str, Option] = {}
+        """Every row built so far, by its option id (see ``_options``)."""
         self._waiting: list[Option] = []
         """Rows of the whole library not in the list yet (see ``compose``)."""
+        self._stepping: Timer | None = None
+        """The timer of the next step of rows, while one is due."""
+        self._listed_whole = False
+        """Whether every exercise's row has been made and listed (see ``_add_waiting``)."""
         self._last: tuple[list[str], Iterable[Exercise]] = ([], library.exercises.values())
         """The words of the last query and the exercises that matched them, in library order."""
         self._found: dict[tuple[str, ...], list[Exercise]] = {}
         """The exercises that matched recent queries (a backspace goes back to one)."""
-        """Every row built so far, by its option id (see ``_options``)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):
@@ -117,20 +126,37 @@ class HomeScreen(CalmScreen):
         listing = self.query_one(LibraryList)
         listing.highlighted = self._first_enabled(listing)
         listing.focus()
-        if self._waiting:
-            self.call_after_refresh(self._add_waiting)
+        self._add_waiting_later()
         self.call_after_refresh(self._prepare_filter)
 
+    @property
+    def listing(self) -> bool:
+        """Whether rows are still waiting to be added to the list (see ``_add_waiting``)."""
+        return bool(self._waiting)
+
+    def _add_waiting_later(self) -> None:
+        """Add the waiting rows in steps, starting a moment from now, unless that is under way.
+
+        A timer, not ``call_after_refresh``: the screen runs callbacks that ask for more
+        callbacks after a refresh one after another, before any frame, so the steps came all
+        at once (800 rows at the end of a key's frame, tens of milliseconds)."""
+        if self._waiting and self._stepping is None:
+            self._stepping = self.set_timer(STEP_EVERY, self._add_waiting, name="home-rows")
+
     def _add_waiting(self) -> None:
-        """Add the next rows past the first screenful, a few at a time between frames, so a
-        key pressed meanwhile is never held up for long. A filter typed in the meantime
+        """Add the next rows past the first screenful, so a key pressed meanwhile is never
+        held up for long; then the next step, a moment later. A filter typed in the meantime
         shows its own rows and ends this."""
+        self._stepping = None
         if not self._waiting:
             return
         rows, self._waiting = self._waiting[:ROWS_PER_STEP], self._waiting[ROWS_PER_STEP:]
         self.query_one(LibraryList).add_options(rows)
         if self._waiting:
-            self.call_after_refresh(self._add_waiting)
+            self._add_waiting_later()
+        elif not self._listed_whole and self._rows.keys() >= self.library.exercises.keys():
+            self._listed_whole = True
+            self.calm_app.freeze_what_lasts()  # every row is made now, and kept
 
     def _length(self, exercise: Exercise) -> str:
         """The exercise's length in words, worked out once per library (not per keystroke),
@@ -152,8 +178,14 @@ class HomeScreen(CalmScreen):
 
     @staticmethod
     def _patterns(words: list[str]) -> list[re.Pattern[str]]:
-        """What ``_matches`` looks for, one pattern a typed word (made once per keystroke)."""
-        return [re.compile(rf"(?<![^\W_]){re.escape(word)}") for word in words]
+        """What ``_matches`` looks for, one pattern a typed word (made once per keystroke):
+        the word, where the character before it is not a letter or digit.
+
+        The word comes first and the check after it looks back, so the search can skip
+        ahead to the word's first letter; with the check first, the search tried
+        every place in every row and took ten times as long for a word nothing has."""
+        escaped = [re.escape(word) for word in words]
+        return [re.compile(rf"{word}(?<![^\W_]{word})") for word in escaped]
 
     def _matches(self, exercise: Exercise, patterns: list[re.Pattern[str]]) -> bool:
         """Every typed word begins a word somewhere in the exercise ("eye" finds "eyelid",
@@ -197,8 +229,7 @@ class HomeScreen(CalmScreen):
             shown = max(FIRST_ROWS, (best or 0) + 1)
             listing.add_options(options[:shown])
             self._waiting = options[shown:]
-            if self._waiting:
-                self.call_after_refresh(self._add_waiting)
+            self._add_waiting_later()
         elif best is not None and best >= shown:  # the best row is still waiting
             listing.add_options(self._waiting[: best + 1 - shown])
             self._waiting = self._waiting[best + 1 - shown :]
@@ -229,10 +260,11 @@ class HomeScreen(CalmScreen):
         the list keeps what it worked out for an option (its text laid out, its height), so a
         keystroke with a thousand rows costs a filter, not a thousand rows laid out anew."""
         words = query.lower().split()
-        patterns = self._patterns(words)
         found = self._found.get(tuple(words))
         if found is None:
-            found = [e for e in self._candidates(words) if self._matches(e, patterns)]
+            candidates, unchecked = self._candidates(words)
+            patterns = self._patterns(unchecked)
+            found = [e for e in candidates if self._matches(e, patterns)]
             if len(self._found) >= REMEMBERED_QUERIES:
                 self._found.clear()
             self._found[tuple(words)] = found
@@ -258,16 +290,21 @@ class HomeScreen(CalmScreen):
             options.append(self._row(":none", _nothing))
         return options
 
-    def _candidates(self, words: list[str]) -> Iterable[Exercise]:
-        """The exercises that may match ``words``: those that matched the last query when
-        ``words`` only adds to it (each word typed on, or more words), else all of them.
-        A row that has a longer word at a word's start has the shorter one there too."""
+    def _candidates(self, words: list[str]) -> tuple[Iterable[Exercise], list[str]]:
+        """The exercises that may match ``words``, and the words they still need checking
+        for: those that matched the last query when ``words`` only adds to it (each word
+        typed on, or more words), checked for the words that changed; else all of them, for
+        every word. A row that has a longer word at a word's start has the shorter one there
+        too, and it has an unchanged word still."""
         last_words, last_matched = self._last
         if len(words) >= len(last_words) and all(
             new.startswith(old) for new, old in zip(words, last_words, strict=False)
         ):
-            return last_matched
-        return self.library.exercises.values()
+            unchecked = [
+                word for i, word in enumerate(words) if i >= len(last_words) or word != last_words[i]
+            ]
+            return last_matched, unchecked
+        return self.library.exercises.values(), words
 
     def _row(self, option_id: str, build: Callable[[], Option]) -> Option:
         """The row with this id, built by ``build`` the first time it is asked for. The
@@ -287,7 +324,8 @@ class HomeScreen(CalmScreen):
             line.append("   (your version)", style="italic")
         elif exercise.origin.value == "user":
             line.append("   (yours)", style="italic")
-        return Option(line, id=exercise.id)
+        # The row keeps its drawing: a filter lists the same rows again and again.
+        return Option(KeptDrawing(Content.from_rich_text(line)), id=exercise.id)
 
     @on(OptionList.OptionHighlighted, "#library")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
