@@ -399,6 +399,30 @@ async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exe
         assert listed(app) == ["copy-0001"]
 
 
+async def test_what_the_whole_list_made_is_frozen_once_it_is_listed(user_exercises, monkeypatch) -> None:
+    """A thousand rows live as long as home; once all are listed, what listing them made is
+    frozen out of the garbage collector's sight, as start-up's objects are (issue 16)."""
+    import gc
+
+    from calmcoach.ui.screens import home
+
+    _long_library(user_exercises)
+    monkeypatch.setattr(home, "STEP_EVERY", 60.0)  # the steps are taken by hand below
+    app, _clock, _ = new_app()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(5):
+                await pilot.pause()  # start-up's own freeze is done
+            screen = app.screen
+            assert isinstance(screen, HomeScreen) and screen.listing
+            frozen = gc.get_freeze_count()
+            while screen.listing:
+                screen._add_waiting()
+            assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+
+
 async def test_waiting_rows_come_in_timed_steps_not_all_in_the_frame_after(
     user_exercises, monkeypatch
 ) -> None:

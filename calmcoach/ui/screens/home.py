@@ -218,7 +218,7 @@ class HomeScreen(CalmScreen):
         on in a word every row has), the list is left as it is: only the highlight moves.
 
         Like the first frame, a new list gets a screenful of rows (and any down to the
-        highlight) at once and the rest between frames: a thousand rows at once held the
+        highlight) at once and the rest in timed steps: a thousand rows at once held the
         key's frame up by a tenth of a second."""
         listing = self.query_one(LibraryList)
         options = self._options(query)
