@@ -233,7 +233,6 @@ class CalmApp(App[int]):
         # The player process and the history are not needed for the first frame.
         self.call_after_refresh(self.ensure_services)
         self.call_after_refresh(self.freeze_what_lasts)
-        self._collector_thresholds = gc.get_threshold()
         gc.set_threshold(YOUNG_COLLECTION_EVERY, *self._collector_thresholds[1:])
         from calmcoach.ui.nudges import watch_nudges
 
@@ -242,11 +241,12 @@ class CalmApp(App[int]):
     def freeze_what_lasts(self) -> None:
         """Take every object made so far out of the garbage collector's sight for good.
 
-        Called once start-up has drawn its first frame, and again when home has listed the
-        whole library: what was made by then (the library and its rows, Textual's styles and
-        widgets) lives as long as the app. Left in sight, a full collection walks all of it
-        in the middle of some key's frame: 40 to 60 ms after start-up, and 18 ms with a
-        thousand rows listed, in home's filter on this project's machine (issue 16)."""
+        Called once start-up has drawn its first frame, and again when home has first listed
+        the whole library: most of what was made by then (the library and its rows, Textual's
+        styles and widgets) lives as long as the app. Left in sight, a full collection walks
+        all of it in the middle of some key's frame: 40 to 60 ms after start-up, and 18 ms
+        with a thousand rows listed, in home's filter on this project's machine (issue 16).
+        Garbage not yet collected then is kept too: a few layouts' worth, once."""
         gc.freeze()
 
     def _redraw_after_resume(self, _app: object) -> None:

@@ -374,7 +374,7 @@ async def _until_listed(pilot: Pilot[object]) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, HomeScreen)
     for _ in range(250):
-        if not screen.listing:
+        if not screen.has_waiting_rows:
             return
         await pilot.pause(0.02)
     raise AssertionError("home still had rows waiting after five seconds")
@@ -414,9 +414,9 @@ async def test_what_the_whole_list_made_is_frozen_once_it_is_listed(user_exercis
             for _ in range(5):
                 await pilot.pause()  # start-up's own freeze is done
             screen = app.screen
-            assert isinstance(screen, HomeScreen) and screen.listing
+            assert isinstance(screen, HomeScreen) and screen.has_waiting_rows
             frozen = gc.get_freeze_count()
-            while screen.listing:
+            while screen.has_waiting_rows:
                 screen._add_waiting()
             assert gc.get_freeze_count() > frozen
     finally:
@@ -439,7 +439,7 @@ async def test_waiting_rows_come_in_timed_steps_not_all_in_the_frame_after(
         screen = app.screen
         assert isinstance(screen, HomeScreen)
         listing = screen.query_one("#library", OptionList)
-        assert screen.listing
+        assert screen.has_waiting_rows
         assert home.FIRST_ROWS <= listing.option_count < count
 
 
@@ -475,12 +475,31 @@ async def test_the_list_looks_the_same_when_the_filter_field_takes_the_focus() -
         listing = app.screen.query_one("#library", OptionList)
         assert listing.has_focus
 
-        def lines() -> list[list[tuple[str, object]]]:
-            listing._styles_cache.clear()  # drawn now, not kept from before
-            return [[(s.text, s.style) for s in listing.render_line(y)] for y in range(listing.size.height)]
+        def look() -> tuple[object, ...]:
+            rows = [[(s.text, s.style) for s in listing.render_line(y)] for y in range(listing.size.height)]
+            return (rows, listing.styles.border, listing.styles.background_tint)
 
-        before = lines()
+        before = look()
         await pilot.press("slash")  # the filter field, the list's rows as they were
         await pilot.pause()
         assert app.screen.query_one("#filter", Input).has_focus and not listing.has_focus
-        assert lines() == before
+        assert look() == before
+
+
+async def test_a_new_list_waits_a_full_step_for_its_next_rows(user_exercises, monkeypatch) -> None:
+    """A key that replaces the list stops the step due for the old one and starts its own,
+    so the new list's next rows never come in the key's own frame."""
+    from calmcoach.ui.screens import home
+
+    _long_library(user_exercises)
+    monkeypatch.setattr(home, "STEP_EVERY", 60.0)
+    app, _clock, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen) and screen.has_waiting_rows
+        due = screen._stepping
+        assert due is not None
+        screen._fill("cop")
+        assert screen.has_waiting_rows
+        assert screen._stepping is not None and screen._stepping is not due

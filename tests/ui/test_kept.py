@@ -62,7 +62,6 @@ async def test_an_option_list_draws_kept_rows_as_it_draws_their_content() -> Non
         plain, kept = app.query_one("#plain", OptionList), app.query_one("#kept", OptionList)
 
         def lines(listing: OptionList) -> list[list[tuple[str, object]]]:
-            listing._styles_cache.clear()
             return [[(s.text, s.style) for s in listing.render_line(y)] for y in range(listing.size.height)]
 
         for highlight in (0, 1, 0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -25,6 +24,9 @@ from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.kept import KeptDrawing
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.visible import visible
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
 
 GROUPS = {
     Kind.BREATHING: "Breathing",
@@ -97,8 +99,9 @@ class HomeScreen(CalmScreen):
         """Rows of the whole library not in the list yet (see ``compose``)."""
         self._stepping: Timer | None = None
         """The timer of the next step of rows, while one is due."""
-        self._listed_whole = False
-        """Whether every exercise's row has been made and listed (see ``_add_waiting``)."""
+        self._first_listing = True
+        """Whether the whole library is still being listed for the first time, with no filter
+        typed yet (see ``_add_waiting``)."""
         self._last: tuple[list[str], Iterable[Exercise]] = ([], library.exercises.values())
         """The words of the last query and the exercises that matched them, in library order."""
         self._found: dict[tuple[str, ...], list[Exercise]] = {}
@@ -130,7 +133,7 @@ class HomeScreen(CalmScreen):
         self.call_after_refresh(self._prepare_filter)
 
     @property
-    def listing(self) -> bool:
+    def has_waiting_rows(self) -> bool:
         """Whether rows are still waiting to be added to the list (see ``_add_waiting``)."""
         return bool(self._waiting)
 
@@ -154,9 +157,9 @@ class HomeScreen(CalmScreen):
         self.query_one(LibraryList).add_options(rows)
         if self._waiting:
             self._add_waiting_later()
-        elif not self._listed_whole and self._rows.keys() >= self.library.exercises.keys():
-            self._listed_whole = True
-            self.calm_app.freeze_what_lasts()  # every row is made now, and kept
+        elif self._first_listing:
+            self._first_listing = False
+            self.calm_app.freeze_what_lasts()  # start-up's listing is done, and kept
 
     def _length(self, exercise: Exercise) -> str:
         """The exercise's length in words, worked out once per library (not per keystroke),
@@ -225,6 +228,10 @@ class HomeScreen(CalmScreen):
         best = self._best(options, query)
         shown = len(listing.options)
         if options != [*listing.options, *self._waiting]:
+            self._first_listing = False
+            if self._stepping is not None:  # a step due for the old list waits a full step
+                self._stepping.stop()
+                self._stepping = None
             listing.clear_options()
             shown = max(FIRST_ROWS, (best or 0) + 1)
             listing.add_options(options[:shown])

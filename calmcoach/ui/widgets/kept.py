@@ -10,6 +10,8 @@ from textual.visual import RenderOptions, Visual
 
 KEPT_DRAWINGS = 4
 """Drawings kept per visual: plain and highlighted, focused or not, at one width."""
+LAYOUT_RULES = ("text_wrap", "text_overflow", "text_align", "line_pad")
+"""The style rules that change how content is laid out in lines: part of a drawing's key."""
 
 
 class KeptDrawing(Visual):
@@ -19,13 +21,13 @@ class KeptDrawing(Visual):
     filter does at almost every key. A row given as ``KeptDrawing`` keeps its own lines, so
     a filter that shows rows seen before draws only what is new: a screenful of rows drawn
     afresh took about a third of such a key's frame with a thousand user programs (issue 16).
-    Lines are kept only for a plain drawing; one with a text selection or a style laid over
-    it is drawn afresh each time.
+    A drawing is kept by width, height, base style and the rules that lay text out; one with
+    a text selection or a style laid over it is drawn afresh each time.
     """
 
     def __init__(self, content: Content) -> None:
         self.content = content
-        self._drawn: dict[tuple[int, int | None, Style], list[Strip]] = {}
+        self._drawn: dict[tuple[object, ...], list[Strip]] = {}
 
     def __str__(self) -> str:
         return self.content.plain
@@ -35,7 +37,8 @@ class KeptDrawing(Visual):
     ) -> list[Strip]:
         if options.selection is not None or options.post_style is not None:
             return self.content.render_strips(width, height, style, options)
-        key = (width, height, style)
+        rules = options.rules
+        key = (width, height, style, *(rules.get(rule) for rule in LAYOUT_RULES))
         strips = self._drawn.get(key)
         if strips is None:
             if len(self._drawn) >= KEPT_DRAWINGS:
