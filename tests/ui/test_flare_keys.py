@@ -395,7 +395,7 @@ async def test_a_long_library_is_listed_whole_after_the_first_screenful(user_exe
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"copy 0001")  # at once, while rows are still being added
         await _until_listed(pilot)
-        await pilot.pause(0.1)
+        await pilot.pause(0.1)  # a step due for the old list would have come by now
         assert listed(app) == ["copy-0001"]
 
 

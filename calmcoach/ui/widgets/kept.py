@@ -9,7 +9,7 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
 KEPT_DRAWINGS = 4
-"""Drawings kept per visual: plain and highlighted, focused or not, at one width."""
+"""Drawings kept per visual: plain, highlighted and under the mouse at one width, and one more."""
 LAYOUT_RULES = ("text_wrap", "text_overflow", "text_align", "line_pad")
 """The style rules that change how content is laid out in lines: part of a drawing's key."""
 
