@@ -132,3 +132,10 @@ def test_plain_question_uses_the_one_key_for_not_sure_and_takes_the_words() -> N
     assert ask_area(choices, io.StringIO("n\n"), io.StringIO()) == "general"
     assert ask_area(choices, io.StringIO("\n"), io.StringIO()) == "general"
     assert ask_area(choices, io.StringIO("not-sure\n"), io.StringIO()) == "general"
+
+
+def test_the_readme_names_every_word_the_command_line_takes() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    for area in BODY_AREAS:
+        for word in area.words:
+            assert f"`{word}`" in readme, word
