@@ -218,7 +218,7 @@ async def test_red_flags_from_home_and_from_help() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("exclamation_mark")
         assert isinstance(app.screen, RedFlagsScreen)
-        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        text = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "Trouble speaking, swallowing or breathing" in text and "EMERGENCY" in text
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)

@@ -105,6 +105,10 @@ class FlagLines:
         self.widest = widest
         """The longest label on the page: it decides, for every flag alike, where the text goes."""
 
+    def __str__(self) -> str:
+        """The flag as plain text, for whatever reads the page's words rather than draws them."""
+        return f"{self.label}  {self.sign}\n{self.action}"
+
     def beside(self, width: int) -> bool:
         """Whether the text goes beside the label at this width (else under it)."""
         return width - (self.widest + 2 + self.GAP) >= self.MIN_TEXT
