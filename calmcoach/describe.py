@@ -24,8 +24,10 @@ __all__ = [
     "breath_text",
     "breaths_text",
     "clock_text",
+    "count_text",
     "exercise_length",
     "exercise_lengths",
+    "flare_logged_text",
     "length_text",
     "length_words",
     "minutes_text",
@@ -34,6 +36,8 @@ __all__ = [
     "plural",
     "safety_notes",
     "session_heading",
+    "time_left_change",
+    "time_left_text",
 ]
 
 
@@ -41,6 +45,44 @@ def clock_text(seconds: float) -> str:
     """``m:ss`` for a number of seconds (rounded down)."""
     whole = int(max(0.0, seconds) + 1e-6)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def count_text(left: float, step: float) -> str:
+    """What a step's countdown shows with ``left`` seconds to go: the whole seconds
+    (``7``), or ``m:ss`` (``2:29``) for a step of a minute or more, all the way down,
+    so one step never changes how it counts. Rounded up: ``1`` is the last second."""
+    whole = math.ceil(max(0.0, left) - 1e-9)
+    if step < 60 - 1e-9:
+        return str(whole)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def time_left_text(seconds: float) -> str:
+    """A session's time left to the nearest minute, and said to be that: ``about 2 min
+    left`` from 1:30 to 2:29, ``under a minute left`` below 1:00. Whole minutes, so
+    nothing but the step's countdown ticks by the second."""
+    if seconds <= 0:
+        return "done"
+    if seconds < 60 - 1e-9:
+        return "under a minute left"
+    return f"about {math.floor(seconds / 60 + 0.5 + 1e-9)} min left"
+
+
+def time_left_change(seconds: float) -> float:
+    """Seconds until :func:`time_left_text` next says something else (``seconds`` go down)."""
+    if seconds <= 0:
+        return math.inf
+    if seconds < 60 - 1e-9:
+        return seconds
+    minutes = math.floor(seconds / 60 + 0.5 + 1e-9)
+    # "about n" holds down to (n - 0.5) minutes; "about 1" holds down to one minute.
+    floor = 60.0 if minutes == 1 else (minutes - 0.5) * 60
+    return seconds - floor + 1e-6
+
+
+def flare_logged_text(area: str, intensity: int) -> str:
+    """What the command line and the app's journal say once a flare is logged."""
+    return f"Logged a flare: {AREAS.get(area, area).lower()}, intensity {intensity} of 10."
 
 
 def number_text(value: float) -> str:

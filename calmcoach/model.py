@@ -37,13 +37,49 @@ class Origin(StrEnum):
     USER = "user"
 
 
-AREAS: dict[str, str] = {
-    "eyelid": "Eyelid or face",
-    "hand": "Hand or forearm",
-    "leg": "Leg or foot",
-    "general": "Not sure / whole body",
-}
-"""Body areas a routine may have variants for, with the words shown to people."""
+@dataclass(frozen=True)
+class Area:
+    """A body area a routine may have variants for, named the same way everywhere."""
+
+    id: str
+    """What exercise files, the history and ``--area`` store."""
+    title: str
+    """The words shown to people (an exercise file may title its own variant)."""
+    key: str
+    """The one key that picks it in the app's pickers and plain mode's question."""
+    words: tuple[str, ...]
+    """Everything the command line accepts for it, the id first; what the library's
+    filter finds it by (a word of its title, a tag) is in here too."""
+
+
+BODY_AREAS: tuple[Area, ...] = (
+    Area("eyelid", "Eyelid or face", "e", ("eyelid", "eye", "face")),
+    Area("hand", "Hand or forearm", "h", ("hand", "arm", "forearm")),
+    Area("leg", "Leg or foot", "l", ("leg", "calf", "foot")),
+    Area("general", "Not sure / whole body", "n", ("general", "not-sure", "whole-body")),
+)
+"""The one definition of the body areas, in the order every picker lists them."""
+
+AREAS: dict[str, str] = {area.id: area.title for area in BODY_AREAS}
+"""Body areas by id, with the words shown to people."""
+
+_AREA_WORDS: dict[str, str] = {word: area.id for area in BODY_AREAS for word in area.words}
+
+
+def area_from_word(word: str) -> str | None:
+    """The area id a word on the command line names (``eye`` is ``eyelid``), or None."""
+    return _AREA_WORDS.get(word.strip().lower())
+
+
+def area_key(area: str) -> str:
+    """The key that picks ``area`` (empty for an id outside :data:`BODY_AREAS`)."""
+    return next((a.key for a in BODY_AREAS if a.id == area), "")
+
+
+def area_words_text() -> str:
+    """The words the command line accepts, one area at a time:
+    ``eyelid (eye, face), hand (arm, forearm), ...``."""
+    return ", ".join(f"{a.words[0]} ({', '.join(a.words[1:])})" for a in BODY_AREAS)
 
 
 @dataclass(frozen=True)

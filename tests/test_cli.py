@@ -445,18 +445,18 @@ class Terminal:
 @pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals")
 def test_flare_plain_on_a_terminal_asks_where_and_asks_again_on_a_bad_answer(cli_env) -> None:
     term = Terminal(["flare", "--plain", "--speed", "100", "--no-sound"], cli_env)
-    screen = term.read_until("Type a letter and press Enter (Enter alone: g): ")
+    screen = term.read_until("Type a letter and press Enter (Enter alone: n): ")
     assert "Where is the twitch?" in screen
     for line in (
         "  e  Eyelid or face",
         "  h  Hand or forearm",
         "  l  Leg or foot",
-        "  g  Not sure / whole body",
+        "  n  Not sure / whole body",
     ):
         assert line in screen
     term.type("x\n")
     # The same question again, right after the hint (the terminal turns \n into \r\n).
-    term.read_until("Please type one of: e, h, l, g.\r\nType a letter and press Enter (Enter alone: g): ")
+    term.read_until("Please type one of: e, h, l, n.\r\nType a letter and press Enter (Enter alone: n): ")
     term.type("l\n")
     term.read_until("== Tension release (Leg or foot) ==")
     assert term.finish(enter_at="[Enter to go on]") == 0
@@ -467,7 +467,7 @@ def test_flare_plain_on_a_terminal_asks_where_and_asks_again_on_a_bad_answer(cli
 @pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals")
 def test_flare_question_takes_a_number_too(cli_env) -> None:
     term = Terminal(["flare", "--plain", "--speed", "100", "--no-sound"], cli_env)
-    term.read_until("(Enter alone: g): ")
+    term.read_until("(Enter alone: n): ")
     term.type("2\n")
     term.read_until("== Tension release (Hand or forearm) ==")
     assert term.finish(enter_at="[Enter to go on]") == 0
@@ -476,7 +476,7 @@ def test_flare_question_takes_a_number_too(cli_env) -> None:
 @pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals")
 def test_flare_question_ended_with_ctrl_d_exits_1_and_starts_nothing(cli_env) -> None:
     term = Terminal(["flare", "--plain", "--speed", "100", "--no-sound"], cli_env)
-    term.read_until("(Enter alone: g): ")
+    term.read_until("(Enter alone: n): ")
     term.type("\x04")  # Ctrl+D on an empty line: end of input
     assert term.finish() == 1
     assert "calmcoach: no area chosen, so nothing was started." in term.seen

@@ -12,8 +12,10 @@ from calmcoach.describe import (
     area_choices,
     breaths_text,
     clock_text,
+    count_text,
     exercise_length,
     exercise_lengths,
+    flare_logged_text,
     length_text,
     length_words,
     minutes_text,
@@ -22,6 +24,8 @@ from calmcoach.describe import (
     plural,
     safety_notes,
     session_heading,
+    time_left_change,
+    time_left_text,
 )
 from calmcoach.library import load_default_library
 from calmcoach.loader import Library
@@ -216,3 +220,60 @@ def test_lengths_of_many_are_those_of_each(user_exercises: Path) -> None:
     assert lengths["short"] != lengths["copy-0"] == lengths["copy-2"]
     for key, value in exercises.items():
         assert length_words(value, lengths[key]) == length_text(value, exercises)
+
+
+@pytest.mark.parametrize(
+    ("left", "step", "text"),
+    [
+        (4.0, 4.0, "4"),
+        (3.2, 4.0, "4"),
+        (0.01, 6.0, "1"),
+        (59.0, 59.0, "59"),
+        (150.0, 150.0, "2:30"),
+        (149.0, 150.0, "2:29"),
+        (148.5, 150.0, "2:29"),
+        (59.0, 150.0, "0:59"),
+        (0.5, 60.0, "0:01"),
+        (600.0, 600.0, "10:00"),
+    ],
+)
+def test_a_step_of_a_minute_or_more_counts_down_in_minutes_and_seconds(
+    left: float, step: float, text: str
+) -> None:
+    assert count_text(left, step) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.0, "done"),
+        (0.4, "under a minute left"),
+        (59.9, "under a minute left"),
+        (60.0, "about 1 min left"),
+        (89.0, "about 1 min left"),
+        (90.0, "about 2 min left"),
+        (122.0, "about 2 min left"),  # 2:02 left: never "3 min left"
+        (149.0, "about 2 min left"),
+        (151.0, "about 3 min left"),
+        (300.0, "about 5 min left"),
+    ],
+)
+def test_time_left_is_rounded_to_the_nearest_minute_and_says_about(seconds: float, text: str) -> None:
+    assert time_left_text(seconds) == text
+
+
+@pytest.mark.parametrize("seconds", [0.3, 59.0, 60.0, 61.0, 89.99, 90.0, 122.0, 150.0, 151.0, 3599.5])
+def test_time_left_change_is_when_the_words_change(seconds: float) -> None:
+    wait = time_left_change(seconds)
+    assert wait > 0
+    after = max(0.0, seconds - wait)
+    assert time_left_text(after) != time_left_text(seconds)
+    if wait > 1e-5:  # a moment before, the words are still the same
+        assert time_left_text(seconds - wait + 1e-5) == time_left_text(seconds)
+
+
+@pytest.mark.parametrize("area", ["eyelid", "hand", "leg", "general"])
+def test_a_logged_flare_is_worded_without_a_wrong_article(area: str) -> None:
+    text = flare_logged_text(area, 3)
+    assert text.startswith("Logged a flare: ") and text.endswith(", intensity 3 of 10.")
+    assert "a eyelid" not in text and " a e" not in text.replace("a flare", "")

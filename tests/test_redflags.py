@@ -335,10 +335,12 @@ def test_importing_the_module_reads_nothing_and_loads_no_toml_parser() -> None:
 SIGNS = {
     "stress": ("stressful days", "panic", "worry"),
     "moving around": ("move around", "instead of staying in one muscle"),
-    "easing": ("ease", "attention", "rest"),
+    "easing": ("ease", "distract yourself", "relax for a while"),
     "strength": ("strength", "clumsiness", "slipping out of your hands"),
+    "normal tests": ("blood tests", "nerve", "normal", "now and then"),
     "at rest": ("resting", "rather than while you are moving"),
 }
+"""Each sign of the guide, by the words that pick it out (first) and the words it must say."""
 
 
 @pytest.mark.parametrize("name", list(SIGNS))
@@ -349,6 +351,14 @@ def test_reassurance_carries_each_sign_of_the_guide(name: str) -> None:
     assert len(found) == 1, f"expected one sign about {name}, found {found}"
     missing = [w for w in words if not has(found[0], w)]
     assert missing == [], f"the sign about {name} does not say {missing}: {found[0]!r}"
+
+
+def test_reassurance_never_says_twitches_ease_with_rest() -> None:
+    """The guide: they ease when you distract yourself or relax for a while, and are noticed
+    more at rest; "they ease when you rest" would contradict the sign beside it."""
+    page = load_reassurance()
+    (easing,) = [s for s in page.signs if has(s, "ease")]
+    assert not re.search(r"\brest(ing)?\b", easing, re.IGNORECASE), easing
 
 
 def test_reassurance_never_diagnoses_and_ends_with_a_health_professional() -> None:

@@ -30,7 +30,7 @@ from calmcoach.describe import (
     plural,
     safety_notes,
 )
-from calmcoach.model import AREAS, Exercise, Origin
+from calmcoach.model import BODY_AREAS, Exercise, Origin, area_from_word, area_key, area_words_text
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.visible import visible
 
@@ -112,6 +112,28 @@ def _add_voice_options(parser: argparse.ArgumentParser, dest: str) -> None:
     )
 
 
+AREA_HELP = (
+    ", ".join(a.id for a in BODY_AREAS[:-1])
+    + f" or {BODY_AREAS[-1].id} (also {', '.join(a.words[1] for a in BODY_AREAS)}...)"
+)
+"""How ``--area`` and ``AREA`` are described in ``--help``; the full list is :func:`area_words_text`."""
+
+
+def resolve_area(args: argparse.Namespace) -> bool:
+    """Turn the area word on the command line (``eye``, ``calf``, ``not-sure``) into its
+    area id in ``args``; False, with one line naming the accepted words, for any other."""
+    word = getattr(args, "area", None)
+    if word is None:
+        return True
+    area = area_from_word(word)
+    if area is None:
+        shown = word if len(word) <= 40 else word[:40] + "..."
+        _err(f"unknown body area {shown!r}; use one of: {area_words_text()}")
+        return False
+    args.area = area
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     import argparse
@@ -138,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="print an exercise's planned timeline")
     p.add_argument("id")
     p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises with a range")
-    p.add_argument("--area", choices=list(AREAS), help="body area, for tension release and the flare routine")
+    p.add_argument(
+        "--area", metavar="AREA", help=f"body area, for tension release and the flare routine: {AREA_HELP}"
+    )
 
     p = sub.add_parser("validate", help="check exercise files and print every error")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -146,11 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an exercise")
     p.add_argument("id")
     p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises with a range")
-    p.add_argument("--area", choices=list(AREAS), help="body area, for tension release and the flare routine")
+    p.add_argument(
+        "--area", metavar="AREA", help=f"body area, for tension release and the flare routine: {AREA_HELP}"
+    )
     _add_session_options(p)
 
     p = sub.add_parser("flare", help="start the flare routine: breathe, release, shift attention")
-    p.add_argument("area", nargs="?", choices=list(AREAS), help="where the twitch is")
+    p.add_argument("area", nargs="?", metavar="AREA", help=f"where the twitch is: {AREA_HELP}")
     _add_session_options(p)
 
     p = sub.add_parser("history", help="print past sessions and logged flares")
@@ -160,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="DATE", help="only from this date (YYYY-MM-DD)")
 
     p = sub.add_parser("log", help="log a flare in the journal (with no area: open the app's journal form)")
-    p.add_argument("area", nargs="?", choices=list(AREAS))
+    p.add_argument("area", nargs="?", metavar="AREA", help=f"where the twitch is: {AREA_HELP}")
     p.add_argument("--intensity", type=int, choices=range(11), metavar="0-10", help="required with an area")
     p.add_argument(
         "--trigger", action="append", default=[], metavar="T", help="what may have set it off (repeatable)"
@@ -444,15 +470,20 @@ def cmd_run(args: argparse.Namespace, exercise_id: str) -> int:
 def ask_area(choices: list[tuple[str, str]], stdin: TextIO, out: TextIO) -> str | None:
     """Ask on a terminal which body area to run for; None at end of input (Ctrl+D).
 
-    Each area has a letter (the first free one of its id) and a number; the id itself
-    works too. Enter alone picks ``general`` when it is offered. Anything else asks again.
+    Each area has its letter (the app's key for it) and a number; any word the command
+    line takes for it works too. Enter alone picks ``general`` when it is offered.
+    Anything else asks again.
     """
     keys: dict[str, str] = {}
     letters: list[str] = []
     for number, (area, _title) in enumerate(choices, start=1):
-        letter = next((c for c in area.lower() if c.isalpha() and c not in keys), str(number))
+        letter = area_key(area)
+        if not letter or letter in keys:  # an area outside the one list: its first free letter
+            letter = next((c for c in area.lower() if c.isalpha() and c not in keys), str(number))
         letters.append(letter)
         keys.update({letter: area, str(number): area, area.lower(): area})
+    for area, _title in choices:
+        keys.update({word: area for a in BODY_AREAS if a.id == area for word in a.words if word not in keys})
     default = "general" if "general" in (a for a, _ in choices) else None
     out.write("Where is the twitch?\n")
     for letter, (_area, title) in zip(letters, choices, strict=True):
@@ -691,6 +722,8 @@ def cmd_desktop(args: argparse.Namespace) -> int:
     app_args = list(args.app_args)
     if app_args:
         inner = build_parser().parse_args(app_args)  # a usage error exits here, with its message
+        if not resolve_area(inner):
+            return EXIT_USAGE
         if inner.command not in DESKTOP_OPENS or (inner.command == "log" and (inner.area or inner.intensity)):
             _err("desktop opens the library, run ID [options], flare [AREA] [options] or log")
             return EXIT_USAGE
@@ -717,6 +750,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(None)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not resolve_area(args):
+        return EXIT_USAGE
     command = args.command
     try:
         if command is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from calmcoach import locations
 from calmcoach.cli import _err
+from calmcoach.describe import flare_logged_text
 from calmcoach.history import History, HistoryUnavailable, iter_rows
 from calmcoach.visible import visible
 
@@ -202,5 +203,5 @@ def cmd_log(args: argparse.Namespace) -> int:
         return 1
     finally:
         history.close()
-    print(f"Logged a {args.area} flare, intensity {args.intensity} of 10.")
+    print(flare_logged_text(args.area, args.intensity))
     return 0

@@ -19,10 +19,10 @@ from textual.theme import Theme
 from calmcoach import locations
 from calmcoach import settings as user_settings
 from calmcoach.audio import CuePlayer, SilentPlayer, sounds_for
-from calmcoach.describe import minutes_text, safety_notes
+from calmcoach.describe import area_choices, minutes_text, safety_notes
 from calmcoach.library import load_default_library
 from calmcoach.loader import Library, ParseCache
-from calmcoach.model import AREAS, Exercise, Kind
+from calmcoach.model import AREAS, BODY_AREAS, Exercise, Kind, area_key
 from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.visible import visible
@@ -65,16 +65,16 @@ REASSURE = "reassure"
 """The flare picker's answer for the page on signs that point toward anxiety."""
 
 
-def flare_areas() -> list[Choice]:
-    """The answers to "Where is the twitch?", each with its key."""
+def flare_areas(choices: list[tuple[str, str]] | None = None) -> list[Choice]:
+    """The answers to "Where is the twitch?", each with its key (model.BODY_AREAS).
+
+    ``choices`` are the (area, title) an exercise offers (``describe.area_choices``, its
+    file's titles); None for every area, with the usual titles."""
     from calmcoach.ui.screens.choice import Choice
 
-    return [
-        Choice("eyelid", "Eyelid or face", "e"),
-        Choice("hand", "Hand or forearm", "h"),
-        Choice("leg", "Leg or foot", "l"),
-        Choice("general", "Not sure, or all over", "n"),
-    ]
+    if choices is None:
+        choices = [(area.id, area.title) for area in BODY_AREAS]
+    return [Choice(area, title, area_key(area)) for area, title in choices]
 
 
 class CalmApp(App[int]):
@@ -406,7 +406,7 @@ class CalmApp(App[int]):
             return f"{exercise.title}: how long?", choices, f"{m.default:g}"
         areas = areas_of(exercise, self.library.exercises)
         if areas:
-            choices = [c for c in flare_areas() if c.value in areas]
+            choices = flare_areas(area_choices(exercise, self.library.exercises))
             return "Where is the twitch?", choices, "general" if "general" in areas else None
         return "", [], None
 
@@ -581,7 +581,12 @@ class CalmApp(App[int]):
                 self.start_exercise("flare", PlanOptions(area=area))
 
         self.push_screen(
-            ChoiceScreen("Where is the twitch?", flare_areas() + extra, "general", notes=flare.safety[:1]),
+            ChoiceScreen(
+                "Where is the twitch?",
+                flare_areas(area_choices(flare, self.library.exercises) or None) + extra,
+                "general",
+                notes=flare.safety[:1],
+            ),
             picked,
         )
 
@@ -600,7 +605,7 @@ class CalmApp(App[int]):
             if area is not None:
                 self.start_exercise(release.id, PlanOptions(area=area))
 
-        choices = [c for c in flare_areas() if c.value in release.areas]
+        choices = flare_areas(area_choices(release, self.library.exercises))
         default = "general" if "general" in release.areas else None
         self.push_screen(
             ChoiceScreen(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -62,7 +63,8 @@ async def test_every_flag_shows_its_exact_label_and_the_habits_section_shows() -
         await pilot.press("exclamation_mark")
         shown = "\n".join(texts(pilot))
         for flag in safety.flags:
-            assert f" {URGENCY_LABELS[flag.urgency]}   {flag.sign}\n    {flag.action}" in shown
+            label = URGENCY_LABELS[flag.urgency]
+            assert f" {label}   {flag.sign}\n{' ' * (len(label) + 4)}{flag.action}" in shown
         assert safety.advice in shown
         assert plain(app.screen.query_one("#habits-title", Static)) == "Habits that help over time"
         habits = plain(app.screen.query_one("#habits", Static))
@@ -138,3 +140,42 @@ async def test_a_broken_reassurance_file_is_named_in_a_notice_and_nothing_opens(
 def test_reassurance_snapshot(snap_compare, size: tuple[int, int]) -> None:
     app, _, _ = new_app()
     assert snap_compare(app, terminal_size=size, press=["exclamation_mark", "a"])
+
+
+def drawn_lines(static: Static) -> list[str]:
+    """A Static's lines as drawn at its width on screen (scrolled into view or not)."""
+    height = max(static.virtual_size.height, static.size.height)
+    return [strip.text.rstrip() for strip in static.render_lines(Region(0, 0, static.size.width, height))]
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (40, 12)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_sign_that_wraps_lines_up_with_its_text_never_under_its_label(size: tuple[int, int]) -> None:
+    safety = load_red_flags()
+    app, _, _ = new_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("exclamation_mark")
+        statics = list(app.screen.query(".flag").results(Static))
+        assert len(statics) == len(safety.flags)
+        columns = set()
+        wrapped = 0
+        for flag, static in zip(safety.flags, statics, strict=True):
+            lines = [line for line in drawn_lines(static) if line.strip()]
+            label = f" {flag.label} "
+            assert lines[0].startswith(label.rstrip()), lines
+            if lines[0].strip() == flag.label:  # the label on a line of its own, the text under it
+                text_lines = lines[1:]
+                column = len(text_lines[0]) - len(text_lines[0].lstrip())
+            else:
+                column = len(lines[0]) - len(lines[0][len(label) :].lstrip())
+                assert column > len(label)
+                text_lines = [lines[0][column:], *lines[1:]]
+            columns.add(column)
+            for line in lines[1:]:
+                assert len(line) - len(line.lstrip()) == column, (flag.label, lines)
+                assert len(line) <= static.size.width
+            words = " ".join(line.strip() for line in text_lines).split()
+            assert words == f"{flag.sign} {flag.action}".split()
+            wrapped += len(text_lines) > 2  # the sign or its action took more than a line
+        assert wrapped, "no flag wrapped at this size: the test shows nothing"
+        if size[0] == 40:
+            assert columns == {2}  # every text under its label, at 40 columns too

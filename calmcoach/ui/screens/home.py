@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from calmcoach.describe import exercise_lengths, length_words
 from calmcoach.loader import BrokenFile, Library
-from calmcoach.model import AREAS, Exercise, Kind
+from calmcoach.model import BODY_AREAS, Exercise, Kind
 from calmcoach.planner import areas_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.kept import KeptDrawing
@@ -173,7 +173,7 @@ class HomeScreen(CalmScreen):
     def _haystack(self, exercise: Exercise) -> str:
         """Everything the filter looks in: id, title, summary, tags and body areas."""
         areas = areas_of(exercise, self.library.exercises)
-        labels = [f"{area} {AREAS[area]}" for area in areas if area in AREAS]
+        labels = [f"{' '.join(a.words)} {a.title}" for a in BODY_AREAS if a.id in areas]
         titles = [variant.title for variant in exercise.variants]
         return " ".join(
             (exercise.id, exercise.title, exercise.summary, *exercise.tags, *labels, *titles)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -60,12 +62,11 @@ class RedFlagsScreen(Screen[None]):
                 yield Static(Text("\n".join(self.text.problems)), id="redflags-problems", classes="page-text")
             yield Static(Text(self.text.intro), classes="page-text")
             yield Static(Text(self.text.advice, style="bold"), id="redflags-advice", classes="page-text")
+            widest = max((len(flag.label) for flag in self.text.flags), default=0)
             for flag in self.text.flags:
-                line = Text()
-                line.append(f" {flag.label} ", style="bold reverse")
-                line.append(f"  {flag.sign}\n", style="bold")
-                line.append(f"    {flag.action}")
-                yield Static(line, classes=f"flag -{flag.urgency}")
+                yield Static(
+                    FlagLines(flag.label, flag.sign, flag.action, widest), classes=f"flag -{flag.urgency}"
+                )
             if self.text.habits:
                 yield Static(
                     Text("Habits that help over time", style="bold"),
@@ -79,6 +80,54 @@ class RedFlagsScreen(Screen[None]):
     def action_reassurance(self) -> None:
         """Open the signs that point toward anxiety twitches."""
         push_reassurance(self.app)
+
+
+class FlagLines:
+    """One red flag as the page shows it: the urgency label, then the sign and its action
+    in a column of their own, so a line that wraps lines up with its text (a hanging
+    indent), never back under the label.
+
+    Where the widest label on the page leaves the text too little room beside it (40
+    columns), every flag puts its label on a line of its own and the text under it.
+    """
+
+    GAP = 2
+    """Cells between the label and the text beside it."""
+    MIN_TEXT = 28
+    """The fewest cells the text may have beside the labels; fewer, and it goes under them."""
+    INDENT = 2
+    """Where the text starts under a label on a line of its own."""
+
+    def __init__(self, label: str, sign: str, action: str, widest: int) -> None:
+        self.label = label
+        self.sign = sign
+        self.action = action
+        self.widest = widest
+        """The longest label on the page: it decides, for every flag alike, where the text goes."""
+
+    def __str__(self) -> str:
+        """The flag as plain text, for whatever reads the page's words rather than draws them."""
+        return f"{self.label}  {self.sign}\n{self.action}"
+
+    def beside(self, width: int) -> bool:
+        """Whether the text goes beside the label at this width (else under it)."""
+        return width - (self.widest + 2 + self.GAP) >= self.MIN_TEXT
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        tag = Text(f" {self.label} ", style="bold reverse", no_wrap=True)
+        text = Text()
+        text.append(self.sign, style="bold")
+        text.append("\n")
+        text.append(self.action)
+        if self.beside(options.max_width):
+            grid = Table.grid(padding=(0, self.GAP, 0, 0))
+            grid.add_column(no_wrap=True)
+            grid.add_column(ratio=1)
+            grid.add_row(tag, text)
+            yield grid
+        else:
+            yield tag
+            yield Padding(text, (0, 0, 0, self.INDENT))
 
 
 class ReassuranceScreen(Screen[None]):

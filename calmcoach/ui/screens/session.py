@@ -19,7 +19,14 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from calmcoach.conductor import Conductor
-from calmcoach.describe import clock_text, plural, session_heading
+from calmcoach.describe import (
+    clock_text,
+    count_text,
+    plural,
+    session_heading,
+    time_left_change,
+    time_left_text,
+)
 from calmcoach.model import Kind, Pace
 from calmcoach.planner import Segment
 from calmcoach.session import Event, SessionFinished, State
@@ -48,15 +55,6 @@ BAR_WIDTH = 40
 """The progress bar's width when there is room for it."""
 LEFT_WIDTH = len("  under a minute left")
 """Room kept beside the bar for the time left, so the bar does not jump as it changes."""
-
-
-def time_left_text(seconds: float) -> str:
-    """The session's time left in whole minutes, so nothing ticks by the second but the countdown."""
-    if seconds <= 0:
-        return "done"
-    if seconds < 60 - 1e-9:
-        return "under a minute left"
-    return f"{math.ceil(seconds / 60 - 1e-9)} min left"
 
 
 class SessionScreen(CalmScreen):
@@ -317,7 +315,7 @@ class SessionScreen(CalmScreen):
                 changes.append(left - math.ceil(left - 1e-9) + 1)
         remaining = session.remaining(now)
         if remaining > 0:
-            changes.append(remaining - 60 * (math.ceil(remaining / 60 - 1e-9) - 1))
+            changes.append(time_left_change(remaining))
         total = self.timeline.total
         position = session.position(now)
         width = self._bar_width
@@ -370,7 +368,7 @@ class SessionScreen(CalmScreen):
         paused = session.state is State.PAUSED
         waiting = session.waiting
         left = session.step_remaining(now)
-        count = "" if waiting else str(math.ceil(left - 1e-9))
+        count = "" if waiting else count_text(left, segment.duration)
         if self._set("count", count):
             self._countdown.show(value=count)
         if paused:

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, SelectionList, Static
 
+from calmcoach.describe import flare_logged_text
 from calmcoach.history import TRIGGERS, History, HistoryUnavailable, Stats
 from calmcoach.model import AREAS
 from calmcoach.ui.screens import CalmScreen
@@ -260,7 +261,7 @@ class FlareLogScreen(ModalScreen[bool]):
         except (ValueError, HistoryUnavailable) as problem:
             error.update(Text(str(problem)))
             return
-        self.notify(f"Logged a flare: {AREAS[area].lower()}, {raw} of 10.", timeout=3)
+        self.notify(flare_logged_text(area, int(raw)), timeout=3)
         self.dismiss(True)
 
     @on(Button.Pressed, "#flare-cancel")

@@ -1,4 +1,5 @@
-"""The phase word and the seconds left in the step, in big digits."""
+"""The phase word and the time left in the step, in big digits (``7``, or ``2:29`` for a
+step of a minute or more: see ``describe.count_text``)."""
 
 from __future__ import annotations
 
