@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from calmcoach.describe import clock_text
-from calmcoach.session import Session, State
+from calmcoach.describe import practice_facts, practice_greeting, practice_of
+from calmcoach.session import Session
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.rating import RatingKeys
@@ -63,21 +63,11 @@ class SummaryScreen(CalmScreen):
         """Digit keys to ratings: ``1`` then ``0`` soon after is 10."""
 
     def compose(self) -> ComposeResult:
-        session = self.session
-        timeline = session.timeline
-        finished = session.state is State.FINISHED
+        # The figures the recorder wrote to the history, read the same way.
+        practice = practice_of(self.session)
         with Vertical(id="summary"):
-            yield Static(
-                Text("Well done." if finished else "Session ended.", style="bold"), id="summary-title"
-            )
-            lines = [timeline.title]
-            if finished:
-                lines.append(f"Time: {clock_text(session.position())}")
-            else:
-                lines.append(f"Stopped at {clock_text(session.position())} of {clock_text(timeline.total)}")
-            if timeline.cycles:
-                lines.append(f"Breaths: {session.cycles_done} of {timeline.cycles}")
-            lines.append(f"Steps done: {session.steps_done} of {len(timeline.segments)}")
+            yield Static(Text(practice_greeting(practice), style="bold"), id="summary-title")
+            lines = [practice.title, *practice_facts(practice)]
             yield Static(Text("\n".join(lines)), id="summary-facts")
             yield Static(Text(QUESTION), id="rating-question", markup=False)
             with Center(), Horizontal(id="rating-row"):
