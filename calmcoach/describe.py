@@ -11,13 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from calmcoach.model import AREAS, Exercise, Kind, Minutes, Part
 from calmcoach.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, duration
-
-if TYPE_CHECKING:
-    from calmcoach.session import Session
 
 __all__ = [
     "Length",
@@ -262,7 +258,8 @@ def safety_notes(exercise: Exercise, timeline: Timeline, exercises: Mapping[str,
 class Practice:
     """What a session really did: the figures its history row keeps, and what the plan was.
 
-    Made by :func:`practice_of`, the one place these figures are read from a session:
+    Made by :func:`calmcoach.session.practice_of`, the one place these figures are read
+    from a session:
     the recorder writes them to the history, and the summary and plain mode's closing
     line say them, so neither can claim more than the other."""
 
@@ -283,25 +280,6 @@ class Practice:
     planned_steps: int
     skipped: int
     """Steps before where it ended that were skipped (all steps, once finished)."""
-
-
-def practice_of(session: Session) -> Practice:
-    """The figures of ``session`` as they stand now (final once it has ended)."""
-    from calmcoach.session import State
-
-    timeline = session.timeline
-    return Practice(
-        title=timeline.title,
-        finished=session.state is State.FINISHED,
-        seconds=session.active_seconds(),
-        position=session.position(),
-        total=timeline.total,
-        cycles=session.cycles_done,
-        planned_cycles=timeline.cycles,
-        steps=session.steps_done,
-        planned_steps=len(timeline.segments),
-        skipped=session.steps_skipped,
-    )
 
 
 def practice_greeting(practice: Practice) -> str:

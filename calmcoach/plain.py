@@ -19,10 +19,10 @@ from typing import TextIO
 
 from calmcoach.audio import CuePlayer
 from calmcoach.conductor import Conductor, Observer, Recorder
-from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, practice_line, practice_of
+from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, practice_line
 from calmcoach.model import Exercise
 from calmcoach.planner import Segment, Timeline
-from calmcoach.session import Clock, Event, ScaledClock, Session, StepStarted
+from calmcoach.session import Clock, Event, ScaledClock, Session, StepStarted, practice_of
 from calmcoach.visible import visible
 
 MAX_WAIT = 0.25

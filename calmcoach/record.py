@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from calmcoach.describe import practice_of
 from calmcoach.history import History, HistoryUnavailable, utcnow
 from calmcoach.planner import Timeline
-from calmcoach.session import Event, Session, State, StepStarted
+from calmcoach.session import Event, Session, State, StepStarted, practice_of
 
 Notify = Callable[[str], None]
 Write = Callable[[History], None]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from calmcoach.describe import Practice
 from calmcoach.planner import Segment, Timeline
 
 Clock = Callable[[], float]
@@ -396,3 +397,21 @@ class Session:
         self.ended_at = at
         self._paused_at = None
         return [SessionFinished(at)]
+
+
+def practice_of(session: Session) -> Practice:
+    """What ``session`` really did, as it stands now (final once it has ended): the figures
+    the recorder writes to the history and the summary and plain mode say."""
+    timeline = session.timeline
+    return Practice(
+        title=timeline.title,
+        finished=session.state is State.FINISHED,
+        seconds=session.active_seconds(),
+        position=session.position(),
+        total=timeline.total,
+        cycles=session.cycles_done,
+        planned_cycles=timeline.cycles,
+        steps=session.steps_done,
+        planned_steps=len(timeline.segments),
+        skipped=session.steps_skipped,
+    )

@@ -149,4 +149,4 @@ def test_a_broken_red_flags_file_still_prints_the_rule_first_and_says_what_is_wr
     text = load_red_flags_or_fallback(broken)
     lines = doctor_lines(text, 80)
     assert flat("\n".join(lines[2:4])).startswith(text.fast_change[:40])
-    assert any(line.startswith(f"! {broken}") for line in lines)
+    assert any(line.startswith(f"! {broken}:") for line in lines)  # a long path is never cut

@@ -46,6 +46,7 @@ def _wrap(text: str, width: int, first: str = "", rest: str | None = None) -> li
         initial_indent=first,
         subsequent_indent=" " * len(first) if rest is None else rest,
         break_on_hyphens=False,
+        break_long_words=False,  # a file's path stays whole, to copy
     ) or [first.rstrip()]
 
 
