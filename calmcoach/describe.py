@@ -287,15 +287,16 @@ def practice_greeting(practice: Practice) -> str:
     if not practice.finished:
         return "Session ended."
     if practice.skipped:
-        return "You reached the end, skipping part of the way."
+        return "You reached the end, skipping ahead."
     return "Well done."
 
 
 def practice_facts(practice: Practice) -> list[str]:
-    """The summary's lines of figures, each as the history keeps it."""
+    """The summary's lines of figures, each as the history keeps it (each fits 38 cells,
+    but for a long title, so the 0 to 10 row stays in view at 40x12)."""
     spent = f"Time: {clock_text(practice.seconds)}"
     if practice.finished and practice.skipped:
-        spent += ", then skipped ahead to the end"
+        spent += " (the rest skipped)"
     lines = [spent]
     if not practice.finished:
         lines.append(f"Stopped at {clock_text(practice.position)} of {clock_text(practice.total)}")
@@ -305,9 +306,14 @@ def practice_facts(practice: Practice) -> list[str]:
     if practice.skipped:
         steps += f" ({practice.skipped} skipped)"
     lines.append(steps)
-    if practice.skipped:
-        lines.append("Only what you did is counted; the rest is there whenever you want it.")
     return lines
+
+
+def practice_note(practice: Practice) -> str:
+    """A kind word under the figures when steps were skipped (empty when none were)."""
+    if not practice.skipped:
+        return ""
+    return "Only what you did is counted; the rest is there whenever you want it."
 
 
 def practice_line(practice: Practice) -> str:

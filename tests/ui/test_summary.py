@@ -149,11 +149,12 @@ async def test_summary_key_bar_says_esc_is_the_library_and_ctrl_q_quits() -> Non
         assert isinstance(app, CalmApp)
 
 
-def shown(screen: SummaryScreen) -> tuple[str, list[str]]:
-    """The summary's greeting and its lines of figures, as rendered."""
+def shown(screen: SummaryScreen) -> tuple[str, list[str], str]:
+    """The summary's greeting, its lines of figures and the word under them, as rendered."""
     title = str(screen.query_one("#summary-title", Static).render())
     facts = str(screen.query_one("#summary-facts", Static).render()).splitlines()
-    return title, facts
+    note = screen.query_one("#summary-note", Static)
+    return title, facts, str(note.render()) if note.display else ""
 
 
 async def test_skipping_to_the_end_with_n_the_summary_says_what_the_history_row_says() -> None:
@@ -172,18 +173,19 @@ async def test_skipping_to_the_end_with_n_the_summary_says_what_the_history_row_
         assert presses == 27
         summary = app.screen
         assert isinstance(summary, SummaryScreen)
-        title, facts = shown(summary)
+        title, facts, note = shown(summary)
     row = only_row()
     assert (row.status, row.cycles_done, row.steps_done) == ("finished", 1, 3)
     assert row.seconds_done == pytest.approx(12.1 + 26 * 0.2)
     assert "Well done" not in title and "skipping" in title
-    assert facts[:4] == [
+    assert note == "Only what you did is counted; the rest is there whenever you want it."
+    assert facts == [
         "4-2-6 breathing",
-        f"Time: {clock_text(row.seconds_done)}, then skipped ahead to the end",
+        f"Time: {clock_text(row.seconds_done)} (the rest skipped)",
         f"Breaths: {row.cycles_done} of 10",
         f"Steps done: {row.steps_done} of 30 (27 skipped)",
     ]
-    assert facts[1] == "Time: 0:17, then skipped ahead to the end"
+    assert facts[1] == "Time: 0:17 (the rest skipped)"
 
 
 async def test_a_flare_routine_skipped_part_by_part_with_p_says_what_the_history_row_says() -> None:
@@ -200,7 +202,7 @@ async def test_a_flare_routine_skipped_part_by_part_with_p_says_what_the_history
         await pilot.press("p")  # to the end
         summary = app.screen
         assert isinstance(summary, SummaryScreen)
-        title, facts = shown(summary)
+        title, facts, note = shown(summary)
     row = only_row()
     # Done: the steps that ran to their end in the 29 s of breathing and the 10 s of release.
     ran = [s for s in timeline.segments if s.part == 0 and s.end <= 29.0]
@@ -211,10 +213,10 @@ async def test_a_flare_routine_skipped_part_by_part_with_p_says_what_the_history
     assert len(ran) >= 7
     assert (row.status, row.cycles_done, row.steps_done) == ("finished", 2, len(ran))
     assert row.seconds_done == pytest.approx(39.0)
-    assert "Well done" not in title
-    assert facts[:4] == [
+    assert "Well done" not in title and note
+    assert facts == [
         timeline.title,
-        f"Time: {clock_text(row.seconds_done)}, then skipped ahead to the end",
+        f"Time: {clock_text(row.seconds_done)} (the rest skipped)",
         f"Breaths: {row.cycles_done} of {timeline.cycles}",
         f"Steps done: {row.steps_done} of {steps} ({steps - row.steps_done} skipped)",
     ]
