@@ -291,3 +291,84 @@ def safety_notes(exercise: Exercise, timeline: Timeline, exercises: Mapping[str,
         shown.update(fresh)
         per_part.append(fresh)
     return SafetyNotes(tuple(exercise.safety), tuple(per_part))
+
+
+# --- what a session really did (the summary, plain mode's closing line, the history) ---
+
+
+@dataclass(frozen=True)
+class Practice:
+    """What a session really did: the figures its history row keeps, and what the plan was.
+
+    Made by :func:`calmcoach.session.practice_of`, the one place these figures are read
+    from a session:
+    the recorder writes them to the history, and the summary and plain mode's closing
+    line say them, so neither can claim more than the other."""
+
+    title: str
+    finished: bool
+    """Reached its end (by time, or by skipping to it); False when stopped."""
+    seconds: float
+    """Time really spent running: pauses, suspends and skipped spans left out."""
+    position: float
+    """How far through the timeline it got, in timeline seconds."""
+    total: float
+    """The timeline's planned (timed) length."""
+    cycles: int
+    """Breaths done, each of whose phases ran (none skipped)."""
+    planned_cycles: int
+    steps: int
+    """Steps that ran to their end, or prompts gone on from."""
+    planned_steps: int
+    skipped: int
+    """Steps before where it ended that were skipped (all steps, once finished)."""
+
+
+def practice_greeting(practice: Practice) -> str:
+    """The summary's first words: praise only for a session done in full."""
+    if not practice.finished:
+        return "Session ended."
+    if practice.skipped:
+        return "You reached the end, skipping ahead."
+    return "Well done."
+
+
+def practice_facts(practice: Practice) -> list[str]:
+    """The summary's lines of figures, each as the history keeps it (each fits 38 cells,
+    but for a long title, so the 0 to 10 row stays in view at 40x12)."""
+    spent = f"Time: {clock_text(practice.seconds)}"
+    if practice.finished and practice.skipped:
+        spent += " (the rest skipped)"
+    lines = [spent]
+    if not practice.finished:
+        lines.append(f"Stopped at {clock_text(practice.position)} of {clock_text(practice.total)}")
+    if practice.planned_cycles:
+        lines.append(f"Breaths: {practice.cycles} of {practice.planned_cycles}")
+    steps = f"Steps done: {practice.steps} of {practice.planned_steps}"
+    if practice.skipped:
+        steps += f" ({practice.skipped} skipped)"
+    lines.append(steps)
+    return lines
+
+
+def practice_note(practice: Practice) -> str:
+    """A kind word under the figures when steps were skipped (empty when none were)."""
+    if not practice.skipped:
+        return ""
+    return "Only what you did is counted; the rest is there whenever you want it."
+
+
+def practice_line(practice: Practice) -> str:
+    """Plain mode's closing line: the same figures as the summary, in one sentence."""
+    counts = plural(practice.steps, "step")
+    if practice.planned_cycles:
+        counts = f"{practice.cycles} of {plural(practice.planned_cycles, 'breath')}, {counts}"
+    spent = clock_text(practice.seconds)
+    if practice.finished and not practice.skipped:
+        return f"{practice.title} finished: {spent}, {counts}."
+    skipped = f", {practice.skipped} skipped" if practice.skipped else ""
+    figures = f"{spent} spent, {counts} done{skipped}"
+    if practice.finished:
+        return f"{practice.title} reached its end by skipping ahead: {figures}."
+    where = f"{clock_text(practice.position)} of {clock_text(practice.total)}"
+    return f"{practice.title} stopped at {where}: {figures}."

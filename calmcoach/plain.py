@@ -19,10 +19,10 @@ from typing import TextIO
 
 from calmcoach.audio import CuePlayer
 from calmcoach.conductor import Conductor, Observer, Recorder
-from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, plural
+from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, practice_line
 from calmcoach.model import Exercise
 from calmcoach.planner import Segment, Timeline
-from calmcoach.session import Clock, Event, ScaledClock, Session, State, StepStarted
+from calmcoach.session import Clock, Event, ScaledClock, Session, StepStarted, practice_of
 from calmcoach.visible import visible
 
 MAX_WAIT = 0.25
@@ -84,16 +84,8 @@ def step_line(segment: Segment) -> str:
 
 
 def summary_line(session: Session) -> str:
-    """One line saying how the session went."""
-    timeline = session.timeline
-    done = clock_text(session.position())
-    total = clock_text(timeline.total)
-    counts = plural(session.steps_done, "step")
-    if timeline.cycles:
-        counts = f"{session.cycles_done} of {plural(timeline.cycles, 'breath')}, {counts}"
-    if session.state is State.FINISHED:
-        return f"{timeline.title} finished: {done}, {counts}."
-    return f"{timeline.title} stopped at {done} of {total} ({counts})."
+    """One line saying how the session went, in the figures its history row keeps."""
+    return practice_line(practice_of(session))
 
 
 class PlainRunner:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from calmcoach.history import History, HistoryUnavailable, utcnow
 from calmcoach.planner import Timeline
-from calmcoach.session import Event, Session, State, StepStarted
+from calmcoach.session import Event, Session, State, StepStarted, practice_of
 
 Notify = Callable[[str], None]
 Write = Callable[[History], None]
@@ -328,9 +328,10 @@ class Recorder:
         row = self._row
         if row is None:
             return
-        status = "finished" if session.state is State.FINISHED else "stopped"
-        seconds, position = session.active_seconds(), session.position()
-        cycles, steps, moment = session.cycles_done, session.steps_done, utcnow()
+        done = practice_of(session)  # the figures the summary and plain mode say, too
+        status = "finished" if done.finished else "stopped"
+        seconds, position, cycles, steps = done.seconds, done.position, done.cycles, done.steps
+        moment = utcnow()
 
         def write(history: History) -> None:
             if row.id is not None:

@@ -63,6 +63,8 @@ class RedFlag:
     action: str
     urgency: str
     """A key of ``URGENCY_LABELS``."""
+    cause: str = ""
+    """What may be behind the sign, in the guide's terms (empty where the guide names nothing)."""
 
     @property
     def label(self) -> str:
@@ -167,7 +169,7 @@ def _read(path: Path) -> tuple[Mapping[str, Any], _Fields]:
 
 
 _RED_FLAGS_KEYS = ("fast_change", "intro", "advice", "disclaimer", "habits", "flag")
-_FLAG_KEYS = ("sign", "action", "urgency")
+_FLAG_KEYS = ("sign", "cause", "action", "urgency")
 
 
 def load_red_flags(path: Path | None = None) -> SafetyText:
@@ -190,12 +192,13 @@ def load_red_flags(path: Path | None = None) -> SafetyText:
         sign = fields.text(table, "sign", where)
         action = fields.text(table, "action", where)
         urgency = fields.text(table, "urgency", where)
+        cause = fields.text(table, "cause", where) if "cause" in table else ""
         if urgency and urgency not in URGENCY_LABELS:
             fields.problem(
                 f"{where}.urgency",
                 f"unknown urgency '{urgency}'; expected one of: {', '.join(URGENCY_LABELS)}",
             )
-        flags.append(RedFlag(sign=sign, action=action, urgency=urgency))
+        flags.append(RedFlag(sign=sign, action=action, urgency=urgency, cause=cause))
     if fields.problems:
         raise ContentError(tuple(fields.problems))
     return SafetyText(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from calmcoach.describe import Practice
 from calmcoach.planner import Segment, Timeline
 
 Clock = Callable[[], float]
@@ -99,6 +100,9 @@ class Session:
         """Total time lost to gaps (Ctrl+Z, a sleeping laptop) treated as pauses."""
         self._visited: set[int] = set()
         """Segments that were current at some point (skipped-over ones are not)."""
+        self._completed: set[int] = set()
+        """Segments done: run to their end, or (a prompt) gone on from. Left with a skip
+        before their end, a segment is not done."""
         self._banked = 0.0
         """Running seconds up to the last pause, stop or end (see :meth:`active_seconds`)."""
         self._running_since: float | None = None
@@ -169,29 +173,36 @@ class Session:
         return self.timeline.segments[self.index(now)]
 
     def _done(self) -> list[Segment]:
-        """Segments that were current and have ended (reached or skipped past)."""
+        """Segments done (see ``_completed``), before where the session is now."""
         if self.state is State.READY:
             return []
         limit = len(self.timeline.segments) if self.state is State.FINISHED else self.index()
-        return [self.timeline.segments[i] for i in sorted(self._visited) if i < limit]
+        return [self.timeline.segments[i] for i in sorted(self._completed) if i < limit]
 
     @property
     def steps_done(self) -> int:
-        """Segments that were current and have ended; skipped-over ones do not count."""
+        """Segments run to their end (a prompt: gone on from); skipped ones do not count."""
         return len(self._done())
 
     @property
+    def steps_skipped(self) -> int:
+        """Segments before where the session is now (all, once finished) that are not done:
+        jumped over, or left with a skip before their end."""
+        if self.state is State.READY:
+            return 0
+        limit = len(self.timeline.segments) if self.state is State.FINISHED else self.index()
+        return limit - self.steps_done
+
+    @property
     def cycles_done(self) -> int:
-        """Breathing cycles whose last phase was current and has ended."""
-        segments = self.timeline.segments
-        count = 0
-        for segment in self._done():
-            if segment.cycle is None:
-                continue
-            following = segments[segment.index + 1] if segment.index + 1 < len(segments) else None
-            if following is None or following.cycle != segment.cycle or following.part != segment.part:
-                count += 1
-        return count
+        """Breathing cycles each of whose phases was done (none of them skipped)."""
+        done = {segment.index for segment in self._done()}
+        cycles: dict[tuple[int, int], bool] = {}
+        for segment in self.timeline.segments:
+            if segment.cycle is not None:
+                key = (segment.part, segment.cycle)
+                cycles[key] = cycles.get(key, True) and segment.index in done
+        return sum(cycles.values())
 
     @property
     def waiting(self) -> bool:
@@ -285,6 +296,8 @@ class Session:
         now = self.clock()
         self._catch_gap(now)
         index = self.index(now)
+        if self.timeline.segments[index].waits:
+            self._completed.add(index)  # at a prompt, next is "done", not a skip
         if index + 1 >= len(self.timeline.segments):
             self._continued.add(index)
             return self._finish(now)
@@ -340,10 +353,12 @@ class Session:
         for i in range(self._emitted + 1, index + 1):
             segment = self.timeline.segments[i]
             self._visited.add(i)
+            if i > 0:
+                self._completed.add(i - 1)  # time reached its end
             events.append(StepStarted(segment, self._origin + segment.start))
         self._emitted = max(self._emitted, index)
         if self._raw(now) >= self.timeline.total and self._pending_wait() is None:
-            events.extend(self._finish(self._origin + self.timeline.total))
+            events.extend(self._finish(self._origin + self.timeline.total, by_time=True))
         return events
 
     def _catch_gap(self, now: float) -> None:
@@ -373,10 +388,30 @@ class Session:
         self._visited.add(index)
         return [StepStarted(segment, now, skipped_to=True)]
 
-    def _finish(self, at: float) -> list[Event]:
+    def _finish(self, at: float, *, by_time: bool = False) -> list[Event]:
+        if by_time:
+            self._completed.add(len(self.timeline.segments) - 1)
         self._final = self.timeline.total
         self._bank(at)
         self.state = State.FINISHED
         self.ended_at = at
         self._paused_at = None
         return [SessionFinished(at)]
+
+
+def practice_of(session: Session) -> Practice:
+    """What ``session`` really did, as it stands now (final once it has ended): the figures
+    the recorder writes to the history and the summary and plain mode say."""
+    timeline = session.timeline
+    return Practice(
+        title=timeline.title,
+        finished=session.state is State.FINISHED,
+        seconds=session.active_seconds(),
+        position=session.position(),
+        total=timeline.total,
+        cycles=session.cycles_done,
+        planned_cycles=timeline.cycles,
+        steps=session.steps_done,
+        planned_steps=len(timeline.segments),
+        skipped=session.steps_skipped,
+    )

@@ -482,3 +482,40 @@ def test_flare_question_ended_with_ctrl_d_exits_1_and_starts_nothing(cli_env) ->
     assert "calmcoach: no area chosen, so nothing was started." in term.seen
     assert "== 4-2-6 breathing ==" not in term.seen
     assert "Traceback" not in term.seen
+
+
+def test_plain_closing_line_says_what_the_history_row_says(cli_env, user_exercises: Path) -> None:
+    """Issue 23: the closing line said the timeline's 0:01 while the history kept the time
+    really spent, a while at the prompt included. Both now give the same figures."""
+    from calmcoach import locations
+    from calmcoach.describe import clock_text
+    from calmcoach.history import History
+
+    (user_exercises / "think.toml").write_text(
+        'title = "Think"\nkind = "routine"\n[[step]]\nsay = "name three sounds"\nwait = true\n'
+        '[[step]]\nsay = "feet"\nseconds = 1\n'
+    )
+    process = subprocess.Popen(
+        [*calmcoach_command(), "run", "think", "--plain", "--no-sound"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    line = process.stdout.readline()
+    while "[Enter to go on]" not in line:
+        assert line, process.communicate(timeout=20)
+        line = process.stdout.readline()
+    time.sleep(2.2)  # a real process thinking at the prompt: real time has to pass
+    out, err = process.communicate("\n", timeout=20)
+    assert process.returncode == 0, err
+    history = History.open(locations.history_file()).history
+    try:
+        (row,) = history.sessions()
+    finally:
+        history.close()
+    assert (row.status, row.steps_done) == ("finished", 2) and row.seconds_done >= 3.2
+    closing = out.splitlines()[-1]
+    assert closing.endswith(f"done    Think finished: {clock_text(row.seconds_done)}, 2 steps."), closing

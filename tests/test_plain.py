@@ -94,7 +94,31 @@ def test_step_line_and_summary_words(library: Library) -> None:
         clock.advance(0.1)
         session.poll()
     session.stop()
-    assert summary_line(session) == "4-2-6 breathing stopped at 0:13 of 2:00 (1 of 10 breaths, 3 steps)."
+    assert summary_line(session) == (
+        "4-2-6 breathing stopped at 0:13 of 2:00: 0:13 spent, 1 of 10 breaths, 3 steps done."
+    )
+
+
+def test_a_session_skipped_to_its_end_is_not_called_finished(library: Library) -> None:
+    """Skipping (as the app's n does) leaves steps not done: the line says so, in the
+    figures the history keeps, and never "finished" as if all of it was done."""
+    from calmcoach.session import Session
+
+    timeline = plan(library.exercises["breathing-4-2-6"], PlanOptions(minutes=2))
+    clock = FakeClock()
+    session = Session(timeline, clock)
+    session.start()
+    for _ in range(121):  # the first breath runs in full, in small reads
+        clock.advance(0.1)
+        session.poll()
+    while session.active:
+        clock.advance(0.5)
+        session.next_step()
+    assert (session.cycles_done, session.steps_done) == (1, 3)
+    assert summary_line(session) == (
+        "4-2-6 breathing reached its end by skipping ahead: 0:25 spent, 1 of 10 breaths, 3 steps done, "
+        "27 skipped."
+    )
 
 
 def test_time_at_a_step_that_waits_is_practice_not_a_suspend() -> None:

@@ -253,7 +253,7 @@ def test_habits_after_the_last_flag_are_refused_with_their_line(tmp_path: Path) 
     assert problems_of(path) == [
         f"{path}: missing 'habits' (a list of texts)",
         f"{path}:{line_number(moved, 'habits = [')}: flag[{flags}].habits: unknown key; "
-        "expected one of: sign, action, urgency",
+        "expected one of: sign, cause, action, urgency",
     ]
 
 
@@ -269,9 +269,9 @@ def test_unknown_keys_wrong_types_missing_fields_and_urgencies_are_all_named(tmp
         f"{path}:{line_number(text, 'colour')}: colour: unknown key; "
         "expected one of: fast_change, intro, advice, disclaimer, habits, flag",
         f"{path}:{line_number(text, 'urgency = 3')}: flag[1].urgency: expected text in quotes, got 3",
-        f"{path}:{line_number(text, 'act =')}: flag[2].act: unknown key; expected one of: sign, action, urgency",
+        f"{path}:{line_number(text, 'act =')}: flag[2].act: unknown key; expected one of: sign, cause, action, urgency",
         f"{path}:{line_number(text, '[[flag]]', 2)}: flag[2]: missing 'action' (text)",
-        f"{path}:{line_number(text, 'note =')}: flag[4].note: unknown key; expected one of: sign, action, urgency",
+        f"{path}:{line_number(text, 'note =')}: flag[4].note: unknown key; expected one of: sign, cause, action, urgency",
         f"{path}:{whenever}: flag[4].urgency: unknown urgency 'whenever'; "
         "expected one of: emergency, urgent, same-week, soon, assessment, checkup, appointment, clinician",
     ]

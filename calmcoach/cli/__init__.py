@@ -179,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("area", nargs="?", metavar="AREA", help=f"where the twitch is: {AREA_HELP}")
     _add_session_options(p)
 
+    sub.add_parser(
+        "doctor",
+        help="print when to see a doctor: the red flags, the emergency rule first",
+        description="Print the signs that mean a twitch should be checked by a doctor, "
+        "with what may be behind each and how soon to act. The emergency rule comes first.",
+    )
+
     p = sub.add_parser("history", help="print past sessions and logged flares")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
@@ -766,6 +773,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args, args.id)
         if command == "flare":
             return cmd_flare(args)
+        if command == "doctor":
+            from calmcoach.cli.doctor import cmd_doctor
+
+            return cmd_doctor()
         if command == "history":
             from calmcoach.cli.history import cmd_history
 

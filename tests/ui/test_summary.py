@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from calmcoach import locations
+from calmcoach.describe import clock_text
 from calmcoach.history import History, SessionRecord
 from calmcoach.ui.app import CalmApp
 from calmcoach.ui.screens.home import HomeScreen
@@ -145,3 +147,76 @@ async def test_summary_key_bar_says_esc_is_the_library_and_ctrl_q_quits() -> Non
         bar = str(app.screen.query_one(KeyBar).render())
         assert "esc Library" in bar and "^q Quit" in bar, bar
         assert isinstance(app, CalmApp)
+
+
+def shown(screen: SummaryScreen) -> tuple[str, list[str], str]:
+    """The summary's greeting, its lines of figures and the word under them, as rendered."""
+    title = str(screen.query_one("#summary-title", Static).render())
+    facts = str(screen.query_one("#summary-facts", Static).render()).splitlines()
+    note = screen.query_one("#summary-note", Static)
+    return title, facts, str(note.render()) if note.display else ""
+
+
+async def test_skipping_to_the_end_with_n_the_summary_says_what_the_history_row_says() -> None:
+    """Issue 23: one breath run in full, then n to the end. The summary claimed 2:00 and
+    10 of 10 breaths; it now says the time spent, the breath and steps really done and
+    how many were skipped, exactly as the history row on disk keeps them."""
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        await advance(pilot, clock, 12.1, step=0.1)  # the first breath, in full
+        presses = 0
+        while isinstance(app.screen, type(screen)):
+            await pilot.press("n")
+            presses += 1
+            await advance(pilot, clock, 0.2, step=0.1)
+        assert presses == 27
+        summary = app.screen
+        assert isinstance(summary, SummaryScreen)
+        title, facts, note = shown(summary)
+    row = only_row()
+    assert (row.status, row.cycles_done, row.steps_done) == ("finished", 1, 3)
+    assert row.seconds_done == pytest.approx(12.1 + 26 * 0.2)
+    assert "Well done" not in title and "skipping" in title
+    assert note == "Only what you did is counted; the rest is there whenever you want it."
+    assert facts == [
+        "4-2-6 breathing",
+        f"Time: {clock_text(row.seconds_done)} (the rest skipped)",
+        f"Breaths: {row.cycles_done} of 10",
+        f"Steps done: {row.steps_done} of 30 (27 skipped)",
+    ]
+    assert facts[1] == "Time: 0:17 (the rest skipped)"
+
+
+async def test_a_flare_routine_skipped_part_by_part_with_p_says_what_the_history_row_says() -> None:
+    app, clock, _ = new_app(start="flare", area="hand")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = session_screen(pilot)
+        timeline = screen.timeline
+        assert len(timeline.parts) == 3 and timeline.cycles
+        await advance(pilot, clock, 29.0, step=0.1)  # two breaths and most of a third
+        await pilot.press("p")  # to the release
+        release = timeline.parts[1]
+        await advance(pilot, clock, 10.0, step=0.1)
+        await pilot.press("p")  # to attention shifting
+        await pilot.press("p")  # to the end
+        summary = app.screen
+        assert isinstance(summary, SummaryScreen)
+        title, facts, note = shown(summary)
+    row = only_row()
+    # Done: the steps that ran to their end in the 29 s of breathing and the 10 s of release.
+    ran = [s for s in timeline.segments if s.part == 0 and s.end <= 29.0]
+    ran += [
+        s for s in timeline.segments if s.part == 1 and s.end <= timeline.segments[release.first].start + 10
+    ]
+    steps = len(timeline.segments)
+    assert len(ran) >= 7
+    assert (row.status, row.cycles_done, row.steps_done) == ("finished", 2, len(ran))
+    assert row.seconds_done == pytest.approx(39.0)
+    assert "Well done" not in title and note
+    assert facts == [
+        timeline.title,
+        f"Time: {clock_text(row.seconds_done)} (the rest skipped)",
+        f"Breaths: {row.cycles_done} of {timeline.cycles}",
+        f"Steps done: {row.steps_done} of {steps} ({steps - row.steps_done} skipped)",
+    ]

@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from calmcoach.describe import clock_text
-from calmcoach.session import Session, State
+from calmcoach.describe import practice_facts, practice_greeting, practice_note
+from calmcoach.session import Session, practice_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.rating import RatingKeys
@@ -26,6 +26,12 @@ QUESTION_SHORT = "How tense now, 0 to 10? Optional. For 10 press 1 then 0, or t.
 
 class SummaryScreen(CalmScreen):
     """How the session went, and how tense the person feels now (optional)."""
+
+    DEFAULT_CSS = """
+    SummaryScreen #summary-note {
+        margin: 0 0 1 0;
+    }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [  # type: ignore[assignment]
         # Esc and q lead back, never out: a person who has just calmed down should not
@@ -63,22 +69,14 @@ class SummaryScreen(CalmScreen):
         """Digit keys to ratings: ``1`` then ``0`` soon after is 10."""
 
     def compose(self) -> ComposeResult:
-        session = self.session
-        timeline = session.timeline
-        finished = session.state is State.FINISHED
+        # The figures the recorder wrote to the history, read the same way.
+        practice = practice_of(self.session)
         with Vertical(id="summary"):
-            yield Static(
-                Text("Well done." if finished else "Session ended.", style="bold"), id="summary-title"
-            )
-            lines = [timeline.title]
-            if finished:
-                lines.append(f"Time: {clock_text(session.position())}")
-            else:
-                lines.append(f"Stopped at {clock_text(session.position())} of {clock_text(timeline.total)}")
-            if timeline.cycles:
-                lines.append(f"Breaths: {session.cycles_done} of {timeline.cycles}")
-            lines.append(f"Steps done: {session.steps_done} of {len(timeline.segments)}")
+            yield Static(Text(practice_greeting(practice), style="bold"), id="summary-title")
+            lines = [practice.title, *practice_facts(practice)]
             yield Static(Text("\n".join(lines)), id="summary-facts")
+            note = practice_note(practice)
+            yield Static(Text(note), id="summary-note", classes="-empty" if not note else "")
             yield Static(Text(QUESTION), id="rating-question", markup=False)
             with Center(), Horizontal(id="rating-row"):
                 for n in range(11):
@@ -101,6 +99,9 @@ class SummaryScreen(CalmScreen):
         # A resize can reach the screen before its children are mounted.
         for question in self.query("#rating-question").results(Static):
             question.update(Text(QUESTION_SHORT if small else QUESTION))
+        # The kind word under the figures gives way on a small terminal to the 0 to 10 row.
+        for note in self.query("#summary-note").results(Static):
+            note.display = not small and not note.has_class("-empty")
 
     @on(Button.Pressed)
     def _rate_button(self, event: Button.Pressed) -> None:
