@@ -10,6 +10,13 @@ Opening takes care of the file itself: only a regular file is opened, a damaged
 one is moved aside, a lock is waited for, and the schema is brought up to date
 (:mod:`calmcoach.history.schema`). The summaries are in :mod:`calmcoach.history.stats`.
 
+The history holds health data: its folder is made 0700 and the file 0600 (SQLite gives
+its ``-wal`` and ``-shm`` the file's rights) whatever the umask. Only SQLite opens the
+file once a connection to it exists in this process: SQLite's locks are POSIX locks,
+which closing *any* descriptor of the file drops, and another program would then take
+itself for the last user and delete the ``-wal`` still being written. So the header
+check and the creation of the file happen before the first connection only.
+
 Pure standard library (sqlite3); no UI, no audio.
 """
 
@@ -17,19 +24,26 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import sqlite3
 import stat
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from calmcoach import locations
+from calmcoach.history import pending
 from calmcoach.history.schema import NUDGE_ANSWERS, SCHEMA_VERSION, file_version, migrate
 from calmcoach.history.stats import Stats, summarise
 from calmcoach.safefile import kind_of
+
+_log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 3000
 QUICK_CHECK_LINES = 5
@@ -207,6 +221,8 @@ class History:
         self._db = connection
         self.read_only = read_only
         """Opened for reading only: any write raises HistoryUnavailable."""
+        self._key: str | None = None
+        """This connection's place in the process's count of open connections."""
 
     # --- opening ---------------------------------------------------------------------
 
@@ -231,26 +247,63 @@ class History:
         ``check=False`` skips the quick check, for a second connection to a file
         that was just checked.
         """
-        notice = None
+        _make_private_folder(path.parent)
+        key = _key(path)
+        # Held for the whole open, so no other thread of this process connects to the
+        # file between the look at its header (a descriptor of our own) and the first
+        # connection, nor while a damaged file is moved aside.
+        with _OPENING:
+            if _LIVE[key]:
+                history = cls._open_beside(path, busy_timeout)
+                notice = None
+            else:
+                history, notice = cls._open_first(path, now or utcnow(), busy_timeout, check)
+            _LIVE[key] += 1
+            history._key = key
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise HistoryUnavailable(
-                f"cannot create {path.parent} ({error.strerror}); history is off", _os_trouble(error)
-            ) from error
+            written = history._write_pending()
+        except BaseException:
+            history.close()
+            raise
+        notices = [text for text in (notice, written) if text]
+        if notices:
+            _log.info("history: %s", "; ".join(notices))
+        return OpenResult(history, "; ".join(notices) or None)
+
+    @classmethod
+    def _open_first(
+        cls, path: Path, now: datetime, busy_timeout: float, check: bool
+    ) -> tuple[History, str | None]:
+        """The first connection of this process to the file: only here may anything but
+        SQLite open it (to look at its header, or to create it private)."""
+        notice = None
         problem = _not_a_database(path)
         if problem:
-            kept = _move_aside(path, now or utcnow())
+            kept = _move_aside(path, now)
             notice = f"the history file {problem}; kept it as {kept.name} and started a new one"
+        _make_private_file(path)
         try:
-            return OpenResult(cls._connect_patiently(path, busy_timeout, check), notice)
+            return cls._connect_patiently(path, busy_timeout, check), notice
         except sqlite3.DatabaseError as error:
             if not _is_corruption(error):
                 raise _unavailable(error, path) from error
-        kept = _move_aside(path, now or utcnow())
+        kept = _move_aside(path, now)
         notice = f"the history file was damaged; kept it as {kept.name} and started a new one"
+        _make_private_file(path)
         try:
-            return OpenResult(cls._connect_patiently(path, busy_timeout, False), notice)
+            return cls._connect_patiently(path, busy_timeout, False), notice
+        except sqlite3.Error as error:
+            raise _unavailable(error, path) from error
+
+    @classmethod
+    def _open_beside(cls, path: Path, busy_timeout: float) -> History:
+        """Another connection while this process has one: SQLite alone opens the file, and
+        a damaged file is not moved aside under the connection that uses it."""
+        problem = _not_a_regular_file(path)  # stat only: no descriptor
+        if problem:
+            raise HistoryUnavailable(problem, "not-a-file")
+        try:
+            return cls._connect_patiently(path, busy_timeout, False)
         except sqlite3.Error as error:
             raise _unavailable(error, path) from error
 
@@ -271,12 +324,18 @@ class History:
             raise HistoryUnavailable(f"there is no history file yet ({path})", "read-only")
         uri = path.absolute().as_uri()
         last: sqlite3.Error | None = None
+        key = _key(path)
         for query in ("mode=ro", "mode=ro&immutable=1"):
             db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=busy_timeout, isolation_level=None)
+            db.text_factory = _text
             try:
                 db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
                 _check_owner(db)
-                return cls(path, db, read_only=True)
+                history = cls(path, db, read_only=True)
+                with _OPENING:
+                    _LIVE[key] += 1
+                    history._key = key
+                return history
             except sqlite3.Error as error:
                 db.close()
                 # SQLite could not make or grow its -shm file: read the file alone.
@@ -309,6 +368,7 @@ class History:
     @classmethod
     def _connect(cls, path: Path, busy_timeout: float, check: bool) -> History:
         db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        db.text_factory = _text
         try:
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             version = _check_owner(db)
@@ -328,8 +388,115 @@ class History:
         return history
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (a second close does nothing)."""
         self._db.close()
+        with _OPENING:
+            if self._key is not None:
+                _LIVE[self._key] -= 1
+                if _LIVE[self._key] <= 0:
+                    del _LIVE[self._key]
+                self._key = None
+
+    # --- rows kept from an earlier run ---------------------------------------------------
+
+    def _write_pending(self) -> str | None:
+        """Write the sessions an earlier run could not (see :mod:`calmcoach.history.pending`),
+        in one transaction, and remove their files; what happened, in words, or None.
+
+        A session already in the file (the same start, exercise and process) is brought up
+        to date rather than added twice, so two programs starting at once, or a write that
+        went through just as calmcoach gave up on it, count each row once. A lock held by
+        another program leaves the files for the next open."""
+        files = pending.waiting(self.path)
+        if not files:
+            return None
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            if _is_busy(error):
+                return None  # another program is writing: the next open writes them
+            raise _unavailable(error, self.path) from error
+        problems: list[str] = []
+        done: list[Path] = []
+        written = 0
+        try:
+            for file in files:
+                try:
+                    snapshots = pending.read(file)
+                except FileNotFoundError:
+                    continue  # another program wrote them first
+                except pending.Unreadable as error:
+                    pending.set_aside(file)
+                    problems.append(f"{error}; set it aside, nothing from it was written")
+                    continue
+                written += sum(self._put_session(snapshot) for snapshot in snapshots)
+                done.append(file)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._db.execute("ROLLBACK")
+            raise _unavailable(error, self.path) from error
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        for file in done:
+            try:
+                file.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                # Written but not removed: the next open finds every row there already.
+                problems.append(f"{file} could not be removed ({error.strerror})")
+        if written:
+            rows = "1 row" if written == 1 else f"{written} rows"
+            problems.insert(
+                0,
+                f"{rows} saved from an earlier run {'was' if written == 1 else 'were'} "
+                "written to the history",
+            )
+        return "; ".join(problems) or None
+
+    def _put_session(self, snapshot: pending.SessionSnapshot) -> int:
+        """Write one kept session (1), or nothing when the file already says the same (0)."""
+        values = (
+            snapshot.status,
+            snapshot.updated_at,
+            snapshot.ended_at,
+            snapshot.seconds_done,
+            snapshot.position_seconds,
+            snapshot.cycles_done,
+            snapshot.steps_done,
+            snapshot.rating_before,
+            snapshot.rating_after,
+        )
+        found = self._db.execute(
+            "SELECT id FROM sessions WHERE started_at = ? AND exercise_id = ? AND pid IS ? "
+            "ORDER BY id LIMIT 1",
+            (snapshot.started_at, snapshot.exercise_id, snapshot.pid),
+        ).fetchone()
+        if found is not None:
+            cursor = self._db.execute(
+                "UPDATE sessions SET status = ?, updated_at = ?, ended_at = ?, seconds_done = ?, "
+                "position_seconds = ?, cycles_done = ?, steps_done = ?, rating_before = ?, rating_after = ? "
+                "WHERE id = ? AND (status, updated_at, ended_at, seconds_done, position_seconds, "
+                "cycles_done, steps_done, rating_before, rating_after) IS NOT (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, found[0], *values),
+            )
+            return cursor.rowcount
+        self._db.execute(
+            "INSERT INTO sessions (exercise_id, title, started_at, planned_seconds, area, pid, status, "
+            "updated_at, ended_at, seconds_done, position_seconds, cycles_done, steps_done, rating_before, "
+            "rating_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                snapshot.exercise_id,
+                snapshot.title,
+                snapshot.started_at,
+                snapshot.planned_seconds,
+                snapshot.area,
+                snapshot.pid,
+                *values,
+            ),
+        )
+        return 1
 
     @property
     def schema_version(self) -> int:
@@ -614,6 +781,65 @@ def _check_owner(db: sqlite3.Connection) -> int:
 SIDE_FILES = ("-wal", "-shm", "-journal")
 """SQLite's own files beside the database."""
 
+_OPENING = threading.Lock()
+"""Held while a History is opened or closed in this process (see :data:`_LIVE`)."""
+_LIVE: Counter[str] = Counter()
+"""Connections this process has open to each history file (by real path)."""
+
+
+def _key(path: Path) -> str:
+    # realpath reads links, never the file: two spellings of one file share one count.
+    return os.path.realpath(path)
+
+
+def _text(raw: bytes) -> str:
+    """Text from the file; bytes that are not UTF-8 read as U+FFFD rather than failing the query."""
+    return raw.decode("utf-8", "replace")
+
+
+def _make_private_folder(folder: Path) -> None:
+    """Create the history's folder 0700 (tightening ours if wider), or say why not."""
+    try:
+        locations.ensure_private_dir(folder)
+    except NotADirectoryError as error:
+        raise HistoryUnavailable(f"{folder} is not a folder; history is off", "not-a-file") from error
+    except OSError as error:
+        if not folder.is_dir():
+            raise HistoryUnavailable(
+                f"cannot create {folder} ({error.strerror}); history is off", _os_trouble(error)
+            ) from error
+        # There, but its rights cannot be changed (a read-only mount): reading it still works.
+        _log.warning("%s: could not make it private (%s)", folder, error.strerror)
+
+
+def _make_private_file(path: Path) -> None:
+    """Create the history file 0600 before SQLite first opens it (SQLite gives its -wal and
+    -shm the same rights), or tighten an existing file of ours that others could read.
+
+    Only before the first connection of this process (see the module's docstring)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite says what it finds (a read-only folder and the like)
+    else:
+        try:
+            os.fchmod(descriptor, 0o600)  # whatever the umask took away
+        finally:
+            os.close(descriptor)
+        return
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        try:
+            status = candidate.stat()  # stat and chmod go by name: no descriptor of the file
+            if stat.S_ISREG(status.st_mode) and status.st_mode & 0o077 and status.st_uid == os.getuid():
+                os.chmod(candidate, stat.S_IMODE(status.st_mode) & 0o700)
+                _log.info("%s: made private: only you can open it now", candidate)
+        except OSError as error:
+            if error.errno != errno.ENOENT:
+                _log.warning("%s: could not make it private (%s)", candidate, error.strerror)
+
 
 def _not_a_regular_file(path: Path) -> str | None:
     """Say what is in the place of the history file or a side file, if that is not a
@@ -634,6 +860,7 @@ def _not_a_regular_file(path: Path) -> str | None:
 def _not_a_database(path: Path) -> str | None:
     """Why the file at ``path`` is not a SQLite database, if it is not.
 
+    Opens the file itself: only before this process's first connection to it.
     Raises HistoryUnavailable when a FIFO, device or folder is there: looked at
     first with stat, then opened without blocking and looked at again."""
     problem = _not_a_regular_file(path)

@@ -1,0 +1,136 @@
+"""Two or more calmcoach processes sharing one history file, on a real SQLite file.
+
+SQLite's locks are POSIX advisory locks, held per process and file: a process that opens
+and closes the database file with a descriptor of its own while its SQLite connection is
+open drops every lock it holds on it ("How To Corrupt An SQLite Database File"). Another
+program then believes it is the last user, checkpoints and deletes the ``-wal`` the first
+still writes into, and rows are lost. These tests run the sequences that lost rows, in
+real processes, and count every row afterwards.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from calmcoach import locations
+from tests.conftest import REPO
+from tests.helpers import calmcoach_command, quick_breath
+
+HANG_GUARD = 60.0
+"""Seconds after which a process counts as hung (generous: the machine is shared)."""
+
+APP_STAND_IN = textwrap.dedent(
+    """
+    import sys
+
+    from calmcoach import locations
+    from calmcoach.library import load_default_library
+    from calmcoach.planner import PlanOptions, plan
+    from calmcoach.record import Recorder
+    from calmcoach.session import Session
+    from tests.clocks import FakeClock
+
+    said = []
+    # What the app does: a recorder whose writer thread opens the history...
+    recorder = Recorder(locations.history_file(), said.append)
+    assert recorder.writer is not None and recorder.writer.wait_opened(30)
+    # ...then Ctrl+S: the stats screen reads through the recorder's reader; Esc leaves it open.
+    history = recorder.history
+    assert history is not None, said
+    history.stats()
+    timeline = plan(load_default_library().get("breathing-4-2-6"), PlanOptions(minutes=2))
+    print("ready", flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "session":
+            for _ in range(int(sys.argv[1]) if len(sys.argv) > 1 else 1):
+                clock = FakeClock(0)
+                session = Session(timeline, clock)
+                recorder.begin(timeline, rating_before=5)
+                recorder.observe(session, session.start())
+                while session.active:
+                    clock.advance(0.5)
+                    recorder.observe(session, session.poll())
+                recorder.rate(after=3)
+            assert recorder.writer.flush(30), "the writer did not catch up"
+            print("written", flush=True)
+        elif command == "flare":
+            recorder.history.log_flare("eyelid", 4, ["caffeine"], "from the app")
+            print("logged", flush=True)
+        elif command == "close":
+            print("closed", recorder.close(), said, flush=True)
+            break
+    """
+)
+
+
+class AppStandIn:
+    """A process that opens the history as the app does and waits for commands."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", APP_STAND_IN, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**env, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+        )
+        self.expect("ready")
+
+    def expect(self, word: str) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.startswith(word), f"the app stand-in said {line!r}, not {word!r}"
+        return line
+
+    def ask(self, command: str, answer: str) -> str:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.expect(answer)
+
+    def close(self) -> str:
+        line = self.ask("close", "closed")
+        assert self.process.wait(HANG_GUARD) == 0
+        return line
+
+
+def cc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*calmcoach_command(), *args], capture_output=True, text=True, env=env, timeout=HANG_GUARD
+    )
+
+
+def rows(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    """(exercise id, status) of every session and (area, intensity) of every flare, read by
+    a connection of the test's own."""
+    db = sqlite3.connect(path)
+    try:
+        sessions = db.execute("SELECT exercise_id, status FROM sessions ORDER BY id").fetchall()
+        flares = db.execute("SELECT area, intensity FROM flares ORDER BY id").fetchall()
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+    return sessions, flares
+
+
+def test_the_app_and_other_commands_sharing_the_history_lose_no_row(cli_env) -> None:
+    plain_run = quick_breath(cycles=1)
+    app = AppStandIn(cli_env)
+    try:
+        logged = cc("log", "hand", "--intensity", "2", env=cli_env)
+        assert logged.returncode == 0, logged.stderr
+        app.ask("session", "written")
+        ran = subprocess.run(plain_run, capture_output=True, text=True, env=cli_env, timeout=HANG_GUARD)
+        assert ran.returncode == 0, ran.stderr
+    finally:
+        closed = app.close()
+    assert closed == "closed None []\n"
+    sessions, flares = rows(locations.history_file())
+    assert sorted(sessions) == [("breathing-4-2-6", "finished"), ("quick-breath", "finished")]
+    assert flares == [("hand", 2)]
