@@ -20,7 +20,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ def _snapshot(entry: object, where: str) -> SessionSnapshot:
     values: dict[str, Any] = {}
     for spec in fields(SessionSnapshot):
         name = spec.name
-        value = entry.get(name)
+        value = entry.get(name, None if spec.default is MISSING else spec.default)
         problem = _problem(name, value)
         if problem:
             raise Unreadable(f"{where}, field {name}: {problem}")
