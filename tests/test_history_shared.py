@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from calmcoach import locations
@@ -58,9 +59,19 @@ APP_STAND_IN = textwrap.dedent(
                 recorder.rate(after=3)
             assert recorder.writer.flush(30), "the writer did not catch up"
             print("written", flush=True)
-        elif command == "flare":
-            recorder.history.log_flare("eyelid", 4, ["caffeine"], "from the app")
-            print("logged", flush=True)
+        elif command.startswith("both"):
+            # Sessions through the writer and flares through the stats screen's form, in turn.
+            for number in range(int(command.split()[1])):
+                clock = FakeClock(0)
+                session = Session(timeline, clock)
+                recorder.begin(timeline)
+                recorder.observe(session, session.start())
+                while session.active:
+                    clock.advance(2)
+                    recorder.observe(session, session.poll())
+                history.log_flare("eyelid", 4, ["caffeine"], f"app {number}")
+            assert recorder.writer.flush(30), "the writer did not catch up"
+            print("written", flush=True)
         elif command == "close":
             print("closed", recorder.close(), said, flush=True)
             break
@@ -134,3 +145,79 @@ def test_the_app_and_other_commands_sharing_the_history_lose_no_row(cli_env) -> 
     sessions, flares = rows(locations.history_file())
     assert sorted(sessions) == [("breathing-4-2-6", "finished"), ("quick-breath", "finished")]
     assert flares == [("hand", 2)]
+
+
+OTHER_PROGRAM = textwrap.dedent(
+    """
+    import sys
+    import time
+
+    from calmcoach import locations
+    from calmcoach.cli.history import open_history
+    from calmcoach.library import load_default_library
+    from calmcoach.planner import PlanOptions, plan
+    from calmcoach.record import Recorder
+    from calmcoach.session import Session
+    from tests.clocks import FakeClock
+
+    name, rounds, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    timeline = plan(load_default_library().get("quick-breath"), PlanOptions())
+    said = []
+    while time.time() < start:  # every program starts writing at once
+        time.sleep(0.005)
+    for number in range(rounds):
+        # A flare as `calmcoach log` writes it: open, write, close.
+        history = open_history(said.append)
+        assert history is not None, said
+        history.log_flare("hand", 2, [], f"{name} {number}")
+        history.close()
+        # A session as a plain run records it: a recorder of its own, closed at the end.
+        recorder = Recorder(locations.history_file(), said.append)
+        clock = FakeClock(0)
+        session = Session(timeline, clock)
+        recorder.begin(timeline)
+        recorder.observe(session, session.start())
+        while session.active:
+            clock.advance(0.5)
+            recorder.observe(session, session.poll())
+        assert recorder.close() is None, said
+    assert said == [], said
+    """
+)
+
+
+def test_the_app_and_ten_other_programs_writing_at_once_lose_no_row(cli_env) -> None:
+    quick_breath(cycles=2)  # the other programs' exercise, in the user's folder
+    programs, rounds, app_rounds = 10, 3, 10
+    app = AppStandIn(cli_env)
+    start = time.time() + 1.0  # time for every program to start up
+    others = [
+        subprocess.Popen(
+            [sys.executable, "-c", OTHER_PROGRAM, f"program-{number}", str(rounds), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**cli_env, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+        )
+        for number in range(programs)
+    ]
+    try:
+        while time.time() < start:
+            time.sleep(0.005)
+        app.ask(f"both {app_rounds}", "written")
+        for other in others:
+            output, _ = other.communicate(timeout=HANG_GUARD)
+            assert other.returncode == 0, output
+    finally:
+        for other in others:
+            if other.poll() is None:
+                other.kill()
+        closed = app.close()
+    assert closed == "closed None []\n"
+    sessions, flares = rows(locations.history_file())
+    assert sessions.count(("breathing-4-2-6", "finished")) == app_rounds
+    assert sessions.count(("quick-breath", "finished")) == programs * rounds
+    assert flares.count(("eyelid", 4)) == app_rounds
+    assert flares.count(("hand", 2)) == programs * rounds
+    assert len(sessions) == app_rounds + programs * rounds
