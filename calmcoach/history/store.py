@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import math
 import os
 import sqlite3
 import stat
@@ -94,10 +95,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _pid_alive(pid: int | None) -> bool:
+def _pid_alive(pid: object) -> bool:
     """Is the process that wrote a running row still there (a zombie counts as gone)?"""
-    if not pid:
-        return False
+    if not isinstance(pid, int) or not 0 < pid < 2**31:
+        return False  # no pid, or not one a process can have
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -111,15 +112,34 @@ def _pid_alive(pid: int | None) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+UNREADABLE = "unreadable"
+"""What a field that cannot be read shows in place of its value (export and the CLI)."""
+
+
+def _shown(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each field of ``record`` that could not be read as UNREADABLE."""
+    for name in record.unreadable:
+        for key in _EXPORTED.get(name, (name,)):
+            values[key] = UNREADABLE
+    return values
+
+
+_EXPORTED = {"seconds_done": ("seconds",), "position_seconds": ("position",), "cycles_done": ("cycles",)}
+_EXPORTED |= {"steps_done": ("steps",)}
+
+
 @dataclass(frozen=True)
 class SessionRecord:
-    """One session as kept in the history."""
+    """One session as kept in the history.
+
+    A field the file holds but that cannot be read (a date that is not one, text where a
+    number belongs) is named in ``unreadable`` and holds None, 0 or '' instead."""
 
     id: int
     exercise_id: str
     title: str
-    started_at: datetime
-    updated_at: datetime
+    started_at: datetime | None
+    updated_at: datetime | None
     ended_at: datetime | None
     status: str
     """finished, stopped, interrupted (the process died), or running."""
@@ -133,50 +153,59 @@ class SessionRecord:
     rating_after: int | None = None
     position_seconds: float | None = None
     """How far through the timeline it got (None in a file too old to say)."""
+    unreadable: tuple[str, ...] = ()
+    """The fields the file holds but that could not be read."""
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return {
-            "type": "session",
-            "id": self.id,
-            "exercise_id": self.exercise_id,
-            "title": self.title,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at) if self.ended_at else None,
-            "status": self.status,
-            "planned_seconds": round(self.planned_seconds, 3),
-            "seconds": round(self.seconds_done, 3),
-            "position": None if self.position_seconds is None else round(self.position_seconds, 3),
-            "cycles": self.cycles_done,
-            "steps": self.steps_done,
-            "area": self.area,
-            "rating_before": self.rating_before,
-            "rating_after": self.rating_after,
-        }
+        """A JSON-friendly dict (UNREADABLE for each field that could not be read)."""
+        return _shown(
+            self,
+            {
+                "type": "session",
+                "id": self.id,
+                "exercise_id": self.exercise_id,
+                "title": self.title,
+                "started_at": _iso(self.started_at) if self.started_at else None,
+                "ended_at": _iso(self.ended_at) if self.ended_at else None,
+                "status": self.status,
+                "planned_seconds": round(self.planned_seconds, 3),
+                "seconds": round(self.seconds_done, 3),
+                "position": None if self.position_seconds is None else round(self.position_seconds, 3),
+                "cycles": self.cycles_done,
+                "steps": self.steps_done,
+                "area": self.area,
+                "rating_before": self.rating_before,
+                "rating_after": self.rating_after,
+            },
+        )
 
 
 @dataclass(frozen=True)
 class FlareRecord:
-    """One flare logged in the journal."""
+    """One flare logged in the journal (``unreadable`` as for SessionRecord)."""
 
     id: int
-    logged_at: datetime
+    logged_at: datetime | None
     area: str
     intensity: int
     triggers: tuple[str, ...]
     note: str
+    unreadable: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return {
-            "type": "flare",
-            "id": self.id,
-            "logged_at": _iso(self.logged_at),
-            "area": self.area,
-            "intensity": self.intensity,
-            "triggers": list(self.triggers),
-            "note": self.note,
-        }
+        """A JSON-friendly dict (UNREADABLE for each field that could not be read)."""
+        return _shown(
+            self,
+            {
+                "type": "flare",
+                "id": self.id,
+                "logged_at": _iso(self.logged_at) if self.logged_at else None,
+                "area": self.area,
+                "intensity": self.intensity,
+                "triggers": list(self.triggers),
+                "note": self.note,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -184,22 +213,26 @@ class NudgeRecord:
     """One nudge to move, and how it was answered (None: not answered yet)."""
 
     id: int
-    shown_at: datetime
+    shown_at: datetime | None
     via: str
     """Where it was shown: desktop, notify-send, terminal, or app."""
     answer: str | None
     answered_at: datetime | None
+    unreadable: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return {
-            "type": "nudge",
-            "id": self.id,
-            "shown_at": _iso(self.shown_at),
-            "via": self.via,
-            "answer": self.answer,
-            "answered_at": _iso(self.answered_at) if self.answered_at else None,
-        }
+        """A JSON-friendly dict (UNREADABLE for each field that could not be read)."""
+        return _shown(
+            self,
+            {
+                "type": "nudge",
+                "id": self.id,
+                "shown_at": _iso(self.shown_at) if self.shown_at else None,
+                "via": self.via,
+                "answer": self.answer,
+                "answered_at": _iso(self.answered_at) if self.answered_at else None,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -641,6 +674,9 @@ class History:
         """Add a flare to the journal; returns its id."""
         if not 0 <= intensity <= 10:
             raise ValueError("intensity is from 0 to 10")
+        if not_text(note) or not_text(area):
+            what = "the note" if not_text(note) else "the area"
+            raise ValueError(f"{what} holds bytes that are not text (not UTF-8); nothing was logged")
         words = _clean_triggers(triggers)
         if len(note) > MAX_NOTE:
             raise ValueError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
@@ -706,9 +742,17 @@ def _newest_first(table: str, column: str, since: date | None) -> tuple[str, lis
     return sql + f" ORDER BY {column} DESC, id DESC", params
 
 
+def not_text(value: str) -> bool:
+    """Does ``value`` hold a lone surrogate: bytes that were not UTF-8 (on a command line,
+    Python keeps each as U+DC80 to U+DCFF), which no text file or terminal can show?"""
+    return any("\ud800" <= character <= "\udfff" for character in value)
+
+
 def _clean_triggers(triggers: Sequence[str]) -> list[str]:
     words: list[str] = []
     for trigger in triggers:
+        if not_text(trigger):
+            raise ValueError("a trigger holds bytes that are not text (not UTF-8); nothing was logged")
         word = " ".join(trigger.split()).lower()
         if not word:
             continue
@@ -721,48 +765,126 @@ def _clean_triggers(triggers: Sequence[str]) -> list[str]:
     return words
 
 
+class _Fields:
+    """Reads one row's fields, each as its kind, noting those that cannot be read.
+
+    SQLite keeps whatever a program put in a column (text in a number's place, a blob,
+    a date that is not one), and its checks pass: no such row may stop a listing."""
+
+    def __init__(self, row: sqlite3.Row) -> None:
+        self._row = row
+        self._keys = set(row.keys())
+        self.unreadable: list[str] = []
+
+    def _raw(self, name: str) -> Any:
+        return self._row[name] if name in self._keys else None
+
+    def _bad(self, name: str) -> None:
+        self.unreadable.append(name)
+
+    def text(self, name: str, *, optional: bool = False) -> str | None:
+        value = self._raw(name)
+        if isinstance(value, str):
+            return value
+        if value is None and optional:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # a number where words were kept: still readable as words
+        self._bad(name)
+        return None if optional else ""
+
+    def number(self, name: str, *, optional: bool = False) -> float | None:
+        value = self._raw(name)
+        if value is None and optional:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        self._bad(name)
+        return None if optional else 0.0
+
+    def whole(self, name: str, *, optional: bool = False, top: int | None = None) -> int | None:
+        value = self._raw(name)
+        if value is None and optional:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and (top is None or 0 <= value <= top):
+            return value
+        self._bad(name)
+        return None if optional else 0
+
+    def moment(self, name: str, *, optional: bool = False) -> datetime | None:
+        value = self._raw(name)
+        if value is None and optional:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment.astimezone(UTC).astimezone()  # out of range in some time zone: unreadable
+        except (TypeError, ValueError, OverflowError):
+            self._bad(name)
+            return None
+        return moment
+
+    def words(self, name: str) -> tuple[str, ...]:
+        try:
+            words = json.loads(self._raw(name))
+        except (TypeError, ValueError, RecursionError):
+            words = None
+        if isinstance(words, list) and all(isinstance(word, str) for word in words):
+            return tuple(words)
+        self._bad(name)
+        return ()
+
+
 def _session(row: sqlite3.Row) -> SessionRecord:
-    status = row["status"]
+    read = _Fields(row)
+    status = read.text("status") or ""
     if status == "running" and not _pid_alive(row["pid"]):
         status = "interrupted"
-    keys = row.keys()
     return SessionRecord(
         id=row["id"],
-        exercise_id=row["exercise_id"],
-        title=row["title"],
-        started_at=datetime.fromisoformat(row["started_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        ended_at=datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+        exercise_id=read.text("exercise_id") or "",
+        title=read.text("title") or "",
+        started_at=read.moment("started_at"),
+        updated_at=read.moment("updated_at"),
+        ended_at=read.moment("ended_at", optional=True),
         status=status,
-        planned_seconds=row["planned_seconds"],
-        seconds_done=row["seconds_done"],
-        cycles_done=row["cycles_done"],
-        steps_done=row["steps_done"],
-        area=row["area"] if "area" in keys else None,
-        rating_before=row["rating_before"] if "rating_before" in keys else None,
-        rating_after=row["rating_after"] if "rating_after" in keys else None,
-        position_seconds=row["position_seconds"] if "position_seconds" in keys else None,
+        planned_seconds=read.number("planned_seconds") or 0.0,
+        seconds_done=read.number("seconds_done") or 0.0,
+        cycles_done=read.whole("cycles_done") or 0,
+        steps_done=read.whole("steps_done") or 0,
+        area=read.text("area", optional=True),
+        rating_before=read.whole("rating_before", optional=True, top=10),
+        rating_after=read.whole("rating_after", optional=True, top=10),
+        position_seconds=read.number("position_seconds", optional=True),
+        unreadable=tuple(read.unreadable),
     )
 
 
 def _nudge(row: sqlite3.Row) -> NudgeRecord:
+    read = _Fields(row)
     return NudgeRecord(
         id=row["id"],
-        shown_at=datetime.fromisoformat(row["shown_at"]),
-        via=row["via"],
-        answer=row["answer"],
-        answered_at=datetime.fromisoformat(row["answered_at"]) if row["answered_at"] else None,
+        shown_at=read.moment("shown_at"),
+        via=read.text("via") or "",
+        answer=read.text("answer", optional=True),
+        answered_at=read.moment("answered_at", optional=True),
+        unreadable=tuple(read.unreadable),
     )
 
 
 def _flare(row: sqlite3.Row) -> FlareRecord:
+    read = _Fields(row)
     return FlareRecord(
         id=row["id"],
-        logged_at=datetime.fromisoformat(row["logged_at"]),
-        area=row["area"],
-        intensity=row["intensity"],
-        triggers=tuple(json.loads(row["triggers"])),
-        note=row["note"],
+        logged_at=read.moment("logged_at"),
+        area=read.text("area") or "",
+        intensity=read.whole("intensity", top=10) or 0,
+        triggers=read.words("triggers"),
+        note=read.text("note") or "",
+        unreadable=tuple(read.unreadable),
     )
 
 
