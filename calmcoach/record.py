@@ -35,6 +35,7 @@ RETRY_PAUSE = 0.05
 """Pause between two attempts of a write that found the history locked."""
 CLOSE_TIMEOUT = 3.0
 """How long closing waits for writes still queued before it says what was not saved."""
+KEPT = "kept it to write the next time calmcoach starts"
 OPEN_WAIT = 3.0
 """How long reading the history (the stats screen) waits for the writer to have opened it."""
 
@@ -226,7 +227,7 @@ class _Part:
         return f"the {self.part} of {self.title}"
 
 
-def _unsaved(parts: list[object]) -> str:
+def _unsaved(parts: list[object], *, kept: bool = False) -> str:
     """What was not saved, session by session, in a few words."""
     by_title: dict[str, set[str]] = {}
     for part in parts:
@@ -236,8 +237,10 @@ def _unsaved(parts: list[object]) -> str:
     for title, kinds in by_title.items():
         if "start" in kinds:
             words.append(f"the session {title}")
-        elif "end" in kinds:
+        elif "end" in kinds and not kept:
             words.append(f"the end of {title} (it will read back as interrupted)")
+        elif "end" in kinds:
+            words.append(f"the end of {title}")
         elif "progress" in kinds:
             words.append(f"the last steps of {title}")
         else:
@@ -425,8 +428,8 @@ class Recorder:
         if not unsaved:
             return None
         why = "the history file stayed locked by another program" if locked else "writing took too long"
-        text = f"history: could not save {_unsaved(unsaved)}: {why}"
         kept = self._keep(unsaved)
+        text = f"history: could not save {_unsaved(unsaved, kept=kept == KEPT)}: {why}"
         if kept:
             text += f"; {kept}"
         self.notify(text)
@@ -445,7 +448,7 @@ class Recorder:
             keep(self.path, [row.latest for row in rows if row.latest is not None])
         except OSError as error:
             return f"it could not be kept for later either ({error.strerror or error})"
-        return "kept it to write the next time calmcoach starts"
+        return KEPT
 
 
 def _progressed(

@@ -186,7 +186,7 @@ def test_an_end_that_could_not_be_saved_is_named_as_such(made: Path, two_minutes
         holder.execute("COMMIT")
         holder.close()
     assert said == [
-        "history: could not save the end of 4-2-6 breathing (it will read back as interrupted): "
+        "history: could not save the end of 4-2-6 breathing: "
         "the history file stayed locked by another program; "
         "kept it to write the next time calmcoach starts"
     ]
