@@ -214,3 +214,25 @@ def test_a_hostile_pending_file_is_one_line_set_aside_and_never_a_traceback(made
     assert not target.exists() and target.with_name(target.name + ".unreadable").exists()
     opened.history.close()
     assert History.open(made).notice is None  # set aside once: not said again
+
+
+def test_calmcoach_log_says_kept_rows_were_written_not_that_its_flare_was_not(made: Path, cli_env) -> None:
+    import subprocess
+
+    from tests.helpers import calmcoach_command
+
+    keep(made, [SessionSnapshot(**GOOD)])
+    env = {**cli_env, "CALMCOACH_DATA_DIR": str(made.parent)}
+    made.rename(made.with_name("history.sqlite3"))
+    for kept in waiting_files(made):
+        kept.rename(made.with_name(kept.name.replace(made.name, "history.sqlite3")))
+    result = subprocess.run(
+        [*calmcoach_command(), "log", "hand", "--intensity", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert result.returncode == 0
+    assert result.stderr == "calmcoach: 1 row saved from an earlier run was written to the history\n"
+    assert result.stdout.startswith("Logged a")

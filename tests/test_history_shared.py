@@ -153,7 +153,7 @@ OTHER_PROGRAM = textwrap.dedent(
     import time
 
     from calmcoach import locations
-    from calmcoach.cli.history import open_history
+    from calmcoach.history import History
     from calmcoach.library import load_default_library
     from calmcoach.planner import PlanOptions, plan
     from calmcoach.record import Recorder
@@ -167,10 +167,10 @@ OTHER_PROGRAM = textwrap.dedent(
         time.sleep(0.005)
     for number in range(rounds):
         # A flare as `calmcoach log` writes it: open, write, close.
-        history = open_history(said.append)
-        assert history is not None, said
-        history.log_flare("hand", 2, [], f"{name} {number}")
-        history.close()
+        opened = History.open(locations.history_file())
+        said += [opened.notice] if opened.notice else []
+        opened.history.log_flare("hand", 2, [], f"{name} {number}")
+        opened.history.close()
         # A session as a plain run records it: a recorder of its own, closed at the end.
         recorder = Recorder(locations.history_file(), said.append)
         clock = FakeClock(0)

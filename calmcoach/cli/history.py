@@ -20,19 +20,6 @@ from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
-
-
-def open_history(notify: Callable[[str], None]) -> History | None:
-    """Open the user's history on this thread, or say why not (once) and give None."""
-    try:
-        opened = History.open(locations.history_file())
-    except HistoryUnavailable as error:
-        notify(str(error))
-        return None
-    if opened.notice:
-        notify(opened.notice)
-    return opened.history
 
 
 def _since(value: str | None) -> date | None:
@@ -209,9 +196,7 @@ def _line(row: dict[str, Any]) -> str:
 
 
 def _cannot_log(text: str) -> str:
-    """A history message as the reason a flare was not logged (a notice stays as it is)."""
-    if "kept it as" in text:
-        return text
+    """A history message as the reason a flare was not logged."""
     return f"the flare was not logged: {text.removesuffix('; history is off')}"
 
 
@@ -221,9 +206,14 @@ def cmd_log(args: argparse.Namespace) -> int:
         if any(not_text(word) for word in words):
             _err(f"{what} holds bytes that are not text (not UTF-8); nothing was logged. Type it again")
             return 2
-    history = open_history(lambda text: _err(_cannot_log(text)))
-    if history is None:
+    try:
+        opened = History.open(locations.history_file())
+    except HistoryUnavailable as error:
+        _err(_cannot_log(str(error)))
         return 1
+    if opened.notice:  # a file moved aside, rows from an earlier run: said as they are
+        _err(opened.notice)
+    history = opened.history
     try:
         history.log_flare(args.area, args.intensity, args.trigger, args.note)
     except ValueError as error:
