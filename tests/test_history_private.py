@@ -115,3 +115,25 @@ def test_another_user_cannot_read_the_history(umask_022, open_to_all, cli_env) -
         [*calmcoach_command(), "history"], capture_output=True, text=True, env=env, timeout=30
     )
     assert "a private note" in shown.stdout
+
+
+def test_calmcoach_history_tightening_wider_rights_says_so_in_the_log_once(
+    umask_022, open_to_all, cli_env
+) -> None:
+    data = open_to_all / "data"
+    env = {**cli_env, "CALMCOACH_DATA_DIR": str(data)}
+    path = data / "history.sqlite3"
+    History.open(path).history.close()
+    data.chmod(0o755)
+    path.chmod(0o644)
+    for _ in range(2):
+        shown = subprocess.run(
+            [*calmcoach_command(), "history"], capture_output=True, text=True, env=env, timeout=30
+        )
+        assert shown.returncode == 0, shown.stderr
+    assert (mode(data), mode(path)) == (0o700, 0o600)
+    log = (Path(env["CALMCOACH_STATE_DIR"]) / "calmcoach.log").read_text()
+    assert [line.split(": ", 1)[1] for line in log.splitlines() if "made private" in line] == [
+        f"{data}: made private: only you can open it now",
+        f"{path}: made private: only you can open it now",
+    ]

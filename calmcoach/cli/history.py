@@ -12,7 +12,7 @@ import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from calmcoach import locations
+from calmcoach import locations, logfile
 from calmcoach.cli import _err
 from calmcoach.history import History, HistoryUnavailable, iter_rows
 from calmcoach.history.store import UNREADABLE, not_text
@@ -110,6 +110,7 @@ def _open_to_read() -> History | int:
 def cmd_history(args: argparse.Namespace) -> int:
     """``calmcoach history``: sessions and flares, as text, JSON or CSV."""
     since = _since(args.since)
+    logfile.start()  # opening may tighten the files' rights, which the log tells
     history = _open_to_read()
     if isinstance(history, int):
         if history:
@@ -206,6 +207,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         if any(not_text(word) for word in words):
             _err(f"{what} holds bytes that are not text (not UTF-8); nothing was logged. Type it again")
             return 2
+    logfile.start()  # opening may tighten the files' rights, which the log tells
     try:
         opened = History.open(locations.history_file())
     except HistoryUnavailable as error:
