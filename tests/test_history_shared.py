@@ -27,6 +27,7 @@ HANG_GUARD = 60.0
 APP_STAND_IN = textwrap.dedent(
     """
     import sys
+    import time
 
     from calmcoach import locations
     from calmcoach.library import load_default_library
@@ -70,6 +71,7 @@ APP_STAND_IN = textwrap.dedent(
                     clock.advance(2)
                     recorder.observe(session, session.poll())
                 history.log_flare("eyelid", 4, ["caffeine"], f"app {number}")
+                time.sleep(0.02)  # a person's pace: the others come and go meanwhile
             assert recorder.writer.flush(30), "the writer did not catch up"
             print("written", flush=True)
         elif command == "close":
@@ -149,6 +151,7 @@ def test_the_app_and_other_commands_sharing_the_history_lose_no_row(cli_env) -> 
 
 OTHER_PROGRAM = textwrap.dedent(
     """
+    import random
     import sys
     import time
 
@@ -166,6 +169,7 @@ OTHER_PROGRAM = textwrap.dedent(
     while time.time() < start:  # every program starts writing at once
         time.sleep(0.005)
     for number in range(rounds):
+        time.sleep(random.uniform(0, 0.1))  # commands come and go, not in step
         # A flare as `calmcoach log` writes it: open, write, close.
         opened = History.open(locations.history_file())
         said += [opened.notice] if opened.notice else []
@@ -190,6 +194,9 @@ def test_the_app_and_ten_other_programs_writing_at_once_lose_no_row(cli_env) -> 
     quick_breath(cycles=2)  # the other programs' exercise, in the user's folder
     programs, rounds, app_rounds = 10, 3, 10
     app = AppStandIn(cli_env)
+    # As in the two-program test, a flare logged from another terminal first; then all at once.
+    logged = cc("log", "hand", "--intensity", "7", env=cli_env)
+    assert logged.returncode == 0, logged.stderr
     start = time.time() + 1.0  # time for every program to start up
     others = [
         subprocess.Popen(
@@ -220,4 +227,5 @@ def test_the_app_and_ten_other_programs_writing_at_once_lose_no_row(cli_env) -> 
     assert sessions.count(("quick-breath", "finished")) == programs * rounds
     assert flares.count(("eyelid", 4)) == app_rounds
     assert flares.count(("hand", 2)) == programs * rounds
+    assert flares.count(("hand", 7)) == 1
     assert len(sessions) == app_rounds + programs * rounds
