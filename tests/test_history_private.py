@@ -21,6 +21,8 @@ from calmcoach.history import History
 from tests.helpers import calmcoach_command
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
+"""The system's Python, which every user may run (a test's venv may sit in a private folder)."""
 
 
 def mode(path: Path) -> int:
@@ -99,7 +101,7 @@ def test_another_user_cannot_read_the_history(umask_022, open_to_all, cli_env) -
         attempt = subprocess.run(
             [
                 *NOBODY,
-                sys.executable,
+                SYSTEM_PYTHON,
                 "-I",
                 "-c",
                 read if target == path else "import os, sys; os.listdir(sys.argv[1])",
