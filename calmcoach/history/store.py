@@ -278,7 +278,12 @@ class History:
         never deleted. A newer schema, a lock, a read-only file or folder and a full
         disk raise HistoryUnavailable (see its ``kind``) and leave the file as it is.
         ``check=False`` skips the quick check, for a second connection to a file
-        that was just checked.
+        that was just checked. While this process has a connection to the file, a new
+        one is left to SQLite alone: no header check, no check, nothing moved aside.
+
+        The folder is made 0700 and a new file 0600 (wider ones of ours are tightened,
+        and the log says so). Sessions an earlier run kept for later
+        (:mod:`calmcoach.history.pending`) are written, and the notice says how many.
         """
         _make_private_folder(path.parent)
         key = _key(path)
