@@ -4,7 +4,9 @@ The recorder never lets history trouble reach a session. Its writes go to a
 background writer (a thread that owns its own connection), so neither the app's
 thread nor the plain runner ever waits on SQLite: a lock held by another program
 delays writes, in order, and loses none. Any other failure turns history off for
-the rest of the run and is said once.
+the rest of the run and is said once. What a lock kept from being written before
+the exit is kept beside the history and written at the next start
+(:mod:`calmcoach.history.pending`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from calmcoach.history import History, HistoryUnavailable, utcnow
+from calmcoach.history.pending import SessionSnapshot, keep
 from calmcoach.planner import Timeline
 from calmcoach.session import Event, Session, State, StepStarted, practice_of
 
@@ -31,6 +35,7 @@ RETRY_PAUSE = 0.05
 """Pause between two attempts of a write that found the history locked."""
 CLOSE_TIMEOUT = 3.0
 """How long closing waits for writes still queued before it says what was not saved."""
+KEPT = "kept it to write the next time calmcoach starts"
 OPEN_WAIT = 3.0
 """How long reading the history (the stats screen) waits for the writer to have opened it."""
 
@@ -199,9 +204,15 @@ class HistoryWriter:
 
 
 class _Row:
-    """A session's row in the history: its id, once the writer has inserted it."""
+    """A session's row in the history: its id, once the writer has inserted it, and what
+    it holds once every write asked for so far is done (kept on the caller's thread)."""
 
     id: int | None = None
+    latest: SessionSnapshot | None = None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -210,12 +221,13 @@ class _Part:
 
     part: str
     title: str
+    row: _Row | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"the {self.part} of {self.title}"
 
 
-def _unsaved(parts: list[object]) -> str:
+def _unsaved(parts: list[object], *, kept: bool = False) -> str:
     """What was not saved, session by session, in a few words."""
     by_title: dict[str, set[str]] = {}
     for part in parts:
@@ -225,8 +237,10 @@ def _unsaved(parts: list[object]) -> str:
     for title, kinds in by_title.items():
         if "start" in kinds:
             words.append(f"the session {title}")
-        elif "end" in kinds:
+        elif "end" in kinds and not kept:
             words.append(f"the end of {title} (it will read back as interrupted)")
+        elif "end" in kinds:
+            words.append(f"the end of {title}")
         elif "progress" in kinds:
             words.append(f"the last steps of {title}")
         else:
@@ -281,6 +295,17 @@ class Recorder:
         row = self._row = _Row()
         self._title = timeline.title
         started, pid = utcnow(), os.getpid()
+        row.latest = SessionSnapshot(
+            exercise_id=timeline.exercise_id,
+            title=timeline.title,
+            started_at=_stamp(started),
+            updated_at=_stamp(started),
+            status="running",
+            planned_seconds=timeline.total,
+            pid=pid,
+            area=timeline.area,
+            rating_before=rating_before,
+        )
 
         def write(history: History) -> None:
             row.id = history.start_session(
@@ -293,7 +318,7 @@ class Recorder:
                 pid=pid,
             )
 
-        self._submit(_Part("start", timeline.title), write)
+        self._submit(_Part("start", timeline.title, row), write)
 
     def observe(self, session: Session, events: list[Event]) -> None:
         """Observer for a running session: update at step boundaries, complete at the end."""
@@ -314,6 +339,7 @@ class Recorder:
         seconds = session.active_seconds(last.deadline)
         position = last.segment.start
         cycles, steps, moment = session.cycles_done, session.steps_done, utcnow()
+        row.latest = _progressed(row.latest, seconds, position, cycles, steps, moment)
 
         def write(history: History) -> None:
             if row.id is not None:
@@ -321,7 +347,7 @@ class Recorder:
                     row.id, seconds=seconds, position=position, cycles=cycles, steps=steps, now=moment
                 )
 
-        self._submit(_Part("progress", self._title), write)
+        self._submit(_Part("progress", self._title, row), write)
 
     def end(self, session: Session) -> None:
         """Complete the row as finished or stopped."""
@@ -332,6 +358,8 @@ class Recorder:
         status = "finished" if done.finished else "stopped"
         seconds, position, cycles, steps = done.seconds, done.position, done.cycles, done.steps
         moment = utcnow()
+        latest = _progressed(row.latest, seconds, position, cycles, steps, moment)
+        row.latest = None if latest is None else replace(latest, status=status, ended_at=_stamp(moment))
 
         def write(history: History) -> None:
             if row.id is not None:
@@ -339,7 +367,7 @@ class Recorder:
                     row.id, status, seconds=seconds, position=position, cycles=cycles, steps=steps, now=moment
                 )
 
-        self._submit(_Part("end", self._title), write)
+        self._submit(_Part("end", self._title, row), write)
         self._last_row = row
         self._row = None
 
@@ -351,12 +379,17 @@ class Recorder:
         row = self._row or self._last_row
         if row is None:
             return
+        if row.latest is not None:
+            if after is not None:
+                row.latest = replace(row.latest, rating_after=after)
+            if before is not None:
+                row.latest = replace(row.latest, rating_before=before)
 
         def write(history: History) -> None:
             if row.id is not None:
                 history.rate_session(row.id, after=after, before=before)
 
-        self._submit(_Part("rating", self._title), write)
+        self._submit(_Part("rating", self._title, row), write)
 
     @property
     def history(self) -> History | None:
@@ -396,9 +429,42 @@ class Recorder:
         if not unsaved:
             return None
         why = "the history file stayed locked by another program" if locked else "writing took too long"
-        text = f"history: could not save {_unsaved(unsaved)}: {why}"
+        kept = self._keep(unsaved)
+        text = f"history: could not save {_unsaved(unsaved, kept=kept == KEPT)}: {why}"
+        if kept:
+            text += f"; {kept}"
         self.notify(text)
         return text
+
+    def _keep(self, unsaved: list[object]) -> str | None:
+        """Keep the last state of each session not fully saved for the next start; says how."""
+        rows: list[_Row] = []
+        for part in unsaved:
+            row = part.row if isinstance(part, _Part) else None
+            if row is not None and row.latest is not None and row not in rows:
+                rows.append(row)
+        if not rows or self.path is None:
+            return None
+        try:
+            keep(self.path, [row.latest for row in rows if row.latest is not None])
+        except OSError as error:
+            return f"it could not be kept for later either ({error.strerror or error})"
+        return KEPT
+
+
+def _progressed(
+    latest: SessionSnapshot | None, seconds: float, position: float, cycles: int, steps: int, moment: datetime
+) -> SessionSnapshot | None:
+    if latest is None:
+        return None
+    return replace(
+        latest,
+        seconds_done=seconds,
+        position_seconds=position,
+        cycles_done=cycles,
+        steps_done=steps,
+        updated_at=_stamp(moment),
+    )
 
 
 def _words(items: list[str]) -> str:

@@ -12,27 +12,15 @@ import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from calmcoach import locations
+from calmcoach import locations, logfile
 from calmcoach.cli import _err
 from calmcoach.describe import flare_logged_text
 from calmcoach.history import History, HistoryUnavailable, iter_rows
+from calmcoach.history.store import UNREADABLE, not_text
 from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
-
-
-def open_history(notify: Callable[[str], None]) -> History | None:
-    """Open the user's history on this thread, or say why not (once) and give None."""
-    try:
-        opened = History.open(locations.history_file())
-    except HistoryUnavailable as error:
-        notify(str(error))
-        return None
-    if opened.notice:
-        notify(opened.notice)
-    return opened.history
 
 
 def _since(value: str | None) -> date | None:
@@ -44,10 +32,33 @@ def _since(value: str | None) -> date | None:
         raise SystemExit(f"calmcoach: --since wants a date like 2026-11-01, not {value!r}") from error
 
 
-def _local(stamp: str | None) -> str:
+def _local(stamp: object) -> str:
+    """A stored moment as local time, or what stands in its place ("unreadable")."""
     if not stamp:
         return ""
-    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError):
+        return UNREADABLE
+
+
+def _number(value: object, spec: str, divide: float = 1.0) -> str:
+    """A number formatted with ``spec``, or UNREADABLE when the field could not be read."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format(value / divide if divide != 1.0 else value, spec)
+    return UNREADABLE
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may take as the start of a formula (OWASP's list for CSV injection)."""
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: text that a spreadsheet would run as a formula gets a leading ' (so it
+    stays text); numbers are data as they are, -3 included."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 CSV_COLUMNS = [
@@ -100,6 +111,7 @@ def _open_to_read() -> History | int:
 def cmd_history(args: argparse.Namespace) -> int:
     """``calmcoach history``: sessions and flares, as text, JSON or CSV."""
     since = _since(args.since)
+    logfile.start()  # opening may tighten the files' rights, which the log tells
     history = _open_to_read()
     if isinstance(history, int):
         if history:
@@ -143,9 +155,9 @@ def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
         for row in rows:
             flat = dict(row)
             flat["when"] = _local(row.get("started_at") or row.get("logged_at") or row.get("shown_at"))
-            if row["type"] == "flare":
+            if row["type"] == "flare" and isinstance(row["triggers"], list):
                 flat["triggers"] = "; ".join(row["triggers"])
-            writer.writerow(flat)
+            writer.writerow({key: _cell(value) for key, value in flat.items()})
         return 0
     if not rows:
         print(
@@ -153,46 +165,58 @@ def _print_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
         )
         return 0
     for row in rows:
-        if row["type"] == "session":
-            minutes = row["seconds"] / 60
-            area = f" ({row['area']})" if row["area"] else ""
-            rating = ""
-            if row["rating_before"] is not None or row["rating_after"] is not None:
-                rating = f"  tension {row['rating_before'] if row['rating_before'] is not None else '-'}"
-                rating += f" -> {row['rating_after'] if row['rating_after'] is not None else '-'}"
-            reached = ""
-            if row["position"] is not None and row["position"] - row["seconds"] >= 6:
-                # Skipped ahead: the time counted is what was spent, not how far it got.
-                planned = row["planned_seconds"] / 60
-                reached = f"  (skipped ahead to {row['position'] / 60:.1f} of {planned:.1f} min)"
-            print(
-                f"{_local(row['started_at'])}  {row['status']:<11}  {minutes:5.1f} min  "
-                f"{row['title']}{area}{rating}{reached}"
-            )
-        elif row["type"] == "nudge":
-            answer = row["answer"] or "no answer yet"
-            print(f"{_local(row['shown_at'])}  nudge        {answer:<11}  ({row['via']})")
-        else:
-            triggers = ", ".join(row["triggers"])
-            extra = f"  [{triggers}]" if triggers else ""
-            note = f"  {row['note']}" if row["note"] else ""
-            when = _local(row["logged_at"])
-            print(f"{when}  flare        {row['intensity']:>2}/10     {row['area']}{extra}{note}")
+        print(_line(row))
     return 0
 
 
+def _line(row: dict[str, Any]) -> str:
+    """One history row as a line of text; a field that could not be read says so."""
+    if row["type"] == "session":
+        area = f" ({row['area']})" if row["area"] else ""
+        rating = ""
+        if row["rating_before"] is not None or row["rating_after"] is not None:
+            rating = f"  tension {row['rating_before'] if row['rating_before'] is not None else '-'}"
+            rating += f" -> {row['rating_after'] if row['rating_after'] is not None else '-'}"
+        reached = ""
+        position, seconds = row["position"], row["seconds"]
+        numbers = all(isinstance(v, int | float) for v in (position, seconds, row["planned_seconds"]))
+        if numbers and position - seconds >= 6:
+            # Skipped ahead: the time counted is what was spent, not how far it got.
+            planned = row["planned_seconds"] / 60
+            reached = f"  (skipped ahead to {position / 60:.1f} of {planned:.1f} min)"
+        minutes = _number(seconds, "5.1f", 60) + " min"
+        when = _local(row["started_at"])
+        return f"{when}  {row['status']:<11}  {minutes}  {row['title']}{area}{rating}{reached}"
+    if row["type"] == "nudge":
+        answer = row["answer"] or "no answer yet"
+        return f"{_local(row['shown_at'])}  nudge        {answer:<11}  ({row['via']})"
+    triggers = ", ".join(row["triggers"]) if isinstance(row["triggers"], list) else row["triggers"]
+    extra = f"  [{triggers}]" if triggers else ""
+    note = f"  {row['note']}" if row["note"] else ""
+    when = _local(row["logged_at"])
+    return f"{when}  flare        {_number(row['intensity'], '>2d')}/10     {row['area']}{extra}{note}"
+
+
 def _cannot_log(text: str) -> str:
-    """A history message as the reason a flare was not logged (a notice stays as it is)."""
-    if "kept it as" in text:
-        return text
+    """A history message as the reason a flare was not logged."""
     return f"the flare was not logged: {text.removesuffix('; history is off')}"
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     """``calmcoach log AREA --intensity N``: add a flare to the journal."""
-    history = open_history(lambda text: _err(_cannot_log(text)))
-    if history is None:
+    for what, words in (("a trigger", args.trigger or []), ("the note", [args.note or ""])):
+        if any(not_text(word) for word in words):
+            _err(f"{what} holds bytes that are not text (not UTF-8); nothing was logged. Type it again")
+            return 2
+    logfile.start()  # opening may tighten the files' rights, which the log tells
+    try:
+        opened = History.open(locations.history_file())
+    except HistoryUnavailable as error:
+        _err(_cannot_log(str(error)))
         return 1
+    if opened.notice:  # a file moved aside, rows from an earlier run: said as they are
+        _err(opened.notice)
+    history = opened.history
     try:
         history.log_flare(args.area, args.intensity, args.trigger, args.note)
     except ValueError as error:

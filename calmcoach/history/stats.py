@@ -23,6 +23,40 @@ Reader = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
 PERSISTENT_DAYS = 28
 """How far back the "flares on most days for more than three weeks" check looks."""
 
+SECONDS = (
+    "(CASE WHEN typeof(seconds_done) IN ('integer', 'real') AND seconds_done BETWEEN 0 AND 1e9 "
+    "THEN seconds_done ELSE 0 END)"
+)
+"""A session's time spent, where the file holds a number that can be one (else nothing:
+a row another program wrote with text or an absurd figure there adds no time)."""
+UNREADABLE = "unreadable"
+
+
+def _name(value: object) -> str:
+    """A title or area as text (a blob where text belongs reads as unreadable)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return UNREADABLE
+
+
+def _day(value: object) -> date | None:
+    """A day SQLite's date() gave, or None (SQLite knows a year 0 that Python does not)."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _words(value: object) -> list[str]:
+    """A flare's triggers, when they are a JSON list of text (anything else: none)."""
+    try:
+        words = json.loads(value) if isinstance(value, str) else None
+    except (ValueError, RecursionError):
+        return []
+    return [word for word in words if isinstance(word, str)] if isinstance(words, list) else []
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -60,16 +94,17 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
     local = "localtime"
     minutes: dict[date, float] = {}
     for row in read(
-        f"SELECT date(started_at, '{local}') AS day, sum(seconds_done) AS s FROM sessions "
+        f"SELECT date(started_at, '{local}') AS day, sum({SECONDS}) AS s FROM sessions "
         f"WHERE date(started_at, '{local}') >= ? GROUP BY day",
         (first.isoformat(),),
     ):
         minutes[date.fromisoformat(row["day"])] = row["s"] / 60.0
     per_day = [(first + timedelta(days=i), minutes.get(first + timedelta(days=i), 0.0)) for i in range(days)]
     practiced = {
-        date.fromisoformat(r["day"])
+        _day(r["day"])
         for r in read(
-            f"SELECT DISTINCT date(started_at, '{local}') AS day FROM sessions WHERE seconds_done >= 30",
+            f"SELECT DISTINCT date(started_at, '{local}') AS day FROM sessions "
+            f"WHERE {SECONDS} >= 30 AND day IS NOT NULL",
             (),
         )
     }
@@ -79,28 +114,25 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
         streak += 1
         cursor_day -= timedelta(days=1)
     totals = [
-        (row["title"], int(row["n"]), row["s"] / 60.0)
+        (_name(row["title"]), int(row["n"]), row["s"] / 60.0)
         for row in read(
-            "SELECT exercise_id, max(title) AS title, count(*) AS n, sum(seconds_done) AS s "
+            f"SELECT exercise_id, max(title) AS title, count(*) AS n, sum({SECONDS}) AS s "
             "FROM sessions GROUP BY exercise_id ORDER BY s DESC",
             (),
         )
     ]
     rated = read(
         "SELECT count(*) AS n, avg(rating_after - rating_before) AS change FROM sessions "
-        "WHERE rating_before IS NOT NULL AND rating_after IS NOT NULL",
+        "WHERE typeof(rating_before) = 'integer' AND typeof(rating_after) = 'integer'",
         (),
     )[0]
-    count_row = read("SELECT count(*) AS n, coalesce(sum(seconds_done), 0) AS s FROM sessions", ())[0]
-    by_area = Counter(
-        {
-            row["area"]: int(row["n"])
-            for row in read("SELECT area, count(*) AS n FROM flares GROUP BY area", ())
-        }
-    )
+    count_row = read(f"SELECT count(*) AS n, coalesce(sum({SECONDS}), 0) AS s FROM sessions", ())[0]
+    by_area: Counter[str] = Counter()
+    for row in read("SELECT area, count(*) AS n FROM flares GROUP BY area", ()):
+        by_area[_name(row["area"])] += int(row["n"])
     by_trigger: Counter[str] = Counter()
     for row in read("SELECT triggers FROM flares WHERE triggers != '[]'", ()):
-        by_trigger.update(json.loads(row["triggers"]))
+        by_trigger.update(_words(row["triggers"]))
     window = today - timedelta(days=PERSISTENT_DAYS)
     persistent = []
     for row in read(
@@ -111,7 +143,7 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
     ):
         span = (today - date.fromisoformat(row["first"])).days + 1
         if span > 21 and row["days"] * 2 > span:
-            persistent.append(row["area"])
+            persistent.append(_name(row["area"]))
     moves: dict[date, int] = {}
     answers: Counter[str] = Counter()
     for row in read(

@@ -10,6 +10,13 @@ Opening takes care of the file itself: only a regular file is opened, a damaged
 one is moved aside, a lock is waited for, and the schema is brought up to date
 (:mod:`calmcoach.history.schema`). The summaries are in :mod:`calmcoach.history.stats`.
 
+The history holds health data: its folder is made 0700 and the file 0600 (SQLite gives
+its ``-wal`` and ``-shm`` the file's rights) whatever the umask. Only SQLite opens the
+file once a connection to it exists in this process: SQLite's locks are POSIX locks,
+which closing *any* descriptor of the file drops, and another program would then take
+itself for the last user and delete the ``-wal`` still being written. So the header
+check and the creation of the file happen before the first connection only.
+
 Pure standard library (sqlite3); no UI, no audio.
 """
 
@@ -17,19 +24,27 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
+import math
 import os
 import sqlite3
 import stat
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from calmcoach import locations
+from calmcoach.history import pending
 from calmcoach.history.schema import NUDGE_ANSWERS, SCHEMA_VERSION, file_version, migrate
 from calmcoach.history.stats import Stats, summarise
 from calmcoach.safefile import kind_of
+
+_log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 3000
 QUICK_CHECK_LINES = 5
@@ -80,10 +95,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _pid_alive(pid: int | None) -> bool:
+def _pid_alive(pid: object) -> bool:
     """Is the process that wrote a running row still there (a zombie counts as gone)?"""
-    if not pid:
-        return False
+    if not isinstance(pid, int) or not 0 < pid < 2**31:
+        return False  # no pid, or not one a process can have
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -97,15 +112,34 @@ def _pid_alive(pid: int | None) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+UNREADABLE = "unreadable"
+"""What a field that cannot be read shows in place of its value (export and the CLI)."""
+
+
+def _shown(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each field of ``record`` that could not be read as UNREADABLE."""
+    for name in record.unreadable:
+        for key in _EXPORTED.get(name, (name,)):
+            values[key] = UNREADABLE
+    return values
+
+
+_EXPORTED = {"seconds_done": ("seconds",), "position_seconds": ("position",), "cycles_done": ("cycles",)}
+_EXPORTED |= {"steps_done": ("steps",)}
+
+
 @dataclass(frozen=True)
 class SessionRecord:
-    """One session as kept in the history."""
+    """One session as kept in the history.
+
+    A field the file holds but that cannot be read (a date that is not one, text where a
+    number belongs) is named in ``unreadable`` and holds None, 0 or '' instead."""
 
     id: int
     exercise_id: str
     title: str
-    started_at: datetime
-    updated_at: datetime
+    started_at: datetime | None
+    updated_at: datetime | None
     ended_at: datetime | None
     status: str
     """finished, stopped, interrupted (the process died), or running."""
@@ -119,50 +153,59 @@ class SessionRecord:
     rating_after: int | None = None
     position_seconds: float | None = None
     """How far through the timeline it got (None in a file too old to say)."""
+    unreadable: tuple[str, ...] = ()
+    """The fields the file holds but that could not be read."""
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return {
-            "type": "session",
-            "id": self.id,
-            "exercise_id": self.exercise_id,
-            "title": self.title,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at) if self.ended_at else None,
-            "status": self.status,
-            "planned_seconds": round(self.planned_seconds, 3),
-            "seconds": round(self.seconds_done, 3),
-            "position": None if self.position_seconds is None else round(self.position_seconds, 3),
-            "cycles": self.cycles_done,
-            "steps": self.steps_done,
-            "area": self.area,
-            "rating_before": self.rating_before,
-            "rating_after": self.rating_after,
-        }
+        """A JSON-friendly dict (UNREADABLE for each field that could not be read)."""
+        return _shown(
+            self,
+            {
+                "type": "session",
+                "id": self.id,
+                "exercise_id": self.exercise_id,
+                "title": self.title,
+                "started_at": _iso(self.started_at) if self.started_at else None,
+                "ended_at": _iso(self.ended_at) if self.ended_at else None,
+                "status": self.status,
+                "planned_seconds": round(self.planned_seconds, 3),
+                "seconds": round(self.seconds_done, 3),
+                "position": None if self.position_seconds is None else round(self.position_seconds, 3),
+                "cycles": self.cycles_done,
+                "steps": self.steps_done,
+                "area": self.area,
+                "rating_before": self.rating_before,
+                "rating_after": self.rating_after,
+            },
+        )
 
 
 @dataclass(frozen=True)
 class FlareRecord:
-    """One flare logged in the journal."""
+    """One flare logged in the journal (``unreadable`` as for SessionRecord)."""
 
     id: int
-    logged_at: datetime
+    logged_at: datetime | None
     area: str
     intensity: int
     triggers: tuple[str, ...]
     note: str
+    unreadable: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return {
-            "type": "flare",
-            "id": self.id,
-            "logged_at": _iso(self.logged_at),
-            "area": self.area,
-            "intensity": self.intensity,
-            "triggers": list(self.triggers),
-            "note": self.note,
-        }
+        """A JSON-friendly dict (UNREADABLE for each field that could not be read)."""
+        return _shown(
+            self,
+            {
+                "type": "flare",
+                "id": self.id,
+                "logged_at": _iso(self.logged_at) if self.logged_at else None,
+                "area": self.area,
+                "intensity": self.intensity,
+                "triggers": list(self.triggers),
+                "note": self.note,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -170,22 +213,26 @@ class NudgeRecord:
     """One nudge to move, and how it was answered (None: not answered yet)."""
 
     id: int
-    shown_at: datetime
+    shown_at: datetime | None
     via: str
     """Where it was shown: desktop, notify-send, terminal, or app."""
     answer: str | None
     answered_at: datetime | None
+    unreadable: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return {
-            "type": "nudge",
-            "id": self.id,
-            "shown_at": _iso(self.shown_at),
-            "via": self.via,
-            "answer": self.answer,
-            "answered_at": _iso(self.answered_at) if self.answered_at else None,
-        }
+        """A JSON-friendly dict (UNREADABLE for each field that could not be read)."""
+        return _shown(
+            self,
+            {
+                "type": "nudge",
+                "id": self.id,
+                "shown_at": _iso(self.shown_at) if self.shown_at else None,
+                "via": self.via,
+                "answer": self.answer,
+                "answered_at": _iso(self.answered_at) if self.answered_at else None,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -207,6 +254,8 @@ class History:
         self._db = connection
         self.read_only = read_only
         """Opened for reading only: any write raises HistoryUnavailable."""
+        self._key: str | None = None
+        """This connection's place in the process's count of open connections."""
 
     # --- opening ---------------------------------------------------------------------
 
@@ -229,28 +278,70 @@ class History:
         never deleted. A newer schema, a lock, a read-only file or folder and a full
         disk raise HistoryUnavailable (see its ``kind``) and leave the file as it is.
         ``check=False`` skips the quick check, for a second connection to a file
-        that was just checked.
+        that was just checked. While this process has a connection to the file, a new
+        one is left to SQLite alone: no header check, no check, nothing moved aside.
+
+        The folder is made 0700 and a new file 0600 (wider ones of ours are tightened,
+        and the log says so). Sessions an earlier run kept for later
+        (:mod:`calmcoach.history.pending`) are written, and the notice says how many.
         """
-        notice = None
+        _make_private_folder(path.parent)
+        key = _key(path)
+        # Held for the whole open, so no other thread of this process connects to the
+        # file between the look at its header (a descriptor of our own) and the first
+        # connection, nor while a damaged file is moved aside.
+        with _OPENING:
+            if _LIVE[key]:
+                history = cls._open_beside(path, busy_timeout)
+                notice = None
+            else:
+                history, notice = cls._open_first(path, now or utcnow(), busy_timeout, check)
+            _LIVE[key] += 1
+            history._key = key
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise HistoryUnavailable(
-                f"cannot create {path.parent} ({error.strerror}); history is off", _os_trouble(error)
-            ) from error
+            written = history._write_pending()
+        except BaseException:
+            history.close()
+            raise
+        notices = [text for text in (notice, written) if text]
+        if notices:
+            _log.info("history: %s", "; ".join(notices))
+        return OpenResult(history, "; ".join(notices) or None)
+
+    @classmethod
+    def _open_first(
+        cls, path: Path, now: datetime, busy_timeout: float, check: bool
+    ) -> tuple[History, str | None]:
+        """The first connection of this process to the file: only here may anything but
+        SQLite open it (to look at its header, or to create it private)."""
+        notice = None
         problem = _not_a_database(path)
         if problem:
-            kept = _move_aside(path, now or utcnow())
+            kept = _move_aside(path, now)
             notice = f"the history file {problem}; kept it as {kept.name} and started a new one"
+        _make_private_file(path)
         try:
-            return OpenResult(cls._connect_patiently(path, busy_timeout, check), notice)
+            return cls._connect_patiently(path, busy_timeout, check), notice
         except sqlite3.DatabaseError as error:
             if not _is_corruption(error):
                 raise _unavailable(error, path) from error
-        kept = _move_aside(path, now or utcnow())
+        kept = _move_aside(path, now)
         notice = f"the history file was damaged; kept it as {kept.name} and started a new one"
+        _make_private_file(path)
         try:
-            return OpenResult(cls._connect_patiently(path, busy_timeout, False), notice)
+            return cls._connect_patiently(path, busy_timeout, False), notice
+        except sqlite3.Error as error:
+            raise _unavailable(error, path) from error
+
+    @classmethod
+    def _open_beside(cls, path: Path, busy_timeout: float) -> History:
+        """Another connection while this process has one: SQLite alone opens the file, and
+        a damaged file is not moved aside under the connection that uses it."""
+        problem = _not_a_regular_file(path)  # stat only: no descriptor
+        if problem:
+            raise HistoryUnavailable(problem, "not-a-file")
+        try:
+            return cls._connect_patiently(path, busy_timeout, False)
         except sqlite3.Error as error:
             raise _unavailable(error, path) from error
 
@@ -271,12 +362,18 @@ class History:
             raise HistoryUnavailable(f"there is no history file yet ({path})", "read-only")
         uri = path.absolute().as_uri()
         last: sqlite3.Error | None = None
+        key = _key(path)
         for query in ("mode=ro", "mode=ro&immutable=1"):
             db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=busy_timeout, isolation_level=None)
+            db.text_factory = _text
             try:
                 db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
                 _check_owner(db)
-                return cls(path, db, read_only=True)
+                history = cls(path, db, read_only=True)
+                with _OPENING:
+                    _LIVE[key] += 1
+                    history._key = key
+                return history
             except sqlite3.Error as error:
                 db.close()
                 # SQLite could not make or grow its -shm file: read the file alone.
@@ -309,6 +406,7 @@ class History:
     @classmethod
     def _connect(cls, path: Path, busy_timeout: float, check: bool) -> History:
         db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        db.text_factory = _text
         try:
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             version = _check_owner(db)
@@ -328,8 +426,115 @@ class History:
         return history
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (a second close does nothing)."""
         self._db.close()
+        with _OPENING:
+            if self._key is not None:
+                _LIVE[self._key] -= 1
+                if _LIVE[self._key] <= 0:
+                    del _LIVE[self._key]
+                self._key = None
+
+    # --- rows kept from an earlier run ---------------------------------------------------
+
+    def _write_pending(self) -> str | None:
+        """Write the sessions an earlier run could not (see :mod:`calmcoach.history.pending`),
+        in one transaction, and remove their files; what happened, in words, or None.
+
+        A session already in the file (the same start, exercise and process) is brought up
+        to date rather than added twice, so two programs starting at once, or a write that
+        went through just as calmcoach gave up on it, count each row once. A lock held by
+        another program leaves the files for the next open."""
+        files = pending.waiting(self.path)
+        if not files:
+            return None
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            if _is_busy(error):
+                return None  # another program is writing: the next open writes them
+            raise _unavailable(error, self.path) from error
+        problems: list[str] = []
+        done: list[Path] = []
+        written = 0
+        try:
+            for file in files:
+                try:
+                    snapshots = pending.read(file)
+                except FileNotFoundError:
+                    continue  # another program wrote them first
+                except pending.Unreadable as error:
+                    pending.set_aside(file)
+                    problems.append(f"{error}; set it aside, nothing from it was written")
+                    continue
+                written += sum(self._put_session(snapshot) for snapshot in snapshots)
+                done.append(file)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._db.execute("ROLLBACK")
+            raise _unavailable(error, self.path) from error
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        for file in done:
+            try:
+                file.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                # Written but not removed: the next open finds every row there already.
+                problems.append(f"{file} could not be removed ({error.strerror})")
+        if written:
+            rows = "1 row" if written == 1 else f"{written} rows"
+            problems.insert(
+                0,
+                f"{rows} saved from an earlier run {'was' if written == 1 else 'were'} "
+                "written to the history",
+            )
+        return "; ".join(problems) or None
+
+    def _put_session(self, snapshot: pending.SessionSnapshot) -> int:
+        """Write one kept session (1), or nothing when the file already says the same (0)."""
+        values = (
+            snapshot.status,
+            snapshot.updated_at,
+            snapshot.ended_at,
+            snapshot.seconds_done,
+            snapshot.position_seconds,
+            snapshot.cycles_done,
+            snapshot.steps_done,
+            snapshot.rating_before,
+            snapshot.rating_after,
+        )
+        found = self._db.execute(
+            "SELECT id FROM sessions WHERE started_at = ? AND exercise_id = ? AND pid IS ? "
+            "ORDER BY id LIMIT 1",
+            (snapshot.started_at, snapshot.exercise_id, snapshot.pid),
+        ).fetchone()
+        if found is not None:
+            cursor = self._db.execute(
+                "UPDATE sessions SET status = ?, updated_at = ?, ended_at = ?, seconds_done = ?, "
+                "position_seconds = ?, cycles_done = ?, steps_done = ?, rating_before = ?, rating_after = ? "
+                "WHERE id = ? AND (status, updated_at, ended_at, seconds_done, position_seconds, "
+                "cycles_done, steps_done, rating_before, rating_after) IS NOT (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, found[0], *values),
+            )
+            return cursor.rowcount
+        self._db.execute(
+            "INSERT INTO sessions (exercise_id, title, started_at, planned_seconds, area, pid, status, "
+            "updated_at, ended_at, seconds_done, position_seconds, cycles_done, steps_done, rating_before, "
+            "rating_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                snapshot.exercise_id,
+                snapshot.title,
+                snapshot.started_at,
+                snapshot.planned_seconds,
+                snapshot.area,
+                snapshot.pid,
+                *values,
+            ),
+        )
+        return 1
 
     @property
     def schema_version(self) -> int:
@@ -474,6 +679,9 @@ class History:
         """Add a flare to the journal; returns its id."""
         if not 0 <= intensity <= 10:
             raise ValueError("intensity is from 0 to 10")
+        if not_text(note) or not_text(area):
+            what = "the note" if not_text(note) else "the area"
+            raise ValueError(f"{what} holds bytes that are not text (not UTF-8); nothing was logged")
         words = _clean_triggers(triggers)
         if len(note) > MAX_NOTE:
             raise ValueError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
@@ -539,9 +747,17 @@ def _newest_first(table: str, column: str, since: date | None) -> tuple[str, lis
     return sql + f" ORDER BY {column} DESC, id DESC", params
 
 
+def not_text(value: str) -> bool:
+    """Does ``value`` hold a lone surrogate: bytes that were not UTF-8 (on a command line,
+    Python keeps each as U+DC80 to U+DCFF), which no text file or terminal can show?"""
+    return any("\ud800" <= character <= "\udfff" for character in value)
+
+
 def _clean_triggers(triggers: Sequence[str]) -> list[str]:
     words: list[str] = []
     for trigger in triggers:
+        if not_text(trigger):
+            raise ValueError("a trigger holds bytes that are not text (not UTF-8); nothing was logged")
         word = " ".join(trigger.split()).lower()
         if not word:
             continue
@@ -554,48 +770,126 @@ def _clean_triggers(triggers: Sequence[str]) -> list[str]:
     return words
 
 
+class _Fields:
+    """Reads one row's fields, each as its kind, noting those that cannot be read.
+
+    SQLite keeps whatever a program put in a column (text in a number's place, a blob,
+    a date that is not one), and its checks pass: no such row may stop a listing."""
+
+    def __init__(self, row: sqlite3.Row) -> None:
+        self._row = row
+        self._keys = set(row.keys())
+        self.unreadable: list[str] = []
+
+    def _raw(self, name: str) -> Any:
+        return self._row[name] if name in self._keys else None
+
+    def _bad(self, name: str) -> None:
+        self.unreadable.append(name)
+
+    def text(self, name: str, *, optional: bool = False) -> str | None:
+        value = self._raw(name)
+        if isinstance(value, str):
+            return value
+        if value is None and optional:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # a number where words were kept: still readable as words
+        self._bad(name)
+        return None if optional else ""
+
+    def number(self, name: str, *, optional: bool = False) -> float | None:
+        value = self._raw(name)
+        if value is None and optional:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        self._bad(name)
+        return None if optional else 0.0
+
+    def whole(self, name: str, *, optional: bool = False, top: int | None = None) -> int | None:
+        value = self._raw(name)
+        if value is None and optional:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and (top is None or 0 <= value <= top):
+            return value
+        self._bad(name)
+        return None if optional else 0
+
+    def moment(self, name: str, *, optional: bool = False) -> datetime | None:
+        value = self._raw(name)
+        if value is None and optional:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment.astimezone(UTC).astimezone()  # out of range in some time zone: unreadable
+        except (TypeError, ValueError, OverflowError):
+            self._bad(name)
+            return None
+        return moment
+
+    def words(self, name: str) -> tuple[str, ...]:
+        try:
+            words = json.loads(self._raw(name))
+        except (TypeError, ValueError, RecursionError):
+            words = None
+        if isinstance(words, list) and all(isinstance(word, str) for word in words):
+            return tuple(words)
+        self._bad(name)
+        return ()
+
+
 def _session(row: sqlite3.Row) -> SessionRecord:
-    status = row["status"]
+    read = _Fields(row)
+    status = read.text("status") or ""
     if status == "running" and not _pid_alive(row["pid"]):
         status = "interrupted"
-    keys = row.keys()
     return SessionRecord(
         id=row["id"],
-        exercise_id=row["exercise_id"],
-        title=row["title"],
-        started_at=datetime.fromisoformat(row["started_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        ended_at=datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+        exercise_id=read.text("exercise_id") or "",
+        title=read.text("title") or "",
+        started_at=read.moment("started_at"),
+        updated_at=read.moment("updated_at"),
+        ended_at=read.moment("ended_at", optional=True),
         status=status,
-        planned_seconds=row["planned_seconds"],
-        seconds_done=row["seconds_done"],
-        cycles_done=row["cycles_done"],
-        steps_done=row["steps_done"],
-        area=row["area"] if "area" in keys else None,
-        rating_before=row["rating_before"] if "rating_before" in keys else None,
-        rating_after=row["rating_after"] if "rating_after" in keys else None,
-        position_seconds=row["position_seconds"] if "position_seconds" in keys else None,
+        planned_seconds=read.number("planned_seconds") or 0.0,
+        seconds_done=read.number("seconds_done") or 0.0,
+        cycles_done=read.whole("cycles_done") or 0,
+        steps_done=read.whole("steps_done") or 0,
+        area=read.text("area", optional=True),
+        rating_before=read.whole("rating_before", optional=True, top=10),
+        rating_after=read.whole("rating_after", optional=True, top=10),
+        position_seconds=read.number("position_seconds", optional=True),
+        unreadable=tuple(read.unreadable),
     )
 
 
 def _nudge(row: sqlite3.Row) -> NudgeRecord:
+    read = _Fields(row)
     return NudgeRecord(
         id=row["id"],
-        shown_at=datetime.fromisoformat(row["shown_at"]),
-        via=row["via"],
-        answer=row["answer"],
-        answered_at=datetime.fromisoformat(row["answered_at"]) if row["answered_at"] else None,
+        shown_at=read.moment("shown_at"),
+        via=read.text("via") or "",
+        answer=read.text("answer", optional=True),
+        answered_at=read.moment("answered_at", optional=True),
+        unreadable=tuple(read.unreadable),
     )
 
 
 def _flare(row: sqlite3.Row) -> FlareRecord:
+    read = _Fields(row)
     return FlareRecord(
         id=row["id"],
-        logged_at=datetime.fromisoformat(row["logged_at"]),
-        area=row["area"],
-        intensity=row["intensity"],
-        triggers=tuple(json.loads(row["triggers"])),
-        note=row["note"],
+        logged_at=read.moment("logged_at"),
+        area=read.text("area") or "",
+        intensity=read.whole("intensity", top=10) or 0,
+        triggers=read.words("triggers"),
+        note=read.text("note") or "",
+        unreadable=tuple(read.unreadable),
     )
 
 
@@ -613,6 +907,65 @@ def _check_owner(db: sqlite3.Connection) -> int:
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 """SQLite's own files beside the database."""
+
+_OPENING = threading.Lock()
+"""Held while a History is opened or closed in this process (see :data:`_LIVE`)."""
+_LIVE: Counter[str] = Counter()
+"""Connections this process has open to each history file (by real path)."""
+
+
+def _key(path: Path) -> str:
+    # realpath reads links, never the file: two spellings of one file share one count.
+    return os.path.realpath(path)
+
+
+def _text(raw: bytes) -> str:
+    """Text from the file; bytes that are not UTF-8 read as U+FFFD rather than failing the query."""
+    return raw.decode("utf-8", "replace")
+
+
+def _make_private_folder(folder: Path) -> None:
+    """Create the history's folder 0700 (tightening ours if wider), or say why not."""
+    try:
+        locations.ensure_private_dir(folder)
+    except NotADirectoryError as error:
+        raise HistoryUnavailable(f"{folder} is not a folder; history is off", "not-a-file") from error
+    except OSError as error:
+        if not folder.is_dir():
+            raise HistoryUnavailable(
+                f"cannot create {folder} ({error.strerror}); history is off", _os_trouble(error)
+            ) from error
+        # There, but its rights cannot be changed (a read-only mount): reading it still works.
+        _log.warning("%s: could not make it private (%s)", folder, error.strerror)
+
+
+def _make_private_file(path: Path) -> None:
+    """Create the history file 0600 before SQLite first opens it (SQLite gives its -wal and
+    -shm the same rights), or tighten an existing file of ours that others could read.
+
+    Only before the first connection of this process (see the module's docstring)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite says what it finds (a read-only folder and the like)
+    else:
+        try:
+            os.fchmod(descriptor, 0o600)  # whatever the umask took away
+        finally:
+            os.close(descriptor)
+        return
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        try:
+            status = candidate.stat()  # stat and chmod go by name: no descriptor of the file
+            if stat.S_ISREG(status.st_mode) and status.st_mode & 0o077 and status.st_uid == os.getuid():
+                os.chmod(candidate, stat.S_IMODE(status.st_mode) & 0o700)
+                _log.info("%s: made private: only you can open it now", candidate)
+        except OSError as error:
+            if error.errno != errno.ENOENT:
+                _log.warning("%s: could not make it private (%s)", candidate, error.strerror)
 
 
 def _not_a_regular_file(path: Path) -> str | None:
@@ -634,6 +987,7 @@ def _not_a_regular_file(path: Path) -> str | None:
 def _not_a_database(path: Path) -> str | None:
     """Why the file at ``path`` is not a SQLite database, if it is not.
 
+    Opens the file itself: only before this process's first connection to it.
     Raises HistoryUnavailable when a FIFO, device or folder is there: looked at
     first with stat, then opened without blocking and looked at again."""
     problem = _not_a_regular_file(path)

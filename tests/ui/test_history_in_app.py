@@ -101,12 +101,17 @@ async def test_what_a_lock_kept_from_being_saved_is_kept_for_after_the_app() -> 
             assert type(app.screen).__name__ == "SummaryScreen"
         # The app has closed with the lock still held: said once, kept for the CLI to print.
         assert app.history_unsaved == (
-            "history: could not save the end of 4-2-6 breathing (it will read back as interrupted): "
-            "the history file stayed locked by another program"
+            "history: could not save the end of 4-2-6 breathing: "
+            "the history file stayed locked by another program; "
+            "kept it to write the next time calmcoach starts"
         )
     finally:
         holder.execute("COMMIT")
         holder.close()
+    opened = History.open(path)  # the next start writes what was kept
+    assert opened.notice == "1 row saved from an earlier run was written to the history"
+    rows = {(row.exercise_id, row.status) for row in opened.history.sessions()}
+    assert rows == {("box-breathing", "finished"), ("breathing-4-2-6", "finished")}
 
 
 async def test_opening_history_under_another_programs_lock_never_freezes_the_screen() -> None:
