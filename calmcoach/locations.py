@@ -7,7 +7,10 @@ here creates a directory: callers create what they write to, when they write.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -84,3 +87,25 @@ def builtin_exercises_dir() -> Path:
 def builtin_sounds_dir() -> Path:
     """The cue sounds that ship with calmcoach."""
     return _builtin("sounds")
+
+
+_log = logging.getLogger(__name__)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Make ``path`` (and any missing parents) a folder that only its owner can open.
+
+    calmcoach keeps health data (the history, the log, the reminder's state), so its
+    folders are 0700 whatever the umask. A folder of ours that already exists with wider
+    rights is tightened, and the log says so (once: after that it is private). Raises
+    NotADirectoryError where something else stands in the folder's place, and OSError
+    when it cannot be made.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = path.stat()
+    if not stat.S_ISDIR(status.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "is not a folder", str(path))
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        os.chmod(path, stat.S_IMODE(status.st_mode) & 0o700)
+        _log.info("%s: made private: only you can open it now", path)
+    return path
