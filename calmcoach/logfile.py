@@ -27,6 +27,9 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 log = logging.getLogger("calmcoach")
 
+not_kept: str | None = None
+"""Why :func:`start` could not keep the log (one line naming the file), if it could not."""
+
 
 class PrivateLogHandler(logging.handlers.RotatingFileHandler):
     """A rotating log that opens its file through ``safefile.open_for_append``."""
@@ -82,15 +85,19 @@ def private_handler(path: Path, form: str = FORMAT, max_bytes: int = 0) -> Priva
 def start(path: Path | None = None) -> Path | None:
     """Log to ``path`` (default: the state dir's ``calmcoach.log``) from now on.
 
-    Returns the path, or None when it cannot be written (then nothing is logged).
+    Returns the path, or None when it cannot be written (then nothing is logged, and
+    ``not_kept`` says why, for the shell to say in one line where it can).
     Calling it again changes nothing."""
+    global not_kept
     path = path or locations.state_dir() / LOG_NAME
     if any(isinstance(h, PrivateLogHandler) for h in log.handlers):
         return path
     try:
         handler = private_handler(path, max_bytes=MAX_BYTES)
-    except OSError:
+    except OSError as error:
+        not_kept = f"no log is kept: {safefile.why_not(path, error)}"
         return None
+    not_kept = None
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False  # never to the terminal
