@@ -179,3 +179,18 @@ def test_a_fifo_at_the_log_is_named_in_the_line_saying_it_is_not_kept(tmp_path: 
         assert logfile.not_kept == f"no log is kept: {path} is a FIFO (named pipe), not a regular file"
     finally:
         os.close(reader)
+
+
+def test_a_fifo_as_the_reminders_login_entry_is_not_ours_and_never_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calmcoach.remind import autostart
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    entry = autostart.entry_path()
+    entry.parent.mkdir(parents=True)
+    os.mkfifo(entry)
+    assert within(GUARD, lambda: autostart.is_ours(entry)) is False
+    with pytest.raises(FileExistsError, match="was not written by calmcoach"):
+        within(GUARD, autostart.install)
+    assert entry.is_fifo()  # someone else's: left as it is
