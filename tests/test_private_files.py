@@ -223,3 +223,17 @@ def test_someone_elses_folder_is_not_changed(open_home: Path) -> None:
     os.chown(theirs, 65534, 65534)
     safefile.make_private(theirs)
     assert mode(theirs) == 0o755
+
+
+def test_a_log_started_again_after_it_grew_too_large_is_private_too(open_home: Path) -> None:
+    path = locations.state_dir() / "remind.log"
+    handler = logfile.private_handler(path, max_bytes=200)
+    try:
+        for number in range(10):  # about 60 bytes a line: rotated several times
+            handler.handle(logging.makeLogRecord({"msg": f"line {number}", "levelno": logging.INFO}))
+    finally:
+        handler.close()
+    kept = path.with_name("remind.log.1")
+    assert "line 9" in path.read_text() and kept.exists()
+    assert mode(path) == 0o600 == mode(kept)
+    assert not another_user_reads(path) and not another_user_reads(kept)
