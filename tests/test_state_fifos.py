@@ -96,6 +96,23 @@ def test_the_app_starts_and_ends_with_a_fifo_as_its_lock(app_env: dict[str, str]
     assert "app.lock is a FIFO (named pipe), not a regular file" in log
 
 
+def test_the_app_runs_with_a_file_as_its_state_dir_and_says_so_in_one_line(app_env: dict[str, str]) -> None:
+    state = locations.state_dir()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("not a folder")
+    app = TerminalProcess(calmcoach_command(), app_env)
+    try:
+        assert app.read_until(b"Welcome to calmcoach", START_LIMIT), app.output[-2000:]
+        os.write(app.master, b"\x11")
+        assert app.wait(EXIT_LIMIT) == 0
+    finally:
+        app.close()
+    after = app.output[app.output.rfind(b"\x1b[?1049l") :]  # once the app gave the terminal back
+    assert b"Traceback" not in app.output
+    assert f"calmcoach: no log is kept: {state}: is a file, not a folder".encode() in after
+    assert after.count(b"calmcoach:") == 1
+
+
 def test_the_reminder_sees_no_app_behind_a_fifo_lock() -> None:
     state_fifo("app.lock")
     assert within(GUARD, presence.app_is_open) is False
