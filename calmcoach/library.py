@@ -7,6 +7,7 @@ from pathlib import Path
 
 from calmcoach import locations
 from calmcoach.loader import Library, ParseCache, load_library, sound_names_in
+from calmcoach.safefile import make_private
 
 
 def sound_dirs() -> tuple[Path, ...]:
@@ -24,6 +25,7 @@ def load_default_library(cache: ParseCache | None = None) -> Library:
 
     Without ``cache``, the user's parse cache is used and saved at once; a caller that
     passes its own saves it when it suits (the app does so after its first frame)."""
+    make_private(locations.cache_dir())  # made before calmcoach kept its folders private
     own = cache is None
     cache = cache or ParseCache(locations.parse_cache_file())
     library = load_library(

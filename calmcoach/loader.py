@@ -112,8 +112,12 @@ class Library:
     """One line each about other files met while loading (a parse cache that is a FIFO...)."""
 
     def get(self, exercise_id: str) -> Exercise | None:
-        """The exercise with this id, or None."""
-        return self.exercises.get(exercise_id)
+        """The exercise with this id, or None. Ids ignore case (see ``load_library``)."""
+        found = self.exercises.get(exercise_id)
+        if found is None:
+            folded = exercise_id.casefold()
+            found = next((e for key, e in self.exercises.items() if key.casefold() == folded), None)
+        return found
 
     def __len__(self) -> int:
         return len(self.exercises)
@@ -1011,6 +1015,8 @@ class _Found:
     partial: dict[int, Exercise] = field(default_factory=dict)
     """Programs built despite problems, by their index in ``broken``: their parts are
     checked too, so every problem shows at once."""
+    folded: dict[str, str] = field(default_factory=dict)
+    """Each id in ``exercises`` by its case-folded form (ids ignore case)."""
 
 
 def load_library(
@@ -1024,21 +1030,41 @@ def load_library(
     A user file with a built-in's id replaces it and is marked ``overrides_builtin``.
     A broken file is listed with its problems; it never hides the others. A user
     file that is broken does not hide the built-in of the same id either.
+
+    Ids ignore case, as people do (and some file systems): a user's
+    ``Breathing-4-2-6.toml`` replaces the built-in ``breathing-4-2-6`` like any
+    replacement, keeping the built-in's spelling so that programs and the history
+    that name it still find it, and a notice says so. Of two files in one folder whose
+    names differ only in case, the first by name is used and the other is listed as
+    broken, naming it.
     """
     found = _Found()
+    notices: list[str] = []
     sources = [(builtin_dir, Origin.BUILTIN)]
     if user_dir is not None:
         sources.append((user_dir, Origin.USER))
     for directory, origin in sources:
         if not directory.is_dir():
             continue
+        here: dict[str, Path] = {}
         for path in sorted(directory.glob("*.toml")):
+            first = here.setdefault(path.stem.casefold(), path)
+            if first != path:
+                message = f"has the same id as {first.name} (ids ignore case), which is used; rename one"
+                found.broken.append(BrokenFile(path.stem, path, origin, (Problem(path, message),)))
+                continue
             result, problems = _load(path, origin, sound_names, cache)
             if result is not None and not problems:
-                previous = found.exercises.get(result.id)
+                previous = found.exercises.get(found.folded.get(result.id.casefold(), result.id))
                 if previous is not None and previous.origin is Origin.BUILTIN and origin is Origin.USER:
-                    result = replace(result, overrides_builtin=True)
+                    if previous.id != result.id:
+                        notices.append(
+                            f"{visible(str(path))} replaces the built-in {previous.id} "
+                            f"(ids ignore case) and keeps its id, {previous.id}"
+                        )
+                    result = replace(result, id=previous.id, overrides_builtin=True)
                 found.exercises[result.id] = result
+                found.folded[result.id.casefold()] = result.id
                 continue
             if result is not None and result.kind is Kind.PROGRAM:
                 found.partial[len(found.broken)] = result
@@ -1054,7 +1080,7 @@ def load_library(
     ordered = dict(
         sorted(found.exercises.items(), key=lambda kv: (list(Kind).index(kv[1].kind), kv[1].title.lower()))
     )
-    return Library(ordered, tuple(found.broken))
+    return Library(ordered, tuple(found.broken), tuple(notices))
 
 
 def validate_files(

@@ -8,6 +8,8 @@ app, which looks for that file every few seconds, takes it and shows it.
 
 The nudge file carries no text to show, only that a nudge is waiting and when it was
 made: the app says it in its own words, so nothing in the file reaches the screen.
+Both files are opened only when they are regular files, never waiting: a FIFO put in
+either place is refused (and a nudge FIFO removed), so the app never hangs on one.
 Standard library only; no Textual, so both shells can use it.
 """
 
@@ -15,12 +17,23 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from calmcoach import locations
+from calmcoach.safefile import (
+    RefusedFile,
+    open_lock_file,
+    private_folder,
+    read_limited,
+    why_not,
+    write_atomic,
+)
+
+_log = logging.getLogger(__name__)
 
 NUDGE_TEXT = "Time to move: two minutes of stretching?"
 """What a nudge says, on the desktop and in the app."""
@@ -49,11 +62,12 @@ class AppPresence:
     def hold(cls) -> AppPresence:
         """Take the shared lock (several apps may be open at once). Never raises: when the
         state dir cannot be written, the reminder simply does not know the app is open."""
+        path = lock_file()
         try:
-            path = lock_file()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("ab")
-        except OSError:
+            private_folder(path.parent)
+            handle = open_lock_file(path)
+        except OSError as error:  # RefusedFile too: a FIFO or a folder where the lock goes
+            _log.warning("%s; the reminder cannot see that the app is open", why_not(path, error))
             return cls(None)
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -77,8 +91,8 @@ class AppPresence:
 def app_is_open() -> bool:
     """Is a calmcoach app open for this user (holding the shared lock) right now?"""
     try:
-        handle = lock_file().open("rb")
-    except OSError:
+        handle = open_lock_file(lock_file(), create=False)
+    except OSError:  # missing, or not a regular file: no app holds a lock on it
         return False
     with handle:
         try:
@@ -93,17 +107,15 @@ def app_is_open() -> bool:
 
 def post_nudge(now: datetime) -> None:
     """Leave a nudge for the open app (replacing one it has not taken yet)."""
-    path = nudge_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(f"nudge {now.astimezone(UTC).isoformat(timespec='seconds')}\n", "ascii")
-    os.replace(temporary, path)
+    text = f"nudge {now.astimezone(UTC).isoformat(timespec='seconds')}\n"
+    write_atomic(nudge_file(), text.encode("ascii"))
 
 
 def take_nudge(now: datetime) -> bool:
     """Take the waiting nudge, if any: True when there is a fresh one to show.
 
-    A file that is too large, not ours or stale is removed and gives False."""
+    A file that is too large, not a regular file, not ours or stale is removed and
+    gives False."""
     path = nudge_file()
     taken = path.with_name(f".{path.name}.taken.{os.getpid()}")
     try:
@@ -111,8 +123,10 @@ def take_nudge(now: datetime) -> bool:
     except OSError:
         return False
     try:
-        with taken.open("rb") as handle:
-            raw = handle.read(MAX_NUDGE_BYTES + 1)
+        raw = read_limited(taken, MAX_NUDGE_BYTES)
+    except RefusedFile as error:  # a FIFO put there would stop the app if it were opened
+        _log.warning("%s; removed unread", why_not(path, error))
+        return False
     except OSError:
         return False
     finally:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from calmcoach import locations
-from calmcoach.safefile import read_limited, write_atomic
+from calmcoach.safefile import make_private, read_limited, write_atomic
 from calmcoach.visible import visible
 
 
@@ -35,9 +35,14 @@ MAX_SETTINGS_BYTES = 64 * 1024
 def load(path: Path | None = None) -> Settings:
     """Read settings; a missing, unreadable or odd file gives the defaults.
 
+    A settings file (and the default one's folder) readable by others is made private.
+
     Only a regular file is read, and only up to MAX_SETTINGS_BYTES: a FIFO or a device
     in its place never makes the app wait or fill memory (``save`` replaces it)."""
-    path = path or locations.settings_file()
+    if path is None:
+        path = locations.settings_file()
+        make_private(path.parent)  # made before calmcoach kept its folders private
+    make_private(path)
     try:
         data = json.loads(read_limited(path, MAX_SETTINGS_BYTES).decode("utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -56,7 +61,8 @@ def load(path: Path | None = None) -> Settings:
 
 
 def save(settings: Settings, path: Path | None = None) -> str | None:
-    """Write settings atomically. Returns why it could not (one plain sentence), or None."""
+    """Write settings atomically, readable by their owner alone (0600 in a 0700 folder).
+    Returns why it could not (one plain sentence), or None."""
     path = path or locations.settings_file()
     try:
         write_atomic(path, json.dumps(asdict(settings), indent=2).encode("utf-8"))

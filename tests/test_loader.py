@@ -274,6 +274,34 @@ def test_user_file_overrides_builtin_and_is_marked(user_exercises: Path) -> None
     assert mine.origin is Origin.USER and mine.overrides_builtin
 
 
+def test_a_user_file_whose_id_differs_only_in_case_replaces_the_builtin(user_exercises: Path) -> None:
+    text = GOOD_BREATHING.replace("Test breath", "My own 4-2-6")
+    mine_path = user_exercises / "Breathing-4-2-6.toml"
+    mine_path.write_text(text, "utf-8")
+    library = load_default_library()
+    assert set(library.exercises) == BUILTIN_IDS  # one id, not two side by side
+    mine = library.exercises["breathing-4-2-6"]  # the built-in's spelling, for programs and history
+    assert mine.title == "My own 4-2-6" and mine.path == mine_path
+    assert mine.origin is Origin.USER and mine.overrides_builtin
+    assert library.get("Breathing-4-2-6") is mine and library.get("BREATHING-4-2-6") is mine
+    assert library.notices == (
+        f"{mine_path} replaces the built-in breathing-4-2-6 (ids ignore case) and keeps its id, breathing-4-2-6",
+    )
+
+
+def test_of_two_user_files_differing_only_in_case_the_first_by_name_is_used(user_exercises: Path) -> None:
+    (user_exercises / "Calm.toml").write_text(GOOD_BREATHING.replace("Test breath", "Upper"), "utf-8")
+    (user_exercises / "calm.toml").write_text(GOOD_BREATHING.replace("Test breath", "Lower"), "utf-8")
+    library = load_default_library()
+    used = library.get("calm")
+    assert used is not None and used.id == "Calm" and used.title == "Upper"
+    assert "calm" not in library.exercises
+    (broken,) = library.broken
+    assert broken.path == user_exercises / "calm.toml"
+    (problem,) = broken.problems
+    assert problem.message == "has the same id as Calm.toml (ids ignore case), which is used; rename one"
+
+
 def test_broken_user_file_is_listed_and_hides_nothing(user_exercises: Path) -> None:
     (user_exercises / "broken.toml").write_text(_replace("seconds = 4", "seconds = -4"), "utf-8")
     (user_exercises / "fine.toml").write_text(GOOD_BREATHING, "utf-8")

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
+from calmcoach import safefile
 from calmcoach.audio import VOICE_PREFIX, GuideTone, guide_key, tone_key
 from calmcoach.audio.wavs import CueFile, find_cues
 from calmcoach.visible import visible
@@ -106,8 +107,8 @@ class ProcessPlayer:
         self._log = None
         if log_file is not None:
             try:
-                log_file.parent.mkdir(parents=True, exist_ok=True)
-                self._log = open(log_file, "ab")  # noqa: SIM115 - lives as long as the player
+                safefile.private_folder(log_file.parent)
+                self._log = safefile.open_for_append(log_file)  # private; never a FIFO
             except OSError:
                 self._log = None
         self._process: subprocess.Popen[str] | None

@@ -543,7 +543,8 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     from calmcoach.plain import PlainRunner
     from calmcoach.record import Recorder
 
-    logfile.start()
+    if logfile.start() is None and logfile.not_kept:
+        _err(logfile.not_kept)
     logfile.log.info("calmcoach %s: a plain run of %s", __version__, planned[0].exercise_id)
 
     def say(text: str) -> None:
@@ -664,6 +665,11 @@ def run_app(
         logfile.log.exception("the app stopped with an error")
         raise
     logfile.log.info("the app ended with exit code %s", app.return_code or 0)
+    if logfile.not_kept:  # said once the app has given the terminal back
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            _err(logfile.not_kept)
     if app.history_unsaved:
         import contextlib
 

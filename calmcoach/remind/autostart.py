@@ -17,6 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from calmcoach.safefile import read_limited, write_atomic
+
 MARK = "X-Calmcoach-Remind"
 """A key only this entry has: ``--uninstall`` removes a file only when it carries it."""
 FILE_NAME = "calmcoach-remind.desktop"
@@ -76,18 +78,14 @@ def install() -> Path:
     path = entry_path()
     if path.exists() and not is_ours(path):
         raise FileExistsError(f"{path} exists and was not written by calmcoach; it is left as it is")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(entry_text(command()), "utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, entry_text(command()).encode("utf-8"))  # never into a FIFO there
     return path
 
 
 def is_ours(path: Path) -> bool:
     """Does this file carry calmcoach's mark?"""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(8192)
+        head = read_limited(path, 64 * 1024)  # a FIFO or a huge file is not ours, and never waited on
     except OSError:
         return False
     return f"\n{MARK}=true\n".encode() in head

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from calmcoach import locations
 from calmcoach.loader import Problem, describe_value, line_of, read_data_file
+from calmcoach.safefile import make_private, private_folder, write_atomic
 
 log = logging.getLogger("calmcoach.remind")
 
@@ -52,9 +53,7 @@ def state_path() -> Path:
 
 def private_state_dir() -> Path:
     """The state dir, made if missing, and readable by the user alone."""
-    directory = locations.state_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return directory
+    return private_folder(locations.state_dir())  # an older, wider one is tightened
 
 
 class AlreadyRunning(Exception):
@@ -82,6 +81,7 @@ def read_pause(now: datetime, path: Path | None = None) -> tuple[datetime | None
     path = path or state_path()
     if not path.exists():
         return None, None
+    make_private(path)  # written before calmcoach made it 0600
     read = read_data_file(path)
     if isinstance(read, Problem):
         return None, read
@@ -111,9 +111,7 @@ def write_pause(until: datetime | None, path: Path | None = None) -> None:
     text = "# Written by calmcoach remind: a pause kept across restarts. Safe to delete.\n"
     if until is not None:
         text += f"paused_until = {until.isoformat(timespec='seconds')}\n"
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(text, "utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, text.encode("utf-8"))  # 0600
 
 
 # --- the socket -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from calmcoach import locations, presence
+from calmcoach import locations, logfile, presence
 from calmcoach.remind import autostart, control
 from calmcoach.remind.desktop import Desktop, dbus_available
 from calmcoach.remind.notify import Nudger, choose
@@ -421,11 +421,12 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 def _log_to_state_dir() -> None:
     try:
-        directory = control.private_state_dir()
-        handler: logging.Handler = logging.FileHandler(directory / "remind.log", encoding="utf-8")
+        # 0600 in a 0700 folder, a regular file only (never a FIFO to hang on)
+        handler = logfile.private_handler(
+            locations.state_dir() / "remind.log", "%(asctime)s %(levelname)s %(message)s"
+        )
     except OSError:
         return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 

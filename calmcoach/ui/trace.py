@@ -19,11 +19,15 @@ keeps no benchmark code):
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from calmcoach.safefile import open_for_append
 
 if TYPE_CHECKING:
     from calmcoach.conductor import Observer
@@ -45,7 +49,8 @@ class Trace:
     def __init__(self, path: str) -> None:
         self._out: IO[str] | None
         try:
-            self._out = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the app's life
+            # a regular file only: a FIFO at CALMCOACH_TRACE would stop the app at start
+            self._out = io.TextIOWrapper(open_for_append(Path(path)), encoding="utf-8")
         except OSError:
             self._out = None
 
