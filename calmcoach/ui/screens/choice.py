@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from calmcoach.ui.widgets.keybar import KeyBar, hint
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -66,6 +68,8 @@ class ChoiceScreen(ModalScreen[str | None]):
                     label = Text.assemble((f"{choice.key}", "bold underline"), "  ", choice.label)
                 options.append(Option(label, id=choice.value))
             yield OptionList(*options, id="choice-list", markup=False)
+        # How to choose and how to go back, as on every screen.
+        yield KeyBar(hints=(hint("enter", "enter", "Choose", "Choose the highlighted answer"),))
 
     def on_mount(self) -> None:
         answers = self.query_one(OptionList)
