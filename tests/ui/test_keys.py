@@ -208,3 +208,22 @@ async def test_the_flare_routine_is_first_in_the_library_and_f_still_finds_it() 
         await pilot.press("escape", "escape")
         await pilot.press(*"box")
         assert ":group-flare" not in listed(screen)
+
+
+async def test_the_choice_dialog_at_40x12_shows_its_question_and_the_emergency_rule_whole() -> None:
+    app, _, _ = new_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.press("ctrl+f")
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceScreen)
+        await pilot.pause()
+        above_bar = Region(0, 0, 40, 11)
+        notes = dialog.query_one("#choice-notes", Static)
+        for selector in ("#choice-question", "#choice-notes"):
+            widget = dialog.query_one(selector)
+            assert above_bar.contains_region(widget.region), selector
+        assert notes.region.height == notes.get_content_height(dialog.size, dialog.size, notes.size.width)
+        assert "emergency care right away" in " ".join(str(notes.render()).split())
+        answers = dialog.query_one("#choice-list", OptionList)
+        assert answers.region.height >= 3 and above_bar.contains_region(answers.region)
+        assert "esc Cancel" in bar_text(dialog)

@@ -16,6 +16,9 @@ from textual.widgets.option_list import Option
 
 from calmcoach.ui.widgets.keybar import KeyBar, hint
 
+SMALL_HEIGHT = 18
+"""Below this many lines, the dialog takes the whole screen (see ``on_resize``)."""
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -70,6 +73,11 @@ class ChoiceScreen(ModalScreen[str | None]):
             yield OptionList(*options, id="choice-list", markup=False)
         # How to choose and how to go back, as on every screen.
         yield KeyBar(hints=(hint("enter", "enter", "Choose", "Choose the highlighted answer"),))
+
+    def on_resize(self) -> None:
+        # On a small screen the dialog fills it and the answers scroll under the notes, so
+        # that the question and the notes (the emergency rule among them) are never cut.
+        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
 
     def on_mount(self) -> None:
         answers = self.query_one(OptionList)
