@@ -157,6 +157,7 @@ async def test_the_log_form_shows_the_guides_note_on_the_trigger_under_the_curso
             if index:
                 await pilot.press("down")
             shown = " ".join(str(note.render()).split())
+            assert shown.startswith(f"{trigger}: Feels like: ")
             assert TRIGGER_NOTES[trigger].feels in shown and TRIGGER_NOTES[trigger].why in shown
             assert Region(0, 0, 80, 23).contains_region(note.region)
 

@@ -251,8 +251,11 @@ class FlareLogScreen(ModalScreen[bool]):
 
     @on(SelectionList.SelectionHighlighted, "#flare-triggers")
     def _trigger_highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
-        note = trigger_note_text(event.selection.value)
-        self.query_one("#trigger-note", Static).update(Text(note or TRIGGER_HINT))
+        trigger = event.selection.value
+        note = trigger_note_text(trigger)
+        # Named, since the list keeps a highlighted row while another field has the focus.
+        shown = Text.assemble((f"{trigger}: ", "bold"), note) if note else Text(TRIGGER_HINT)
+        self.query_one("#trigger-note", Static).update(shown)
 
     @on(Button.Pressed, "#flare-save")
     def action_save(self) -> None:
