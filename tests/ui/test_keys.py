@@ -69,6 +69,7 @@ async def test_bang_and_question_mark_open_their_pages_after_a_word_in_the_filte
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        assert "esc Close" in bar_text(app.screen)  # help says how to close it
         assert app.screen_stack[0].query_one("#filter", Input).value == "leg"
         await pilot.press("escape")
         assert "! Doctor?" in bar_text(app.screen) and "? Help" in bar_text(app.screen)

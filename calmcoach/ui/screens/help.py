@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from calmcoach.ui.widgets.keybar import KeyBar
+
 KEYS = [
     ("In the library", ""),
     ("type", "Filter the list by name, body area (leg, eye, hand) or tag"),
@@ -80,6 +82,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(keys_table())
+        yield KeyBar()  # how to close it, as on every screen
 
     def action_red_flags(self) -> None:
         from calmcoach.ui.app import CalmApp
