@@ -229,3 +229,18 @@ async def test_the_choice_dialog_at_40x12_shows_its_question_and_the_emergency_r
         answers = dialog.query_one("#choice-list", OptionList)
         assert answers.region.height >= 3 and above_bar.contains_region(answers.region)
         assert "esc Cancel" in bar_text(dialog)
+
+
+async def test_the_library_shows_the_flare_routines_emergency_note_whole_at_80x24_and_40x12() -> None:
+    for size in ((80, 24), (40, 12)):
+        app, _, _ = new_app()
+        async with app.run_test(size=size) as pilot:
+            await pilot.press(*"flare")  # its row highlighted, wherever it is listed
+            detail = app.screen.query_one("#detail", Static)
+            seen = " ".join(
+                "".join(segment.text for segment in strip)
+                for strip in detail.render_lines(detail.region.reset_offset)
+            )
+            rule = app.library.exercises["flare"].safety[0]
+            assert f"Note: {rule}" in " ".join(seen.split()), size
+            assert detail.region.bottom <= size[1] - 1  # above the key bar

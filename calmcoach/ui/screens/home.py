@@ -389,10 +389,10 @@ class HomeScreen(CalmScreen):
         whole = "emergency" in note.lower()
         detail.set_class(whole, "-whole")
         if whole and exercise is not None:
-            width = detail.content_size.width
+            # The screen's width less the padding of #home and #detail: known on a resize,
+            # before the detail itself is laid out again.
             summary = Text(exercise.summary)
-            if width:
-                summary.truncate(width, overflow="ellipsis")
+            summary.truncate(max(1, self.size.width - 4), overflow="ellipsis")
             lines = [summary, Text(f"Note: {note}")]
             if self.size.height < SMALL_HEIGHT:
                 lines = lines[1:]
