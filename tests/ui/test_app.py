@@ -33,13 +33,14 @@ async def test_home_lists_exercises_grouped_by_kind() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         assert isinstance(app.screen, HomeScreen)
         ids = visible_ids(app.screen.query_one("#library", OptionList))
+        assert ids[:2] == [":group-flare", "flare"]  # first, where a person in a flare looks
         assert (
             ids.index(":group-breathing")
             < ids.index("breathing-4-2-6")
             < ids.index(":group-routine")
             < ids.index("tension-release")
             < ids.index(":group-program")
-            < ids.index("flare")
+            < ids.index("evening-wind-down")
         )
         await pilot.pause()
 
@@ -60,7 +61,7 @@ async def test_typing_filters_the_list() -> None:
 async def test_enter_asks_minutes_then_starts_breathing() -> None:
     app, clock, cues = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("enter")  # 4-2-6 is first
+        await pilot.press("down", "enter")  # 4-2-6 is just below the flare routine
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("up", "enter")  # 3 (usual) -> 2 minutes
         screen = session_screen(pilot)
@@ -476,6 +477,9 @@ async def test_detail_line_follows_the_highlighted_exercise() -> None:
     app, _, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
         detail = app.screen.query_one("#detail", Static)
+        flare = app.library.exercises["flare"]
+        assert str(detail.render()).startswith(flare.summary)
+        await pilot.press("down")
         first = app.library.exercises["breathing-4-2-6"]
         assert str(detail.render()).startswith(first.summary)
         await pilot.press("down")

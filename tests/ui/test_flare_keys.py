@@ -233,7 +233,7 @@ async def test_a_single_exercise_shows_up_to_two_notes_and_its_options_screen_to
 async def test_home_detail_line_carries_the_first_safety_note() -> None:
     app, clock, _ = new_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await pilot.press("down")  # past the flare routine, first in the list
         first = app.library.exercises["breathing-4-2-6"]
         detail = str(app.screen.query_one("#detail", Static).render())
         assert detail.splitlines()[0] == first.summary

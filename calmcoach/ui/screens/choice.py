@@ -14,6 +14,11 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from calmcoach.ui.widgets.keybar import KeyBar, hint
+
+SMALL_HEIGHT = 18
+"""Below this many lines, the dialog takes the whole screen (see ``on_resize``)."""
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -66,6 +71,13 @@ class ChoiceScreen(ModalScreen[str | None]):
                     label = Text.assemble((f"{choice.key}", "bold underline"), "  ", choice.label)
                 options.append(Option(label, id=choice.value))
             yield OptionList(*options, id="choice-list", markup=False)
+        # How to choose and how to go back, as on every screen.
+        yield KeyBar(hints=(hint("enter", "enter", "Choose", "Choose the highlighted answer"),))
+
+    def on_resize(self) -> None:
+        # On a small screen the dialog fills it and the answers scroll under the notes, so
+        # that the question and the notes (the emergency rule among them) are never cut.
+        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
 
     def on_mount(self) -> None:
         answers = self.query_one(OptionList)

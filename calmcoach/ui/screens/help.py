@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from calmcoach.ui.widgets.keybar import KeyBar
+
 KEYS = [
     ("In the library", ""),
     ("type", "Filter the list by name, body area (leg, eye, hand) or tag"),
@@ -26,7 +28,9 @@ KEYS = [
     ("n or →", "Next step"),
     ("b or ←", "Back a step"),
     ("p", "Next part of a program (from the breathing to the release)"),
-    ("m", "Sound cues off or on"),
+    ("m", "Sound cues off or on (the voice too)"),
+    ("v", "Spoken guidance off or on (kept for next time)"),
+    ("0 to 10", "How tense you feel as you begin, if you like (for 10: 1 then 0, or t)"),
     ("q or Esc", "Stop and see the summary"),
     ("Ctrl+Z", "Suspend calmcoach (the session pauses)"),
     ("After a session", ""),
@@ -78,6 +82,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(keys_table())
+        yield KeyBar()  # how to close it, as on every screen
 
     def action_red_flags(self) -> None:
         from calmcoach.ui.app import CalmApp

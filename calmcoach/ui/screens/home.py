@@ -28,6 +28,10 @@ from calmcoach.visible import visible
 if TYPE_CHECKING:
     from textual.timer import Timer
 
+FLARE_ID = "flare"
+"""The flare routine: listed first, under a heading of its own, where a person in a flare
+looks first (the top of the list), whatever the order of the groups below it."""
+FLARE_HEADING = "In a flare"
 GROUPS = {
     Kind.BREATHING: "Breathing",
     Kind.ROUTINE: "Release and grounding",
@@ -40,11 +44,15 @@ ROWS_PER_STEP = 250
 """Rows added at a time after that, until the whole library is listed."""
 STEP_EVERY = 1 / 60
 """Seconds from one step of rows to the next: time enough to draw a frame in between."""
+SMALL_HEIGHT = 18
+"""Below this many lines, the home screen drops its blank lines."""
+PAGE_KEYS = set("!?")
+"""Keys that open a page (the red flags, help) even while the filter field has the focus."""
 REMEMBERED_QUERIES = 64
 """Queries whose matches are kept; past this, the memory starts again."""
 RESERVED_KEYS = set("?!/")
-"""Keys the library list keeps for its bindings; every other printable key goes to the filter,
-so typing a word ("flare", "sigh", "quiet") never fires a command."""
+"""Keys the library list keeps for its bindings; every other printable key (a space too) goes
+to the filter, so typing a word ("flare", "sigh", "quiet") never fires a command."""
 
 
 class LibraryList(OptionList):
@@ -52,17 +60,25 @@ class LibraryList(OptionList):
 
     async def on_key(self, event: events.Key) -> None:
         character = event.character
-        if (
-            character
-            and character.isprintable()
-            and not character.isspace()
-            and character not in RESERVED_KEYS
-        ):
+        # A space too: keys typed quickly reach the list before the filter has the focus,
+        # and a space dropped there made "box breathing" "boxbreathing".
+        if character and character.isprintable() and character not in RESERVED_KEYS:
             event.stop()
             event.prevent_default()
             screen = self.screen
             if isinstance(screen, HomeScreen):
                 await screen.start_filter(character)
+
+
+class FilterField(Input):
+    """The filter: it types every printable key but the two that open pages anywhere."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # Textual hides the screen's bindings of the keys a field types; ! and ? stay bound,
+        # so that they open the red flags and help whatever was typed before them.
+        if character in PAGE_KEYS:
+            return False
+        return super().check_consume_key(key, character)
 
 
 class HomeScreen(CalmScreen):
@@ -78,13 +94,22 @@ class HomeScreen(CalmScreen):
             tooltip="Start the flare routine: breathe, release, shift attention",
         ),
         Binding("slash", "filter", "Filter", id="home.filter", tooltip="Type to filter the list"),
+        # Before the filter field: ! and ? open their pages whatever was typed, as the welcome
+        # and the key bar promise; they never go into the filter.
         Binding(
-            "exclamation_mark", "app.red_flags", "Doctor?", id="home.redflags", tooltip="When to see a doctor"
+            "exclamation_mark",
+            "app.red_flags",
+            "Doctor?",
+            id="home.redflags",
+            tooltip="When to see a doctor",
+            priority=True,
         ),
         Binding(
             "ctrl+s", "app.stats", "History", id="home.stats", tooltip="Practice history and flare journal"
         ),
-        Binding("question_mark", "app.help", "Help", id="home.help", tooltip="Keys and safety"),
+        Binding(
+            "question_mark", "app.help", "Help", id="home.help", tooltip="Keys and safety", priority=True
+        ),
         Binding("ctrl+q", "app.quit", "Quit", id="home.quit", tooltip="Close calmcoach", priority=True),
     ]
 
@@ -106,6 +131,8 @@ class HomeScreen(CalmScreen):
         """The words of the last query and the exercises that matched them, in library order."""
         self._found: dict[tuple[str, ...], list[Exercise]] = {}
         """The exercises that matched recent queries (a backspace goes back to one)."""
+        self._detail_of = ""
+        """The option whose detail is shown under the list."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home"):
@@ -277,10 +304,16 @@ class HomeScreen(CalmScreen):
             self._found[tuple(words)] = found
         self._last = (words, found)
         matching: dict[Kind, list[Exercise]] = {kind: [] for kind in GROUPS}
+        flare: Exercise | None = None
         for exercise in found:
-            if exercise.kind in matching:
+            if exercise.id == FLARE_ID:
+                flare = exercise
+            elif exercise.kind in matching:
                 matching[exercise.kind].append(exercise)
         options: list[Option] = []
+        if flare is not None:
+            options.append(self._row(":group-flare", partial(_heading, ":group-flare", FLARE_HEADING)))
+            options.append(self._row(flare.id, partial(self._entry, flare)))
         for kind, heading in GROUPS.items():
             members = matching[kind]
             if not members:
@@ -337,16 +370,42 @@ class HomeScreen(CalmScreen):
     @on(OptionList.OptionHighlighted, "#library")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Show the summary of the exercise under the cursor below the list."""
-        option_id = event.option.id or ""
+        self._detail_of = event.option.id or ""
+        self._show_detail()
+
+    def on_resize(self) -> None:
+        # Fewer blank lines on a small screen, so the list keeps rows beside a whole note.
+        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """Two lines cut to the width, but a safety note that names emergency care, which is
+        shown whole, wrapped: the emergency rule is never cut (on a small screen the summary
+        gives way to it)."""
+        option_id = self._detail_of
         exercise = self.library.get(option_id)
+        detail = self.query_one("#detail", Static)
+        note = exercise.safety[0] if exercise is not None and exercise.safety else ""
+        whole = "emergency" in note.lower()
+        detail.set_class(whole, "-whole")
+        if whole and exercise is not None:
+            # The screen's width less the padding of #home and #detail: known on a resize,
+            # before the detail itself is laid out again.
+            summary = Text(exercise.summary)
+            summary.truncate(max(1, self.size.width - 4), overflow="ellipsis")
+            lines = [summary, Text(f"Note: {note}")]
+            if self.size.height < SMALL_HEIGHT:
+                lines = lines[1:]
+            detail.update(Text("\n").join(lines))
+            return
         text = exercise.summary if exercise is not None else ""
-        if exercise is not None and exercise.safety:
-            text += f"\nNote: {exercise.safety[0]}"
+        if note:
+            text += f"\nNote: {note}"
         elif exercise is not None and exercise.tags:
             text += f"\n{', '.join(exercise.tags)}"
         elif option_id.startswith(":broken:"):
             text = "Not loaded. Press Enter to see how to check it again after a fix."
-        self.query_one("#detail", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+        detail.update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -376,7 +435,7 @@ class HomeScreen(CalmScreen):
             hint = self.query_one("#filter-hint", Static)
             # "-valid" from the start: a field with no validators is always valid, and Input
             # adds the class at the first key, which restyled it then (tens of milliseconds).
-            field = Input(
+            field = FilterField(
                 placeholder=FILTER_HINT, id="filter", select_on_focus=False, compact=True, classes="-valid"
             )
             await self.query_one("#home").mount(field, before=hint)  # in the DOM at once

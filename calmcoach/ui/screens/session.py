@@ -63,6 +63,8 @@ class SessionScreen(CalmScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "pause", "Pause", id="session.pause", tooltip="Pause; goes on past a prompt"),
         Binding("space", "resume", "Resume", id="session.resume", tooltip="Go on from where you paused"),
+        # On a step that waits for you, space means "done", and the key bar says so.
+        Binding("space", "done", "Done", id="session.done", tooltip="Go on: you are done with this step"),
         Binding(
             "enter",
             "go_on",
@@ -86,7 +88,8 @@ class SessionScreen(CalmScreen):
             id="session.nextpart",
             tooltip="Go straight to the next part of the routine (from the breathing to the release)",
         ),
-        Binding("m", "mute", "Mute", id="session.mute", tooltip="Turn the sound cues off or on"),
+        Binding("m", "mute", "Mute", id="session.mute", tooltip="Turn the sound cues and the voice off"),
+        Binding("m", "unmute", "Unmute", id="session.unmute", tooltip="Turn the sound cues and the voice on"),
         Binding(
             "v",
             "voice",
@@ -245,12 +248,20 @@ class SessionScreen(CalmScreen):
             self._after_action(self.conductor.resume())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show Pause or Resume, whichever space does now; Next part only in a program."""
+        """Show what space does now (Pause, Resume, or Done on a step that waits), and Mute
+        or Unmute; Next part only in a program."""
         paused = self.session.state is State.PAUSED
+        waiting = self.session.waiting and not paused
         if action == "pause":
-            return not paused
+            return not paused and not waiting
         if action == "resume":
             return paused
+        if action == "done":
+            return waiting
+        if action == "mute":
+            return not self.conductor.cues.muted
+        if action == "unmute":
+            return self.conductor.cues.muted
         if action == "next_part":
             return len(self.timeline.parts) > 1 and self.session.active
         if action == "voice":
@@ -379,6 +390,8 @@ class SessionScreen(CalmScreen):
             hint = RATING_HINT if len(RATING_HINT) <= self._hint.size.width else RATING_HINT_SHORT
         else:
             hint = ""
+        if self._set("waits", waiting):
+            self.refresh_bindings()  # space is Done on a step that waits, Pause elsewhere
         if self._set("hint", hint):
             self._hint.update(Text(hint), layout=False)
             self.set_class(paused, "-paused")
@@ -443,6 +456,8 @@ class SessionScreen(CalmScreen):
         if self._set("caution", caution):
             self._caution.update(Text(caution))  # laid out: only as a part begins, and just after
             self.set_class(bool(caution), "-caution")
+            # The emergency rule is shown whole, wrapped; other notes keep to two lines.
+            self._caution.set_class("emergency" in caution.lower(), "-whole")
 
     def _show_text(self, widget: Static, text: Text) -> None:
         """Show ``text`` in an auto-height widget, laying the screen out again only when the
@@ -487,6 +502,10 @@ class SessionScreen(CalmScreen):
         self._after_action(self.conductor.next_part())
 
     def action_go_on(self) -> None:
+        self._after_action(self.conductor.continue_())
+
+    def action_done(self) -> None:
+        """Space on a step that waits for you: done, go on."""
         self._after_action(self.conductor.continue_())
 
     def action_next_step(self) -> None:
@@ -535,14 +554,25 @@ class SessionScreen(CalmScreen):
         self.tell(f"{title}: {message}" if title else message, severity=severity, timeout=timeout)
 
     def action_mute(self) -> None:
-        muted = not self.conductor.cues.muted
+        self._set_muted(True)
+
+    def action_unmute(self) -> None:
+        self._set_muted(False)
+
+    def _set_muted(self, muted: bool) -> None:
         self.conductor.set_muted(muted)
         self.tell("Sound cues off." if muted else "Sound cues on.")
+        self.refresh_bindings()  # Mute or Unmute
 
     def action_voice(self) -> None:
+        """The voice off or on. While the sound is muted, turning it on says that nothing will
+        be heard until m: muting stays the person's own choice, never undone by another key."""
         on = not self.conductor.voice_on
         self.conductor.set_voice(on)
-        self.tell("Voice on: each step is spoken." if on else "Voice off: tones and cues guide you.")
+        if on and self.conductor.cues.muted:
+            self.tell("Voice on, but the sound is muted: press m to hear it.")
+        else:
+            self.tell("Voice on: each step is spoken." if on else "Voice off: tones and cues guide you.")
         self.post_message(self.VoiceChanged(on))
 
     def action_stop(self) -> None:

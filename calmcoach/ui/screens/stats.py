@@ -16,11 +16,13 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, SelectionList,
 from calmcoach.describe import flare_logged_text
 from calmcoach.history import TRIGGERS, History, HistoryUnavailable, Stats
 from calmcoach.model import AREAS
+from calmcoach.triggers import trigger_note_text
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.chart import bar_rows
-from calmcoach.ui.widgets.keybar import KeyBar
+from calmcoach.ui.widgets.keybar import KeyBar, hint
 
 CHART_HEIGHT = 5
+TRIGGER_HINT = "Move onto a trigger to read how it tends to feel and why it comes with anxiety."
 WIDE = 74
 """The body's width at 80 columns, for a page laid out before its size is known."""
 
@@ -220,27 +222,41 @@ class FlareLogScreen(ModalScreen[bool]):
         self.history = history
 
     def compose(self) -> ComposeResult:
+        # The title and the buttons stay in view; the questions between them scroll.
         with Vertical(id="flare-log"):
-            yield Static(Text("Log a flare", style="bold"))
-            yield Static(Text("Where?"), classes="question")
-            with RadioSet(id="flare-area"):
-                for index, (area, words) in enumerate(AREAS.items()):
-                    yield RadioButton(words, value=index == 0, name=area)
-            yield Static(Text("How strong, 0 to 10?"), classes="question")
-            yield Input(
-                placeholder="0 to 10", id="flare-intensity", type="integer", max_length=2, compact=True
-            )
-            yield Static(Text("What may have set it off?"), classes="question")
-            yield SelectionList[str](*[(t, t) for t in TRIGGERS], id="flare-triggers")
-            yield Input(placeholder="Other triggers, separated by commas", id="flare-other", compact=True)
-            yield Input(placeholder="A note (optional)", id="flare-note", max_length=1000, compact=True)
-            yield Static(id="flare-error", markup=False)
+            yield Static(Text("Log a flare", style="bold"), id="flare-title")
+            with VerticalScroll(id="flare-fields"):
+                yield from self._fields()
+            yield Static(id="flare-error", markup=False)  # by the buttons, never scrolled away
             with Horizontal(id="flare-buttons"):
                 yield Button("Save", id="flare-save", variant="primary", compact=True)
                 yield Button("Cancel", id="flare-cancel", compact=True)
+        yield KeyBar(hints=(hint("tab", "tab", "Next field"), hint("space", "space", "Pick")))
+
+    def _fields(self) -> ComposeResult:
+        yield Static(Text("Where?"), classes="question")
+        with RadioSet(id="flare-area"):
+            for index, (area, words) in enumerate(AREAS.items()):
+                yield RadioButton(words, value=index == 0, name=area)
+        yield Static(Text("How strong, 0 to 10?"), classes="question")
+        yield Input(placeholder="0 to 10", id="flare-intensity", type="integer", max_length=2, compact=True)
+        yield Static(Text("What may have set it off?"), classes="question")
+        yield SelectionList[str](*[(t, t) for t in TRIGGERS], id="flare-triggers")
+        # The guide's note on the trigger under the cursor: how it tends to feel, and why.
+        yield Static(Text(TRIGGER_HINT), id="trigger-note", markup=False)
+        yield Input(placeholder="Other triggers, separated by commas", id="flare-other", compact=True)
+        yield Input(placeholder="A note (optional)", id="flare-note", max_length=1000, compact=True)
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()
+
+    @on(SelectionList.SelectionHighlighted, "#flare-triggers")
+    def _trigger_highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
+        trigger = event.selection.value
+        note = trigger_note_text(trigger)
+        # Named, since the list keeps a highlighted row while another field has the focus.
+        shown = Text.assemble((f"{trigger}: ", "bold"), note) if note else Text(TRIGGER_HINT)
+        self.query_one("#trigger-note", Static).update(shown)
 
     @on(Button.Pressed, "#flare-save")
     def action_save(self) -> None:

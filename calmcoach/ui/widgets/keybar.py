@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -22,6 +23,29 @@ class KeyEntry(NamedTuple):
     description: str
     enabled: bool
     tooltip: str
+    action: str = ""
+    """The binding's action (empty for a hint), which says how much the key matters."""
+
+
+def hint(key: str, shown: str, description: str, tooltip: str = "") -> KeyEntry:
+    """A key the bar tells of though no binding of the screen's shows it (a list's Enter, a
+    form's Tab): a widget's own key, pressed on a click like any other."""
+    return KeyEntry(key, shown, description, True, tooltip or description)
+
+
+FIRST_KEPT = (
+    "stop",
+    "app.help",
+    "app.red_flags",
+    "cancel",
+    "app.pop_screen",
+    "save",
+    "pause",
+    "resume",
+    "done",
+)
+"""The actions a narrow bar keeps first, most needed first: the ways out, help and the red
+flags, then what space does. Hints come next, then every other key in the bar's order."""
 
 
 class KeySpan(NamedTuple):
@@ -66,9 +90,18 @@ class KeyBar(Widget):
     }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        hints: tuple[KeyEntry, ...] = (),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._spans: list[KeySpan] = []
+        self.hints = hints
+        """Keys shown after the bindings' (see ``hint``)."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -90,7 +123,10 @@ class KeyBar(Widget):
                 continue
             actions.add(binding.action)
             shown = app.get_key_display(binding)
-            entries.append(KeyEntry(binding.key, shown, binding.description, enabled, tooltip or ""))
+            entries.append(
+                KeyEntry(binding.key, shown, binding.description, enabled, tooltip or "", binding.action)
+            )
+        entries.extend(self.hints)
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
@@ -112,14 +148,14 @@ class KeyBar(Widget):
         line = Text(no_wrap=True, overflow="crop")
 
         def add(entry: KeyEntry) -> None:
-            key, shown, description, enabled, tooltip = entry
+            key, shown, description, enabled, tooltip, _action = entry
             start = line.cell_len
             line.append(f" {shown} ", key_style + (dim if not enabled else Style()))
             if description:
                 line.append(f"{description} ", description_style + (dim if not enabled else Style()))
             spans.append(KeySpan(start, line.cell_len, key, enabled, tooltip or description))
 
-        for entry in entries:
+        for entry in self._fitting(entries):
             add(entry)
         if palette is not None:
             width = len(palette.shown) + len(palette.description) + 3
@@ -129,6 +165,33 @@ class KeyBar(Widget):
                 add(palette)
         self._spans = spans
         return line
+
+    def _fitting(self, entries: list[KeyEntry]) -> list[KeyEntry]:
+        """The entries that fit the bar's width, in the bar's order: when not all do, the
+        ones that matter most (``FIRST_KEPT``, then hints), so that a narrow screen still shows
+        how to stop and where help is, rather than the keys that happen to come first."""
+        width = self.size.width
+
+        def cells(entry: KeyEntry) -> int:
+            return cell_len(entry.shown) + 2 + (cell_len(entry.description) + 1 if entry.description else 0)
+
+        if not width or sum(cells(entry) for entry in entries) <= width:
+            return entries
+
+        def rank(index: int) -> tuple[int, int]:
+            action = entries[index].action
+            if action in FIRST_KEPT:
+                return (FIRST_KEPT.index(action), index)
+            return (len(FIRST_KEPT) + (0 if not action else 1), index)
+
+        kept: set[int] = set()
+        used = 0
+        for index in sorted(range(len(entries)), key=rank):
+            size = cells(entries[index])
+            if used + size <= width:
+                kept.add(index)
+                used += size
+        return [entry for index, entry in enumerate(entries) if index in kept]
 
     def _span_at(self, x: int) -> KeySpan | None:
         return next((span for span in self._spans if span.start <= x < span.end), None)
