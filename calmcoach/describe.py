@@ -372,3 +372,8 @@ def practice_line(practice: Practice) -> str:
         return f"{practice.title} reached its end by skipping ahead: {figures}."
     where = f"{clock_text(practice.position)} of {clock_text(practice.total)}"
     return f"{practice.title} stopped at {where}: {figures}."
+
+
+def cause_text(cause: str) -> str:
+    """What may be behind a red flag, as every shell words it (the guide's middle column)."""
+    return f"May be behind it: {cause}"

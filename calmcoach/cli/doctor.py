@@ -13,6 +13,7 @@ import sys
 import textwrap
 from typing import TextIO
 
+from calmcoach.describe import cause_text
 from calmcoach.redflags import RedFlag, SafetyText, load_red_flags_or_fallback
 from calmcoach.visible import visible
 
@@ -56,7 +57,7 @@ def _flag_lines(number: int, flag: RedFlag, width: int) -> list[str]:
     body = " " * len(mark)
     lines = _wrap(flag.sign, width, mark)
     if flag.cause:
-        lines += _wrap(f"May be behind it: {flag.cause}", width, body, body + "  ")
+        lines += _wrap(cause_text(flag.cause), width, body, body + "  ")
     lines += _wrap(f"{flag.label}: {flag.action}", width, body, body + "  ")
     return lines
 

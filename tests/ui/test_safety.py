@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from calmcoach import redflags
+from calmcoach.describe import cause_text
 from calmcoach.redflags import URGENCY_LABELS, load_reassurance, load_red_flags
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.safety import ReassuranceScreen, RedFlagsScreen
@@ -64,7 +65,9 @@ async def test_every_flag_shows_its_exact_label_and_the_habits_section_shows() -
         shown = "\n".join(texts(pilot))
         for flag in safety.flags:
             label = URGENCY_LABELS[flag.urgency]
-            assert f" {label}   {flag.sign}\n{' ' * (len(label) + 4)}{flag.action}" in shown
+            indent = " " * (len(label) + 4)
+            cause = f"{indent}{cause_text(flag.cause)}\n" if flag.cause else ""
+            assert f" {label}   {flag.sign}\n{cause}{indent}{flag.action}" in shown
         assert safety.advice in shown
         assert plain(app.screen.query_one("#habits-title", Static)) == "Habits that help over time"
         habits = plain(app.screen.query_one("#habits", Static))
@@ -174,7 +177,8 @@ async def test_a_sign_that_wraps_lines_up_with_its_text_never_under_its_label(si
                 assert len(line) - len(line.lstrip()) == column, (flag.label, lines)
                 assert len(line) <= static.size.width
             words = " ".join(line.strip() for line in text_lines).split()
-            assert words == f"{flag.sign} {flag.action}".split()
+            cause = cause_text(flag.cause) if flag.cause else ""
+            assert words == f"{flag.sign} {cause} {flag.action}".split()
             wrapped += len(text_lines) > 2  # the sign or its action took more than a line
         assert wrapped, "no flag wrapped at this size: the test shows nothing"
         if size[0] == 40:

@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
+from calmcoach.describe import cause_text
 from calmcoach.redflags import Reassurance, SafetyText
 from calmcoach.ui.widgets.keybar import KeyBar
 
@@ -65,7 +66,8 @@ class RedFlagsScreen(Screen[None]):
             widest = max((len(flag.label) for flag in self.text.flags), default=0)
             for flag in self.text.flags:
                 yield Static(
-                    FlagLines(flag.label, flag.sign, flag.action, widest), classes=f"flag -{flag.urgency}"
+                    FlagLines(flag.label, flag.sign, flag.action, widest, cause=flag.cause),
+                    classes=f"flag -{flag.urgency}",
                 )
             if self.text.habits:
                 yield Static(
@@ -98,16 +100,19 @@ class FlagLines:
     INDENT = 2
     """Where the text starts under a label on a line of its own."""
 
-    def __init__(self, label: str, sign: str, action: str, widest: int) -> None:
+    def __init__(self, label: str, sign: str, action: str, widest: int, *, cause: str = "") -> None:
         self.label = label
         self.sign = sign
         self.action = action
+        self.cause = cause
+        """What may be behind the sign (the guide's middle column), or nothing."""
         self.widest = widest
         """The longest label on the page: it decides, for every flag alike, where the text goes."""
 
     def __str__(self) -> str:
         """The flag as plain text, for whatever reads the page's words rather than draws them."""
-        return f"{self.label}  {self.sign}\n{self.action}"
+        cause = f"\n{cause_text(self.cause)}" if self.cause else ""
+        return f"{self.label}  {self.sign}{cause}\n{self.action}"
 
     def beside(self, width: int) -> bool:
         """Whether the text goes beside the label at this width (else under it)."""
@@ -117,6 +122,9 @@ class FlagLines:
         tag = Text(f" {self.label} ", style="bold reverse", no_wrap=True)
         text = Text()
         text.append(self.sign, style="bold")
+        if self.cause:
+            text.append("\n")
+            text.append(cause_text(self.cause), style="italic")
         text.append("\n")
         text.append(self.action)
         if self.beside(options.max_width):
