@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -198,13 +199,29 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def launch_file_in(line: str) -> Path:
+    """The launch page named on a line calmcoach printed (a ``file://`` address)."""
+    match = re.search(r"file://(/\S+)", line)
+    assert match, f"no launch page in {line!r}"
+    return Path(unquote(match.group(1)))
+
+
+def launch_url_in(page: Path) -> str:
+    """The address a launch page leads to (read as its owner)."""
+    match = re.search(r"http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]+/", page.read_text())
+    assert match, f"no address in {page}"
+    return match.group(0)
+
+
 class Served:
     """``calmcoach desktop --no-window ARGS`` running in its own process group."""
 
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+    def __init__(self, process: subprocess.Popen[str], launch_file: Path) -> None:
         self.process = process
-        self.url = url
-        self.port = int(re.search(r":(\d+)/", url).group(1))  # type: ignore[union-attr]
+        self.launch_file = launch_file
+        self.url = launch_url_in(launch_file)
+        """The launch page's address (it leads to the page until one has loaded)."""
+        self.port = int(re.search(r":(\d+)/", self.url).group(1))  # type: ignore[union-attr]
 
     def app_pids(self) -> set[int]:
         return descendants(self.process.pid)
@@ -225,10 +242,8 @@ def served(env: dict[str, str], *app_args: str, timeout: float = 30) -> Iterator
     )
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()  # the server prints its address once it listens
-        match = re.search(r"http://127\.0\.0\.1:\d+/\S+/", first)
-        assert match, f"no address in the first line: {first!r}"
-        yield Served(process, match.group(0))
+        first = process.stdout.readline()  # the launch page, once the server listens
+        yield Served(process, launch_file_in(first))
     finally:
         left = descendants(process.pid)
         if process.poll() is None:

@@ -54,16 +54,27 @@ async def test_the_page_and_its_files_load_with_the_secret(server: DesktopServer
         assert (await status(server.url + path))[0] == 200, path
 
 
-async def test_the_launch_address_works_once_and_leads_to_the_page(server: DesktopServer) -> None:
+async def test_the_launch_address_works_until_a_page_has_loaded(server: DesktopServer) -> None:
+    """A launch that failed half-way (the page's files never came, say) can be tried again;
+    once a page's websocket is open, the launch address is worth nothing."""
+    loaded: list[str] = []
+    server.on_page_loaded = lambda: loaded.append("loaded")
     async with aiohttp.ClientSession() as client:
         async with client.get(server.launch_url, headers={"Origin": "https://example.com"}) as foreign:
             assert (foreign.status, await foreign.read()) == (403, b"")
-        async with client.get(server.launch_url, allow_redirects=False) as first:
-            assert first.status == 303
-            assert first.headers["Location"] == f"/{server.secret}/"
-        async with client.get(server.launch_url) as again:
+        launch = server.launch_url
+        for _ in range(2):
+            async with client.get(launch, allow_redirects=False) as first:
+                assert first.status == 303
+                assert first.headers["Location"] == f"/{server.secret}/"
+        assert loaded == []
+        websocket = await client.ws_connect(server.websocket_url, headers={"Origin": server.origin})
+        await read_output(websocket, b"calmcoach", BOUND)
+        assert loaded == ["loaded"]
+        async with client.get(launch, allow_redirects=False) as again:
             assert (again.status, await again.read()) == (403, b"")
-    assert server.launch_url != server.url and server.secret not in server.launch_url
+        await websocket.close()
+    assert launch != server.url and server.secret not in launch
 
 
 @pytest.mark.parametrize(
