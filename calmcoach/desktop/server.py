@@ -262,6 +262,8 @@ class DesktopServer:
         quit_seconds: float = 3.0,
         font_size: int = 16,
         spare: subprocess.Popen[bytes] | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        request_seconds: float = REQUEST_SECONDS,
     ) -> None:
         if not argv:
             raise ValueError("the app command is empty")
@@ -272,7 +274,10 @@ class DesktopServer:
         """Called (on the server's loop) once, when a page has really loaded: its websocket
         is open. The launch address stops working then, not before, so a launch that
         failed half-way can be tried again."""
-        self.max_connections = MAX_CONNECTIONS
+        self.max_connections = max_connections
+        """Connections served at once (see ``MAX_CONNECTIONS``)."""
+        self.request_seconds = request_seconds
+        """How long a connection may take to send its request (see ``REQUEST_SECONDS``)."""
         self.idle_seconds = idle_seconds
         """How long the server waits for another page once the last one closed."""
         self.first_page_seconds = first_page_seconds
@@ -355,7 +360,7 @@ class DesktopServer:
             access_log=None,
             handle_signals=False,
             logger=RequestLog(log, {}),
-            keepalive_timeout=REQUEST_SECONDS,  # also bounds the wait for a first request
+            keepalive_timeout=self.request_seconds,  # also bounds the wait for a first request
         )
         await self._runner.setup()
         await GuardedSite(self._runner, listener, self._connection).start()

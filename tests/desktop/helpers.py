@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -228,11 +228,14 @@ class Served:
 
 
 @contextmanager
-def served(env: dict[str, str], *app_args: str, timeout: float = 30) -> Iterator[Served]:
-    """Start ``calmcoach desktop --no-window APP_ARGS``, yield it with its address; on the
-    way out, end it and every process under it."""
+def served(
+    env: dict[str, str], *app_args: str, timeout: float = 30, wrapper: Sequence[str] = ()
+) -> Iterator[Served]:
+    """Start ``calmcoach desktop --no-window APP_ARGS`` (through ``wrapper``, a command that
+    execs the rest, such as prlimit), yield it with its address; on the way out, end it and
+    every process under it."""
     process = subprocess.Popen(
-        [*calmcoach_command(), "desktop", "--no-window", *app_args],
+        [*wrapper, *calmcoach_command(), "desktop", "--no-window", *app_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
