@@ -161,8 +161,14 @@ def launch(
     folder: Path | None = None
     try:
         running.start()
-        folder = private_folder()
-        page = LaunchPage(folder, server.launch_url)
+        try:
+            folder = private_folder()
+            page = LaunchPage(folder, server.launch_url)
+        except OSError as error:
+            where = visible(str(error.filename or "its folder"))
+            raise RuntimeError(
+                f"no private launch page could be made in {where}: {error.strerror}"
+            ) from error
     except (OSError, RuntimeError) as error:
         running.request_stop()
         running.wait()
@@ -307,6 +313,8 @@ def _open_window(
                 say(f"{opened.name} has not shown calmcoach after {open_seconds:.0f} s{where_logged}.")
             say(by_hand)
             say("Press Ctrl+C here to stop.")
+            if opened.ours and code is None:
+                stop_when_ended(process)  # slow to show, but it may yet: its closing still ends calmcoach
             return process, kind
     say(f"calmcoach opened in {opened.how}.")
     if opened.ours:

@@ -338,3 +338,23 @@ async def test_ctrl_q_in_the_window_ends_calmcoach_and_closes_its_browser(cli_en
         assert process.returncode == 0, said
         wait_for(lambda: not any(alive(pid) for pid in browsers), BOUND, "every browser process to end")
         assert not profile.parent.exists()
+
+
+def test_no_place_for_the_launch_page_is_one_line(cli_env, fake_bin: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = desktop_env(cli_env, fake_bin, CALMCOACH_STATE_DIR=str(blocker / "state"))
+    result = subprocess.run(
+        [*calmcoach_command(), "desktop", "--no-window"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BOUND * 2,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == f"calmcoach: no private launch page could be made in {blocker}/state: Not a directory\n"
+    )
+    assert result.stdout == ""
