@@ -73,7 +73,7 @@ for (let y = 0; y < t.rows; y++) {
 return lines.join("\\n");
 """
 
-NOT_NETWORK = ("data:", "about:", "blob:", "chrome:", "chrome-extension:", "devtools:")
+NOT_NETWORK = ("data:", "file:", "about:", "blob:", "chrome:", "chrome-extension:", "devtools:")
 
 
 def calmcoach_command() -> list[str]:
