@@ -194,7 +194,7 @@ def remove_folder(folder: Path) -> None:
 
     if sys.version_info >= (3, 12):
         shutil.rmtree(folder, onexc=failed)
-    else:  # pragma: no cover - 3.11
+    else:  # 3.11 has only onerror (deprecated from 3.12 on)
         shutil.rmtree(folder, onerror=lambda f, p, info: failed(f, p, info[1]))
 
 
