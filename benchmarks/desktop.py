@@ -192,7 +192,7 @@ def desktop_run(driver: Any, env: dict[str, str]) -> dict[str, float]:
         assert server.stdout is not None
         line = server.stdout.readline()
         listening = time.perf_counter() - t0
-        match = re.search(r"http://127\.0\.0\.1:\d+/\S+/", line)
+        match = re.search(r"http://127\.0\.0\.1:\d+/\S+/|file:///\S+\.html", line)  # the launch page
         if not match:
             raise RuntimeError(f"no address from calmcoach desktop: {line!r}")
         driver.get(match.group(0))

@@ -331,7 +331,7 @@ def main() -> int:
     if args.serve_textual_serve:
         return serve_textual_serve(args.serve_textual_serve)
     me = [PY, str(Path(__file__).resolve())]
-    ours = r"http://127\.0\.0\.1:\d+/\S+/"
+    ours = r"http://127\.0\.0\.1:\d+/\S+/|file:///\S+\.html"  # the bare server's address, or the launch page
     keys = ("calmcoach", "before", "bare", "textual-serve", "terminal", "bare terminal")
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in keys}
 

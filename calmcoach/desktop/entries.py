@@ -15,9 +15,12 @@ folder that holds anything else.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +28,8 @@ from pathlib import Path
 from typing import Final
 
 from calmcoach.desktop.server import icon_svg
+from calmcoach.safefile import RefusedFile, read_limited, write_atomic
+from calmcoach.visible import visible
 
 ICON_NAME: Final = "calmcoach"
 WINDOW_ENTRY: Final = "calmcoach.desktop"
@@ -142,12 +147,53 @@ def install_plan(home: Path, command: Sequence[str]) -> Plan:
     )
 
 
-def _read_manifest(path: Path) -> dict[str, list[str]]:
+RECORD_LIMIT: Final = 64 * 1024
+"""The install record is a few hundred bytes; anything larger is not one."""
+
+
+def install_folders(home: Path) -> frozenset[Path]:
+    """The folders ``install`` writes files to: the only places ``uninstall`` removes one."""
+    return frozenset(path.parent for path in install_plan(home, ["calmcoach"]).files) | {
+        (home / MANIFEST).parent
+    }
+
+
+def made_folders(home: Path) -> frozenset[Path]:
+    """The folders ``install`` may have made: the install folders and those above them, up
+    to the data home's parent (the only folders ``uninstall`` removes, and only empty)."""
+    top = home.parent
+    found: set[Path] = set()
+    for folder in install_folders(home):
+        for path in (folder, *folder.parents):
+            if not path.is_relative_to(top):
+                break
+            found.add(path)
+    return frozenset(found)
+
+
+def _plain_absolute(name: str) -> bool:
+    """Whether ``name`` is an absolute path with no ``.`` or ``..`` part and nothing to
+    normalise away (``a//b``, a trailing ``/``): the only form ``install`` records."""
+    return os.path.isabs(name) and os.path.normpath(name) == name and ".." not in Path(name).parts
+
+
+def _read_manifest(home: Path) -> dict[str, list[str]]:
+    """The install record, checked: a regular file of at most ``RECORD_LIMIT`` bytes
+    (never a FIFO or a device, which would hang or never end), holding JSON lists of
+    files in the install folders and of folders ``install`` may have made. Anything
+    else is one InstallError naming the file and the entry, and nothing is removed."""
+    path = home / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_limited(path, RECORD_LIMIT)
     except FileNotFoundError:
         return {"files": [], "dirs": []}
-    except (OSError, ValueError) as error:
+    except RefusedFile as error:
+        raise InstallError(f"{path}: the install record {error}; nothing was changed") from error
+    except OSError as error:
+        raise InstallError(f"{path}: cannot read the install record: {error.strerror or error}") from error
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
         raise InstallError(f"{path}: cannot read the install record: {error}") from error
     if not isinstance(data, dict):
         raise InstallError(f"{path}: the install record is not a JSON object")
@@ -155,7 +201,21 @@ def _read_manifest(path: Path) -> dict[str, list[str]]:
     dirs = data.get("dirs", [])
     if not (isinstance(files, list) and isinstance(dirs, list)):
         raise InstallError(f"{path}: files and dirs must be lists")
-    return {"files": [str(f) for f in files], "dirs": [str(d) for d in dirs]}
+    allowed = {"files": install_folders(home), "dirs": made_folders(home)}
+    for field, names in (("files", files), ("dirs", dirs)):
+        for index, name in enumerate(names):
+            where = f"{path}: {field}[{index}]"
+            if not isinstance(name, str):
+                raise InstallError(f"{where} is not a path; nothing was changed")
+            inside = _plain_absolute(name) and (
+                Path(name).parent in allowed["files"] if field == "files" else Path(name) in allowed["dirs"]
+            )
+            if not inside:
+                shown = visible(name[:200])
+                raise InstallError(
+                    f"{where} ({shown}) is not one of calmcoach's desktop files; nothing was changed"
+                )
+    return {"files": list(files), "dirs": list(dirs)}
 
 
 def install(home: Path | None = None, command: Sequence[str] | None = None) -> list[Path]:
@@ -163,46 +223,57 @@ def install(home: Path | None = None, command: Sequence[str] | None = None) -> l
     home = home or data_home()
     plan = install_plan(home, command or calmcoach_command())
     manifest_path = home / MANIFEST
-    record = _read_manifest(manifest_path)
+    record = _read_manifest(home)
     made_dirs = set(record["dirs"])
     written = set(record["files"])
+    ours = made_folders(home)  # folders above these are not recorded, so never removed
     try:
         for path in [*plan.files, manifest_path]:
             missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
             path.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.update(str(p) for p in missing)
+            made_dirs.update(str(p) for p in missing if p in ours)
         for path, content in plan.files.items():
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_bytes(content)
-            temporary.replace(path)
+            write_atomic(path, content)  # never into a FIFO or through a link at the path
             written.add(str(path))
-        manifest_path.write_text(
-            json.dumps({"files": sorted(written), "dirs": sorted(made_dirs)}, indent=2) + "\n",
-            encoding="utf-8",
-        )
+        record_text = json.dumps({"files": sorted(written), "dirs": sorted(made_dirs)}, indent=2) + "\n"
+        write_atomic(manifest_path, record_text.encode("utf-8"))
     except OSError as error:
         raise InstallError(f"{error.filename or home}: cannot write: {error.strerror or error}") from error
     return list(plan.files)
 
 
 def uninstall(home: Path | None = None) -> list[Path]:
-    """Remove what ``install`` wrote (and the folders it made, when empty); return what was removed."""
+    """Remove what ``install`` wrote (and the folders it made, when empty); return what was
+    removed. Only regular files (never a link, whatever it points to) in the install
+    folders, and only empty folders, as the checked record lists them."""
     home = home or data_home()
     manifest_path = home / MANIFEST
-    record = _read_manifest(manifest_path)
+    record = _read_manifest(home)
     removed: list[Path] = []
     try:
         for name in record["files"]:
             path = Path(name)
-            if path.is_relative_to(home) and path.is_file():
+            try:
+                status = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(status.st_mode):
                 path.unlink()
                 removed.append(path)
-        manifest_path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISREG(os.lstat(manifest_path).st_mode):
+                manifest_path.unlink()
         for name in sorted(record["dirs"], key=lambda d: len(Path(d).parts), reverse=True):
             path = Path(name)
-            if path.is_relative_to(home.parent) and path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-                removed.append(path)
+            try:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    path.rmdir()  # only when empty: anything else stays with its contents
+                    removed.append(path)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
     except OSError as error:
         raise InstallError(f"{error.filename or home}: cannot remove: {error.strerror or error}") from error
     return removed

@@ -14,17 +14,33 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from calmcoach.desktop.spare import end_spare, start_spare
-from calmcoach.desktop.window import open_in_browser, open_native_window, webview_available
+from calmcoach.desktop.window import (
+    LaunchPage,
+    end_browser,
+    no_display,
+    open_in_browser,
+    open_native_window,
+    private_folder,
+    remove_folder,
+    webview_available,
+)
+from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     from calmcoach.desktop.server import DesktopServer
 
 EXIT_UNSUPPORTED = 2
+
+WindowKind = Literal["native", "own", "theirs"]
+"""pywebview's window; a browser of calmcoach's own (a private profile); or the person's
+own browser, asked through an opener (never ended by calmcoach)."""
 
 
 def unsupported_platform(platform: str | None = None) -> str | None:
@@ -82,7 +98,10 @@ class ServerThread:
     def _run(self) -> None:
         import asyncio
 
+        from calmcoach.desktop.server import OutOfDescriptors
+
         asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(OutOfDescriptors())
         try:
             self._loop.run_until_complete(self._serve())
         finally:
@@ -110,15 +129,20 @@ def launch(
     window: bool = True,
     out: TextIO | None = None,
     first_page_seconds: float = 120.0,
+    open_seconds: float = 30.0,
 ) -> int:
     """Serve ``calmcoach APP_ARGS`` and open it; return when every window is closed.
 
-    With ``window=False`` only the address is printed (open it yourself)."""
+    With ``window=False`` only the launch page's address is printed (open it yourself).
+    A browser that has not shown the page within ``open_seconds`` is reported, and the
+    address printed, while the server waits on for ``first_page_seconds`` in all."""
     out = out or sys.stdout
     problem = unsupported_platform()
     if problem is not None:
         print(f"calmcoach: {problem}", file=sys.stderr)
         return EXIT_UNSUPPORTED
+    log_path = _start_log()
+    _raise_file_limit()
     argv = served_argv(app_args)
     try:
         spare = start_spare(argv)
@@ -132,24 +156,47 @@ def launch(
     except BaseException:
         end_spare(spare)
         raise
+    loaded = threading.Event()
     running = ServerThread(server)
+    folder: Path | None = None
     try:
         running.start()
-        url = server.launch_url
+        try:
+            folder = private_folder()
+            page = LaunchPage(folder, server.launch_url)
+        except OSError as error:
+            where = visible(str(error.filename or "its folder"))
+            raise RuntimeError(
+                f"no private launch page could be made in {where}: {error.strerror}"
+            ) from error
     except (OSError, RuntimeError) as error:
+        running.request_stop()
+        running.wait()
         if server.spare is not None:
             end_spare(server.spare)
+        if folder is not None:
+            remove_folder(folder)
         print(f"calmcoach: {error}", file=sys.stderr)
         return 1
+
+    def page_loaded() -> None:
+        page.remove()  # used: the page and its server know the way on from here
+        loaded.set()
+
+    server.on_page_loaded = page_loaded
     restore = _stop_on_signals(running.request_stop)
     opened: subprocess.Popen[Any] | None = None
-    native = False
+    kind: WindowKind = "theirs"
     try:
         if not window:
-            print(f"calmcoach is served at {url}", file=out, flush=True)
-            print("Open it in a browser on this computer. Press Ctrl+C here to stop.", file=out, flush=True)
+            print(
+                f"calmcoach is served. Open this page in a browser on this computer: {page.uri}",
+                file=out,
+                flush=True,
+            )
+            print("Only you can read that page. Press Ctrl+C here to stop.", file=out, flush=True)
         else:
-            opened, native = _open_window(url, running, out)
+            opened, kind = _open_window(server, page, folder, running, loaded, out, log_path, open_seconds)
         while not running.wait(0.25):
             pass
     except KeyboardInterrupt:
@@ -157,46 +204,137 @@ def launch(
         running.wait()
     finally:
         restore()
-        _close(opened, native)
+        _close(opened, kind)
+        page.remove()
+        remove_folder(folder)
     if running.reason == "no page":
         print("No window connected, so calmcoach stopped.", file=sys.stderr)
         return 1
     return 0
 
 
-def _open_window(url: str, running: ServerThread, out: TextIO) -> tuple[subprocess.Popen[Any] | None, bool]:
-    """A native window when pywebview can show one, else the default browser: the window's
-    or the browser's process when it was started here, and whether it is the native window."""
-    if webview_available():
-        native = open_native_window(url)
+def _start_log() -> Path | None:
+    """Log to calmcoach's log file, this process's outside libraries (asyncio, aiohttp,
+    textual-serve) included: nothing they report may reach the terminal."""
+    import logging
+
+    from calmcoach import logfile
+
+    path = logfile.start()
+    root = logging.getLogger()
+    handlers: list[logging.Handler] = [h for h in logfile.log.handlers if isinstance(h, logging.FileHandler)]
+    for handler in handlers or [logging.NullHandler()]:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    return path
+
+
+def _raise_file_limit() -> None:
+    """Raise the soft limit of open files to the hard one: many connections at once (any
+    local process can open them) must not leave the page without a descriptor."""
+    import logging
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft == resource.RLIM_INFINITY:
+        hard = max(soft, min(hard, 1 << 20)) if soft != resource.RLIM_INFINITY else soft
+    if soft >= hard:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (OSError, ValueError) as error:
+        logging.getLogger("calmcoach.desktop").info("the open-file limit stays at %d: %s", soft, error)
+
+
+def _open_window(
+    server: DesktopServer,
+    page: LaunchPage,
+    folder: Path,
+    running: ServerThread,
+    loaded: threading.Event,
+    out: TextIO,
+    log_path: Path | None,
+    open_seconds: float,
+) -> tuple[subprocess.Popen[Any] | None, WindowKind]:
+    """A native window when pywebview can show one, else a browser; say on ``out`` what
+    really happened. Return the window's or the browser's process when it was started
+    here, and what kind it is."""
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    def stop_when_ended(process: subprocess.Popen[Any]) -> None:
+        def watch() -> None:
+            process.wait()
+            running.request_stop()  # closed: stop at once, without the grace for a reload
+
+        threading.Thread(target=watch, name="calmcoach-window", daemon=True).start()
+
+    where_logged = f"; what it said is in {log_path}" if log_path is not None else ""
+    by_hand = f"Open this page in a browser on this computer: {page.uri}"
+    if webview_available() and not no_display():
+        native = open_native_window(server.launch_url)
         if native is not None:
-            print("calmcoach opened in its own window.", file=out, flush=True)
-            print("Close it (or press Ctrl+C here) to stop.", file=out, flush=True)
-
-            def stop_when_closed() -> None:
-                native.wait()
-                running.request_stop()  # closed: stop at once, without the grace for a reload
-
-            threading.Thread(target=stop_when_closed, name="calmcoach-window", daemon=True).start()
-            return native, True
-        print("pywebview could not show a window here; using the browser.", file=out, flush=True)
-    how, browser = open_in_browser(url)
-    if how:
-        print(f"calmcoach opened in {how}.", file=out, flush=True)
-        print("Close that window (or press Ctrl+C here) to stop.", file=out, flush=True)
+            say("calmcoach opened in its own window.")
+            say("Close it (or press Ctrl+C here) to stop.")
+            stop_when_ended(native)
+            return native, "native"
+        say("pywebview could not show a window here; trying a browser.")
+    if no_display():
+        say(
+            "There is no graphical display here (DISPLAY and WAYLAND_DISPLAY are not set), "
+            "so no window opened."
+        )
+        say(by_hand)
+        say("Press Ctrl+C here to stop.")
+        return None, "theirs"
+    try:
+        opened = open_in_browser(page, folder)
+    except OSError as error:
+        say(f"The browser could not be started: {visible(str(error))}.")
+        opened = None
+    if opened is None:
+        say("No browser was found (no Chromium-family default browser, $BROWSER or xdg-open).")
+        say(by_hand)
+        say("Press Ctrl+C here to stop.")
+        return None, "theirs"
+    process = opened.process
+    kind: WindowKind = "own" if opened.ours else "theirs"
+    deadline = time.monotonic() + open_seconds
+    while not loaded.wait(0.1):
+        code = process.poll()
+        failed = code is not None and (code != 0 or opened.ours)
+        if failed or running.wait(0) or time.monotonic() > deadline:
+            if running.wait(0):
+                return process, kind
+            if failed:
+                say(f"{opened.name} did not show calmcoach (it ended with exit code {code}{where_logged}).")
+            else:
+                say(f"{opened.name} has not shown calmcoach after {open_seconds:.0f} s{where_logged}.")
+            say(by_hand)
+            say("Press Ctrl+C here to stop.")
+            if opened.ours and code is None:
+                stop_when_ended(process)  # slow to show, but it may yet: its closing still ends calmcoach
+            return process, kind
+    say(f"calmcoach opened in {opened.how}.")
+    if opened.ours:
+        say("Close that window (or press Ctrl+C here) to stop.")
+        stop_when_ended(process)
     else:
-        print(f"No browser could be opened. Open this address yourself: {url}", file=out, flush=True)
-    return browser, False
+        say("Close its tab or window (or press Ctrl+C here) to stop.")
+    return process, kind
 
 
-def _close(opened: subprocess.Popen[Any] | None, native: bool) -> None:
-    """Close calmcoach's own native window (the app has quit); a browser is left as it is
-    (it may hold the person's other pages), only reaped if it has exited."""
+def _close(opened: subprocess.Popen[Any] | None, kind: WindowKind) -> None:
+    """End calmcoach's own window or browser (the app has quit); a browser that is the
+    person's own is left as it is (it may hold their other pages), only reaped."""
     if opened is None:
         return
-    if native and opened.poll() is None:
+    if kind == "native" and opened.poll() is None:
         opened.terminate()
         opened.wait()
+    elif kind == "own":
+        end_browser(opened)
     opened.poll()
 
 

@@ -11,6 +11,12 @@ It adds what textual-serve lacks for a desktop app:
 - an Origin check: a page from anywhere else may not open the websocket (or make any
   request that carries an Origin), and the Host must be this server's own address;
 - the app process is started from an argument list, never from a shell line;
+- one page at a time: a second websocket is refused while a page holds the app (a page
+  that reloads takes over once its old websocket has closed), so one secret opens one
+  app session;
+- at most ``MAX_CONNECTIONS`` connections at once, each given ``REQUEST_SECONDS`` to send
+  its request: a flood of idle connections from any local process costs the oldest idle
+  ones their place, never the page's;
 - when the last page closes, its app process ends and, a moment later, the server;
 - the first page can take a spare app process started with the server (see
   ``calmcoach.desktop.spare``), already past Python's, Textual's and calmcoach's start.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import json
 import logging
@@ -47,6 +54,10 @@ from calmcoach.desktop.spare import end_spare
 log = logging.getLogger("calmcoach.desktop")
 
 HOST: Final = "127.0.0.1"
+MAX_CONNECTIONS: Final = 64
+"""Connections served at once; past it, the oldest one still waiting for its request is closed."""
+REQUEST_SECONDS: Final = 10.0
+"""How long a connection may take to send a request (and may stay idle between requests)."""
 STATIC_DIR: Final = Path(textual_serve.__file__).resolve().parent / "static"
 """textual-serve's bundled terminal script, stylesheet and Roboto Mono fonts."""
 
@@ -85,6 +96,35 @@ class RequestLog(logging.LoggerAdapter[logging.Logger]):
             self.logger.info("refused a malformed request: %d %s", error.code, str(error.message)[:80])
             return
         super().log(level, msg, *args, **kwargs)
+
+
+class OutOfDescriptors:
+    """The server loop's exception handler: running out of file descriptors is logged once
+    (a line, no traceback; asyncio retries the accept by itself); anything else goes to
+    calmcoach's log, as asyncio would report it, never to the terminal."""
+
+    def __init__(self) -> None:
+        self.told = False
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
+            if not self.told:
+                self.told = True
+                log.warning(
+                    "ran out of file descriptors (%s); new connections wait until some close", error.strerror
+                )
+            return
+        message = str(context.get("message", "unexpected error"))
+        log.error("%s", message, exc_info=error if isinstance(error, BaseException) else None)
+
+
+class _Refused(asyncio.Protocol):
+    """A connection the server has no room for: closed as soon as it is accepted."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.abort()
 
 
 class AppChild(Protocol):
@@ -222,12 +262,22 @@ class DesktopServer:
         quit_seconds: float = 3.0,
         font_size: int = 16,
         spare: subprocess.Popen[bytes] | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        request_seconds: float = REQUEST_SECONDS,
     ) -> None:
         if not argv:
             raise ValueError("the app command is empty")
         self.argv = tuple(argv)
         self.secret = secret or secrets.token_urlsafe(32)
         self._launch_token: str | None = secrets.token_urlsafe(32)
+        self.on_page_loaded: Callable[[], None] | None = None
+        """Called (on the server's loop) once, when a page has really loaded: its websocket
+        is open. The launch address stops working then, not before, so a launch that
+        failed half-way can be tried again."""
+        self.max_connections = max_connections
+        """Connections served at once (see ``MAX_CONNECTIONS``)."""
+        self.request_seconds = request_seconds
+        """How long a connection may take to send its request (see ``REQUEST_SECONDS``)."""
         self.idle_seconds = idle_seconds
         """How long the server waits for another page once the last one closed."""
         self.first_page_seconds = first_page_seconds
@@ -242,6 +292,13 @@ class DesktopServer:
         self._runner: web.AppRunner | None = None
         self._downloads = DownloadManager()
         self._sessions: dict[AppProcess, web.WebSocketResponse] = {}
+        self._holder: web.WebSocketResponse | None = None
+        """The page's websocket that holds the app now (one at a time)."""
+        self._app_ended = asyncio.Event()
+        """Set while no app process runs (a page that reloads waits for the old one)."""
+        self._app_ended.set()
+        self.refused_connections = 0
+        """Connections closed at once because ``max_connections`` were busy with requests."""
         self._handlers: set[asyncio.Task[Any]] = set()
         self._page_seen = asyncio.Event()
         self._done = asyncio.Event()
@@ -264,10 +321,9 @@ class DesktopServer:
 
     @property
     def launch_url(self) -> str:
-        """What the window opens: an address that works once and sends the page on to ``url``.
-
-        A browser started with it shows it on its command line, which other users of the
-        computer can read; once used, it is worth nothing to them."""
+        """The address the launch page leads to: it sends the browser on to ``url``, and
+        works until a page has loaded (see ``on_page_loaded``). It must never be on a
+        command line, which other users of the computer can read."""
         return f"{self.origin}/{self._launch_token}/"
 
     @property
@@ -299,10 +355,33 @@ class DesktopServer:
             listener.close()
             raise
         self.port = listener.getsockname()[1]
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, logger=RequestLog(log, {}))
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            logger=RequestLog(log, {}),
+            keepalive_timeout=self.request_seconds,  # also bounds the wait for a first request
+        )
         await self._runner.setup()
-        await web.SockSite(self._runner, listener).start()
+        await GuardedSite(self._runner, listener, self._connection).start()
         return self.url
+
+    def _connection(self) -> asyncio.BaseProtocol:
+        """A new connection's handler; at the limit, the oldest connection still waiting for
+        a request is closed to make room (no request in progress is ever cut)."""
+        assert self._runner is not None and self._runner.server is not None
+        server = self._runner.server
+        open_now = server.connections
+        if len(open_now) >= self.max_connections:
+            idle = next(
+                (h for h in open_now if not h._request_in_progress and not h._force_close),
+                None,
+            )
+            if idle is None:
+                self.refused_connections += 1
+                return _Refused()
+            idle.force_close()
+        return server()
 
     async def wait(self) -> str:
         """Wait until the server should stop; return why."""
@@ -379,7 +458,6 @@ class DesktopServer:
         if launch is not None and hmac.compare_digest(request.path.encode(), f"/{launch}/".encode()):
             if not self._local(request):
                 return web.Response(status=403)
-            self._launch_token = None  # once only
             raise web.HTTPSeeOther(f"/{self.secret}/")
         if not self.allows(request):
             return web.Response(status=403)
@@ -407,8 +485,14 @@ class DesktopServer:
     async def _icon(self, request: web.Request) -> web.Response:
         return web.Response(body=icon_svg(), content_type="image/svg+xml")
 
-    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if self._done.is_set() or self._holder is not None:
+            # One secret, one app: a second page (or anyone replaying the page's address)
+            # gets no app of its own while the first holds it.
+            log.info("refused a second websocket: a page holds the app")
+            return web.Response(status=409)
         websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=1 << 20)
+        self._holder = websocket
         width = _bounded_int(request.query.get("width"), 80, 10, 1000)
         height = _bounded_int(request.query.get("height"), 24, 5, 1000)
         task = asyncio.current_task()
@@ -417,8 +501,10 @@ class DesktopServer:
         app: AppProcess | None = None
         try:
             await websocket.prepare(request)
-            if self._done.is_set():
+            await self._app_ended.wait()  # a page that reloads: its old app ends first
+            if self._done.is_set() or websocket.closed:
                 return websocket
+            self._app_ended.clear()
 
             async def close_page() -> None:
                 await websocket.close()
@@ -437,9 +523,14 @@ class DesktopServer:
             self.apps_started += 1
             await self._relay(websocket, app)
         finally:
+            if self._holder is websocket:
+                self._holder = None  # a reload may take over now, once this app has ended
             if app is not None:
-                await self._end(app)
-                del self._sessions[app]
+                try:
+                    await self._end(app)
+                finally:
+                    del self._sessions[app]
+                    self._app_ended.set()
                 self._page_closed()
             with contextlib.suppress(ConnectionError):
                 await websocket.close()
@@ -494,6 +585,10 @@ class DesktopServer:
 
     def _page_opened(self) -> None:
         self._page_seen.set()
+        if self._launch_token is not None:
+            self._launch_token = None  # the page loaded: the launch address has done its work
+            if self.on_page_loaded is not None:
+                self.on_page_loaded()
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
@@ -508,3 +603,20 @@ class DesktopServer:
                 self._finish("closed")
 
         self._idle = asyncio.get_running_loop().call_later(self.idle_seconds, check)
+
+
+class GuardedSite(web.SockSite):
+    """aiohttp's site on a given socket, with calmcoach's own connection factory (the
+    limit on connections at once) in place of the bare request handler."""
+
+    def __init__(
+        self, runner: web.BaseRunner, sock: socket.socket, factory: Callable[[], asyncio.BaseProtocol]
+    ) -> None:
+        super().__init__(runner, sock)
+        self._factory = factory
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        self._server = await asyncio.get_running_loop().create_server(
+            self._factory, sock=self._sock, backlog=self._backlog
+        )

@@ -11,10 +11,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -72,7 +73,7 @@ for (let y = 0; y < t.rows; y++) {
 return lines.join("\\n");
 """
 
-NOT_NETWORK = ("data:", "about:", "blob:", "chrome:", "chrome-extension:", "devtools:")
+NOT_NETWORK = ("data:", "file:", "about:", "blob:", "chrome:", "chrome-extension:", "devtools:")
 
 
 def calmcoach_command() -> list[str]:
@@ -198,24 +199,43 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def launch_file_in(line: str) -> Path:
+    """The launch page named on a line calmcoach printed (a ``file://`` address)."""
+    match = re.search(r"file://(/\S+)", line)
+    assert match, f"no launch page in {line!r}"
+    return Path(unquote(match.group(1)))
+
+
+def launch_url_in(page: Path) -> str:
+    """The address a launch page leads to (read as its owner)."""
+    match = re.search(r"http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]+/", page.read_text())
+    assert match, f"no address in {page}"
+    return match.group(0)
+
+
 class Served:
     """``calmcoach desktop --no-window ARGS`` running in its own process group."""
 
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+    def __init__(self, process: subprocess.Popen[str], launch_file: Path) -> None:
         self.process = process
-        self.url = url
-        self.port = int(re.search(r":(\d+)/", url).group(1))  # type: ignore[union-attr]
+        self.launch_file = launch_file
+        self.url = launch_url_in(launch_file)
+        """The launch page's address (it leads to the page until one has loaded)."""
+        self.port = int(re.search(r":(\d+)/", self.url).group(1))  # type: ignore[union-attr]
 
     def app_pids(self) -> set[int]:
         return descendants(self.process.pid)
 
 
 @contextmanager
-def served(env: dict[str, str], *app_args: str, timeout: float = 30) -> Iterator[Served]:
-    """Start ``calmcoach desktop --no-window APP_ARGS``, yield it with its address; on the
-    way out, end it and every process under it."""
+def served(
+    env: dict[str, str], *app_args: str, timeout: float = 30, wrapper: Sequence[str] = ()
+) -> Iterator[Served]:
+    """Start ``calmcoach desktop --no-window APP_ARGS`` (through ``wrapper``, a command that
+    execs the rest, such as prlimit), yield it with its address; on the way out, end it and
+    every process under it."""
     process = subprocess.Popen(
-        [*calmcoach_command(), "desktop", "--no-window", *app_args],
+        [*wrapper, *calmcoach_command(), "desktop", "--no-window", *app_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -225,10 +245,8 @@ def served(env: dict[str, str], *app_args: str, timeout: float = 30) -> Iterator
     )
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()  # the server prints its address once it listens
-        match = re.search(r"http://127\.0\.0\.1:\d+/\S+/", first)
-        assert match, f"no address in the first line: {first!r}"
-        yield Served(process, match.group(0))
+        first = process.stdout.readline()  # the launch page, once the server listens
+        yield Served(process, launch_file_in(first))
     finally:
         left = descendants(process.pid)
         if process.poll() is None:

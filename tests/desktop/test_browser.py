@@ -100,3 +100,14 @@ def test_the_outside_request_check_sees_a_page_that_reaches_out(tmp_path: Path) 
         driver.get(page.as_uri())
         urls = requested_urls(driver)
     assert any("fonts.googleapis.com" in u for u in outside(urls, 1)), urls
+
+
+def test_the_launch_page_leads_to_the_app_and_is_removed_once_it_loaded(desktop_env, tmp_path: Path) -> None:
+    """What a person does with the address ``--no-window`` prints (a file only they can read)."""
+    with served(desktop_env) as server, chromium(tmp_path / "profile") as driver:
+        assert server.launch_file.exists()
+        driver.get(server.launch_file.as_uri())
+        wait_for_screen(driver, HOME)
+        assert driver.current_url.startswith(f"http://127.0.0.1:{server.port}/")
+        wait_for(lambda: not server.launch_file.exists(), 10, "the launch page to be removed")
+        assert outside(requested_urls(driver), server.port) == []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,61 @@ def test_an_entry_with_a_quoted_exec_still_validates(tmp_path: Path) -> None:
         check = subprocess.run([VALIDATE, str(entry)], capture_output=True, text=True, timeout=30)
         assert check.returncode == 0 and not check.stdout.strip(), check.stdout
     assert os.access(tmp_path / "applications" / "calmcoach.desktop", os.R_OK)
+
+
+def hostile_record(data: Path, kind: str, victim: Path) -> None:
+    """Put a record of ``kind`` where ``--install`` keeps its record."""
+    record = data / entries.MANIFEST
+    record.parent.mkdir(parents=True, exist_ok=True)
+    applications = data / "applications"
+    if kind == "fifo":
+        os.mkfifo(record)  # nobody writes: reading it would wait forever
+    elif kind == "dev-zero":
+        record.symlink_to("/dev/zero")  # never ends
+    elif kind == "huge":
+        record.write_bytes(b'{"files": [' + b'"x", ' * 400_000 + b'"x"]}')
+    elif kind == "dot-dot":
+        escape = f"{applications}/../../{victim.parent.name}/{victim.name}"
+        record.write_text(json.dumps({"files": [escape], "dirs": []}))
+    elif kind == "outside":
+        record.write_text(json.dumps({"files": [str(victim)], "dirs": [str(victim.parent / "empty")]}))
+    elif kind == "escape-codes":
+        record.write_text(json.dumps({"files": ["/etc/\x1b]0;pwned\x07passwd"], "dirs": []}))
+    else:
+        raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge", "dot-dot", "outside", "escape-codes"])
+@pytest.mark.parametrize("action", ["--uninstall", "--install"])
+def test_a_hostile_install_record_is_one_clear_line_and_nothing_outside_is_touched(
+    cli_env, tmp_path: Path, kind: str, action: str
+) -> None:
+    data = tmp_path / "share"
+    victims = tmp_path / "victims"
+    (victims / "empty").mkdir(parents=True)
+    victim = victims / "precious.txt"
+    victim.write_text("keep me")
+    hostile_record(data, kind, victim)
+    before = tree(tmp_path)
+    started = time.monotonic()
+    result = run_cli({**cli_env, "XDG_DATA_HOME": str(data)}, action)  # a hang fails at its timeout
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert "desktop-install.json" in result.stderr and "Traceback" not in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert victim.read_text() == "keep me" and (victims / "empty").is_dir()
+    assert tree(tmp_path) == before  # nothing written, nothing removed
+
+
+def test_uninstall_removes_no_link_even_one_the_record_names(tmp_path: Path) -> None:
+    data = tmp_path / "share"
+    entries.install(data, ["calmcoach"])
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    entry = data / "applications" / "calmcoach.desktop"
+    entry.unlink()
+    entry.symlink_to(victim)  # the record names it; it is no longer a file install wrote
+    removed = entries.uninstall(data)
+    assert entry not in removed and entry.is_symlink()
+    assert victim.read_text() == "keep me"

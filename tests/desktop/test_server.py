@@ -54,16 +54,27 @@ async def test_the_page_and_its_files_load_with_the_secret(server: DesktopServer
         assert (await status(server.url + path))[0] == 200, path
 
 
-async def test_the_launch_address_works_once_and_leads_to_the_page(server: DesktopServer) -> None:
+async def test_the_launch_address_works_until_a_page_has_loaded(server: DesktopServer) -> None:
+    """A launch that failed half-way (the page's files never came, say) can be tried again;
+    once a page's websocket is open, the launch address is worth nothing."""
+    loaded: list[str] = []
+    server.on_page_loaded = lambda: loaded.append("loaded")
     async with aiohttp.ClientSession() as client:
         async with client.get(server.launch_url, headers={"Origin": "https://example.com"}) as foreign:
             assert (foreign.status, await foreign.read()) == (403, b"")
-        async with client.get(server.launch_url, allow_redirects=False) as first:
-            assert first.status == 303
-            assert first.headers["Location"] == f"/{server.secret}/"
-        async with client.get(server.launch_url) as again:
+        launch = server.launch_url
+        for _ in range(2):
+            async with client.get(launch, allow_redirects=False) as first:
+                assert first.status == 303
+                assert first.headers["Location"] == f"/{server.secret}/"
+        assert loaded == []
+        websocket = await client.ws_connect(server.websocket_url, headers={"Origin": server.origin})
+        await read_output(websocket, b"calmcoach", BOUND)
+        assert loaded == ["loaded"]
+        async with client.get(launch, allow_redirects=False) as again:
             assert (again.status, await again.read()) == (403, b"")
-    assert server.launch_url != server.url and server.secret not in server.launch_url
+        await websocket.close()
+    assert launch != server.url and server.secret not in launch
 
 
 @pytest.mark.parametrize(
@@ -223,3 +234,99 @@ async def test_a_stop_before_any_page_ends_the_wait_at_once() -> None:
         assert await asyncio.wait_for(desktop.wait(), BOUND) == "stopped"
     finally:
         await desktop.close()
+
+
+IDLE_APP = [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"]
+"""A stand-in app that draws nothing and runs until its input closes (or it is ended)."""
+
+
+async def test_one_secret_opens_one_app_and_a_reload_takes_over_after_the_first_closed() -> None:
+    desktop = DesktopServer(IDLE_APP, idle_seconds=BOUND, quit_seconds=0.5)
+    await desktop.start()
+    try:
+        async with aiohttp.ClientSession() as client:
+
+            async def connect() -> aiohttp.ClientWebSocketResponse:
+                return await client.ws_connect(desktop.websocket_url, headers={"Origin": desktop.origin})
+
+            results = await asyncio.wait_for(
+                asyncio.gather(*(connect() for _ in range(15)), return_exceptions=True), BOUND
+            )
+            pages = [r for r in results if isinstance(r, aiohttp.ClientWebSocketResponse)]
+            refused = [r for r in results if isinstance(r, aiohttp.WSServerHandshakeError)]
+            assert len(pages) == 1 and len(refused) == 14, results
+            assert {r.status for r in refused} == {409}
+            async with asyncio.timeout(BOUND):
+                while desktop.apps_started < 1:
+                    await asyncio.sleep(0.05)
+            first = desktop.app_processes()
+            assert len(first) == 1
+            await pages[0].close()  # the page reloads
+            again = await connect()
+            async with asyncio.timeout(BOUND):
+                while desktop.apps_started < 2:
+                    await asyncio.sleep(0.05)
+            assert first[0].returncode is not None  # the old app ended before the new one started
+            assert len(desktop.app_processes()) == 1
+            await again.close()
+    finally:
+        await asyncio.wait_for(desktop.close(), BOUND)
+    assert desktop.apps_started == 2
+
+
+async def test_a_connection_that_sends_no_whole_request_is_closed_after_its_time() -> None:
+    desktop = DesktopServer(IDLE_APP, request_seconds=0.5)
+    await desktop.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", desktop.port)
+        writer.write(b"GET /" + desktop.secret.encode() + b"/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never ends
+        await writer.drain()
+        # Closed by the server: the read ends (bounded well above the half second).
+        assert await asyncio.wait_for(reader.read(), BOUND / 3) == b""
+        writer.close()
+    finally:
+        await asyncio.wait_for(desktop.close(), BOUND)
+
+
+async def test_at_the_connection_limit_the_oldest_idle_connection_makes_room() -> None:
+    desktop = DesktopServer(IDLE_APP, max_connections=4, request_seconds=BOUND * 10)
+    await desktop.start()
+    try:
+        idle = [await asyncio.open_connection("127.0.0.1", desktop.port) for _ in range(4)]
+        await asyncio.sleep(0.2)  # accepted
+        code, _ = await asyncio.wait_for(status(desktop.url), BOUND)
+        assert code == 200  # the page got in at once
+        assert await asyncio.wait_for(idle[0][0].read(), BOUND) == b""  # the oldest idle one went
+        for _, writer in idle:
+            writer.close()
+    finally:
+        await asyncio.wait_for(desktop.close(), BOUND)
+
+
+def test_running_out_of_descriptors_is_logged_once_and_nothing_reaches_the_terminal(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import logging
+
+    from calmcoach.desktop.server import OutOfDescriptors
+
+    handler = OutOfDescriptors()
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level(logging.INFO, logger="calmcoach.desktop"):
+            for _ in range(50):
+                handler(
+                    loop,
+                    {
+                        "message": "socket.accept() out of system resource",
+                        "exception": OSError(errno.EMFILE, "Too many open files"),
+                    },
+                )
+            handler(loop, {"message": "something else went wrong", "exception": ValueError("odd")})
+    finally:
+        loop.close()
+    descriptors = [r for r in caplog.records if "file descriptors" in r.getMessage()]
+    assert len(descriptors) == 1
+    assert any(r.getMessage() == "something else went wrong" for r in caplog.records)
+    assert capsys.readouterr() == ("", "")

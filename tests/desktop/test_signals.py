@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -114,3 +115,39 @@ def test_a_malformed_request_costs_no_traceback_and_the_server_goes_on(cli_env) 
     assert process.stdout is not None
     rest = process.stdout.read()
     assert "Traceback" not in rest and "Error handling request" not in rest and "aaaa" not in rest, rest
+
+
+def test_a_thousand_idle_connections_do_not_keep_the_page_out(cli_env) -> None:
+    """Any local process can open connections and send nothing. With an open-file limit of
+    512, 1000 of them once cost the server every descriptor (the launch timed out, the
+    terminal filled with tracebacks); now the page still loads and the terminal stays quiet."""
+    user_settings.save(user_settings.Settings(first_run_seen=True))
+    with served(cli_env, wrapper=("prlimit", "--nofile=512:512")) as server:
+        sockets: list[socket.socket] = []
+        try:
+            for _ in range(1000):
+                connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(connection)
+                connection.settimeout(BOUND)
+                connection.connect(("127.0.0.1", server.port))
+
+            async def launch() -> None:
+                client, websocket = await open_page(server.url, server.port)
+                await websocket.close()
+                await client.close()
+
+            asyncio.run(asyncio.wait_for(launch(), BOUND * 2))
+        finally:
+            for connection in sockets:
+                connection.close()
+        process = server.process
+    assert process.stdout is not None
+    rest = process.stdout.read()
+    assert "Traceback" not in rest and "Too many open files" not in rest and "Error" not in rest, rest[:2000]
+
+
+def test_the_soft_open_file_limit_is_raised_to_the_hard_one(cli_env) -> None:
+    with served(cli_env, wrapper=("prlimit", "--nofile=256:4096")) as server:
+        limits = Path(f"/proc/{server.process.pid}/limits").read_text()
+    line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+    assert line.split()[3:5] == ["4096", "4096"], line
