@@ -485,3 +485,24 @@ def test_fit_problems_can_use_real_clip_lengths(builtins: Library) -> None:
 
 def test_normalize_makes_one_space_of_any_run() -> None:
     assert voice_text.normalize("  Breathe\n  in\tslowly ") == "Breathe in slowly"
+
+
+DEBIAN_VOICE_COPYRIGHT = Path("/usr/share/doc/festvox-us-slt-hts/copyright")
+
+
+def licence_block(text: str, name: str) -> list[str]:
+    """The lines of the stand-alone ``License: NAME`` paragraph of a Debian copyright
+    file, without indentation (the LICENSE file indents what it quotes)."""
+    lines = [line.strip() for line in text.splitlines()]
+    start = max(i for i, line in enumerate(lines) if line == f"License: {name}")
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i]), len(lines))
+    return lines[start:end]
+
+
+@pytest.mark.parametrize("name", ["EST-2000", "BSD-3-clause"])
+def test_the_licence_file_carries_the_voice_packages_licence_texts(name: str) -> None:
+    ours = (VOICE_DIR / "LICENSE").read_text("utf-8")
+    block = licence_block(ours, name)
+    assert len(block) > 15, f"no {name} text in sounds/voice/LICENSE"
+    if DEBIAN_VOICE_COPYRIGHT.is_file():  # copied verbatim from Debian's file
+        assert block == licence_block(DEBIAN_VOICE_COPYRIGHT.read_text("utf-8"), name)
