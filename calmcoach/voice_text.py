@@ -1,10 +1,13 @@
 """What the voice says at each boundary, and whether it has time to say it.
 
-A routine's step speaks its instruction (its ``say``). A breathing phase speaks a
-phase word, "Breathe in", "Hold", "Breathe out" or "Rest" (or a short form when the
-phase is too short for the full one), for the first ``voice_cycles`` cycles of the
-exercise, two unless its file says otherwise; after that the tones carry the pace
-alone, so the voice does not chatter through a five-minute drill.
+A routine's step speaks its instruction (its ``say``). A breathing exercise's first
+cycle speaks each phase's whole instruction (its ``say``, "Breathe in slowly through
+your nose"), so a person with closed eyes hears how to breathe, not only when; a
+phase too short for its instruction says its phase word instead. The cycles after it,
+up to ``voice_cycles`` (two unless the file says otherwise), speak only the phase
+words, "Breathe in", "Hold", "Breathe out" or "Rest" (or a short form when the phase
+is too short for the full one); after that the tones carry the pace alone, so the
+voice does not chatter through a five-minute drill.
 
 A spoken line must end before its step does: ``fits`` says whether a line of a given
 length does, and ``estimate_seconds`` guesses the length of a text that has not
@@ -34,6 +37,7 @@ __all__ = [
     "fits",
     "lines",
     "normalize",
+    "phase_line",
     "phase_word",
     "segment_text",
     "spoken_lines",
@@ -118,6 +122,15 @@ def phase_word(pace: Pace, seconds: float) -> str:
     return full if fits(estimate_seconds(full), seconds) else short
 
 
+def phase_line(say: str, pace: Pace, seconds: float) -> str:
+    """What a phase says in the first cycle: its whole instruction if the voice can say
+    it before the phase ends, else its phase word."""
+    text = normalize(say)
+    if text and fits(estimate_seconds(text), seconds):
+        return text
+    return phase_word(pace, seconds)
+
+
 def voice_cycles(exercise: Exercise) -> int:
     """How many breathing cycles of ``exercise`` are spoken."""
     return DEFAULT_VOICE_CYCLES if exercise.voice_cycles is None else exercise.voice_cycles
@@ -127,12 +140,15 @@ def segment_text(segment: Segment, spoken_cycles: int) -> str | None:
     """What is spoken as ``segment`` starts, or None for nothing (the cue alone).
 
     ``spoken_cycles`` is ``voice_cycles`` of the exercise the segment comes from
-    (``segment.exercise_id``). A breathing phase speaks its phase word in the
-    first ``spoken_cycles`` cycles; a routine's step speaks its instruction.
+    (``segment.exercise_id``). A breathing phase speaks its instruction in the first
+    cycle and its phase word in the others up to ``spoken_cycles``; a routine's step
+    speaks its instruction.
     """
     if segment.cycle is not None:
         if segment.cycle > spoken_cycles:
             return None
+        if segment.cycle == 1:
+            return phase_line(segment.say, segment.pace, segment.duration)
         return phase_word(segment.pace, segment.duration)
     text = normalize(segment.say)
     return text or None
@@ -154,13 +170,19 @@ def lines(exercise: Exercise) -> tuple[Line, ...]:
     """Every line ``exercise`` can speak, in file order, each place it is spoken.
 
     A program speaks its parts' lines, which belong to the parts' own files, so it
-    has none of its own. A breathing exercise with ``voice_cycles = 0`` has none.
+    has none of its own. A breathing exercise with ``voice_cycles = 0`` has none; one
+    with more than one spoken cycle has each phase's first-cycle line and, where it
+    differs, its phase word.
     """
     out: list[Line] = []
     if exercise.kind is Kind.BREATHING:
-        if voice_cycles(exercise) > 0:
-            for i, phase in enumerate(exercise.phases, start=1):
-                out.append(Line(phase_word(phase.pace, phase.seconds), phase.seconds, f"phase[{i}]"))
+        spoken = voice_cycles(exercise)
+        for i, phase in enumerate(exercise.phases, start=1):
+            texts = [phase_line(phase.say, phase.pace, phase.seconds)] if spoken > 0 else []
+            if spoken > 1:
+                texts.append(phase_word(phase.pace, phase.seconds))
+            for text in dict.fromkeys(texts):
+                out.append(Line(text, phase.seconds, f"phase[{i}]"))
     elif exercise.kind is Kind.ROUTINE:
         steps = [(f"step[{i}]", step) for i, step in enumerate(exercise.steps, start=1)]
         for variant in exercise.variants:

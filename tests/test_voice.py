@@ -94,10 +94,17 @@ def test_the_voice_is_on_by_default_only_where_a_step_asks_to_close_the_eyes(lib
     assert voice_wanted(True, "off", False, drill(library))  # --voice wins
 
 
-def test_4_2_6_speaks_two_cycles_of_phase_words(library: Library) -> None:
+def test_4_2_6_speaks_its_instructions_then_a_cycle_of_phase_words(library: Library) -> None:
     lines = spoken_lines(drill(library), library.exercises)
     assert list(lines) == [0, 1, 2, 3, 4, 5]
-    assert list(lines.values()) == ["Breathe in", "Hold", "Breathe out"] * 2
+    assert list(lines.values()) == [
+        "Breathe in slowly through your nose",
+        "Hold",
+        "Let it out slowly through pursed lips",
+        "Breathe in",
+        "Hold",
+        "Breathe out",
+    ]
 
 
 # --- the conductor's voice channel, in virtual time ----------------------------------------

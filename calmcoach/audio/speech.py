@@ -36,7 +36,7 @@ from pathlib import Path
 
 RATE = 16_000
 """Samples per second of the built-in clips: plenty for speech, and it keeps them all
-well inside the 8 MB budget (22.05 kHz would fill it almost to the brim)."""
+well inside the 12 MB budget."""
 ENGINE = "festival"
 VOICE = "cmu_us_slt_arctic_hts"
 VOICE_PACKAGE = "festvox-us-slt-hts"
