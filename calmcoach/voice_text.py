@@ -39,6 +39,7 @@ __all__ = [
     "normalize",
     "phase_line",
     "phase_word",
+    "reminder_slot",
     "segment_text",
     "spoken_lines",
     "voice_cycles",
@@ -163,7 +164,9 @@ class Line:
     """How long its step or phase lasts (None: an untimed step that waits)."""
     where: str
     """The field it comes from, as loader problems name fields (``phase[2]``,
-    ``area.eyelid.step[3]``, counting from 1)."""
+    ``area.eyelid.step[3]``, ``step[2].remind[1]``, counting from 1)."""
+    until: str = ""
+    """What ends its time when that is not its step's end: "the first reminder"..."""
 
 
 def lines(exercise: Exercise) -> tuple[Line, ...]:
@@ -192,7 +195,15 @@ def lines(exercise: Exercise) -> tuple[Line, ...]:
         for where, step in steps:
             text = normalize(step.say)
             if text:
-                out.append(Line(text, step.seconds, where))
+                if step.remind:
+                    out.append(Line(text, step.remind[0].at, where, "its first reminder"))
+                else:
+                    out.append(Line(text, step.seconds, where))
+            for i, reminder in enumerate(step.remind, start=1):
+                last = i == len(step.remind)
+                ends = step.seconds or reminder.at if last else step.remind[i].at
+                until = "the step ends" if last else "the next reminder"
+                out.append(Line(normalize(reminder.say), ends - reminder.at, f"{where}.remind[{i}]", until))
     return tuple(out)
 
 
@@ -211,15 +222,27 @@ def fit_problems(
             found.append(
                 (
                     f"{line.where}.say" if exercise.kind is Kind.ROUTINE else f"{line.where}.seconds",
-                    f"the voice needs about {spoken:.1f} s to say this, but the step lasts "
-                    f"{line.seconds:g} s; shorten the text or lengthen the step",
+                    f"the voice needs about {spoken:.1f} s to say this, but "
+                    + (
+                        f"has {line.seconds:g} s before {line.until}"
+                        if line.until
+                        else f"the step lasts {line.seconds:g} s"
+                    )
+                    + "; shorten the text or lengthen the step",
                 )
             )
     return tuple(found)
 
 
+def reminder_slot(number: int) -> int:
+    """The key of the ``number``-th (from 0) of ``Timeline.reminders`` among the spoken
+    lines: negative, so it never meets a segment index."""
+    return -1 - number
+
+
 def spoken_lines(timeline: Timeline, exercises: Mapping[str, Exercise]) -> dict[int, str]:
-    """What the voice says as each segment of ``timeline`` starts, by segment index.
+    """What the voice says as each segment of ``timeline`` starts, by segment index, and
+    the reminders inside long steps, by ``reminder_slot``.
 
     ``exercises`` (the library) gives each segment's exercise its ``voice_cycles``; a
     segment of an exercise it does not hold speaks the default number of cycles.
@@ -231,6 +254,10 @@ def spoken_lines(timeline: Timeline, exercises: Mapping[str, Exercise]) -> dict[
         text = segment_text(segment, cycles)
         if text:
             spoken[segment.index] = text
+    for number, reminder in enumerate(timeline.reminders):
+        text = normalize(reminder.say)
+        if text:
+            spoken[reminder_slot(number)] = text
     return spoken
 
 

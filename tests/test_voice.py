@@ -19,7 +19,7 @@ from calmcoach.library import load_default_library
 from calmcoach.loader import Library, load_library
 from calmcoach.planner import PlanOptions, Timeline, plan
 from calmcoach.session import Session, State
-from calmcoach.voice_text import asks_to_close_eyes, spoken_lines, voice_wanted
+from calmcoach.voice_text import asks_to_close_eyes, reminder_slot, spoken_lines, voice_wanted
 from tests.clocks import FakeClock
 from tests.helpers import (
     calmcoach_command,
@@ -280,20 +280,23 @@ def run_captured(
     clock = FakeClock(T0)
     conductor = Conductor(Session(timeline, clock), cues=player, voice=keys, voice_on=voice_on)
     expected_bytes = 0
+    counted = 0
 
-    def heard_so_far(events: int) -> None:
-        nonlocal expected_bytes
-        for name, _ in player.sent[events:]:
+    def heard_so_far() -> None:
+        """Wait until every sound sent so far has landed whole in the capture (the fake
+        clock moves at once: without this, the next sound would cut the last one off)."""
+        nonlocal expected_bytes, counted
+        for name, _ in player.sent[counted:]:
             expected_bytes += len(known[name])
+        counted = len(player.sent)
         wait_for_file(capture, expected_bytes)
 
     try:
         conductor.start()
-        heard_so_far(0)
+        heard_so_far()
         for _ in range(len(timeline.segments) + 1):  # a boundary a turn: never loops forever
             if not conductor.session.active:
                 break
-            sent = len(player.sent)
             if conductor.session.waiting:
                 conductor.continue_()
             else:
@@ -302,7 +305,8 @@ def run_captured(
                 while clock.now < upcoming[1]:  # reads a second apart: no gap is a suspend
                     clock.now = min(upcoming[1], clock.now + 1.0)
                     conductor.poll()
-            heard_so_far(sent)
+                    heard_so_far()  # a reminder inside the step
+            heard_so_far()
         assert not conductor.session.active
     finally:
         player.close(drain=True)
@@ -316,11 +320,24 @@ def test_the_eyelid_release_speaks_every_step_in_order_with_its_shipped_samples(
     timeline = eyelid(library)
     heard, keys = run_captured(tmp_path, library, timeline)
     steps = list(timeline.segments)
-    assert heard == [keys[s.index] for s in steps] + [END_CUE]
-    # Each clip is the one the manifest lists for that step's words.
+    reminders = {
+        s.index: [keys[reminder_slot(n)] for n, r in enumerate(timeline.reminders) if r.segment == s.index]
+        for s in steps
+    }
+    assert sum(map(len, reminders.values())) == 2, "the cool cloth's two reminders"
+    assert heard == [key for s in steps for key in (keys[s.index], *reminders[s.index])] + [END_CUE]
+    # Each clip is the one the manifest lists for that line's words.
     texts = spoken_lines(timeline, library.exercises)
     builtin = Voices().builtin()
-    assert [builtin[texts[s.index]].stem for s in steps] == [k.removeprefix(VOICE_PREFIX) for k in heard[:-1]]
+    slots = [
+        i
+        for s in steps
+        for i in (
+            s.index,
+            *(reminder_slot(n) for n, r in enumerate(timeline.reminders) if r.segment == s.index),
+        )
+    ]
+    assert [builtin[texts[i]].stem for i in slots] == [k.removeprefix(VOICE_PREFIX) for k in heard[:-1]]
 
 
 def test_4_2_6_speaks_two_cycles_then_only_the_tones(tmp_path: Path, library: Library) -> None:
