@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import wave
 from pathlib import Path
 
@@ -450,3 +451,32 @@ def test_a_huge_line_is_never_sent_to_the_engine(tmp_path: Path) -> None:
     )
     assert asked == [] and voice.unspoken == 1
     assert voice.notice is not None and "too long to speak" in voice.notice
+
+
+def test_a_real_player_lets_a_line_finish_holds_the_next_line_and_leaves_out_a_cue(tmp_path: Path) -> None:
+    """A line longer than its step is not cut by the next boundary: a cue due while it
+    plays is left out, and the next line, handed over for a moment inside it, starts
+    when it ends. Heard through ALSA's file plugin: both lines whole, in order."""
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    player, rings = capture_player(tmp_path, capture)
+    builtin = Voices().builtin()
+    first, second = builtin["Breathe in slowly through your nose"], builtin["Hold"]
+    a, b = VOICE_PREFIX + first.stem, VOICE_PREFIX + second.stem
+    player.prepare(["inhale"], voices={a: first, b: second})
+    assert player.wait_ready(10.0) and player.working
+    known = {**cue_bytes(), a: pcm(first), b: pcm(second)}
+    try:
+        player.play(a)
+        player.play("inhale")  # a pacing cue due while the line plays
+        assert player.schedule(b, time.monotonic() + 0.2)  # the next step's line, handed ahead
+        wait_for_file(capture, len(known[a]) + len(known[b]), timeout=10.0)
+    finally:
+        player.close(drain=True)
+    played = dict(player.played)
+    assert player.dropped == ["inhale"]
+    assert [key for key, _ in player.held] == [b]
+    line_seconds = len(known[a]) / 2 / 16_000
+    assert played[b] - played[a] >= line_seconds - 0.01, "the next line waited for the first to end"
+    assert split_capture(capture.read_bytes(), known) == [a, b]
+    assert rings == [] and player.take_notice() is None, "nothing counted as a fault"
