@@ -29,6 +29,7 @@ from calmcoach.planner import Segment, Timeline
 __all__ = [
     "DEFAULT_VOICE_CYCLES",
     "FIT_MARGIN",
+    "MAX_LINE_SECONDS",
     "PHASE_WORDS",
     "Line",
     "asks_to_close_eyes",
@@ -69,7 +70,15 @@ SECONDS_PER_SYLLABLE = 0.24
 SECONDS_PER_PAUSE = 0.33
 """After a comma, full stop, colon, semicolon, question or exclamation mark."""
 
+MAX_LINE_SECONDS = 60.0
+"""The longest line (by the estimate) the voice makes on this machine: a longer one
+would hold the speech program for many seconds and make a clip too large to play, so it
+is never sent to it; tones carry it, and ``calmcoach validate`` warns of it."""
+SYMBOL_SYLLABLES = 2
+"""A symbol the voice reads out by name ("backslash", "dollar") counts as two syllables."""
+
 _WORD = re.compile(r"[A-Za-z0-9']+")
+_SYMBOL = re.compile(r"[^\w\s,.;:!?'\"()-]")
 _VOWELS = re.compile(r"[aeiouy]+")
 _PAUSE = re.compile(r"[,.;:!?]+(?=\s|$)")
 _SPACE = re.compile(r"\s+")
@@ -102,9 +111,10 @@ def estimate_seconds(text: str) -> float:
     """About how long the voice takes to say ``text``, in seconds (0 for no words)."""
     text = normalize(text)
     words = _WORD.findall(text)
-    if not words:
+    symbols = len(_SYMBOL.findall(text))
+    if not words and not symbols:
         return 0.0
-    syllables = sum(_syllables(word) for word in words)
+    syllables = sum(_syllables(word) for word in words) + SYMBOL_SYLLABLES * symbols
     pauses = len(_PAUSE.findall(text.rstrip(".!?")))  # the last stop adds no pause
     return BASE_SECONDS + SECONDS_PER_SYLLABLE * syllables + SECONDS_PER_PAUSE * pauses
 
@@ -218,10 +228,19 @@ def fit_problems(
     found = []
     for line in lines(exercise):
         spoken = seconds_of(line.text)
-        if not fits(spoken, line.seconds):
+        field = f"{line.where}.say" if exercise.kind is Kind.ROUTINE else f"{line.where}.seconds"
+        if spoken > MAX_LINE_SECONDS:
             found.append(
                 (
-                    f"{line.where}.say" if exercise.kind is Kind.ROUTINE else f"{line.where}.seconds",
+                    field,
+                    f"the voice cannot say this in time (about {spoken:.0f} s of speech; it makes "
+                    f"lines of up to {MAX_LINE_SECONDS:g} s), so tones stand in for it; shorten the text",
+                )
+            )
+        elif not fits(spoken, line.seconds):
+            found.append(
+                (
+                    field,
                     f"the voice needs about {spoken:.1f} s to say this, but "
                     + (
                         f"has {line.seconds:g} s before {line.until}"

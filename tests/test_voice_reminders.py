@@ -237,7 +237,9 @@ def test_a_stale_reminder_is_not_said_late(tmp_path: Path) -> None:
     timeline = plan(long_exercise(tmp_path))
     clock = FakeClock(T0)
     cues = SilentPlayer()
-    conductor = Conductor(Session(timeline, clock, max_gap=10), cues=cues, voice=keyed(timeline), voice_on=True)
+    conductor = Conductor(
+        Session(timeline, clock, max_gap=10), cues=cues, voice=keyed(timeline), voice_on=True
+    )
     conductor.start()
     run(conductor, clock, 39)
     clock.advance(3.5)  # a read 3.5 s apart (a busy machine, not a suspend): past REMIND_LATE
