@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.audio import END_CUE, VOICE_PREFIX, sounds_for
+from calmcoach.audio import END_CUE, QUIET_PREFIX, VOICE_PREFIX, softer, sounds_for
 from calmcoach.audio.speech import Engine, find_engine, read_wav
 from calmcoach.audio.voice import Voices
 from calmcoach.conductor import Conductor
@@ -76,6 +76,11 @@ def own_library(tmp_path: Path) -> Library:
 def pcm(path: Path) -> bytes:
     with wave.open(str(path), "rb") as wav:
         return wav.readframes(wav.getnframes())
+
+
+def heard_pcm(key: str, path: Path) -> bytes:
+    """The samples the player plays for ``key``: a reminder's softer than its file."""
+    return softer(pcm(path), 2) if key.startswith(QUIET_PREFIX) else pcm(path)
 
 
 # --- when the voice is on ------------------------------------------------------------
@@ -198,8 +203,10 @@ def test_every_builtin_session_finds_its_clips_without_an_engine() -> None:
             voice = voices.plan(lines, render=True)
             assert voice.unspoken == 0 and voice.notice is None
             assert set(voice.keys) == set(lines)
-            for key, path in voice.files.items():
-                assert path.parent == VOICE_DIR and key == VOICE_PREFIX + path.stem
+            for index, key in voice.keys.items():
+                path = voice.files[key]
+                prefix = QUIET_PREFIX if index < 0 else VOICE_PREFIX  # a reminder plays softer
+                assert path.parent == VOICE_DIR and key == prefix + path.stem
     assert asked == [], "no engine is looked for when every line is shipped"
 
 
@@ -277,7 +284,7 @@ def run_captured(
     keys, files = shipped_plan(library, timeline)
     player.prepare(*sounds_for(timeline, False), voices=files)
     assert player.wait_ready(10.0) and player.working
-    known = {**cue_bytes(), **{key: pcm(path) for key, path in files.items()}}
+    known = {**cue_bytes(), **{key: heard_pcm(key, path) for key, path in files.items()}}
     clock = FakeClock(T0)
     conductor = Conductor(Session(timeline, clock), cues=player, voice=keys, voice_on=voice_on)
     expected_bytes = 0
@@ -338,7 +345,11 @@ def test_the_eyelid_release_speaks_every_step_in_order_with_its_shipped_samples(
             *(reminder_slot(n) for n, r in enumerate(timeline.reminders) if r.segment == s.index),
         )
     ]
-    assert [builtin[texts[i]].stem for i in slots] == [k.removeprefix(VOICE_PREFIX) for k in heard[:-1]]
+    assert [builtin[texts[i]].stem for i in slots] == [
+        k.removeprefix(QUIET_PREFIX).removeprefix(VOICE_PREFIX) for k in heard[:-1]
+    ]
+    quiet = [k for k in heard if k.startswith(QUIET_PREFIX)]
+    assert quiet == [keys[reminder_slot(0)], keys[reminder_slot(1)]], "the reminders play softer"
 
 
 def test_4_2_6_speaks_two_cycles_then_only_the_tones(tmp_path: Path, library: Library) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calmcoach import locations
-from calmcoach.audio import VOICE_PREFIX
+from calmcoach.audio import QUIET_PREFIX, VOICE_PREFIX
 from calmcoach.audio.speech import (
     ANY_ENGINE_HINT,
     Engine,
@@ -208,7 +208,8 @@ class Voices:
             if found is None:
                 plan.unspoken += 1
                 continue
-            key = VOICE_PREFIX + found.stem
+            # A reminder (a negative index, ``voice_text.reminder_slot``) plays softer.
+            key = (QUIET_PREFIX if index < 0 else VOICE_PREFIX) + found.stem
             plan.keys[index] = key
             plan.files[key] = found
         if use_engine:

@@ -53,7 +53,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from calmcoach.audio import END_CUE, VOICE_PREFIX
+from calmcoach.audio import END_CUE, QUIET_PREFIX, VOICE_PREFIX, softer
 from calmcoach.audio.wavs import CueError, load_wav
 
 HEARTBEAT = 1.0
@@ -281,7 +281,10 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
         command = words[0]
         try:
             if command == "load":
-                sounds[words[1]] = _read(words[2])
+                sound = _read(words[2])
+                if words[1].startswith(QUIET_PREFIX):  # a reminder: softer than the lines
+                    sound.data = softer(sound.data, sound.width)
+                sounds[words[1]] = sound
                 _say(out, "loaded", words[1])
             elif command == "tone":
                 key, pace, seconds = words[1], words[2], float(words[3])
