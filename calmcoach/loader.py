@@ -133,12 +133,16 @@ class _Lines:
     _ARRAY = re.compile(r"^\s*\[\[\s*([^\]]+?)\s*\]\]")
     _TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
     _KEY = re.compile(r"""^\s*([A-Za-z0-9_\-."']+?)\s*=""")
+    _INLINE_KEY = re.compile(r"[{,]\s*([A-Za-z0-9_\-]+)\s*=")
 
     def __init__(self, text: str) -> None:
         self.lines: dict[str, int] = {}
         counts: dict[str, int] = {}
         prefix = ""
         in_multiline = False
+        items: tuple[str, int] | None = None
+        """In an array of inline tables written one a line (a step's ``remind``): its
+        path and how many tables so far, so ``remind[2].at`` finds its own line."""
         for number, raw in enumerate(text.splitlines(), start=1):
             if raw.count('"""') % 2 == 1 or raw.count("'''") % 2 == 1:
                 in_multiline = not in_multiline
@@ -146,6 +150,17 @@ class _Lines:
                     continue
             elif in_multiline:
                 continue
+            if items is not None:
+                stripped = raw.strip()
+                if stripped.startswith("{"):
+                    path = f"{items[0]}[{items[1] + 1}]"
+                    items = (items[0], items[1] + 1)
+                    self.lines.setdefault(path, number)
+                    for key in self._INLINE_KEY.findall(stripped):
+                        self.lines.setdefault(f"{path}.{key}", number)
+                    continue
+                if stripped.startswith("]") or self._TABLE.match(raw) or self._KEY.match(raw):
+                    items = None
             if m := self._ARRAY.match(raw):
                 name = _clean_key(m.group(1))
                 counts[name] = counts.get(name, 0) + 1
@@ -161,6 +176,8 @@ class _Lines:
                 for end in range(1 if len(parts) <= MAX_KEY_PARTS else len(parts), len(parts) + 1):
                     path = ".".join(parts[:end])
                     self.lines.setdefault(f"{prefix}.{path}" if prefix else path, number)
+                if raw[m.end() :].strip() == "[":
+                    items = (f"{prefix}.{key}" if prefix else key, 0)
 
     def find(self, path: str | None) -> int | None:
         while path:

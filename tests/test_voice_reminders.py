@@ -105,6 +105,15 @@ def test_a_bad_reminder_is_one_line_with_file_line_and_field(
     assert str(problems[0]).startswith(f"{tmp_path / 'long.toml'}:9: {message}")
 
 
+def test_a_bad_reminder_written_one_a_line_names_its_own_line(tmp_path: Path) -> None:
+    problems = load(tmp_path, LONG.format(second="x").replace("at = 70", "at = 20"))
+    assert isinstance(problems, tuple) and len(problems) == 1
+    assert str(problems[0]) == (
+        f"{tmp_path / 'long.toml'}:13: step[2].remind[2].at: "
+        "expected a later time than the reminder before (30)"
+    )
+
+
 def test_a_step_that_waits_cannot_remind(tmp_path: Path) -> None:
     text = (
         'title = "T"\nkind = "routine"\n[[step]]\nsay = "A"\nwait = true\nremind = [{ at = 5, say = "x" }]\n'
