@@ -11,7 +11,9 @@ the channels that follow its boundaries do their part, once each and in order:
   the place of the cue (one sound at each boundary, so no second stream has to open
   on a device that cannot mix), handed ahead and withdrawn the same way; pausing,
   muting, skipping, stopping or turning the voice off also stops a sentence being
-  spoken, and resuming a step says its instruction again;
+  spoken, and resuming a step says its instruction again; a long step's reminders
+  ("Keep the cloth there...") are spoken at their moments on the session's clock, each
+  once, handed ahead like a boundary's line;
 - the recorder: the history row is written at the start, at each boundary and at the end;
 - observers the shell adds (a trace for the benchmarks, say).
 
@@ -28,6 +30,11 @@ from typing import Protocol
 from calmcoach.audio import END_CUE, CuePlayer, sound_for
 from calmcoach.planner import Timeline
 from calmcoach.session import Event, Session, SessionFinished, State, StepStarted
+from calmcoach.voice_text import reminder_slot
+
+REMIND_LATE = 2.0
+"""Seconds after its moment a reminder may still be spoken (a player that cannot keep
+time says it at the next read); one found later than that (after a stall) is left out."""
 
 Observer = Callable[[Session, list[Event]], None]
 """Called after the conductor has handled events (possibly none, after a control)."""
@@ -69,7 +76,10 @@ class Conductor:
         self.voice: Mapping[int, str] = voice or {}
         self.voice_on = voice_on
         self._handed: tuple[str, int, float] | None = None
-        """The cue handed to the player ahead of time: (sound, segment index, deadline)."""
+        """The cue handed to the player ahead of time: (sound, segment index, deadline); for
+        a reminder, its ``reminder_slot`` stands for the segment index."""
+        self._reminded: set[int] = set()
+        """Reminders (by their number in ``Timeline.reminders``) whose moment was reached."""
         self._ended = False
 
     @property
@@ -105,15 +115,15 @@ class Conductor:
 
     def next_step(self) -> list[Event]:
         self._hush()
-        return self._after(self.session.next_step())
+        return self._after(self._rearm(self.session.next_step()))
 
     def previous_step(self) -> list[Event]:
         self._hush()
-        return self._after(self.session.previous_step())
+        return self._after(self._rearm(self.session.previous_step()))
 
     def next_part(self) -> list[Event]:
         self._hush()
-        return self._after(self.session.next_part())
+        return self._after(self._rearm(self.session.next_part()))
 
     def stop(self) -> list[Event]:
         """End the session early (recorded as stopped, with the time really spent)."""
@@ -143,6 +153,57 @@ class Conductor:
             self._hush()
         self.voice_on = on
         self.hand_over()
+
+    def _rearm(self, events: list[Event]) -> list[Event]:
+        """After a skip, the reminders of the step skipped to are said again from its start."""
+        for event in events:
+            if isinstance(event, StepStarted):
+                self._reminded -= {
+                    n for n, r in enumerate(self.timeline.reminders) if r.segment == event.segment.index
+                }
+        return events
+
+    def _remind(self) -> None:
+        """Speak the reminder of the current step whose moment has come, if the player was
+        not handed it ahead. Every reminder passed is marked, spoken or not (voice off,
+        muted, late), so none is said twice or long after its moment."""
+        session = self.session
+        if session.state is not State.RUNNING or not self.timeline.reminders:
+            return
+        now = session.clock()
+        position = session.position(now)
+        index = session.index(now)
+        due = [
+            n
+            for n, r in enumerate(self.timeline.reminders)
+            if r.segment == index and r.at <= position and n not in self._reminded
+        ]
+        if not due:
+            return
+        self._reminded.update(due)
+        number = due[-1]
+        handed = self._handed
+        if handed is not None and handed[1] == reminder_slot(number):
+            self._handed = None  # the player started it on its moment
+            return
+        key = self.voice.get(reminder_slot(number))
+        late = position - self.timeline.reminders[number].at
+        if self.voice_on and key is not None and not self.cues.muted and late <= REMIND_LATE:
+            self.cues.play(key)
+
+    def _next_reminder(self, index: int, deadline: float) -> tuple[str, int, float] | None:
+        """The next reminder to hand ahead while segment ``index`` ends at ``deadline``:
+        (key, its slot, clock reading), or None."""
+        if not self.voice_on:
+            return None
+        end = self.timeline.segments[index].end
+        for number, reminder in enumerate(self.timeline.reminders):
+            if reminder.segment != index or number in self._reminded:
+                continue
+            key = self.voice.get(reminder_slot(number))
+            if key is not None:
+                return key, reminder_slot(number), deadline - (end - reminder.at)
+        return None
 
     @property
     def speaks(self) -> bool:
@@ -191,6 +252,7 @@ class Conductor:
         else:
             if self.recorder is not None and events:
                 self.recorder.observe(self.session, events)
+            self._remind()
             self.hand_over()
         for observer in self.observers:
             observer(self.session, events)
@@ -225,6 +287,7 @@ class Conductor:
             sound = END_CUE if index >= len(segments) else self.sound_at(index)
             if sound:
                 target = (sound, index, deadline)
+            target = self._next_reminder(index - 1, deadline) or target
         if target == self._handed:
             return
         if target is not None and cues.schedule(target[0], target[2]):

@@ -31,6 +31,7 @@ from calmcoach.model import (
     Pace,
     Part,
     Phase,
+    Reminder,
     Step,
     Variant,
 )
@@ -52,6 +53,8 @@ MAX_MINUTES = 120.0
 MAX_CYCLES = 1000
 MAX_TEXT = 600
 MAX_TITLE = 80
+MAX_REMINDERS = 40
+"""Spoken reminders one step may have (a 10-minute step, one every 15 seconds)."""
 MAX_PROBLEMS = 100
 """Problems reported for one file; past this, one more line says how many were left out."""
 MAX_CACHE_BYTES = 32 * 1024 * 1024
@@ -134,12 +137,16 @@ class _Lines:
     _ARRAY = re.compile(r"^\s*\[\[\s*([^\]]+?)\s*\]\]")
     _TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
     _KEY = re.compile(r"""^\s*([A-Za-z0-9_\-."']+?)\s*=""")
+    _INLINE_KEY = re.compile(r"[{,]\s*([A-Za-z0-9_\-]+)\s*=")
 
     def __init__(self, text: str) -> None:
         self.lines: dict[str, int] = {}
         counts: dict[str, int] = {}
         prefix = ""
         in_multiline = False
+        items: tuple[str, int] | None = None
+        """In an array of inline tables written one a line (a step's ``remind``): its
+        path and how many tables so far, so ``remind[2].at`` finds its own line."""
         for number, raw in enumerate(text.splitlines(), start=1):
             if raw.count('"""') % 2 == 1 or raw.count("'''") % 2 == 1:
                 in_multiline = not in_multiline
@@ -147,6 +154,17 @@ class _Lines:
                     continue
             elif in_multiline:
                 continue
+            if items is not None:
+                stripped = raw.strip()
+                if stripped.startswith("{"):
+                    path = f"{items[0]}[{items[1] + 1}]"
+                    items = (items[0], items[1] + 1)
+                    self.lines.setdefault(path, number)
+                    for key in self._INLINE_KEY.findall(stripped):
+                        self.lines.setdefault(f"{path}.{key}", number)
+                    continue
+                if stripped.startswith("]") or self._TABLE.match(raw) or self._KEY.match(raw):
+                    items = None
             if m := self._ARRAY.match(raw):
                 name = _clean_key(m.group(1))
                 counts[name] = counts.get(name, 0) + 1
@@ -162,6 +180,8 @@ class _Lines:
                 for end in range(1 if len(parts) <= MAX_KEY_PARTS else len(parts), len(parts) + 1):
                     path = ".".join(parts[:end])
                     self.lines.setdefault(f"{prefix}.{path}" if prefix else path, number)
+                if raw[m.end() :].strip() == "[":
+                    items = (f"{prefix}.{key}" if prefix else key, 0)
 
     def find(self, path: str | None) -> int | None:
         while path:
@@ -512,7 +532,7 @@ class _Checker:
             self.problem(f"{where}.step" if where else "step", "an empty list of steps; give at least one")
         for i, table in enumerate(self.table_list(data, "step", where), start=1):
             at = f"{where}.step[{i}]" if where else f"step[{i}]"
-            self.keys(table, at, ("title", "say", "seconds", "wait", "pace", "cue"))
+            self.keys(table, at, ("title", "say", "seconds", "wait", "pace", "cue", "remind"))
             title = self.text(table, "title", at, required=False, limit=MAX_TITLE, lines=False)
             say = self.text(table, "say", at)
             pace = self.pace(table, at, required=False) or Pace.REST
@@ -532,9 +552,60 @@ class _Checker:
             elif not waits:
                 self.problem(at, "missing 'seconds' (or 'wait = true' for a step that waits for you)")
                 ok = False
+            remind = self.reminders(table, at, seconds, waits is True)
             if ok:
-                steps.append(Step(say=say, seconds=seconds, title=title, pace=pace, cue=cue))
+                steps.append(Step(say=say, seconds=seconds, title=title, pace=pace, cue=cue, remind=remind))
         return tuple(steps)
+
+    def reminders(
+        self, table: Mapping[str, Any], where: str, seconds: float | None, waits: bool
+    ) -> tuple[Reminder, ...]:
+        """A step's ``remind = [{ at = 45, say = "..." }, ...]``: spoken lines at seconds
+        from the step's start, in order, inside a timed step."""
+        if "remind" not in table:
+            return ()
+        at = f"{where}.remind"
+        value = table["remind"]
+        if waits:
+            self.problem(at, "a step that waits for you has no time to remind in; give it 'seconds'")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.problem(
+                at, f'expected a list like [{{ at = 45, say = "..." }}], got {describe_value(value)}'
+            )
+            return ()
+        if len(value) > MAX_REMINDERS:
+            self.problem(at, f"{len(value)} reminders; a step may have at most {MAX_REMINDERS}")
+            return ()
+        found: list[Reminder] = []
+        for i, item in enumerate(value, start=1):
+            here = f"{at}[{i}]"
+            self.keys(item, here, ("at", "say"))
+            say = self.text(item, "say", here)
+            if "at" not in item:
+                self.problem(here, "missing 'at' (seconds from the step's start)")
+                continue
+            moment = self.number(item["at"], f"{here}.at", "seconds")
+            if moment is None:
+                continue
+            if not math.isfinite(moment) or moment <= 0 or (seconds is not None and moment >= seconds):
+                limit = (
+                    f"less than the step's {_num(seconds)} seconds"
+                    if seconds is not None
+                    else "inside the step"
+                )
+                self.problem(
+                    f"{here}.at", f"expected more than 0 and {limit}, got {describe_value(item['at'])}"
+                )
+                continue
+            if found and moment <= found[-1].at:
+                self.problem(
+                    f"{here}.at", f"expected a later time than the reminder before ({_num(found[-1].at)})"
+                )
+                continue
+            if say:
+                found.append(Reminder(at=moment, say=say))
+        return tuple(found)
 
     def routine(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
         steps = self.steps(data, "")

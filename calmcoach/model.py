@@ -103,6 +103,16 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """A quiet spoken line inside a long step, so a person with closed eyes knows the
+    session still runs."""
+
+    at: float
+    """Seconds from the step's start."""
+    say: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of a routine."""
 
@@ -112,6 +122,8 @@ class Step:
     title: str = ""
     pace: Pace = Pace.REST
     cue: str | None = None
+    remind: tuple[Reminder, ...] = ()
+    """Spoken reminders inside the step, in time order (timed steps only)."""
 
     @property
     def waits(self) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from calmcoach.model import AREAS, Exercise, Kind, Pace, Step
+from calmcoach.model import AREAS, Exercise, Kind, Pace, Reminder, Step
 
 MAX_SEGMENTS = 20_000
 """The most phases and steps one session may have. Two hours of the shortest phase the
@@ -66,6 +66,17 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class TimedReminder:
+    """A step's spoken reminder, placed on the session's timeline."""
+
+    segment: int
+    """Index of the segment (step) it belongs to."""
+    at: float
+    """Offset from the start of the session, like a segment's ``start``."""
+    say: str
+
+
+@dataclass(frozen=True)
 class PartPlan:
     """Where one exercise of a program sits on the timeline."""
 
@@ -90,6 +101,8 @@ class Timeline:
     segments: tuple[Segment, ...]
     parts: tuple[PartPlan, ...]
     area: str | None = None
+    reminders: tuple[TimedReminder, ...] = ()
+    """Every step's spoken reminders, in time order."""
 
     @property
     def total(self) -> float:
@@ -193,6 +206,7 @@ class _Draft:
     cue: str | None
     waits: bool
     cycle: int | None = None
+    remind: tuple[Reminder, ...] = ()
 
 
 def _cycles(exercise: Exercise, options: PlanOptions) -> int:
@@ -249,7 +263,9 @@ def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int
         return drafts, cycles, None
     if exercise.kind is Kind.ROUTINE:
         steps, area = _routine_steps(exercise, options)
-        drafts = [_Draft(s.pace, s.seconds or 0.0, s.say, s.title, s.cue, s.waits) for s in steps]
+        drafts = [
+            _Draft(s.pace, s.seconds or 0.0, s.say, s.title, s.cue, s.waits, remind=s.remind) for s in steps
+        ]
         return drafts, None, area
     raise PlanError("a program is planned part by part")  # pragma: no cover
 
@@ -369,6 +385,7 @@ def plan(
 
     segments: list[Segment] = []
     parts: list[PartPlan] = []
+    reminders: list[TimedReminder] = []
     offset = 0.0
     chosen_area = options.area
     for part_number, (target, part_options) in enumerate(jobs):
@@ -397,6 +414,11 @@ def plan(
                     level_to=level_to,
                 )
             )
+            reminders += [
+                TimedReminder(len(segments) - 1, offset + r.at, r.say)
+                for r in draft.remind
+                if r.at < draft.seconds
+            ]
             offset += draft.seconds
         bpm = 60.0 / target.cycle_seconds if target.kind is Kind.BREATHING else None
         parts.append(
@@ -413,4 +435,4 @@ def plan(
                 area,
             )
         )
-    return Timeline(exercise.id, exercise.title, tuple(segments), tuple(parts), chosen_area)
+    return Timeline(exercise.id, exercise.title, tuple(segments), tuple(parts), chosen_area, tuple(reminders))

@@ -1,10 +1,13 @@
 """What the voice says at each boundary, and whether it has time to say it.
 
-A routine's step speaks its instruction (its ``say``). A breathing phase speaks a
-phase word, "Breathe in", "Hold", "Breathe out" or "Rest" (or a short form when the
-phase is too short for the full one), for the first ``voice_cycles`` cycles of the
-exercise, two unless its file says otherwise; after that the tones carry the pace
-alone, so the voice does not chatter through a five-minute drill.
+A routine's step speaks its instruction (its ``say``). A breathing exercise's first
+cycle speaks each phase's whole instruction (its ``say``, "Breathe in slowly through
+your nose"), so a person with closed eyes hears how to breathe, not only when; a
+phase too short for its instruction says its phase word instead. The cycles after it,
+up to ``voice_cycles`` (two unless the file says otherwise), speak only the phase
+words, "Breathe in", "Hold", "Breathe out" or "Rest" (or a short form when the phase
+is too short for the full one); after that the tones carry the pace alone, so the
+voice does not chatter through a five-minute drill.
 
 A spoken line must end before its step does: ``fits`` says whether a line of a given
 length does, and ``estimate_seconds`` guesses the length of a text that has not
@@ -26,6 +29,7 @@ from calmcoach.planner import Segment, Timeline
 __all__ = [
     "DEFAULT_VOICE_CYCLES",
     "FIT_MARGIN",
+    "MAX_LINE_SECONDS",
     "PHASE_WORDS",
     "Line",
     "asks_to_close_eyes",
@@ -34,7 +38,9 @@ __all__ = [
     "fits",
     "lines",
     "normalize",
+    "phase_line",
     "phase_word",
+    "reminder_slot",
     "segment_text",
     "spoken_lines",
     "voice_cycles",
@@ -64,7 +70,15 @@ SECONDS_PER_SYLLABLE = 0.24
 SECONDS_PER_PAUSE = 0.33
 """After a comma, full stop, colon, semicolon, question or exclamation mark."""
 
+MAX_LINE_SECONDS = 60.0
+"""The longest line (by the estimate) the voice makes on this machine: a longer one
+would hold the speech program for many seconds and make a clip too large to play, so it
+is never sent to it; tones carry it, and ``calmcoach validate`` warns of it."""
+SYMBOL_SYLLABLES = 2
+"""A symbol the voice reads out by name ("backslash", "dollar") counts as two syllables."""
+
 _WORD = re.compile(r"[A-Za-z0-9']+")
+_SYMBOL = re.compile(r"[^\w\s,.;:!?'\"()-]")
 _VOWELS = re.compile(r"[aeiouy]+")
 _PAUSE = re.compile(r"[,.;:!?]+(?=\s|$)")
 _SPACE = re.compile(r"\s+")
@@ -97,9 +111,10 @@ def estimate_seconds(text: str) -> float:
     """About how long the voice takes to say ``text``, in seconds (0 for no words)."""
     text = normalize(text)
     words = _WORD.findall(text)
-    if not words:
+    symbols = len(_SYMBOL.findall(text))
+    if not words and not symbols:
         return 0.0
-    syllables = sum(_syllables(word) for word in words)
+    syllables = sum(_syllables(word) for word in words) + SYMBOL_SYLLABLES * symbols
     pauses = len(_PAUSE.findall(text.rstrip(".!?")))  # the last stop adds no pause
     return BASE_SECONDS + SECONDS_PER_SYLLABLE * syllables + SECONDS_PER_PAUSE * pauses
 
@@ -118,6 +133,15 @@ def phase_word(pace: Pace, seconds: float) -> str:
     return full if fits(estimate_seconds(full), seconds) else short
 
 
+def phase_line(say: str, pace: Pace, seconds: float) -> str:
+    """What a phase says in the first cycle: its whole instruction if the voice can say
+    it before the phase ends, else its phase word."""
+    text = normalize(say)
+    if text and fits(estimate_seconds(text), seconds):
+        return text
+    return phase_word(pace, seconds)
+
+
 def voice_cycles(exercise: Exercise) -> int:
     """How many breathing cycles of ``exercise`` are spoken."""
     return DEFAULT_VOICE_CYCLES if exercise.voice_cycles is None else exercise.voice_cycles
@@ -127,12 +151,15 @@ def segment_text(segment: Segment, spoken_cycles: int) -> str | None:
     """What is spoken as ``segment`` starts, or None for nothing (the cue alone).
 
     ``spoken_cycles`` is ``voice_cycles`` of the exercise the segment comes from
-    (``segment.exercise_id``). A breathing phase speaks its phase word in the
-    first ``spoken_cycles`` cycles; a routine's step speaks its instruction.
+    (``segment.exercise_id``). A breathing phase speaks its instruction in the first
+    cycle and its phase word in the others up to ``spoken_cycles``; a routine's step
+    speaks its instruction.
     """
     if segment.cycle is not None:
         if segment.cycle > spoken_cycles:
             return None
+        if segment.cycle == 1:
+            return phase_line(segment.say, segment.pace, segment.duration)
         return phase_word(segment.pace, segment.duration)
     text = normalize(segment.say)
     return text or None
@@ -147,20 +174,28 @@ class Line:
     """How long its step or phase lasts (None: an untimed step that waits)."""
     where: str
     """The field it comes from, as loader problems name fields (``phase[2]``,
-    ``area.eyelid.step[3]``, counting from 1)."""
+    ``area.eyelid.step[3]``, ``step[2].remind[1]``, counting from 1)."""
+    until: str = ""
+    """What ends its time when that is not its step's end: "the first reminder"..."""
 
 
 def lines(exercise: Exercise) -> tuple[Line, ...]:
     """Every line ``exercise`` can speak, in file order, each place it is spoken.
 
     A program speaks its parts' lines, which belong to the parts' own files, so it
-    has none of its own. A breathing exercise with ``voice_cycles = 0`` has none.
+    has none of its own. A breathing exercise with ``voice_cycles = 0`` has none; one
+    with more than one spoken cycle has each phase's first-cycle line and, where it
+    differs, its phase word.
     """
     out: list[Line] = []
     if exercise.kind is Kind.BREATHING:
-        if voice_cycles(exercise) > 0:
-            for i, phase in enumerate(exercise.phases, start=1):
-                out.append(Line(phase_word(phase.pace, phase.seconds), phase.seconds, f"phase[{i}]"))
+        spoken = voice_cycles(exercise)
+        for i, phase in enumerate(exercise.phases, start=1):
+            texts = [phase_line(phase.say, phase.pace, phase.seconds)] if spoken > 0 else []
+            if spoken > 1:
+                texts.append(phase_word(phase.pace, phase.seconds))
+            for text in dict.fromkeys(texts):
+                out.append(Line(text, phase.seconds, f"phase[{i}]"))
     elif exercise.kind is Kind.ROUTINE:
         steps = [(f"step[{i}]", step) for i, step in enumerate(exercise.steps, start=1)]
         for variant in exercise.variants:
@@ -170,7 +205,15 @@ def lines(exercise: Exercise) -> tuple[Line, ...]:
         for where, step in steps:
             text = normalize(step.say)
             if text:
-                out.append(Line(text, step.seconds, where))
+                if step.remind:
+                    out.append(Line(text, step.remind[0].at, where, "its first reminder"))
+                else:
+                    out.append(Line(text, step.seconds, where))
+            for i, reminder in enumerate(step.remind, start=1):
+                last = i == len(step.remind)
+                ends = step.seconds or reminder.at if last else step.remind[i].at
+                until = "the step ends" if last else "the next reminder"
+                out.append(Line(normalize(reminder.say), ends - reminder.at, f"{where}.remind[{i}]", until))
     return tuple(out)
 
 
@@ -185,19 +228,40 @@ def fit_problems(
     found = []
     for line in lines(exercise):
         spoken = seconds_of(line.text)
-        if not fits(spoken, line.seconds):
+        field = f"{line.where}.say" if exercise.kind is Kind.ROUTINE else f"{line.where}.seconds"
+        if spoken > MAX_LINE_SECONDS:
             found.append(
                 (
-                    f"{line.where}.say" if exercise.kind is Kind.ROUTINE else f"{line.where}.seconds",
-                    f"the voice needs about {spoken:.1f} s to say this, but the step lasts "
-                    f"{line.seconds:g} s; shorten the text or lengthen the step",
+                    field,
+                    f"the voice cannot say this in time (about {spoken:.0f} s of speech; it makes "
+                    f"lines of up to {MAX_LINE_SECONDS:g} s), so tones stand in for it; shorten the text",
+                )
+            )
+        elif not fits(spoken, line.seconds):
+            found.append(
+                (
+                    field,
+                    f"the voice needs about {spoken:.1f} s to say this, but "
+                    + (
+                        f"has {line.seconds:g} s before {line.until}"
+                        if line.until
+                        else f"the step lasts {line.seconds:g} s"
+                    )
+                    + "; shorten the text or lengthen the step",
                 )
             )
     return tuple(found)
 
 
+def reminder_slot(number: int) -> int:
+    """The key of the ``number``-th (from 0) of ``Timeline.reminders`` among the spoken
+    lines: negative, so it never meets a segment index."""
+    return -1 - number
+
+
 def spoken_lines(timeline: Timeline, exercises: Mapping[str, Exercise]) -> dict[int, str]:
-    """What the voice says as each segment of ``timeline`` starts, by segment index.
+    """What the voice says as each segment of ``timeline`` starts, by segment index, and
+    the reminders inside long steps, by ``reminder_slot``.
 
     ``exercises`` (the library) gives each segment's exercise its ``voice_cycles``; a
     segment of an exercise it does not hold speaks the default number of cycles.
@@ -209,6 +273,10 @@ def spoken_lines(timeline: Timeline, exercises: Mapping[str, Exercise]) -> dict[
         text = segment_text(segment, cycles)
         if text:
             spoken[segment.index] = text
+    for number, reminder in enumerate(timeline.reminders):
+        text = normalize(reminder.say)
+        if text:
+            spoken[reminder_slot(number)] = text
     return spoken
 
 

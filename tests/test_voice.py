@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import wave
 from pathlib import Path
 
 import pytest
 
-from calmcoach.audio import END_CUE, VOICE_PREFIX, sounds_for
+from calmcoach.audio import END_CUE, QUIET_PREFIX, VOICE_PREFIX, softer, sounds_for
 from calmcoach.audio.speech import Engine, find_engine, read_wav
 from calmcoach.audio.voice import Voices
 from calmcoach.conductor import Conductor
@@ -19,7 +20,7 @@ from calmcoach.library import load_default_library
 from calmcoach.loader import Library, load_library
 from calmcoach.planner import PlanOptions, Timeline, plan
 from calmcoach.session import Session, State
-from calmcoach.voice_text import asks_to_close_eyes, spoken_lines, voice_wanted
+from calmcoach.voice_text import asks_to_close_eyes, reminder_slot, spoken_lines, voice_wanted
 from tests.clocks import FakeClock
 from tests.helpers import (
     calmcoach_command,
@@ -77,6 +78,11 @@ def pcm(path: Path) -> bytes:
         return wav.readframes(wav.getnframes())
 
 
+def heard_pcm(key: str, path: Path) -> bytes:
+    """The samples the player plays for ``key``: a reminder's softer than its file."""
+    return softer(pcm(path), 2) if key.startswith(QUIET_PREFIX) else pcm(path)
+
+
 # --- when the voice is on ------------------------------------------------------------
 
 
@@ -94,10 +100,17 @@ def test_the_voice_is_on_by_default_only_where_a_step_asks_to_close_the_eyes(lib
     assert voice_wanted(True, "off", False, drill(library))  # --voice wins
 
 
-def test_4_2_6_speaks_two_cycles_of_phase_words(library: Library) -> None:
+def test_4_2_6_speaks_its_instructions_then_a_cycle_of_phase_words(library: Library) -> None:
     lines = spoken_lines(drill(library), library.exercises)
     assert list(lines) == [0, 1, 2, 3, 4, 5]
-    assert list(lines.values()) == ["Breathe in", "Hold", "Breathe out"] * 2
+    assert list(lines.values()) == [
+        "Breathe in slowly through your nose",
+        "Hold",
+        "Let it out slowly through pursed lips",
+        "Breathe in",
+        "Hold",
+        "Breathe out",
+    ]
 
 
 # --- the conductor's voice channel, in virtual time ----------------------------------------
@@ -190,8 +203,10 @@ def test_every_builtin_session_finds_its_clips_without_an_engine() -> None:
             voice = voices.plan(lines, render=True)
             assert voice.unspoken == 0 and voice.notice is None
             assert set(voice.keys) == set(lines)
-            for key, path in voice.files.items():
-                assert path.parent == VOICE_DIR and key == VOICE_PREFIX + path.stem
+            for index, key in voice.keys.items():
+                path = voice.files[key]
+                prefix = QUIET_PREFIX if index < 0 else VOICE_PREFIX  # a reminder plays softer
+                assert path.parent == VOICE_DIR and key == prefix + path.stem
     assert asked == [], "no engine is looked for when every line is shipped"
 
 
@@ -269,24 +284,27 @@ def run_captured(
     keys, files = shipped_plan(library, timeline)
     player.prepare(*sounds_for(timeline, False), voices=files)
     assert player.wait_ready(10.0) and player.working
-    known = {**cue_bytes(), **{key: pcm(path) for key, path in files.items()}}
+    known = {**cue_bytes(), **{key: heard_pcm(key, path) for key, path in files.items()}}
     clock = FakeClock(T0)
     conductor = Conductor(Session(timeline, clock), cues=player, voice=keys, voice_on=voice_on)
     expected_bytes = 0
+    counted = 0
 
-    def heard_so_far(events: int) -> None:
-        nonlocal expected_bytes
-        for name, _ in player.sent[events:]:
+    def heard_so_far() -> None:
+        """Wait until every sound sent so far has landed whole in the capture (the fake
+        clock moves at once: without this, the next sound would cut the last one off)."""
+        nonlocal expected_bytes, counted
+        for name, _ in player.sent[counted:]:
             expected_bytes += len(known[name])
+        counted = len(player.sent)
         wait_for_file(capture, expected_bytes)
 
     try:
         conductor.start()
-        heard_so_far(0)
+        heard_so_far()
         for _ in range(len(timeline.segments) + 1):  # a boundary a turn: never loops forever
             if not conductor.session.active:
                 break
-            sent = len(player.sent)
             if conductor.session.waiting:
                 conductor.continue_()
             else:
@@ -295,7 +313,8 @@ def run_captured(
                 while clock.now < upcoming[1]:  # reads a second apart: no gap is a suspend
                     clock.now = min(upcoming[1], clock.now + 1.0)
                     conductor.poll()
-            heard_so_far(sent)
+                    heard_so_far()  # a reminder inside the step
+            heard_so_far()
         assert not conductor.session.active
     finally:
         player.close(drain=True)
@@ -309,11 +328,28 @@ def test_the_eyelid_release_speaks_every_step_in_order_with_its_shipped_samples(
     timeline = eyelid(library)
     heard, keys = run_captured(tmp_path, library, timeline)
     steps = list(timeline.segments)
-    assert heard == [keys[s.index] for s in steps] + [END_CUE]
-    # Each clip is the one the manifest lists for that step's words.
+    reminders = {
+        s.index: [keys[reminder_slot(n)] for n, r in enumerate(timeline.reminders) if r.segment == s.index]
+        for s in steps
+    }
+    assert sum(map(len, reminders.values())) == 2, "the cool cloth's two reminders"
+    assert heard == [key for s in steps for key in (keys[s.index], *reminders[s.index])] + [END_CUE]
+    # Each clip is the one the manifest lists for that line's words.
     texts = spoken_lines(timeline, library.exercises)
     builtin = Voices().builtin()
-    assert [builtin[texts[s.index]].stem for s in steps] == [k.removeprefix(VOICE_PREFIX) for k in heard[:-1]]
+    slots = [
+        i
+        for s in steps
+        for i in (
+            s.index,
+            *(reminder_slot(n) for n, r in enumerate(timeline.reminders) if r.segment == s.index),
+        )
+    ]
+    assert [builtin[texts[i]].stem for i in slots] == [
+        k.removeprefix(QUIET_PREFIX).removeprefix(VOICE_PREFIX) for k in heard[:-1]
+    ]
+    quiet = [k for k in heard if k.startswith(QUIET_PREFIX)]
+    assert quiet == [keys[reminder_slot(0)], keys[reminder_slot(1)]], "the reminders play softer"
 
 
 def test_4_2_6_speaks_two_cycles_then_only_the_tones(tmp_path: Path, library: Library) -> None:
@@ -426,3 +462,32 @@ def test_a_huge_line_is_never_sent_to_the_engine(tmp_path: Path) -> None:
     )
     assert asked == [] and voice.unspoken == 1
     assert voice.notice is not None and "too long to speak" in voice.notice
+
+
+def test_a_real_player_lets_a_line_finish_holds_the_next_line_and_leaves_out_a_cue(tmp_path: Path) -> None:
+    """A line longer than its step is not cut by the next boundary: a cue due while it
+    plays is left out, and the next line, handed over for a moment inside it, starts
+    when it ends. Heard through ALSA's file plugin: both lines whole, in order."""
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    player, rings = capture_player(tmp_path, capture)
+    builtin = Voices().builtin()
+    first, second = builtin["Breathe in slowly through your nose"], builtin["Hold"]
+    a, b = VOICE_PREFIX + first.stem, VOICE_PREFIX + second.stem
+    player.prepare(["inhale"], voices={a: first, b: second})
+    assert player.wait_ready(10.0) and player.working
+    known = {**cue_bytes(), a: pcm(first), b: pcm(second)}
+    try:
+        player.play(a)
+        player.play("inhale")  # a pacing cue due while the line plays
+        assert player.schedule(b, time.monotonic() + 0.2)  # the next step's line, handed ahead
+        wait_for_file(capture, len(known[a]) + len(known[b]), timeout=10.0)
+    finally:
+        player.close(drain=True)
+    played = dict(player.played)
+    assert player.dropped == ["inhale"]
+    assert [key for key, _ in player.held] == [b]
+    line_seconds = len(known[a]) / 2 / 16_000
+    assert played[b] - played[a] >= line_seconds - 0.01, "the next line waited for the first to end"
+    assert split_capture(capture.read_bytes(), known) == [a, b]
+    assert rings == [] and player.take_notice() is None, "nothing counted as a fault"

@@ -7,6 +7,7 @@ the fallbacks are the terminal bell and silence.
 
 from __future__ import annotations
 
+import array
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -24,6 +25,25 @@ END_CUE = "end"
 
 VOICE_PREFIX = "voice:"
 """Player keys of spoken lines start with this (cue names cannot hold a colon)."""
+
+QUIET_PREFIX = VOICE_PREFIX + "quiet:"
+"""Player keys of a long step's reminders: the player plays them softer (``QUIET_LEVEL``),
+so they reassure without startling."""
+QUIET_LEVEL = 0.6
+"""How loud a reminder plays, as a share of a spoken line's level (about 4.4 dB softer)."""
+
+
+def softer(pcm: bytes, width: int, level: float = QUIET_LEVEL) -> bytes:
+    """16-bit samples scaled by ``level`` (8-bit and other widths are left as they are)."""
+    if width != 2:
+        return pcm
+    samples = array.array("h", pcm)
+    if sys.byteorder == "big":
+        samples.byteswap()
+    samples = array.array("h", (round(v * level) for v in samples))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples.tobytes()
 
 
 def tone_key(pace: str, seconds: float) -> str:

@@ -88,6 +88,10 @@ class ProcessPlayer:
         self._drained = threading.Event()
         self.played: list[tuple[str, float]] = []
         """(key, monotonic time of the play call in the player) as reported back."""
+        self.held: list[tuple[str, float]] = []
+        """(key, monotonic time it waits for) of lines held until the line before ends."""
+        self.dropped: list[str] = []
+        """Cues left out because a spoken line was still playing."""
         self.sent: list[tuple[str, float]] = []
         """(key, monotonic time the play line was written, or the time set by ``schedule``)."""
         self._closing = False
@@ -316,7 +320,7 @@ class ProcessPlayer:
             kind = words[0]
             if kind == "alive":
                 continue
-            if kind in ("played", "lost") and len(words) >= 2:
+            if kind in ("played", "lost", "held", "dropped") and len(words) >= 2:
                 self._answered(words[1], words[2] if kind == "played" and len(words) == 3 else None)
             if kind == "loaded":
                 self._loaded.add(words[1])
@@ -324,6 +328,10 @@ class ProcessPlayer:
                 self._ready.set()
             elif kind == "played" and len(words) == 3:
                 self.played.append((words[1], float(words[2])))
+            elif kind == "held" and len(words) == 3:
+                self.held.append((words[1], float(words[2])))
+            elif kind == "dropped":
+                self.dropped.append(words[1])
             elif kind == "drained":
                 self._drained.set()
             elif kind == "bad" and len(words) >= 3:

@@ -20,15 +20,22 @@ Nothing here runs at import time; the engines are looked for on the first call.
 from __future__ import annotations
 
 import array
+import atexit
+import contextlib
 import functools
 import glob
 import io
 import math
+import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +43,7 @@ from pathlib import Path
 
 RATE = 16_000
 """Samples per second of the built-in clips: plenty for speech, and it keeps them all
-well inside the 8 MB budget (22.05 kHz would fill it almost to the brim)."""
+well inside the 12 MB budget."""
 ENGINE = "festival"
 VOICE = "cmu_us_slt_arctic_hts"
 VOICE_PACKAGE = "festvox-us-slt-hts"
@@ -59,10 +66,19 @@ TAIL = 0.08
 """Seconds kept before the first and after the last sound, so no syllable is clipped."""
 FADE = 0.005
 """Seconds of fade at each end, against clicks."""
-RENDER_TIMEOUT = 120.0
-"""Seconds one text may take to render before the engine is given up as hung."""
-PROBE_TIMEOUT = 30.0
+RENDER_TIMEOUT = 20.0
+"""Seconds one text may take to render before the engine is given up on for that line
+(Festival says a long sentence in about a second; a hostile text can take minutes)."""
+PROBE_TIMEOUT = 3.0
 """Seconds an engine may take to say which version it is."""
+MAX_MESSAGES = 64 * 1024
+"""Bytes an engine may write to its output and error streams; one that writes more (a
+runaway loop) is stopped. Only the last few lines are kept, for the notice."""
+MAX_RAW_WAV = 4 * 1024 * 1024
+"""Bytes of the WAV file an engine may write for one line (about 2 minutes at 16 kHz);
+the kernel stops a larger write, and a file found larger is refused unread."""
+POLL = 0.05
+"""Seconds between two looks at a running engine (its time, its output, its file)."""
 
 INSTALL_HINT = f"apt-get install {ENGINE} {VOICE_PACKAGE}"
 ANY_ENGINE_HINT = f"install Festival ({INSTALL_HINT}), flite or espeak-ng"
@@ -140,10 +156,13 @@ def finish(raw: Samples[int], rate: int = RATE) -> Samples[int]:
         raise VoiceError("the engine returned silence")
     first = max(0, loud[0] - round(LEAD_IN * rate))
     last = min(len(raw), loud[-1] + window + round(TAIL * rate))
-    values = [float(v) for v in raw[first:last]]
+    # Arrays of doubles, not lists: a long clip costs 8 bytes a sample, not 32.
+    values = array.array("d", raw[first:last])
     mean = sum(values) / len(values)
-    values = [v - mean for v in values]
-    speech = [v for start in loud for v in values[max(0, start - first) : start - first + window]]
+    values = array.array("d", (v - mean for v in values))
+    speech = array.array("d")
+    for start in loud:
+        speech.extend(values[max(0, start - first) : start - first + window])
     rms = math.sqrt(sum(v * v for v in speech) / len(speech)) / 32768 or 1.0
     peak = max(abs(v) for v in values) / 32768 or 1.0
     gain = min(TARGET_RMS / rms, PEAK_LIMIT / peak)
@@ -159,37 +178,143 @@ def finish(raw: Samples[int], rate: int = RATE) -> Samples[int]:
 # --- the engines -------------------------------------------------------------------
 
 
-def _run(command: list[str], what: str, timeout: float) -> subprocess.CompletedProcess[str]:
+class VoiceCancelled(VoiceError):
+    """Rendering was stopped because calmcoach is closing: not the line's fault."""
+
+
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+_closing = False
+
+
+@atexit.register
+def stop_engines() -> None:
+    """Stop every engine still running (a line being made for the cache while a session
+    ran): no speech program outlives calmcoach."""
+    global _closing
+    _closing = True
+    with _running_lock:
+        running = list(_running)
+    for process in running:
+        _kill(process)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill the engine and whatever it started (its own process group)."""
+    with contextlib.suppress(OSError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        process.kill()
+
+
+def _limit_files(pid: int, limit: int) -> None:
+    """Have the kernel refuse the engine any file write past ``limit`` bytes (Linux; on
+    other systems the file's size is only watched)."""
     try:
-        return subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        import resource
+    except ImportError:  # pragma: no cover - not a POSIX system
+        return
+    prlimit = getattr(resource, "prlimit", None)
+    if prlimit is not None:
+        with contextlib.suppress(OSError, ValueError):
+            prlimit(pid, resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def run_bounded(
+    command: list[str], what: str, timeout: float, output: Path | None = None, output_limit: int = MAX_RAW_WAV
+) -> tuple[int, str]:
+    """Run a speech program and return its exit code and the end of what it printed,
+    decoded with replacement (any bytes at all). Raises VoiceError when it cannot start,
+    runs past ``timeout`` seconds, prints more than MAX_MESSAGES bytes, or grows the file
+    ``output`` past ``output_limit`` bytes; it is then killed with what it started."""
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group, so its children are stopped with it
         )
     except FileNotFoundError as error:
         raise VoiceError(f"{what} is not installed") from error
-    except subprocess.TimeoutExpired as error:
-        raise VoiceError(f"{what} took over {timeout:g} s") from error
     except OSError as error:
         raise VoiceError(f"{what} could not start ({error})") from error
+    if output is not None:
+        _limit_files(process.pid, output_limit)
+    with _running_lock:
+        _running.add(process)
+    assert process.stdout is not None
+    stream = process.stdout.fileno()
+    os.set_blocking(stream, False)
+    kept = bytearray()
+    written = 0
+    problem: str | None = None
+    deadline = time.monotonic() + timeout
+    try:
+        while problem is None:
+            if _closing:
+                raise VoiceCancelled(f"{what} was stopped: calmcoach is closing")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                problem = f"{what} took over {timeout:g} s"
+                break
+            ready, _, _ = select.select([stream], [], [], min(left, POLL))
+            if ready:
+                try:
+                    chunk = os.read(stream, 65536)
+                except BlockingIOError:
+                    chunk = None
+                if chunk == b"":  # every writer closed it: wait for the exit, bounded
+                    try:
+                        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                    except subprocess.TimeoutExpired:
+                        problem = f"{what} took over {timeout:g} s"
+                    break
+                if chunk:
+                    written += len(chunk)
+                    kept += chunk
+                    del kept[:-4096]
+                    if written > MAX_MESSAGES:
+                        problem = f"{what} printed more than {MAX_MESSAGES // 1024} KiB"
+            if output is not None and problem is None:
+                with contextlib.suppress(OSError):
+                    if output.stat().st_size > output_limit:
+                        problem = f"{what} made a sound file over {output_limit // (1024 * 1024)} MiB"
+    finally:
+        if problem is not None or process.poll() is None:
+            _kill(process)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        process.stdout.close()
+        with _running_lock:
+            _running.discard(process)
+    if _closing:  # killed by stop_engines: not the line's fault
+        raise VoiceCancelled(f"{what} was stopped: calmcoach is closing")
+    if problem is not None:
+        raise VoiceError(problem)
+    return process.returncode, kept.decode("utf-8", "replace")
 
 
 def _version(command: list[str], what: str) -> str:
-    done = _run(command, what, PROBE_TIMEOUT)
-    match = re.search(r"(\d+\.\d+(?:\.\d+)?)", done.stdout + done.stderr)
+    _code, text = run_bounded(command, what, PROBE_TIMEOUT)
+    match = re.search(r"(\d+\.\d+(?:\.\d+)?)", text)
     return match.group(1) if match else "unknown"
 
 
 def _render_with(
     command: Callable[[Path, Path], list[str]], what: str, text: str
 ) -> tuple[Samples[int], int]:
-    """Run an engine that reads a text file and writes a WAV file."""
+    """Run an engine that reads a text file and writes a WAV file, within its bounds."""
     with tempfile.TemporaryDirectory(prefix="calmcoach-voice-") as tmp:
         source = Path(tmp) / "line.txt"
         target = Path(tmp) / "line.wav"
         source.write_text(text + "\n", "utf-8")
-        done = _run(command(source, target), what, RENDER_TIMEOUT)
-        if done.returncode != 0 or not target.exists():
-            detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
+        code, said = run_bounded(command(source, target), what, RENDER_TIMEOUT, output=target)
+        if code != 0 or not target.exists():
+            detail = said.strip().splitlines()[-1:] or ["no message"]
             raise VoiceError(f"{what} failed ({detail[0]})")
+        if target.stat().st_size > MAX_RAW_WAV:
+            raise VoiceError(f"{what} made a sound file over {MAX_RAW_WAV // (1024 * 1024)} MiB")
         return read_wav(target)
 
 

@@ -6,18 +6,25 @@ engine found on the machine (:mod:`calmcoach.audio.speech`) the first time a ses
 with the voice on needs it, and kept in the cache dir under a name made from the
 text and the engine's version and voice, so it is read, not rendered, from then on.
 
-Rendering takes about a second a line, so it must never run on an event loop:
-:meth:`Voices.plan` says whether it would have to (``needs_rendering``), and the
-shells call it with ``render=True`` only from a worker thread (the app) or before
-the session starts (plain mode). A session never waits more than ``RENDER_BUDGET``
-seconds for clips; lines left without one are carried by their cues and tones, with
-one notice.
+Rendering must never run on an event loop: :meth:`Voices.plan` says whether it would
+have to (``needs_rendering``), and the shells call it with ``render=True`` only from a
+worker thread (the app) or before the session starts (plain mode). The engine runs on
+a thread of its own, each line bounded in time and output (``speech.run_bounded``); a
+session waits for it at most ``START_WAIT`` seconds in all, then starts with tones for
+the lines not ready, which go on being made for next time. A line the engine failed on
+is remembered in the cache (a ``.failed`` note beside where its clip would be), so it
+is not tried again on every run. Where the cache cannot be written, clips are kept in
+a private temporary folder until calmcoach closes, and the notice says so once.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,17 +32,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calmcoach import locations
-from calmcoach.audio import VOICE_PREFIX
-from calmcoach.audio.speech import ANY_ENGINE_HINT, Engine, VoiceError, find_engine, finish, wav_bytes
+from calmcoach.audio import QUIET_PREFIX, VOICE_PREFIX
+from calmcoach.audio.speech import (
+    ANY_ENGINE_HINT,
+    Engine,
+    VoiceCancelled,
+    VoiceError,
+    find_engine,
+    finish,
+    wav_bytes,
+)
 from calmcoach.audio.wavs import CueError, check_wav
-from calmcoach.safefile import read_limited, write_atomic
+from calmcoach.safefile import RefusedFile, read_limited, write_atomic
 from calmcoach.visible import visible
+from calmcoach.voice_text import MAX_LINE_SECONDS, estimate_seconds
 
-RENDER_BUDGET = 60.0
-"""Longest a session start waits for new clips to be rendered, in seconds."""
+START_WAIT = 4.0
+"""Longest a session's start waits, in all, for the speech program (finding it and
+making its lines), in seconds; lines not ready by then are made for next time."""
 MAX_RENDER_CHARS = 1000
 """A line longer than this is not sent to the engine (about a minute and a half of
 speech; rendering it could hold a session's start for minutes): tones carry it."""
+MAX_FAILED_NOTE = 4096
+"""A ``.failed`` note is one short line; a larger file there is not read."""
 MAX_MANIFEST_BYTES = 1024 * 1024
 """The shipped manifest is about 40 kB; a larger file is not read."""
 
@@ -63,18 +82,37 @@ class Voices:
         cache_dir: Path | None = None,
         engine: Callable[[], Engine | None] = find_engine,
         clock: Callable[[], float] = time.monotonic,
+        start_wait: float = START_WAIT,
     ) -> None:
         """``builtin_dir`` holds the shipped clips and their manifest; ``cache_dir`` the
-        clips rendered here. ``engine`` finds the speech engine (called once, when a line
-        first needs rendering)."""
+        clips rendered here. ``engine`` finds the speech engine (called once, on the
+        rendering thread, when a line first needs it). ``start_wait`` bounds how long
+        ``plan`` waits for that thread."""
         self.builtin_dir = builtin_dir or locations.builtin_sounds_dir() / "voice"
         self.cache_dir = cache_dir or locations.cache_dir() / "voice"
         self._find_engine = engine
         self._engine: Engine | None = None
         self._engine_looked = False
         self._clock = clock
+        self.start_wait = start_wait
         self._builtin: dict[str, Path] | None = None
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        """Told whenever the rendering thread settles a line."""
+        self._queue: list[str] = []
+        self._render = False
+        """True once a plan has asked for lines to be made (not only looked up)."""
+        self._absent: set[str] = set()
+        """Lines looked up and not found, while nothing was to be made."""
+        self._worker: threading.Thread | None = None
+        self._made: dict[str, Path] = {}
+        """Text to clip, for lines found or made in this process."""
+        self._failed: dict[str, str] = {}
+        """Text to why the engine could not say it (from this run or a ``.failed`` note)."""
+        self._private: Path | None = None
+        """The temporary folder clips go to when the cache cannot be written."""
+        self._cache_problem: str | None = None
+        self._cache_told = False
         self.rendered = 0
         """Lines rendered by the engine in this process (the rest came from files)."""
         self.problems: list[str] = []
@@ -106,11 +144,11 @@ class Voices:
         return found
 
     def _engine_now(self) -> Engine | None:
-        with self._lock:
-            if not self._engine_looked:
-                self._engine_looked = True
-                self._engine = self._find_engine()
-            return self._engine
+        """The engine, looked for once (its version probe is bounded: ``speech.PROBE_TIMEOUT``)."""
+        if not self._engine_looked:
+            self._engine = self._find_engine()
+            self._engine_looked = True
+        return self._engine
 
     def _cached(self, engine: Engine, text: str) -> Path:
         digest = hashlib.sha256(f"{engine.key}\n{text}".encode()).hexdigest()[:24]
@@ -135,65 +173,176 @@ class Voices:
     def plan(self, lines: Mapping[int, str], render: bool = False, use_engine: bool = True) -> VoicePlan:
         """The clip for each line (segment index to text), from the shipped clips, the
         cache (``use_engine``: the engine is asked for its version), and with ``render``
-        the engine itself. With ``use_engine`` it blocks, with ``render`` for as long as
-        rendering takes (at most about ``RENDER_BUDGET`` seconds): call it from a worker
-        thread. Without, it only reads the shipped manifest."""
+        the engine itself. With ``use_engine`` it blocks, at most about ``start_wait``
+        seconds: call it from a worker thread. Without, it only reads the shipped manifest."""
         builtin = self.builtin()
-        plan = VoicePlan()
-        by_text: dict[str, Path | None] = {}
         own = sorted({text for text in lines.values() if text not in builtin})
-        failed: list[str] = []
-        engine = self._engine_now() if own and use_engine else None
-        if engine is not None:
-            started = self._clock()
-            for text in own:
-                path = self._cached(engine, text)
-                if self._usable(path):
-                    by_text[text] = path
-                elif render and len(text) > MAX_RENDER_CHARS:
-                    failed.append(f"a line of {len(text)} characters is too long to speak")
-                elif render and self._clock() - started < RENDER_BUDGET:
-                    try:
-                        by_text[text] = self._render(engine, text, path)
-                    except (VoiceError, OSError) as error:
-                        failed.append(str(error))
+        ready: dict[str, Path] = {}
+        failed: dict[str, str] = {}
+        engine: Engine | None = None
+        looked = False
+        if own and use_engine:
+            with self._lock:
+                self._render = self._render or render
+                if render:
+                    self._absent.clear()  # looked up before without making them: make them now
+                unsettled = [t for t in own if not self._settled(t)]
+                self._queue = list(dict.fromkeys(self._queue + unsettled))
+                if self._worker is None or not self._worker.is_alive():
+                    self._worker = threading.Thread(target=self._work, name="voice", daemon=True)
+                    self._worker.start()
+                limit = self._clock() + self.start_wait
+                while not all(self._settled(t) for t in own) and (
+                    not self._engine_looked or self._engine is not None
+                ):
+                    left = limit - self._clock()
+                    if left <= 0:
+                        break
+                    self._changed.wait(left)
+                ready = {t: self._made[t] for t in own if t in self._made}
+                failed = {t: self._failed[t] for t in own if t in self._failed}
+                engine, looked = self._engine, self._engine_looked
+        plan = VoicePlan()
         for index, text in sorted(lines.items()):
-            found = builtin.get(text) or by_text.get(text)
+            found = builtin.get(text) or ready.get(text)
             if found is None:
                 plan.unspoken += 1
                 continue
-            key = VOICE_PREFIX + found.stem
+            # A reminder (a negative index, ``voice_text.reminder_slot``) plays softer.
+            key = (QUIET_PREFIX if index < 0 else VOICE_PREFIX) + found.stem
             plan.keys[index] = key
             plan.files[key] = found
-        plan.notice = self._notice(plan, own, engine, render, failed) if use_engine else None
+        if use_engine:
+            plan.notice = self._notice(plan, own, engine, looked, render, failed)
         return plan
 
-    def _render(self, engine: Engine, text: str, path: Path) -> Path:
+    def _settled(self, text: str) -> bool:
+        """True once the rendering thread is done with ``text`` (lock held)."""
+        return text in self._made or text in self._failed or text in self._absent
+
+    def _work(self) -> None:
+        """The rendering thread: find the engine, then settle each queued line (cached,
+        failed before, or made now), one at a time, until the queue is empty."""
+        try:
+            engine = self._engine_now()
+        except Exception as error:  # a broken engine lookup must not end the session
+            engine = None
+            self._engine_looked = True
+            self.problems.append(f"looking for a speech program failed: {visible(str(error))}")
+        with self._changed:
+            self._changed.notify_all()
+        while True:
+            with self._lock:
+                if not self._queue or engine is None:
+                    self._queue.clear()
+                    return
+                text = self._queue.pop(0)
+                render = self._render
+            try:
+                path = self._settle(engine, text, render)
+            except VoiceCancelled:
+                return  # calmcoach is closing: not the line's fault, nothing to remember
+            except (VoiceError, OSError) as error:
+                self._remember_failure(engine, text, str(error))
+                continue
+            with self._changed:
+                if path is not None:
+                    self._made[text] = path
+                else:
+                    self._absent.add(text)
+                self._changed.notify_all()
+
+    def _settle(self, engine: Engine, text: str, render: bool) -> Path | None:
+        """The clip of ``text``: cached, or rendered now (with ``render``); None if it is
+        not cached and may not be rendered. Raises VoiceError when the engine failed
+        on it, now or on an earlier run."""
+        path = self._cached(engine, text)
+        for place in (path, self._private / path.name if self._private else None):
+            if place is not None and self._usable(place):
+                return place
+        note = self._failed_note(path)
+        if note is not None:
+            raise VoiceError(note)
+        if not render:
+            return None
+        if len(text) > MAX_RENDER_CHARS or estimate_seconds(text) > MAX_LINE_SECONDS:
+            raise VoiceError(f"a line of {len(text)} characters is too long to speak")
         samples, rate = engine.render(text)
         data = wav_bytes(finish(samples, rate), rate)
-        write_atomic(path, data)
         self.rendered += 1
-        return path
+        return self._store(path, data)
+
+    def _store(self, path: Path, data: bytes) -> Path:
+        """Write a clip to the cache, or, where the cache cannot be written, to a private
+        temporary folder kept until calmcoach closes."""
+        if self._private is None:
+            try:
+                write_atomic(path, data)
+                return path
+            except OSError as error:
+                self._cache_problem = error.strerror or str(error)
+                self._private = Path(tempfile.mkdtemp(prefix="calmcoach-voice-"))  # mode 0700
+                atexit.register(shutil.rmtree, self._private, True)
+        target = self._private / path.name
+        write_atomic(target, data)
+        return target
+
+    def _failed_note(self, path: Path) -> str | None:
+        """Why the engine could not say this line on an earlier run, if it could not."""
+        try:
+            return (
+                read_limited(path.with_suffix(".failed"), MAX_FAILED_NOTE).decode("utf-8", "replace").strip()
+            )
+        except (OSError, RefusedFile):
+            return None
+
+    def _remember_failure(self, engine: Engine, text: str, why: str) -> None:
+        """Keep why a line failed, here and in the cache, so it is not tried on every run
+        (a new engine version or voice is another cache name, and tries again)."""
+        note = self._cached(engine, text).with_suffix(".failed")
+        if self._private is None:
+            with contextlib.suppress(OSError):
+                write_atomic(note, why.encode("utf-8"))
+        with self._changed:
+            self._failed[text] = why
+            self._changed.notify_all()
 
     def _notice(
-        self, plan: VoicePlan, own: list[str], engine: Engine | None, render: bool, failed: list[str]
+        self,
+        plan: VoicePlan,
+        own: list[str],
+        engine: Engine | None,
+        looked: bool,
+        render: bool,
+        failed: dict[str, str],
     ) -> str | None:
-        if not plan.unspoken:
-            return None
-        lines = "line" if plan.unspoken == 1 else "lines"
-        if own and engine is None:
-            return (
-                f"Voice: no speech program was found, so {plan.unspoken} {lines} of your own "
-                f"exercise use tones instead. To hear them, {ANY_ENGINE_HINT}."
+        said = []
+        if self._cache_problem is not None and not self._cache_told:
+            self._cache_told = True
+            said.append(
+                f"Voice: the cache folder {visible(str(self.cache_dir))} cannot be written "
+                f"({visible(self._cache_problem)}), so the lines made now are kept only until "
+                "calmcoach closes."
             )
-        if failed:
-            return (
-                f"Voice: {engine.name if engine else 'the speech program'} could not say "
-                f"{plan.unspoken} {lines} ({visible(failed[0])}); tones stand in for them."
-            )
-        if render:
-            return (
-                f"Voice: making the spoken lines took too long, so {plan.unspoken} {lines} use "
-                "tones this time; they are made next time."
-            )
-        return None
+        if plan.unspoken:
+            lines = "line" if plan.unspoken == 1 else "lines"
+            if own and looked and engine is None:
+                said.append(
+                    f"Voice: no speech program was found, so {plan.unspoken} {lines} of your own "
+                    f"exercise use tones instead. To hear them, {ANY_ENGINE_HINT}."
+                )
+            elif failed:
+                count = len(failed)
+                which = "line" if count == 1 else "lines"
+                said.append(
+                    f"Voice: {engine.name if engine else 'the speech program'} could not say "
+                    f"{count} {which} ({visible(next(iter(failed.values())))}); tones stand in for "
+                    f"{'it' if count == 1 else 'them'}, and {'it is' if count == 1 else 'they are'} "
+                    "not tried again."
+                )
+            elif render:
+                said.append(
+                    f"Voice: the speech program was not done in time, so {plan.unspoken} {lines} "
+                    "use tones this time; they are made meanwhile for next time."
+                )
+        return " ".join(said) or None

@@ -14,10 +14,10 @@ Protocol, one line each way, words separated by tabs:
     mix KEY CUE TONE                          ready
     ready?                                    played KEY MONOTONIC
     play KEY                                  lost KEY REASON
-    at KEY MONOTONIC                          fail REASON
-    cancel                                    drained
-    hush                                      alive
-    drain SECONDS
+    at KEY MONOTONIC                          held KEY MONOTONIC | dropped KEY
+    cancel                                    fail REASON
+    hush                                      drained
+    drain SECONDS                             alive
     quit
 
 ``at`` hands over the next cue ahead of time: a thread here starts it when the
@@ -26,9 +26,12 @@ cue does not wait for the app's event loop. A later ``at`` replaces it and
 ``cancel`` drops it. It exits when its stdin closes, so it never outlives the app.
 
 ``hush`` stops every sound playing now (a sentence cut off by a pause). Spoken lines
-(keys starting ``voice:``) never overlap another sound: starting one stops whatever
-still plays, and a sound started while a line is spoken stops the line, so only one
-stream is ever open on a device that cannot mix.
+(keys starting ``voice:``) never overlap another sound, so only one stream is ever open
+on a device that cannot mix, and a line is never cut by the next boundary: while one
+is spoken, the next line (or the end bell) waits until it ends (``held``, then
+``played`` when it starts), and a pacing cue or tone due meanwhile is left out
+(``dropped``: a late tone would mislead the breath more than a missing one). Only
+``hush`` (pause, skip, stop, mute, voice off) cuts a line short.
 
 A cue that cannot be loaded (``bad``) or played (``lost``) is that cue's problem
 only; ``fail`` is kept for the sound device itself, which no cue can play without.
@@ -50,7 +53,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from calmcoach.audio import VOICE_PREFIX
+from calmcoach.audio import END_CUE, QUIET_PREFIX, VOICE_PREFIX, softer
 from calmcoach.audio.wavs import CueError, load_wav
 
 HEARTBEAT = 1.0
@@ -85,6 +88,10 @@ class _Sound:
         self.channels = channels
         self.width = width
         self.rate = rate
+
+    @property
+    def seconds(self) -> float:
+        return len(self.data) / (self.channels * self.width * self.rate)
 
 
 def _read(path: str) -> _Sound:
@@ -159,6 +166,12 @@ class Scheduler:
             self._pending = None
             self._changed.notify()
 
+    @property
+    def waiting(self) -> bool:
+        """True while a cue is set and has not been played or dropped."""
+        with self._changed:
+            return self._pending is not None
+
     def take_due(self) -> str | None:
         """The waiting cue if its moment has come (it is then the caller's to play)."""
         with self._changed:
@@ -199,9 +212,11 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
     sounds: dict[str, _Sound] = {}
     playing: list[tuple[str, Any]] = []
     device = threading.Lock()
+    spoken_until = 0.0
+    """Monotonic time the spoken line playing now ends (its samples' length from its start)."""
 
     def hush(only_voice: bool = False) -> None:
-        nonlocal playing
+        nonlocal playing, spoken_until
         kept = []
         for key, played in playing:
             if only_voice and not key.startswith(VOICE_PREFIX):
@@ -210,9 +225,29 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 with contextlib.suppress(Exception):  # it may have ended this instant
                     played.stop()
         playing = kept
+        if not only_voice:
+            spoken_until = 0.0
 
     def play(key: str) -> None:
-        nonlocal playing
+        """Start ``key`` now, or, while a spoken line still plays, hold it until the line
+        ends (a line or the end bell) or leave it out (a pacing cue or tone)."""
+        sound = sounds.get(key)
+        if sound is None:
+            _say(out, "lost", key, "not loaded")
+            return
+        with device:
+            until = spoken_until
+        if time.monotonic() >= until:
+            start(key)
+        elif key.startswith(VOICE_PREFIX) or key == END_CUE:
+            # Set outside the device lock: the holding thread takes that lock to start it.
+            after_line.set(key, until)
+            _say(out, "held", key, repr(until))
+        else:
+            _say(out, "dropped", key)
+
+    def start(key: str) -> None:
+        nonlocal playing, spoken_until
         sound = sounds.get(key)
         if sound is None:
             _say(out, "lost", key, "not loaded")
@@ -230,9 +265,13 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 else:
                     _say(out, "lost", key, _plain_reason(error))
                 return
+            if key.startswith(VOICE_PREFIX):
+                spoken_until = called + sound.seconds
             playing = [(k, p) for k, p in playing if p.is_playing()]
         _say(out, "played", key, repr(called))
 
+    after_line = Scheduler(start)
+    """Starts the line (or end bell) held back until the line before it has ended."""
     scheduler = Scheduler(play)
     stop_heartbeat = threading.Event()
     threading.Thread(target=_heartbeat, args=(out, stop_heartbeat), name="heartbeat", daemon=True).start()
@@ -242,7 +281,10 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
         command = words[0]
         try:
             if command == "load":
-                sounds[words[1]] = _read(words[2])
+                sound = _read(words[2])
+                if words[1].startswith(QUIET_PREFIX):  # a reminder: softer than the lines
+                    sound.data = softer(sound.data, sound.width)
+                sounds[words[1]] = sound
                 _say(out, "loaded", words[1])
             elif command == "tone":
                 key, pace, seconds = words[1], words[2], float(words[3])
@@ -269,6 +311,7 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
             elif command == "cancel":
                 scheduler.cancel()
             elif command == "hush":
+                after_line.cancel()
                 with device:
                     hush()
             elif command == "drain":
@@ -276,7 +319,9 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 if due is not None:
                     play(due)
                 limit = time.monotonic() + float(words[1])
-                while any(p.is_playing() for _, p in list(playing)) and time.monotonic() < limit:
+                while time.monotonic() < limit and (
+                    after_line.waiting or any(p.is_playing() for _, p in list(playing))
+                ):
                     time.sleep(0.01)
                 _say(out, "drained")
             elif command == "quit":
@@ -291,6 +336,7 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
                 _say(out, "fail", _plain_reason(error))
     stop_heartbeat.set()
     scheduler.stop()
+    after_line.stop()
     with contextlib.suppress(Exception):
         player.stop_all()
     return 0
