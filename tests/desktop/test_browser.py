@@ -42,7 +42,11 @@ def test_home_appears_offline_and_flare_keys_start_breathing(desktop_env, tmp_pa
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
 
-        driver.find_element(By.ID, "terminal").click()  # as a person clicks into the window
+        # As a person clicks into the window: on its top line (the title), not in the middle,
+        # where a click would open whatever exercise row happens to be drawn there.
+        terminal = driver.find_element(By.ID, "terminal")
+        corner = (-terminal.size["width"] // 2 + 4, -terminal.size["height"] // 2 + 4)
+        ActionChains(driver).move_to_element_with_offset(terminal, *corner).click().perform()
         ActionChains(driver).key_down(Keys.CONTROL).send_keys("f").key_up(Keys.CONTROL).perform()
         wait_for_screen(driver, r"(?i)where is the twitch")
         ActionChains(driver).send_keys("l").perform()
