@@ -34,7 +34,7 @@ def test_macos_and_windows_get_one_clear_line_and_exit_2(
         (["run", "no-such-exercise"], 1, "no exercise 'no-such-exercise'"),
         (["run", "breathing-4-2-6", "--minutes", "9"], 2, "takes --minutes from 2 to 5"),
         (["run", "breathing-4-2-6", "--plain"], 2, "--plain prints lines"),
-        (["flare", "elbow"], 2, "invalid choice: 'elbow'"),
+        (["flare", "elbow"], 2, "unknown body area 'elbow'"),
         (["log", "leg"], 2, "desktop opens the library"),
         (["--install", "flare"], 2, "take nothing else"),
     ],
