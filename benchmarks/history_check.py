@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from calmcoach.history import History
+from calmcoach.data.history import History
 
 CLOCK = time.process_time if "--cpu" in sys.argv else time.perf_counter
 RUNS = 7

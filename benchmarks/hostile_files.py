@@ -55,7 +55,7 @@ def _phases(count: int, seconds: str = "1") -> str:
 
 def make_files(directory: Path) -> dict[str, Path]:
     """Each nasty file in its own folder (so each ``list`` sees only it), by name."""
-    from calmcoach.loader import MAX_FILE_BYTES
+    from calmcoach.data.loader import MAX_FILE_BYTES
 
     def folder(name: str) -> Path:
         path = directory / name
@@ -150,10 +150,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from calmcoach import locations
-    from calmcoach.loader import Library, load_library, parse_file
-    from calmcoach.model import Exercise, Origin
-    from calmcoach.planner import PlanError, PlanOptions, areas_of, duration, plan
+    from calmcoach.data import locations
+    from calmcoach.data.loader import Library, load_library, parse_file
+    from calmcoach.domain.model import Exercise, Origin
+    from calmcoach.domain.planner import PlanError, PlanOptions, areas_of, duration, plan
 
     print(f"calmcoach hostile files, {args.runs} runs each, Python {sys.version.split()[0]}")
     print(f"goal: no file adds more than {GOAL_SECONDS:g} s or {GOAL_MB:g} MB to a command")

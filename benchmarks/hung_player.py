@@ -25,7 +25,7 @@ ASOUNDRC = HERE.parent / "tests" / "audio_fixtures" / "capture.asoundrc"
 
 def one_run(env: dict[str, str], log: Path) -> tuple[float, float, float]:
     from calmcoach.audio.process import ProcessPlayer
-    from calmcoach.library import sound_dirs
+    from calmcoach.data.library import sound_dirs
 
     player = ProcessPlayer(sound_dirs(), bell=lambda: None, log_file=log, env=env)
     player.prepare(["inhale"])

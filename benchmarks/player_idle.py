@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--state", choices=("idle", "holding"), default="holding")
     args = parser.parse_args()
     from calmcoach.audio.process import ProcessPlayer
-    from calmcoach.library import sound_dirs
+    from calmcoach.data.library import sound_dirs
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)

@@ -679,7 +679,7 @@ def scale_runs(repeats: int, count: int) -> dict[str, list[float]]:
 
 
 def history_file(env: dict[str, str]) -> Path:
-    code = "from calmcoach import locations; print(locations.history_file())"
+    code = "from calmcoach.data import locations; print(locations.history_file())"
     found = subprocess.run(
         [PY, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, **env}
     )
@@ -687,7 +687,7 @@ def history_file(env: dict[str, str]) -> Path:
 
 
 def fill_history(path: Path, count: int) -> None:
-    from calmcoach.history import History
+    from calmcoach.data.history import History
 
     path.parent.mkdir(parents=True, exist_ok=True)
     History.open(path).history.close()
@@ -727,7 +727,7 @@ def time_stats(path: Path) -> float:
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from calmcoach.history import History\n"
+        "from calmcoach.data.history import History\n"
         "from calmcoach.ui.screens.stats import stats_text\n"
         "t = time.perf_counter()\n"
         "h = History.open(Path(sys.argv[1]), check=False).history\n"

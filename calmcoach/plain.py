@@ -18,12 +18,12 @@ from types import FrameType
 from typing import TextIO
 
 from calmcoach.audio import CuePlayer
-from calmcoach.conductor import Conductor, Observer, Recorder
-from calmcoach.describe import SafetyNotes, breath_text, clock_text, part_heading, practice_line
-from calmcoach.model import Exercise
-from calmcoach.planner import Segment, Timeline
-from calmcoach.session import Clock, Event, ScaledClock, Session, StepStarted, practice_of
-from calmcoach.visible import visible
+from calmcoach.domain.describe import SafetyNotes, breath_text, clock_text, part_heading, practice_line
+from calmcoach.domain.model import Exercise
+from calmcoach.domain.planner import Segment, Timeline
+from calmcoach.domain.session import Clock, Event, ScaledClock, Session, StepStarted, practice_of
+from calmcoach.domain.visible import visible
+from calmcoach.services.conductor import Conductor, Observer, Recorder
 
 MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
@@ -112,7 +112,7 @@ class PlainRunner:
         """``notes`` are printed before the first step and as each part begins;
         ``exercises`` (the library) names body areas as their files title them.
         ``voice`` and ``voice_on`` are the spoken lines' player keys and whether they
-        are spoken (see :class:`~calmcoach.conductor.Conductor`).
+        are spoken (see :class:`~calmcoach.services.conductor.Conductor`).
         ``base_clock`` and ``sleep`` are the real clock and sleep, replaced in tests.
         At real speed the session runs on ``base_clock`` itself, so a player on the
         same clock is handed each cue ahead of its boundary, as in the app."""

@@ -1,7 +1,7 @@
 """Render the spoken prompts of the built-in exercises: ``python sounds/make_voice.py``.
 
 One clip per distinct line the built-in exercises speak (each step's instruction and
-each breathing phase's word, as ``calmcoach.voice_text`` decides), written to
+each breathing phase's word, as ``calmcoach.domain.voice_text`` decides), written to
 ``sounds/voice/`` with ``manifest.json`` listing each clip's text, file, length, rate,
 checksum, engine and where the exercises use it.
 
@@ -43,7 +43,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from calmcoach import voice_text  # noqa: E402
 from calmcoach.audio.speech import (  # noqa: E402
     ENGINE,
     RATE,
@@ -57,7 +56,8 @@ from calmcoach.audio.speech import (  # noqa: E402
     finish,
     wav_bytes,
 )
-from calmcoach.loader import load_library, sound_names_in  # noqa: E402
+from calmcoach.data.loader import load_library, sound_names_in  # noqa: E402
+from calmcoach.domain import voice_text  # noqa: E402
 
 VOICE_DIR = HERE / "voice"
 EXERCISES_DIR = ROOT / "exercises"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from calmcoach import locations
-from calmcoach.library import load_default_library, sound_names
-from calmcoach.loader import Library
+from calmcoach.data import locations
+from calmcoach.data.library import load_default_library, sound_names
+from calmcoach.data.loader import Library
 
 REPO = Path(__file__).resolve().parent.parent
 

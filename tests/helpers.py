@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
 from calmcoach.audio.process import ProcessPlayer
-from calmcoach.history import History
-from calmcoach.library import sound_dirs
-from calmcoach.record import Recorder
+from calmcoach.data import locations
+from calmcoach.data.history import History
+from calmcoach.data.library import sound_dirs
+from calmcoach.services.record import Recorder
 
 
 def calmcoach_command() -> list[str]:

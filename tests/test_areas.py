@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
 from calmcoach.cli import ask_area, build_parser, resolve_area
-from calmcoach.describe import area_choices
-from calmcoach.library import load_default_library
-from calmcoach.model import AREAS, BODY_AREAS, area_from_word, area_words_text
+from calmcoach.data import locations
+from calmcoach.data.library import load_default_library
+from calmcoach.domain.describe import area_choices
+from calmcoach.domain.model import AREAS, BODY_AREAS, area_from_word, area_words_text
 from tests.helpers import calmcoach_command
 
 WORDS = {

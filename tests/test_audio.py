@@ -24,7 +24,7 @@ import pytest
 
 from calmcoach.audio import SilentPlayer
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
-from calmcoach.planner import PlanOptions, plan
+from calmcoach.domain.planner import PlanOptions, plan
 from tests.helpers import (
     FIXTURES,
     SOUNDS,
@@ -135,8 +135,8 @@ def test_simpleaudio_missing_falls_back_to_the_bell_once(cli_env, tmp_path: Path
 def test_player_killed_mid_session_goes_on_with_the_bell(tmp_path: Path, library) -> None:
     need_simpleaudio()
     from calmcoach.audio import sounds_for
+    from calmcoach.domain.session import StepStarted
     from calmcoach.plain import PlainRunner
-    from calmcoach.session import StepStarted
 
     player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
@@ -167,7 +167,7 @@ def test_player_process_never_outlives_the_app(tmp_path: Path) -> None:
     code = (
         "import os, sys, time\n"
         "from calmcoach.audio.process import ProcessPlayer\n"
-        "from calmcoach.library import sound_dirs\n"
+        "from calmcoach.data.library import sound_dirs\n"
         "p = ProcessPlayer(sound_dirs(), bell=lambda: None)\n"
         "print(p.pid, flush=True)\n"
         "time.sleep(60)\n"
@@ -202,7 +202,7 @@ def test_close_leaves_no_player_process(tmp_path: Path) -> None:
 
 def test_bad_user_wav_gets_a_clear_error_and_the_bell(tmp_path: Path, isolated_dirs: Path) -> None:
     need_simpleaudio()
-    from calmcoach import locations
+    from calmcoach.data import locations
 
     user_sounds = locations.user_sounds_dir()
     user_sounds.mkdir(parents=True)
@@ -288,7 +288,7 @@ async def until(condition: Callable[[], bool], failure: str, limit: float = 5.0)
 
 async def test_app_says_sound_off_once_when_the_player_dies(tmp_path: Path) -> None:
     need_simpleaudio()
-    from calmcoach.session import State
+    from calmcoach.domain.session import State
     from calmcoach.ui.app import make_app
     from tests.clocks import FakeClock
     from tests.ui.helpers import advance, session_opened, session_screen

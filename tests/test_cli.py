@@ -212,8 +212,8 @@ def _python() -> list[str]:
 
 
 def test_list_says_each_length_in_the_shared_words(cli_env) -> None:
-    from calmcoach.describe import length_text
-    from calmcoach.library import load_default_library
+    from calmcoach.data.library import load_default_library
+    from calmcoach.domain.describe import length_text
 
     library = load_default_library()
     text = cc("list", env=cli_env).stdout.splitlines()
@@ -249,7 +249,7 @@ def test_show_counts_steps_that_wait_with_a_real_plural(cli_env, user_exercises:
 
 
 def test_show_keeps_the_safety_notes(cli_env) -> None:
-    from calmcoach.library import load_default_library
+    from calmcoach.data.library import load_default_library
 
     exercise = load_default_library().exercises["tension-release"]
     lines = cc("show", "tension-release", "--area", "eyelid", env=cli_env).stdout.splitlines()
@@ -349,7 +349,7 @@ def test_flare_plain_without_a_terminal_uses_general_and_says_so(cli_env) -> Non
 
 
 def test_run_plain_shows_the_notes_before_the_first_step(cli_env) -> None:
-    from calmcoach.library import load_default_library
+    from calmcoach.data.library import load_default_library
 
     notes = load_default_library().exercises["breathing-4-7-8"].safety
     result = cc(
@@ -362,7 +362,7 @@ def test_run_plain_shows_the_notes_before_the_first_step(cli_env) -> None:
 
 
 def test_flare_plain_shows_each_parts_notes_when_it_begins(cli_env) -> None:
-    from calmcoach.library import load_default_library
+    from calmcoach.data.library import load_default_library
 
     exercises = load_default_library().exercises
     result = cc("flare", "hand", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n")
@@ -487,9 +487,9 @@ def test_flare_question_ended_with_ctrl_d_exits_1_and_starts_nothing(cli_env) ->
 def test_plain_closing_line_says_what_the_history_row_says(cli_env, user_exercises: Path) -> None:
     """Issue 23: the closing line said the timeline's 0:01 while the history kept the time
     really spent, a while at the prompt included. Both now give the same figures."""
-    from calmcoach import locations
-    from calmcoach.describe import clock_text
-    from calmcoach.history import History
+    from calmcoach.data import locations
+    from calmcoach.data.history import History
+    from calmcoach.domain.describe import clock_text
 
     (user_exercises / "think.toml").write_text(
         'title = "Think"\nkind = "routine"\n[[step]]\nsay = "name three sounds"\nwait = true\n'

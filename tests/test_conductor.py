@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from calmcoach.audio import SilentPlayer
-from calmcoach.conductor import Conductor
-from calmcoach.loader import Library
-from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.session import Event, Session, SessionFinished, State, StepStarted
+from calmcoach.data.loader import Library
+from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.session import Event, Session, SessionFinished, State, StepStarted
+from calmcoach.services.conductor import Conductor
 from tests.clocks import FakeClock
 from tests.ui.helpers import AheadPlayer
 

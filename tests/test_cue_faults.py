@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
 from calmcoach.audio.process import DRAIN_TIMEOUT, HUNG_AFTER, READY_TIMEOUT
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
+from calmcoach.data import locations
 from tests.helpers import (
     SOUNDS,
     audio_env,
@@ -390,7 +390,7 @@ freeze the kernel does not report: a C call holding the interpreter, say)."""
 
 def test_a_player_frozen_without_being_stopped_is_noticed_by_its_silence(tmp_path: Path) -> None:
     from calmcoach.audio.process import ProcessPlayer
-    from calmcoach.library import sound_dirs
+    from calmcoach.data.library import sound_dirs
 
     rings: list[float] = []
     player = ProcessPlayer(
@@ -440,7 +440,7 @@ def test_a_player_that_beats_but_does_not_start_a_cue_is_given_up_with_a_bell_fo
     tmp_path: Path,
 ) -> None:
     from calmcoach.audio.process import CUE_LATE_AFTER, ProcessPlayer
-    from calmcoach.library import sound_dirs
+    from calmcoach.data.library import sound_dirs
 
     rings: list[float] = []
     player = ProcessPlayer(

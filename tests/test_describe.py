@@ -1,4 +1,4 @@
-"""The words every shell shows about an exercise come from calmcoach.describe."""
+"""The words every shell shows about an exercise come from calmcoach.domain.describe."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import describe, locations
-from calmcoach.describe import (
+from calmcoach.data import locations
+from calmcoach.data.library import load_default_library
+from calmcoach.data.loader import Library
+from calmcoach.domain import describe
+from calmcoach.domain.describe import (
     area_choices,
     breaths_text,
     clock_text,
@@ -27,9 +30,7 @@ from calmcoach.describe import (
     time_left_change,
     time_left_text,
 )
-from calmcoach.library import load_default_library
-from calmcoach.loader import Library
-from calmcoach.planner import PlanOptions, plan
+from calmcoach.domain.planner import PlanOptions, plan
 
 
 @pytest.mark.parametrize(
@@ -196,8 +197,11 @@ def test_describe_imports_only_the_model_and_the_planner() -> None:
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
-    assert {m for m in imported if m.startswith("calmcoach")} == {"calmcoach.model", "calmcoach.planner"}
-    assert imported - {"calmcoach.model", "calmcoach.planner"} <= {
+    assert {m for m in imported if m.startswith("calmcoach")} == {
+        "calmcoach.domain.model",
+        "calmcoach.domain.planner",
+    }
+    assert imported - {"calmcoach.domain.model", "calmcoach.domain.planner"} <= {
         "__future__",
         "math",
         "collections.abc",

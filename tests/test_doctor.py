@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.redflags import RedFlag, SafetyText, load_red_flags, load_red_flags_or_fallback
+from calmcoach.data.redflags import RedFlag, SafetyText, load_red_flags, load_red_flags_or_fallback
 from tests.helpers import calmcoach_command
 from tests.terminal_process import TerminalProcess
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
-from calmcoach.history import (
+from calmcoach.data import locations
+from calmcoach.data.history import (
     APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -25,9 +25,9 @@ from calmcoach.history import (
     HistoryUnavailable,
     schema,
 )
-from calmcoach.planner import PlanOptions, plan
-from calmcoach.record import Recorder
-from calmcoach.session import Session
+from calmcoach.domain.planner import PlanOptions, plan
+from calmcoach.domain.session import Session
+from calmcoach.services.record import Recorder
 from tests.clocks import FakeClock
 from tests.helpers import calmcoach_command, month_of_data, quick_breath, settle
 
@@ -49,7 +49,7 @@ def test_new_file_has_wal_app_id_and_version(tmp_path: Path) -> None:
 
 
 def test_nothing_is_created_at_import(tmp_path: Path, isolated_dirs: Path) -> None:
-    code = "import calmcoach.history, calmcoach.record, calmcoach.cli, calmcoach.ui.app"
+    code = "import calmcoach.data.history, calmcoach.services.record, calmcoach.cli, calmcoach.ui.app"
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
     assert not isolated_dirs.exists()
 

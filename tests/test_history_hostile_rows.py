@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
-from calmcoach.history import History
+from calmcoach.data import locations
+from calmcoach.data.history import History
 from tests.helpers import calmcoach_command
 
 TODAY = date(2026, 11, 20)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.history import History
-from calmcoach.history.pending import SessionSnapshot, keep
-from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.record import Recorder
-from calmcoach.session import Session
+from calmcoach.data.history import History
+from calmcoach.data.history.pending import SessionSnapshot, keep
+from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.session import Session
+from calmcoach.services.record import Recorder
 from tests.clocks import FakeClock
 
 HANG_GUARD = 20.0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.history import History
+from calmcoach.data.history import History
 from tests.helpers import calmcoach_command
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]

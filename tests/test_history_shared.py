@@ -17,7 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.conftest import REPO
 from tests.helpers import calmcoach_command, quick_breath
 
@@ -29,11 +29,11 @@ APP_STAND_IN = textwrap.dedent(
     import sys
     import time
 
-    from calmcoach import locations
-    from calmcoach.library import load_default_library
-    from calmcoach.planner import PlanOptions, plan
-    from calmcoach.record import Recorder
-    from calmcoach.session import Session
+    from calmcoach.data import locations
+    from calmcoach.data.library import load_default_library
+    from calmcoach.domain.planner import PlanOptions, plan
+    from calmcoach.services.record import Recorder
+    from calmcoach.domain.session import Session
     from tests.clocks import FakeClock
 
     said = []
@@ -155,12 +155,12 @@ OTHER_PROGRAM = textwrap.dedent(
     import sys
     import time
 
-    from calmcoach import locations
-    from calmcoach.history import History
-    from calmcoach.library import load_default_library
-    from calmcoach.planner import PlanOptions, plan
-    from calmcoach.record import Recorder
-    from calmcoach.session import Session
+    from calmcoach.data import locations
+    from calmcoach.data.history import History
+    from calmcoach.data.library import load_default_library
+    from calmcoach.domain.planner import PlanOptions, plan
+    from calmcoach.services.record import Recorder
+    from calmcoach.domain.session import Session
     from tests.clocks import FakeClock
 
     name, rounds, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])

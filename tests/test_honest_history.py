@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
-from calmcoach.history import History
-from calmcoach.planner import PlanOptions, plan
-from calmcoach.record import Recorder
-from calmcoach.session import Session
+from calmcoach.data import locations
+from calmcoach.data.history import History
+from calmcoach.domain.planner import PlanOptions, plan
+from calmcoach.domain.session import Session
+from calmcoach.services.record import Recorder
 from tests.clocks import FakeClock
 from tests.helpers import calmcoach_command, settle
 

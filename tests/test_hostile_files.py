@@ -19,9 +19,9 @@ from typing import TypeVar
 
 import pytest
 
-from calmcoach import locations, planner, settings
-from calmcoach.library import load_default_library, sound_names
-from calmcoach.loader import (
+from calmcoach.data import locations, settings
+from calmcoach.data.library import load_default_library, sound_names
+from calmcoach.data.loader import (
     MAX_FILE_BYTES,
     MIN_SECONDS,
     ParseCache,
@@ -30,9 +30,10 @@ from calmcoach.loader import (
     parse_file,
     validate_files,
 )
-from calmcoach.model import Exercise, Kind, Minutes, Origin, Pace, Phase, Step
-from calmcoach.planner import MAX_SEGMENTS, PlanError, PlanOptions, plan
-from calmcoach.visible import visible
+from calmcoach.domain import planner
+from calmcoach.domain.model import Exercise, Kind, Minutes, Origin, Pace, Phase, Step
+from calmcoach.domain.planner import MAX_SEGMENTS, PlanError, PlanOptions, plan
+from calmcoach.domain.visible import visible
 from tests.helpers import calmcoach_command
 
 T = TypeVar("T")
@@ -316,7 +317,7 @@ def test_special_files_in_the_exercises_dir_are_broken_entries(user_exercises: P
 
 
 def test_a_file_is_never_read_past_its_limit(tmp_path: Path) -> None:
-    from calmcoach.safefile import RefusedFile, read_limited
+    from calmcoach.data.safefile import RefusedFile, read_limited
 
     path = tmp_path / "big"
     path.write_bytes(b"x" * 101)

@@ -10,16 +10,16 @@ import sys
 import pytest
 
 CORE = [
-    "calmcoach.model",
-    "calmcoach.loader",
-    "calmcoach.planner",
-    "calmcoach.session",
-    "calmcoach.history",
-    "calmcoach.record",
+    "calmcoach.domain.model",
+    "calmcoach.data.loader",
+    "calmcoach.domain.planner",
+    "calmcoach.domain.session",
+    "calmcoach.data.history",
+    "calmcoach.services.record",
     "calmcoach.cli",
     "calmcoach.plain",
-    "calmcoach.redflags",
-    "calmcoach.library",
+    "calmcoach.data.redflags",
+    "calmcoach.data.library",
 ]
 SHELLS = ("textual", "rich", "simpleaudio")
 
@@ -61,7 +61,8 @@ def test_the_check_can_fail() -> None:
 FIRST_FRAME_PROBE = """
 import json, os, sys
 from textual.app import App
-from calmcoach import cli, terminal
+from calmcoach import cli
+from calmcoach.cli import terminal
 from calmcoach.ui import trace
 
 terminal.app_cannot_start = lambda: None  # the probe has no terminal: it runs headless
@@ -84,7 +85,7 @@ print(json.dumps(seen))
 def test_home_first_frame_loads_no_parser_toml_or_database(user_exercises: object) -> None:
     """Plain ``calmcoach`` (with the parse cache warm) reaches home without argparse,
     tomllib, sqlite3 or hashlib (OpenSSL): each is start-up time and memory home does not need."""
-    from calmcoach import locations
+    from calmcoach.data import locations
 
     locations.settings_file().write_text('{"first_run_seen": true}')  # the note reads its text file
     modules: list[str] = []

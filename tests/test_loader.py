@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
-from calmcoach.library import load_default_library
-from calmcoach.loader import (
+from calmcoach.data import locations
+from calmcoach.data.library import load_default_library
+from calmcoach.data.loader import (
     MAX_FILE_BYTES,
     ParseCache,
     Problem,
@@ -18,7 +18,7 @@ from calmcoach.loader import (
     parse_file,
     validate_files,
 )
-from calmcoach.model import Exercise, Kind, Origin, Pace
+from calmcoach.domain.model import Exercise, Kind, Origin, Pace
 
 BUILTIN_IDS = {
     "breathing-4-2-6",
@@ -316,7 +316,7 @@ def test_broken_user_file_is_listed_and_hides_nothing(user_exercises: Path) -> N
 
 
 def test_user_sounds_count_as_cue_names(isolated_dirs: Path, tmp_path: Path) -> None:
-    from calmcoach.library import sound_names
+    from calmcoach.data.library import sound_names
 
     locations.user_sounds_dir().mkdir(parents=True)
     (locations.user_sounds_dir() / "gong.wav").write_bytes(b"")

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.helpers import calmcoach_command
 
 
@@ -25,7 +25,7 @@ def test_a_plain_run_logs_what_it_told_the_person(cli_env: dict[str, str], tmp_p
 
 
 def test_a_fifo_in_place_of_the_log_is_left_alone_and_nothing_hangs(isolated_dirs: Path) -> None:
-    from calmcoach import logfile
+    from calmcoach.data import logfile
 
     path = locations.state_dir() / "calmcoach.log"
     path.parent.mkdir(parents=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.helpers import calmcoach_command
 from tests.terminal_process import TerminalProcess
 

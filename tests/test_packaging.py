@@ -36,7 +36,7 @@ def test_wheel_has_exercises_sounds_and_entry_point(wheel: Path) -> None:
         assert f"calmcoach/_builtin/sounds/{sound.name}" in names
     for clip in [*(REPO / "sounds" / "voice").glob("*.wav"), REPO / "sounds" / "voice" / "manifest.json"]:
         assert f"calmcoach/_builtin/sounds/voice/{clip.name}" in names
-    assert "calmcoach/content/red_flags.toml" in names
+    assert "calmcoach/data/content/red_flags.toml" in names
     assert "calmcoach/ui/calmcoach.tcss" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -52,7 +52,7 @@ def test_installed_package_finds_builtins_outside_the_checkout(wheel: Path, tmp_
         timeout=300,
     )
     code = (
-        "from calmcoach import locations; "
+        "from calmcoach.data import locations; "
         "print(locations.builtin_exercises_dir()); print(locations.builtin_sounds_dir())"
     )
     result = subprocess.run(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 from calmcoach.audio import SilentPlayer
-from calmcoach.describe import safety_notes
-from calmcoach.loader import Library
+from calmcoach.data.loader import Library
+from calmcoach.domain.describe import safety_notes
+from calmcoach.domain.planner import PlanOptions, plan
 from calmcoach.plain import PlainRunner, step_line, summary_line
-from calmcoach.planner import PlanOptions, plan
 from tests.clocks import FakeClock
 
 
@@ -70,7 +70,7 @@ def test_breath_and_step_counts_use_real_plurals(library: Library, user_exercise
     (user_exercises / "one.toml").write_text(
         'title = "One"\nkind = "breathing"\ncycles = 1\n[[phase]]\npace = "inhale"\nseconds = 2\nsay = "in"\n'
     )
-    from calmcoach.library import load_default_library
+    from calmcoach.data.library import load_default_library
 
     library = load_default_library()
     lines = run_plain(library, "one")
@@ -86,7 +86,7 @@ def test_step_line_and_summary_words(library: Library) -> None:
         == "  0:12  inhale  Breathe in slowly through your nose  (breath 2 of 10)"
     )
     clock = FakeClock()
-    from calmcoach.session import Session
+    from calmcoach.domain.session import Session
 
     session = Session(timeline, clock)
     session.start()
@@ -102,7 +102,7 @@ def test_step_line_and_summary_words(library: Library) -> None:
 def test_a_session_skipped_to_its_end_is_not_called_finished(library: Library) -> None:
     """Skipping (as the app's n does) leaves steps not done: the line says so, in the
     figures the history keeps, and never "finished" as if all of it was done."""
-    from calmcoach.session import Session
+    from calmcoach.domain.session import Session
 
     timeline = plan(library.exercises["breathing-4-2-6"], PlanOptions(minutes=2))
     clock = FakeClock()
@@ -129,7 +129,7 @@ def test_time_at_a_step_that_waits_is_practice_not_a_suspend() -> None:
     import time
     from pathlib import Path
 
-    from calmcoach.model import Exercise, Kind, Step
+    from calmcoach.domain.model import Exercise, Kind, Step
 
     exercise = Exercise(
         id="p",

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calmcoach import locations
-from calmcoach.library import load_default_library, sound_names
-from calmcoach.loader import Library, load_library, validate_files
-from calmcoach.model import AREAS, Exercise, Kind, Origin
-from calmcoach.planner import MAX_SEGMENTS, PlanOptions, count, duration, plan
+from calmcoach.data import locations
+from calmcoach.data.library import load_default_library, sound_names
+from calmcoach.data.loader import Library, load_library, validate_files
+from calmcoach.domain.model import AREAS, Exercise, Kind, Origin
+from calmcoach.domain.planner import MAX_SEGMENTS, PlanOptions, count, duration, plan
 
 FIXTURES = Path(__file__).resolve().parent / "exercise_files"
 

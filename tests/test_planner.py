@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calmcoach.loader import MIN_SECONDS, Library
-from calmcoach.model import Exercise, Kind, Minutes, Pace, Phase, Step, Variant
-from calmcoach.planner import PlanError, PlanOptions, areas_of, cycles_for, plan
+from calmcoach.data.loader import MIN_SECONDS, Library
+from calmcoach.domain.model import Exercise, Kind, Minutes, Pace, Phase, Step, Variant
+from calmcoach.domain.planner import PlanError, PlanOptions, areas_of, cycles_for, plan
 
 PACES = list(Pace)
 

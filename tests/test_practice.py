@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calmcoach.model import Exercise, Kind, Step
-from calmcoach.planner import plan
-from calmcoach.session import Session, practice_of
+from calmcoach.domain.model import Exercise, Kind, Step
+from calmcoach.domain.planner import plan
+from calmcoach.domain.session import Session, practice_of
 from tests.clocks import FakeClock
 
 

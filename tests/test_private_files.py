@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations, logfile, presence, safefile, settings
-from calmcoach.library import load_default_library
+from calmcoach.data import locations, logfile, safefile, settings
+from calmcoach.data.library import load_default_library
 from calmcoach.remind import control
+from calmcoach.services import presence
 from tests.helpers import calmcoach_command
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from calmcoach.library import load_default_library, sound_names
-from calmcoach.loader import validate_files
+from calmcoach.data.library import load_default_library, sound_names
+from calmcoach.data.loader import validate_files
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

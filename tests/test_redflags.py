@@ -3,7 +3,7 @@
 The table below is the guide's (see the design notes, section 1), written out once here:
 each warning sign, the urgency value it must carry, words its action must say, and words
 that would make it stronger or weaker than the guide. A later edit to
-``calmcoach/content/red_flags.toml`` that drifts from it fails here.
+``calmcoach/data/content/red_flags.toml`` that drifts from it fails here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.redflags import (
+from calmcoach.data.redflags import (
     FALLBACK,
     REASSURANCE_FILE,
     RED_FLAGS_FILE,
@@ -325,7 +325,7 @@ def test_a_broken_file_falls_back_to_the_fast_change_rule_and_says_why(tmp_path:
 
 
 def test_importing_the_module_reads_nothing_and_loads_no_toml_parser() -> None:
-    code = "import sys, calmcoach.redflags; print('tomllib' in sys.modules)"
+    code = "import sys, calmcoach.data.redflags; print('tomllib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

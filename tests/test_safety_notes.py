@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from calmcoach.loader import Library
-from calmcoach.model import Exercise
+from calmcoach.data.loader import Library
+from calmcoach.domain.model import Exercise
 
 
 def has(text: str, phrase: str) -> bool:

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calmcoach.loader import load_library
-from calmcoach.locations import builtin_exercises_dir
-from calmcoach.model import Exercise, Kind, Step
-from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.session import Session, SessionError, SessionFinished, State, StepStarted
+from calmcoach.data.loader import load_library
+from calmcoach.data.locations import builtin_exercises_dir
+from calmcoach.domain.model import Exercise, Kind, Step
+from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.session import Session, SessionError, SessionFinished, State, StepStarted
 from tests.clocks import FakeClock
 
 T0 = 1000.0

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.helpers import calmcoach_command
 from tests.terminal_process import TerminalProcess
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations, logfile, presence, safefile
+from calmcoach.data import locations, logfile, safefile
+from calmcoach.services import presence
 from tests.helpers import calmcoach_command
 from tests.terminal_process import TerminalProcess
 from tests.test_hostile_files import within

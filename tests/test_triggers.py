@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from calmcoach.history import TRIGGERS
-from calmcoach.triggers import TRIGGER_NOTES, trigger_note_text
+from calmcoach.data.history import TRIGGERS
+from calmcoach.data.triggers import TRIGGER_NOTES, trigger_note_text
 
 GUIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # trigger: (words of "typical pattern", words of "why it comes with anxiety")

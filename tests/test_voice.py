@@ -15,12 +15,12 @@ import pytest
 from calmcoach.audio import END_CUE, QUIET_PREFIX, VOICE_PREFIX, softer, sounds_for
 from calmcoach.audio.speech import Engine, find_engine, read_wav
 from calmcoach.audio.voice import Voices
-from calmcoach.conductor import Conductor
-from calmcoach.library import load_default_library
-from calmcoach.loader import Library, load_library
-from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.session import Session, State
-from calmcoach.voice_text import asks_to_close_eyes, reminder_slot, spoken_lines, voice_wanted
+from calmcoach.data.library import load_default_library
+from calmcoach.data.loader import Library, load_library
+from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.session import Session, State
+from calmcoach.domain.voice_text import asks_to_close_eyes, reminder_slot, spoken_lines, voice_wanted
+from calmcoach.services.conductor import Conductor
 from tests.clocks import FakeClock
 from tests.helpers import (
     calmcoach_command,

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
-from calmcoach import voice_text
-from calmcoach.library import load_default_library
-from calmcoach.loader import Library, parse_file
-from calmcoach.model import Exercise, Kind, Origin, Pace
-from calmcoach.planner import PlanOptions, plan
+from calmcoach.data.library import load_default_library
+from calmcoach.data.loader import Library, parse_file
+from calmcoach.domain import voice_text
+from calmcoach.domain.model import Exercise, Kind, Origin, Pace
+from calmcoach.domain.planner import PlanOptions, plan
 
 REPO = Path(__file__).resolve().parent.parent
 VOICE_DIR = REPO / "sounds" / "voice"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import voice_text
 from calmcoach.audio import SilentPlayer
 from calmcoach.audio.voice import Voices
-from calmcoach.conductor import Conductor
-from calmcoach.loader import Library, parse_file
-from calmcoach.model import Exercise, Origin, Reminder
-from calmcoach.planner import PlanOptions, Timeline, plan
-from calmcoach.session import Session
+from calmcoach.data.loader import Library, parse_file
+from calmcoach.domain import voice_text
+from calmcoach.domain.model import Exercise, Origin, Reminder
+from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.session import Session
+from calmcoach.services.conductor import Conductor
 from tests.clocks import FakeClock
 from tests.ui.helpers import AheadPlayer
 

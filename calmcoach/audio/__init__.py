@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from calmcoach.model import Pace
-from calmcoach.planner import Segment, Timeline
+from calmcoach.domain.model import Pace
+from calmcoach.domain.planner import Segment, Timeline
 
 GuideTone = tuple[str, str, float]
 """For eyes-closed mode: (cue name or "", pace, seconds) of a phase to preload."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 
-from calmcoach import locations
 from calmcoach.audio import BellPlayer, CuePlayer, SilentPlayer, terminal_bell
-from calmcoach.library import sound_dirs
+from calmcoach.data import locations
+from calmcoach.data.library import sound_dirs
 
 LOG_NAME = "audio-player.log"
 

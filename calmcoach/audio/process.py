@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
-from calmcoach import safefile
 from calmcoach.audio import VOICE_PREFIX, GuideTone, guide_key, tone_key
 from calmcoach.audio.wavs import CueFile, find_cues
-from calmcoach.visible import visible
+from calmcoach.data import safefile
+from calmcoach.domain.visible import visible
 
 Bell = Callable[[], None]
 

@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calmcoach import locations
 from calmcoach.audio import QUIET_PREFIX, VOICE_PREFIX
 from calmcoach.audio.speech import (
     ANY_ENGINE_HINT,
@@ -43,9 +42,10 @@ from calmcoach.audio.speech import (
     wav_bytes,
 )
 from calmcoach.audio.wavs import CueError, check_wav
-from calmcoach.safefile import RefusedFile, read_limited, write_atomic
-from calmcoach.visible import visible
-from calmcoach.voice_text import MAX_LINE_SECONDS, estimate_seconds
+from calmcoach.data import locations
+from calmcoach.data.safefile import RefusedFile, read_limited, write_atomic
+from calmcoach.domain.visible import visible
+from calmcoach.domain.voice_text import MAX_LINE_SECONDS, estimate_seconds
 
 START_WAIT = 4.0
 """Longest a session's start waits, in all, for the speech program (finding it and

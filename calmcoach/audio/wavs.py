@@ -13,8 +13,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from calmcoach import safefile
-from calmcoach.visible import visible
+from calmcoach.data import safefile
+from calmcoach.domain.visible import visible
 
 MAX_WAV_BYTES = 4 * 1024 * 1024
 """Cue files larger than this are refused: a cue is a short sound."""

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from calmcoach import __version__, terminal
-from calmcoach.describe import (
+from calmcoach import __version__
+from calmcoach.cli import terminal
+from calmcoach.domain.describe import (
     adjustable_minutes,
     area_choices,
     breath_text,
@@ -30,15 +31,15 @@ from calmcoach.describe import (
     plural,
     safety_notes,
 )
-from calmcoach.model import BODY_AREAS, Exercise, Origin, area_from_word, area_key, area_words_text
-from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
-from calmcoach.visible import visible
+from calmcoach.domain.model import BODY_AREAS, Exercise, Origin, area_from_word, area_key, area_words_text
+from calmcoach.domain.planner import PlanError, PlanOptions, Timeline, areas_of, plan
+from calmcoach.domain.visible import visible
 
 if TYPE_CHECKING:
     import argparse
 
     from calmcoach.audio.voice import VoicePlan
-    from calmcoach.loader import Library, Problem
+    from calmcoach.data.loader import Library, Problem
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -233,7 +234,7 @@ def _err(message: str) -> None:
 
 def _library() -> Library:
     """The library, with a line on stderr about each file met on the way that was not used."""
-    from calmcoach.library import load_default_library
+    from calmcoach.data.library import load_default_library
 
     library = load_default_library()
     for notice in library.notices:
@@ -437,8 +438,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from calmcoach.library import sound_names
-    from calmcoach.loader import validate_files
+    from calmcoach.data.library import sound_names
+    from calmcoach.data.loader import validate_files
 
     warnings: dict[Path, tuple[Problem, ...]] = {}
     results = validate_files(args.files, _library(), sound_names(), warnings)
@@ -537,11 +538,11 @@ def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int
 def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
     import contextlib
 
-    from calmcoach import locations, logfile
     from calmcoach.audio import sounds_for
     from calmcoach.audio.process import READY_TIMEOUT
+    from calmcoach.data import locations, logfile
     from calmcoach.plain import PlainRunner
-    from calmcoach.record import Recorder
+    from calmcoach.services.record import Recorder
 
     if logfile.start() is None and logfile.not_kept:
         _err(logfile.not_kept)
@@ -589,9 +590,9 @@ def _voice_for_plain(
 ) -> tuple[VoicePlan, bool]:
     """The spoken lines of a plain run, rendered now (before the first step) where the
     person's own exercise needs it, and whether they are spoken."""
-    from calmcoach import settings as user_settings
     from calmcoach.audio.voice import Voices
-    from calmcoach.voice_text import spoken_lines, voice_wanted
+    from calmcoach.data import settings as user_settings
+    from calmcoach.domain.voice_text import spoken_lines, voice_wanted
 
     if getattr(args, "no_sound", False) or getattr(args, "top_no_sound", False):
         from calmcoach.audio.voice import VoicePlan
@@ -634,7 +635,7 @@ def run_app(
     problem = terminal.app_cannot_start()
     if problem is not None:
         return library_instead_of_app(problem)
-    from calmcoach import logfile
+    from calmcoach.data import logfile
     from calmcoach.ui.app import make_app
 
     logfile.start()

@@ -3,7 +3,7 @@
 The app's page, for plain mode, pipes and screen readers, in the page's order: the rule
 over all the signs first, the advice for all of them (not "just anxiety"), then each sign
 with what may be behind it and what to do, how soon, the habits, and what calmcoach is
-not. The words are the red-flags data file's (calmcoach/redflags.py), never copied here.
+not. The words are the red-flags data file's (calmcoach/data/redflags.py), never copied here.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import sys
 import textwrap
 from typing import TextIO
 
-from calmcoach.describe import cause_text
-from calmcoach.redflags import RedFlag, SafetyText, load_red_flags_or_fallback
-from calmcoach.visible import visible
+from calmcoach.data.redflags import RedFlag, SafetyText, load_red_flags_or_fallback
+from calmcoach.domain.describe import cause_text
+from calmcoach.domain.visible import visible
 
 DEFAULT_WIDTH = 80
 """The width when the output is not a terminal (a pipe, a file)."""

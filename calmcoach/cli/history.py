@@ -12,12 +12,12 @@ import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from calmcoach import locations, logfile
 from calmcoach.cli import _err
-from calmcoach.describe import flare_logged_text
-from calmcoach.history import History, HistoryUnavailable, iter_rows
-from calmcoach.history.store import UNREADABLE, not_text
-from calmcoach.visible import visible
+from calmcoach.data import locations, logfile
+from calmcoach.data.history import History, HistoryUnavailable, iter_rows
+from calmcoach.data.history.store import UNREADABLE, not_text
+from calmcoach.domain.describe import flare_logged_text
+from calmcoach.domain.visible import visible
 
 if TYPE_CHECKING:
     import argparse

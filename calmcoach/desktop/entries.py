@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from calmcoach.data.safefile import RefusedFile, read_limited, write_atomic
 from calmcoach.desktop.server import icon_svg
-from calmcoach.safefile import RefusedFile, read_limited, write_atomic
-from calmcoach.visible import visible
+from calmcoach.domain.visible import visible
 
 ICON_NAME: Final = "calmcoach"
 WINDOW_ENTRY: Final = "calmcoach.desktop"

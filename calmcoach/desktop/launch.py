@@ -31,7 +31,7 @@ from calmcoach.desktop.window import (
     remove_folder,
     webview_available,
 )
-from calmcoach.visible import visible
+from calmcoach.domain.visible import visible
 
 if TYPE_CHECKING:
     from calmcoach.desktop.server import DesktopServer
@@ -218,7 +218,7 @@ def _start_log() -> Path | None:
     textual-serve) included: nothing they report may reach the terminal."""
     import logging
 
-    from calmcoach import logfile
+    from calmcoach.data import logfile
 
     path = logfile.start()
     root = logging.getLogger()

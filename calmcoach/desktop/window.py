@@ -32,8 +32,8 @@ from html import escape
 from pathlib import Path
 from typing import IO, Final
 
-from calmcoach import locations
-from calmcoach.visible import visible
+from calmcoach.data import locations
+from calmcoach.domain.visible import visible
 
 log = logging.getLogger("calmcoach.desktop")
 

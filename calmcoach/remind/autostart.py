@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from calmcoach.safefile import read_limited, write_atomic
+from calmcoach.data.safefile import read_limited, write_atomic
 
 MARK = "X-Calmcoach-Remind"
 """A key only this entry has: ``--uninstall`` removes a file only when it carries it."""

@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from calmcoach import locations
-from calmcoach.loader import Problem, describe_value, line_of, read_data_file
-from calmcoach.safefile import make_private, private_folder, write_atomic
+from calmcoach.data import locations
+from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
+from calmcoach.data.safefile import make_private, private_folder, write_atomic
 
 log = logging.getLogger("calmcoach.remind")
 

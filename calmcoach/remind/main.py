@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from calmcoach import locations, logfile, presence
+from calmcoach.data import locations, logfile
+from calmcoach.domain.visible import visible
 from calmcoach.remind import autostart, control
 from calmcoach.remind.desktop import Desktop, dbus_available
 from calmcoach.remind.notify import Nudger, choose
 from calmcoach.remind.schedule import Schedule
 from calmcoach.remind.settings import RemindSettings, duration_text, load_settings, parse_duration
-from calmcoach.visible import visible
+from calmcoach.services import presence
 
 log = logging.getLogger("calmcoach.remind")
 
@@ -134,7 +135,7 @@ class Reminder:
     # --- history ------------------------------------------------------------------------
 
     def _history(self, action: Callable[[Any], Any]) -> Any:
-        from calmcoach.history import History, HistoryUnavailable
+        from calmcoach.data.history import History, HistoryUnavailable
 
         try:
             opened = History.open(locations.history_file())

@@ -16,8 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
-from calmcoach.presence import NUDGE_TEXT
 from calmcoach.remind.desktop import Desktop, dbus_available
+from calmcoach.services.presence import NUDGE_TEXT
 
 log = logging.getLogger("calmcoach.remind")
 

@@ -24,7 +24,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from calmcoach.loader import Problem, describe_value, line_of, read_data_file
+from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Day names as the settings file spells them, Monday first (``date.weekday()``)."""

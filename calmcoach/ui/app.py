@@ -16,26 +16,26 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
-from calmcoach import locations
-from calmcoach import settings as user_settings
 from calmcoach.audio import CuePlayer, SilentPlayer, sounds_for
-from calmcoach.describe import area_choices, minutes_text, safety_notes
-from calmcoach.library import load_default_library
-from calmcoach.loader import Library, ParseCache
-from calmcoach.model import AREAS, BODY_AREAS, Exercise, Kind, area_key
-from calmcoach.planner import PlanError, PlanOptions, Timeline, areas_of, plan
+from calmcoach.data import locations
+from calmcoach.data import settings as user_settings
+from calmcoach.data.library import load_default_library
+from calmcoach.data.loader import Library, ParseCache
+from calmcoach.domain.describe import area_choices, minutes_text, safety_notes
+from calmcoach.domain.model import AREAS, BODY_AREAS, Exercise, Kind, area_key
+from calmcoach.domain.planner import PlanError, PlanOptions, Timeline, areas_of, plan
+from calmcoach.domain.visible import visible
+from calmcoach.domain.voice_text import spoken_lines, voice_wanted
 from calmcoach.ui.screens.home import HomeScreen
-from calmcoach.visible import visible
-from calmcoach.voice_text import spoken_lines, voice_wanted
 
 if TYPE_CHECKING:
     from textual.driver import Driver
 
     from calmcoach.audio.voice import VoicePlan, Voices
-    from calmcoach.conductor import Conductor, Observer
-    from calmcoach.record import Recorder
-    from calmcoach.redflags import SafetyText
-    from calmcoach.session import Clock, Session
+    from calmcoach.data.redflags import SafetyText
+    from calmcoach.domain.session import Clock, Session
+    from calmcoach.services.conductor import Conductor, Observer
+    from calmcoach.services.record import Recorder
     from calmcoach.ui.screens.choice import Choice
     from calmcoach.ui.screens.session import SessionScreen
 
@@ -184,7 +184,7 @@ class CalmApp(App[int]):
         A broken file never stops the app: the page then shows the fast-change rule and
         what is wrong with the file."""
         if self._safety is None:
-            from calmcoach.redflags import load_red_flags_or_fallback
+            from calmcoach.data.redflags import load_red_flags_or_fallback
 
             self._safety = load_red_flags_or_fallback()
         return self._safety
@@ -266,7 +266,7 @@ class CalmApp(App[int]):
             self.parse_cache.save()
         import asyncio
 
-        from calmcoach.record import Recorder
+        from calmcoach.services.record import Recorder
 
         def history_notice(text: str) -> None:
             self.tell(text, title="History", severity="warning", timeout=8)
@@ -501,8 +501,8 @@ class CalmApp(App[int]):
     def _conductor(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> Conductor:
         """A session on the app's clock, with the cue player, the recorder and the app's
         observers (sound notices; hooks') following its boundaries."""
-        from calmcoach.conductor import Conductor
-        from calmcoach.session import DEFAULT_MAX_GAP, Session
+        from calmcoach.domain.session import DEFAULT_MAX_GAP, Session
+        from calmcoach.services.conductor import Conductor
 
         # A preview clock runs faster; a suspend is still two real seconds of silence.
         speed = float(getattr(self.clock, "speed", 1.0))
@@ -643,7 +643,7 @@ class CalmApp(App[int]):
         self.run_worker(self._open_stats(), exclusive=True, group="stats")
 
     async def _open_stats(self) -> None:
-        from calmcoach.record import OPEN_WAIT
+        from calmcoach.services.record import OPEN_WAIT
         from calmcoach.ui.screens.stats import StatsScreen
 
         writer = self.recorder.writer
@@ -698,7 +698,7 @@ class CalmApp(App[int]):
 
 
 def _scaled_clock(speed: float) -> Clock:
-    from calmcoach.session import ScaledClock
+    from calmcoach.domain.session import ScaledClock
 
     return ScaledClock(speed)
 

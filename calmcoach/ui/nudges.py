@@ -2,7 +2,7 @@
 
 The app calls :func:`watch_nudges` once it is mounted and closes what it returns when
 it unmounts; everything else (the presence lock, the nudge file) is in
-``calmcoach.presence``. A nudge is a quiet notice plus, where the terminal is known to
+``calmcoach.services.presence``. A nudge is a quiet notice plus, where the terminal is known to
 support it, the terminal's own notification escape.
 
 No nudge interrupts a session that is running (the desk break the last nudge opened,
@@ -17,7 +17,7 @@ from typing import Any
 
 from textual.app import App
 
-from calmcoach.presence import NUDGE_TEXT, AppPresence, take_nudge, terminal_notification
+from calmcoach.services.presence import NUDGE_TEXT, AppPresence, take_nudge, terminal_notification
 
 CHECK_SECONDS = 3.0
 """How often the app looks for a nudge (one failed rename: next to nothing)."""
@@ -36,7 +36,7 @@ class NudgeWatcher:
 
     def in_session(self) -> bool:
         """Is a session running in the app (its screen open, under any screen over it)?"""
-        from calmcoach.session import State
+        from calmcoach.domain.session import State
         from calmcoach.ui.screens.session import SessionScreen
 
         return any(

@@ -27,11 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from calmcoach.safefile import open_for_append
+from calmcoach.data.safefile import open_for_append
 
 if TYPE_CHECKING:
-    from calmcoach.conductor import Observer
-    from calmcoach.session import Event, Session
+    from calmcoach.domain.session import Event, Session
+    from calmcoach.services.conductor import Observer
     from calmcoach.ui.app import CalmApp
 
 TRACE = "CALMCOACH_TRACE"
@@ -81,7 +81,7 @@ def from_environment() -> Trace | None:
 def trace_observer(trace: Trace, after_refresh: Callable[[Callable[[], None]], object]) -> Observer:
     """A conductor observer that records each step as the app noticed it (``step``, with
     its deadline) and once the screen showing it was painted (``painted``)."""
-    from calmcoach.session import StepStarted
+    from calmcoach.domain.session import StepStarted
 
     def observe(_session: Session, events: list[Event]) -> None:
         for event in events:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import settings as user_settings
+from calmcoach.data import settings as user_settings
 from tests.desktop.helpers import (
     alive,
     chromium,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import settings as user_settings
+from calmcoach.data import settings as user_settings
 from tests.desktop.helpers import (
     CHROMIUM,
     OFFLINE_FLAGS,
@@ -136,7 +136,7 @@ def stop_and_collect(process: subprocess.Popen[str]) -> tuple[str, str]:
 
 
 def log_text() -> str:
-    from calmcoach import locations
+    from calmcoach.data import locations
 
     path = locations.state_dir() / "calmcoach.log"
     return path.read_text(errors="replace") if path.exists() else ""

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from calmcoach import settings as user_settings
+from calmcoach.data import settings as user_settings
 from calmcoach.desktop.launch import served_argv
 from calmcoach.desktop.server import DesktopServer
 from tests.desktop.helpers import read_output

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from calmcoach import settings as user_settings
+from calmcoach.data import settings as user_settings
 from tests.desktop.helpers import alive, served, wait_for
 
 pytestmark = pytest.mark.slow

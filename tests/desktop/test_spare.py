@@ -15,7 +15,7 @@ import pytest
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
-from calmcoach import settings as user_settings
+from calmcoach.data import settings as user_settings
 from calmcoach.desktop.launch import served_argv
 from calmcoach.desktop.server import DesktopServer
 from calmcoach.desktop.spare import SPARE, packet, spare_environment, start_spare, wait_for_size

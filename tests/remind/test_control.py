@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from calmcoach import locations
+from calmcoach.data import locations
 from calmcoach.remind import autostart, control
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations, presence
-from calmcoach.history import History
+from calmcoach.data import locations
+from calmcoach.data.history import History
+from calmcoach.services import presence
 from tests.remind.desktop_session import (
     WAIT,
     Session,

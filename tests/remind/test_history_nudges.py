@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
-from calmcoach.history import MIGRATIONS, NUDGES_MIGRATION, SCHEMA_VERSION, History
+from calmcoach.data import locations
+from calmcoach.data.history import MIGRATIONS, NUDGES_MIGRATION, SCHEMA_VERSION, History
 
 MORNING = datetime(2026, 11, 23, 10, tzinfo=UTC)
 

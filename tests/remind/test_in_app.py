@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from textual.widgets import Static
 
-from calmcoach import locations, presence
-from calmcoach.history import History
+from calmcoach.data import locations
+from calmcoach.data.history import History
+from calmcoach.services import presence
 from calmcoach.ui.screens.stats import StatsScreen
 from calmcoach.ui.screens.summary import SummaryScreen
 from tests.ui.helpers import advance, new_app
@@ -69,7 +70,7 @@ def test_a_lock_held_by_another_process_counts_and_ends_with_it() -> None:
     code = textwrap.dedent(
         """
         import sys
-        from calmcoach.presence import AppPresence
+        from calmcoach.services.presence import AppPresence
         held = AppPresence.hold()
         print("held" if held.held else "not held", flush=True)
         sys.stdin.read()

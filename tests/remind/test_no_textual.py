@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.remind.desktop_session import everyday_settings
 
 PROBE = textwrap.dedent(

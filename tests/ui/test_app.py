@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from calmcoach import settings
 from calmcoach.audio import SilentPlayer
-from calmcoach.loader import Library
-from calmcoach.session import ScaledClock, State
+from calmcoach.data import settings
+from calmcoach.data.loader import Library
+from calmcoach.domain.session import ScaledClock, State
 from calmcoach.ui.app import make_app
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
@@ -337,7 +337,9 @@ async def test_reduced_motion_setting_from_the_command_palette() -> None:
         assert "Reduced motion (now off)" in titles
         app.action_toggle_reduced_motion()
         assert settings.load().reduced_motion
-        app.start_exercise("breathing-4-2-6", __import__("calmcoach.planner").planner.PlanOptions(minutes=2))
+        app.start_exercise(
+            "breathing-4-2-6", __import__("calmcoach.domain.planner").domain.planner.PlanOptions(minutes=2)
+        )
         await pilot.pause()
         assert session_screen(pilot).query_one(Pacer).still
 
@@ -488,7 +490,7 @@ async def test_detail_line_follows_the_highlighted_exercise() -> None:
 
 
 async def test_parse_cache_is_written_after_the_first_frame_not_before(user_exercises: Path) -> None:
-    from calmcoach import locations
+    from calmcoach.data import locations
 
     (user_exercises / "mine.toml").write_text(
         (locations.builtin_exercises_dir() / "box-breathing.toml").read_text().replace("Box", "Mine")
@@ -503,8 +505,8 @@ async def test_parse_cache_is_written_after_the_first_frame_not_before(user_exer
 
 
 def test_library_length_spans_every_area_an_exercise_can_run_for(library: Library) -> None:
-    from calmcoach.describe import length_text
-    from calmcoach.planner import PlanOptions, plan
+    from calmcoach.domain.describe import length_text
+    from calmcoach.domain.planner import PlanOptions, plan
 
     flare = library.exercises["flare"]
     minutes = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList, RadioButton, RadioSet
 
-from calmcoach.model import BODY_AREAS
+from calmcoach.domain.model import BODY_AREAS
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.stats import FlareLogScreen
 from tests.ui.helpers import new_app, session_screen

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from calmcoach.session import State
+from calmcoach.domain.session import State
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen
 from calmcoach.ui.screens.home import HomeScreen
@@ -253,7 +253,7 @@ async def test_exercises_named_like_the_lists_own_rows_stay_exercises() -> None:
     """A user's ``none.toml`` or ``group-routine.toml`` is an exercise like any other: it
     never takes the place of "Nothing matches" or of a heading (the list's own rows have
     ids no exercise can have)."""
-    from calmcoach import locations
+    from calmcoach.data import locations
     from tests.helpers import QUICK_BREATH
 
     folder = locations.user_exercises_dir()
@@ -286,7 +286,7 @@ async def test_flare_picker_leads_to_the_reassurance_page_and_back() -> None:
 
 
 async def test_lengths_are_worked_out_once_per_library_not_per_keystroke(user_exercises, monkeypatch) -> None:
-    from calmcoach import locations
+    from calmcoach.data import locations
     from calmcoach.ui.screens import home
 
     flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
@@ -307,7 +307,7 @@ async def test_lengths_are_worked_out_once_per_library_not_per_keystroke(user_ex
 
 
 async def test_settings_that_cannot_be_saved_are_said_once() -> None:
-    from calmcoach import locations
+    from calmcoach.data import locations
 
     locations.settings_file().mkdir(parents=True)  # a folder where the file should go
     app, clock, _ = new_app()
@@ -328,7 +328,7 @@ async def test_filter_shows_the_rows_a_fresh_search_finds_while_typing_on_and_ba
     """Typing on searches only the rows the last query found, and rows are built once and
     shown again: what is listed after each key is what a search of the whole library for
     that text gives, in the same order, with the same row highlighted."""
-    from calmcoach import locations
+    from calmcoach.data import locations
 
     flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()
     for n in range(30):
@@ -359,7 +359,7 @@ async def test_filter_shows_the_rows_a_fresh_search_finds_while_typing_on_and_ba
 
 def _long_library(folder: Path) -> int:
     """User copies of the flare routine, two steps of rows past the first screenful; how many."""
-    from calmcoach import locations
+    from calmcoach.data import locations
     from calmcoach.ui.screens import home
 
     flare = (locations.builtin_exercises_dir() / "flare.toml").read_text()

@@ -7,9 +7,9 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from calmcoach import locations
 from calmcoach.audio import SilentPlayer
-from calmcoach.history import History
+from calmcoach.data import locations
+from calmcoach.data.history import History
 from calmcoach.ui.app import make_app
 from tests.ui.helpers import advance, new_app, session_screen
 

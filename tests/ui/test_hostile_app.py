@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import OptionList
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.ui.helpers import new_app
 
 ESCAPES = "\x1b]0;PWNED\x07\x1b]52;c;aGVsbG8=\x07\x1b[2J\u009d"

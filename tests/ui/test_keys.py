@@ -10,8 +10,8 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
-from calmcoach.history import TRIGGERS
-from calmcoach.triggers import TRIGGER_NOTES
+from calmcoach.data.history import TRIGGERS
+from calmcoach.data.triggers import TRIGGER_NOTES
 from calmcoach.ui.screens.choice import ChoiceScreen
 from calmcoach.ui.screens.help import HelpScreen, keys_table
 from calmcoach.ui.screens.home import HomeScreen

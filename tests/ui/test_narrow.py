@@ -11,8 +11,8 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
 
-from calmcoach import locations, settings
-from calmcoach.history import History
+from calmcoach.data import locations, settings
+from calmcoach.data.history import History
 from calmcoach.ui.screens.help import KEYS, HelpScreen
 from calmcoach.ui.screens.stats import CHART_HEIGHT, StatsScreen
 from calmcoach.ui.screens.summary import SummaryScreen

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach import locations
+from calmcoach.data import locations
 from tests.helpers import calmcoach_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

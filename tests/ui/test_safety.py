@@ -12,9 +12,9 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from calmcoach import redflags
-from calmcoach.describe import cause_text
-from calmcoach.redflags import URGENCY_LABELS, load_reassurance, load_red_flags
+from calmcoach.data import redflags
+from calmcoach.data.redflags import URGENCY_LABELS, load_reassurance, load_red_flags
+from calmcoach.domain.describe import cause_text
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.safety import ReassuranceScreen, RedFlagsScreen
 from calmcoach.ui.widgets.keybar import KeyBar

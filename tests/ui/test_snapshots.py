@@ -81,8 +81,8 @@ def test_reduced_motion_session(snap_compare, size: tuple[int, int]) -> None:
 def test_stats(snap_compare, size: tuple[int, int], filled: bool) -> None:
     from datetime import date
 
-    from calmcoach import locations
-    from calmcoach.history import History
+    from calmcoach.data import locations
+    from calmcoach.data.history import History
     from calmcoach.ui.screens.stats import StatsScreen
     from tests.helpers import month_of_data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from calmcoach.audio import SilentPlayer
-from calmcoach.planner import PlanOptions
+from calmcoach.domain.planner import PlanOptions
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.session import SessionScreen
 from tests.ui.helpers import new_app, session_opened

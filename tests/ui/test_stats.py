@@ -6,8 +6,8 @@ from datetime import date
 
 from textual.widgets import Input, RadioSet, SelectionList, Static
 
-from calmcoach import locations
-from calmcoach.history import History
+from calmcoach.data import locations
+from calmcoach.data.history import History
 from calmcoach.ui.screens.stats import FlareLogScreen, StatsScreen
 from tests.helpers import month_of_data
 from tests.ui.helpers import advance, new_app

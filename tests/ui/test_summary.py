@@ -6,9 +6,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from calmcoach import locations
-from calmcoach.describe import clock_text
-from calmcoach.history import History, SessionRecord
+from calmcoach.data import locations
+from calmcoach.data.history import History, SessionRecord
+from calmcoach.domain.describe import clock_text
 from calmcoach.ui.app import CalmApp
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.summary import SummaryScreen

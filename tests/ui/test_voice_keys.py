@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calmcoach import settings as user_settings
 from calmcoach.audio import VOICE_PREFIX
 from calmcoach.audio.voice import Voices
-from calmcoach.loader import load_library
-from calmcoach.planner import PlanOptions
+from calmcoach.data import settings as user_settings
+from calmcoach.data.loader import load_library
+from calmcoach.domain.planner import PlanOptions
 from calmcoach.ui.screens.session import SessionScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from tests.clocks import FakeClock

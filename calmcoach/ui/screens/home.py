@@ -16,14 +16,14 @@ from textual.content import Content
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from calmcoach.describe import exercise_lengths, length_words
-from calmcoach.loader import BrokenFile, Library
-from calmcoach.model import BODY_AREAS, Exercise, Kind
-from calmcoach.planner import areas_of
+from calmcoach.data.loader import BrokenFile, Library
+from calmcoach.domain.describe import exercise_lengths, length_words
+from calmcoach.domain.model import BODY_AREAS, Exercise, Kind
+from calmcoach.domain.planner import areas_of
+from calmcoach.domain.visible import visible
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.kept import KeptDrawing
 from calmcoach.ui.widgets.keybar import KeyBar
-from calmcoach.visible import visible
 
 if TYPE_CHECKING:
     from textual.timer import Timer

@@ -15,8 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from calmcoach.describe import cause_text
-from calmcoach.redflags import Reassurance, SafetyText
+from calmcoach.data.redflags import Reassurance, SafetyText
+from calmcoach.domain.describe import cause_text
 from calmcoach.ui.widgets.keybar import KeyBar
 
 
@@ -180,7 +180,7 @@ def push_reassurance(app: App[Any]) -> None:
     Its data file is read now; if it cannot be used, a notice names every problem in
     it (``file:line: field: message``) and nothing opens.
     """
-    from calmcoach.redflags import ContentError, load_reassurance
+    from calmcoach.data.redflags import ContentError, load_reassurance
 
     try:
         page = load_reassurance()

@@ -18,8 +18,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from calmcoach.conductor import Conductor
-from calmcoach.describe import (
+from calmcoach.domain.describe import (
     clock_text,
     count_text,
     plural,
@@ -27,9 +26,10 @@ from calmcoach.describe import (
     time_left_change,
     time_left_text,
 )
-from calmcoach.model import Kind, Pace
-from calmcoach.planner import Segment
-from calmcoach.session import Event, SessionFinished, State
+from calmcoach.domain.model import Kind, Pace
+from calmcoach.domain.planner import Segment
+from calmcoach.domain.session import Event, SessionFinished, State
+from calmcoach.services.conductor import Conductor
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.countdown import Countdown
 from calmcoach.ui.widgets.keybar import KeyBar

@@ -13,10 +13,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, SelectionList, Static
 
-from calmcoach.describe import flare_logged_text
-from calmcoach.history import TRIGGERS, History, HistoryUnavailable, Stats
-from calmcoach.model import AREAS
-from calmcoach.triggers import trigger_note_text
+from calmcoach.data.history import TRIGGERS, History, HistoryUnavailable, Stats
+from calmcoach.data.triggers import trigger_note_text
+from calmcoach.domain.describe import flare_logged_text
+from calmcoach.domain.model import AREAS
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.chart import bar_rows
 from calmcoach.ui.widgets.keybar import KeyBar, hint

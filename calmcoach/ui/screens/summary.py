@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from calmcoach.describe import practice_facts, practice_greeting, practice_note
-from calmcoach.session import Session, practice_of
+from calmcoach.domain.describe import practice_facts, practice_greeting, practice_note
+from calmcoach.domain.session import Session, practice_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.rating import RatingKeys

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from calmcoach.model import Pace
+from calmcoach.domain.model import Pace
 
 MIN_FRACTION = 0.22
 """The empty circle's radius, as a fraction of the largest that fits."""

@@ -5,10 +5,10 @@ the last state of each session not saved goes to a small file beside the history
 (``history.sqlite3.pending-<pid>-<time>``: one per run, so two runs never write one
 file), private to its owner and written atomically. The next time a history is opened
 for writing, the store writes them and removes the files
-(:meth:`calmcoach.history.store.History.open`).
+(:meth:`calmcoach.data.history.store.History.open`).
 
 A pending file is outside data like any other: it is read through
-:func:`calmcoach.safefile.read_limited`, every field is checked, and one that cannot be
+:func:`calmcoach.data.safefile.read_limited`, every field is checked, and one that cannot be
 used is set aside (``.unreadable``) with one line that names the file, the entry and the
 field. Pure standard library; this module opens no database.
 """
@@ -25,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from calmcoach.safefile import RefusedFile, read_limited, write_atomic
-from calmcoach.visible import visible
+from calmcoach.data.safefile import RefusedFile, read_limited, write_atomic
+from calmcoach.domain.visible import visible
 
 MAX_PENDING_BYTES = 256 * 1024
 """The most a pending file may hold (one session takes about 400 bytes)."""

@@ -6,9 +6,9 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from calmcoach import locations
-from calmcoach.safefile import make_private, read_limited, write_atomic
-from calmcoach.visible import visible
+from calmcoach.data import locations
+from calmcoach.data.safefile import make_private, read_limited, write_atomic
+from calmcoach.domain.visible import visible
 
 
 @dataclass

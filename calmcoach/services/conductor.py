@@ -1,6 +1,6 @@
 """The session conductor: what happens around a running session, for every shell.
 
-A :class:`~calmcoach.session.Session` knows where a session is; the conductor makes
+A :class:`~calmcoach.domain.session.Session` knows where a session is; the conductor makes
 the channels that follow its boundaries do their part, once each and in order:
 
 - the cue player: each step's cue plays when the step starts. A player that keeps time
@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from calmcoach.audio import END_CUE, CuePlayer, sound_for
-from calmcoach.planner import Timeline
-from calmcoach.session import Event, Session, SessionFinished, State, StepStarted
-from calmcoach.voice_text import reminder_slot
+from calmcoach.domain.planner import Timeline
+from calmcoach.domain.session import Event, Session, SessionFinished, State, StepStarted
+from calmcoach.domain.voice_text import reminder_slot
 
 REMIND_LATE = 2.0
 """Seconds after its moment a reminder may still be spoken (a player that cannot keep
@@ -41,7 +41,7 @@ Observer = Callable[[Session, list[Event]], None]
 
 
 class Recorder(Protocol):
-    """What the conductor asks of the history recorder (``calmcoach.record.Recorder``)."""
+    """What the conductor asks of the history recorder (``calmcoach.services.record.Recorder``)."""
 
     def begin(self, timeline: Timeline, rating_before: int | None = None) -> None: ...
 

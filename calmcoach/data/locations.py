@@ -17,7 +17,7 @@ import platformdirs
 
 APP_NAME = "calmcoach"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # calmcoach/, above data/
 
 
 def _from_env(variable: str) -> Path | None:

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from calmcoach import locations
-from calmcoach.safefile import (
+from calmcoach.data import locations
+from calmcoach.data.safefile import (
     RefusedFile,
     open_lock_file,
     private_folder,

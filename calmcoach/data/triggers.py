@@ -1,7 +1,7 @@
 """What the guide says of each common trigger: how the twitch tends to feel, and why it
 comes with anxiety (the guide's "Common triggers" table, in calmcoach's own words).
 
-Keyed by the names the flare journal offers (``calmcoach.history.TRIGGERS``); plain text,
+Keyed by the names the flare journal offers (``calmcoach.data.history.TRIGGERS``); plain text,
 shown beside each trigger in the log form. Held against the guide in tests/test_triggers.py.
 """
 

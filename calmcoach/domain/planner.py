@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from calmcoach.model import AREAS, Exercise, Kind, Pace, Reminder, Step
+from calmcoach.domain.model import AREAS, Exercise, Kind, Pace, Reminder, Step
 
 MAX_SEGMENTS = 20_000
 """The most phases and steps one session may have. Two hours of the shortest phase the

@@ -23,8 +23,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from calmcoach.model import Exercise, Kind, Pace
-from calmcoach.planner import Segment, Timeline
+from calmcoach.domain.model import Exercise, Kind, Pace
+from calmcoach.domain.planner import Segment, Timeline
 
 __all__ = [
     "DEFAULT_VOICE_CYCLES",

@@ -24,8 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from calmcoach import locations
-from calmcoach.visible import visible
+from calmcoach.data import locations
+from calmcoach.domain.visible import visible
 
 _CHUNK = 64 * 1024
 _log = logging.getLogger(__name__)

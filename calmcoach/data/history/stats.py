@@ -2,7 +2,7 @@
 
 Computed in SQL over the history's tables, so they stay quick however many rows
 there are. The queries run through a reader the store hands over
-(:meth:`calmcoach.history.store.History.stats`), so this module opens nothing itself.
+(:meth:`calmcoach.data.history.store.History.stats`), so this module opens nothing itself.
 
 Pure standard library; no UI.
 """

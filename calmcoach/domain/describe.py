@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from calmcoach.model import AREAS, Exercise, Kind, Minutes, Part
-from calmcoach.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, duration
+from calmcoach.domain.model import AREAS, Exercise, Kind, Minutes, Part
+from calmcoach.domain.planner import PartPlan, PlanError, PlanOptions, Segment, Timeline, areas_of, duration
 
 __all__ = [
     "Length",
@@ -300,7 +300,7 @@ def safety_notes(exercise: Exercise, timeline: Timeline, exercises: Mapping[str,
 class Practice:
     """What a session really did: the figures its history row keeps, and what the plan was.
 
-    Made by :func:`calmcoach.session.practice_of`, the one place these figures are read
+    Made by :func:`calmcoach.domain.session.practice_of`, the one place these figures are read
     from a session:
     the recorder writes them to the history, and the summary and plain mode's closing
     line say them, so neither can claim more than the other."""

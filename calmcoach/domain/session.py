@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from calmcoach.describe import Practice
-from calmcoach.planner import Segment, Timeline
+from calmcoach.domain.describe import Practice
+from calmcoach.domain.planner import Segment, Timeline
 
 Clock = Callable[[], float]
 """A monotonic clock in seconds. ``time.monotonic`` for real; a fake one in tests (tests/clocks.py)."""

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calmcoach import planner
-from calmcoach.model import (
+from calmcoach.data.safefile import RefusedFile, read_limited, write_atomic
+from calmcoach.domain import planner
+from calmcoach.domain.model import (
     AREAS,
     Exercise,
     Kind,
@@ -35,8 +36,7 @@ from calmcoach.model import (
     Step,
     Variant,
 )
-from calmcoach.safefile import RefusedFile, read_limited, write_atomic
-from calmcoach.visible import LAYOUT, first_hidden, hidden_name, visible
+from calmcoach.domain.visible import LAYOUT, first_hidden, hidden_name, visible
 
 if TYPE_CHECKING:
     import tomllib
@@ -1195,7 +1195,7 @@ def validate_files(
 def voice_warnings(exercise: Exercise) -> tuple[Problem, ...]:
     """A problem for each step of ``exercise`` whose text the voice cannot say before
     the step ends (by the speech-length estimate), with its line in the file."""
-    from calmcoach.voice_text import fit_problems
+    from calmcoach.domain.voice_text import fit_problems
 
     found = fit_problems(exercise)
     if not found:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from calmcoach import locations
-from calmcoach.loader import Library, ParseCache, load_library, sound_names_in
-from calmcoach.safefile import make_private
+from calmcoach.data import locations
+from calmcoach.data.loader import Library, ParseCache, load_library, sound_names_in
+from calmcoach.data.safefile import make_private
 
 
 def sound_dirs() -> tuple[Path, ...]:

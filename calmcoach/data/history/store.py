@@ -8,7 +8,7 @@ becomes a :class:`HistoryUnavailable` with a plain reason.
 
 Opening takes care of the file itself: only a regular file is opened, a damaged
 one is moved aside, a lock is waited for, and the schema is brought up to date
-(:mod:`calmcoach.history.schema`). The summaries are in :mod:`calmcoach.history.stats`.
+(:mod:`calmcoach.data.history.schema`). The summaries are in :mod:`calmcoach.data.history.stats`.
 
 The history holds health data: its folder is made 0700 and the file 0600 (SQLite gives
 its ``-wal`` and ``-shm`` the file's rights) whatever the umask. Only SQLite opens the
@@ -38,11 +38,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from calmcoach import locations
-from calmcoach.history import pending
-from calmcoach.history.schema import NUDGE_ANSWERS, SCHEMA_VERSION, file_version, migrate
-from calmcoach.history.stats import Stats, summarise
-from calmcoach.safefile import kind_of
+from calmcoach.data import locations
+from calmcoach.data.history import pending
+from calmcoach.data.history.schema import NUDGE_ANSWERS, SCHEMA_VERSION, file_version, migrate
+from calmcoach.data.history.stats import Stats, summarise
+from calmcoach.data.safefile import kind_of
 
 _log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ class History:
 
         The folder is made 0700 and a new file 0600 (wider ones of ours are tightened,
         and the log says so). Sessions an earlier run kept for later
-        (:mod:`calmcoach.history.pending`) are written, and the notice says how many.
+        (:mod:`calmcoach.data.history.pending`) are written, and the notice says how many.
         """
         _make_private_folder(path.parent)
         key = _key(path)
@@ -438,7 +438,7 @@ class History:
     # --- rows kept from an earlier run ---------------------------------------------------
 
     def _write_pending(self) -> str | None:
-        """Write the sessions an earlier run could not (see :mod:`calmcoach.history.pending`),
+        """Write the sessions an earlier run could not (see :mod:`calmcoach.data.history.pending`),
         in one transaction, and remove their files; what happened, in words, or None.
 
         A session already in the file (the same start, exercise and process) is brought up
@@ -733,7 +733,7 @@ class History:
 
     def stats(self, today: date | None = None, days: int = 30) -> Stats:
         """Everything the stats screen shows over the ``days`` days up to ``today``
-        (see :mod:`calmcoach.history.stats`)."""
+        (see :mod:`calmcoach.data.history.stats`)."""
         return summarise(self._read, today or datetime.now().astimezone().date(), days)
 
 

@@ -8,7 +8,7 @@ never writes to the terminal, which the app owns.
 
 The log tells of a person's health (what they were told during a flare), so it is
 private like the rest: 0600 in a 0700 folder, whatever the umask, and opened only when
-it is a regular file (see ``calmcoach.safefile``).
+it is a regular file (see ``calmcoach.data.safefile``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-from calmcoach import locations, safefile
+from calmcoach.data import locations, safefile
 
 LOG_NAME = "calmcoach.log"
 MAX_BYTES = 256 * 1024

@@ -6,7 +6,7 @@ thread nor the plain runner ever waits on SQLite: a lock held by another program
 delays writes, in order, and loses none. Any other failure turns history off for
 the rest of the run and is said once. What a lock kept from being written before
 the exit is kept beside the history and written at the next start
-(:mod:`calmcoach.history.pending`).
+(:mod:`calmcoach.data.history.pending`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from calmcoach.history import History, HistoryUnavailable, utcnow
-from calmcoach.history.pending import SessionSnapshot, keep
-from calmcoach.planner import Timeline
-from calmcoach.session import Event, Session, State, StepStarted, practice_of
+from calmcoach.data.history import History, HistoryUnavailable, utcnow
+from calmcoach.data.history.pending import SessionSnapshot, keep
+from calmcoach.domain.planner import Timeline
+from calmcoach.domain.session import Event, Session, State, StepStarted, practice_of
 
 Notify = Callable[[str], None]
 Write = Callable[[History], None]

@@ -1,23 +1,23 @@
 """The local history: sessions, the flare journal and the reminder's nudges, in one SQLite file.
 
-- :mod:`~calmcoach.history.schema`: the tables, the migrations between schema versions,
+- :mod:`~calmcoach.data.history.schema`: the tables, the migrations between schema versions,
   and whose file it is;
-- :mod:`~calmcoach.history.store`: opening the file (locks, damage, read-only), writing
+- :mod:`~calmcoach.data.history.store`: opening the file (locks, damage, read-only), writing
   and reading rows;
-- :mod:`~calmcoach.history.stats`: the summaries the stats screen shows.
+- :mod:`~calmcoach.data.history.stats`: the summaries the stats screen shows.
 
-The names callers use are here too, so ``from calmcoach.history import History`` works.
+The names callers use are here too, so ``from calmcoach.data.history import History`` works.
 """
 
-from calmcoach.history.schema import (
+from calmcoach.data.history.schema import (
     APPLICATION_ID,
     MIGRATIONS,
     NUDGE_ANSWERS,
     NUDGES_MIGRATION,
     SCHEMA_VERSION,
 )
-from calmcoach.history.stats import Stats
-from calmcoach.history.store import (
+from calmcoach.data.history.stats import Stats
+from calmcoach.data.history.store import (
     TRIGGERS,
     FlareRecord,
     History,
