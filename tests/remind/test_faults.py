@@ -12,9 +12,11 @@ import contextlib
 import io
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -346,6 +348,18 @@ def bare_env() -> dict[str, str]:
     return env
 
 
+def read_lines(process: subprocess.Popen[str], count: int) -> list[str]:
+    """The first ``count`` lines of its output; fails (rather than hangs) after WAIT seconds."""
+    assert process.stdout is not None
+    stdout = process.stdout
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(stdout.readline()) for _ in range(count)], daemon=True).start()
+    try:
+        return [lines.get(timeout=WAIT) for _ in range(count)]
+    except queue.Empty:
+        raise AssertionError(f"fewer than {count} lines in {WAIT} s") from None
+
+
 def make(kind: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "fifo":
@@ -395,7 +409,7 @@ def test_a_log_or_socket_that_cannot_be_used_is_one_line_and_the_reminder_still_
     )
     try:
         assert remind.stdout is not None
-        lines = [remind.stdout.readline() for _ in range(3)]
+        lines = read_lines(remind, 3)
         remind.send_signal(signal.SIGINT)
         assert remind.wait(WAIT) == 0
     finally:
