@@ -65,6 +65,7 @@ class Desktop:
         self._signal_handlers: list[Callable[[str, str, list[Any]], None]] = []
         self._watching = False
         self._lost = False
+        self._closing: set[asyncio.Task[None]] = set()
         self.timeouts = 0
         """D-Bus calls that got no answer in CALL_TIMEOUT seconds, in all."""
         self.last_quiet: bool | None = None
@@ -138,8 +139,10 @@ class Desktop:
         member: str,
         signature: str = "",
         body: list[Any] | None = None,
+        late: Callable[[Any], None] | None = None,
     ) -> Any:
-        """A method call's reply (a method return), or None for an error, no service or a timeout."""
+        """A method call's reply (a method return), or None for an error, no service or a
+        timeout. With ``late``, a reply that comes after the timeout is handed to it."""
         if bus is None or not bus.connected:
             return None  # never written to a bus that has gone: the write would fail on a closed socket
         from dbus_fast import Message, MessageType
@@ -152,9 +155,26 @@ class Desktop:
             signature=signature,
             body=body or [],
         )
+        call = asyncio.ensure_future(bus.call(message))
+        timed_out = False
+
+        def ended(done: asyncio.Future[Any]) -> None:
+            if done.cancelled() or done.exception() is not None:  # retrieved, so never "not retrieved"
+                return
+            reply = done.result()
+            if (
+                timed_out
+                and late is not None
+                and getattr(reply, "message_type", None) == MessageType.METHOD_RETURN
+            ):
+                late(reply)
+
+        call.add_done_callback(ended)
         try:
-            reply = await asyncio.wait_for(bus.call(message), self.call_timeout)
+            # Shielded when a late reply matters: the call goes on after the timeout.
+            reply = await asyncio.wait_for(asyncio.shield(call) if late else call, self.call_timeout)
         except TimeoutError as error:
+            timed_out = True
             # Before OSError, which TimeoutError is a kind of: a slow reply is a busy
             # service, not a bus that has gone; the caller tries again later.
             self.timeouts += 1
@@ -238,6 +258,7 @@ class Desktop:
             "Notify",
             "susssasa{sv}i",
             [app_name, 0, "", title, body, actions, {"urgency": Variant("y", 1)}, timeout_ms],
+            late=self._close_late,
         )
         if reply is None:
             return self.timeouts > before
@@ -245,6 +266,16 @@ class Desktop:
         if not answer or not isinstance(answer[0], int) or not isinstance(reply.sender, str):
             return False
         return int(answer[0]), reply.sender
+
+    def _close_late(self, reply: Any) -> None:
+        """A notification shown after its Notify timed out is one the reminder no longer
+        follows (it tries again later): take it away, so two are never on screen."""
+        body = list(reply.body)
+        if body and isinstance(body[0], int):
+            log.info("a nudge was shown after its time to answer; closing it")
+            task = asyncio.ensure_future(self.close_notification(body[0]))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def close_notification(self, identifier: int) -> None:
         """Take a notification away (``CloseNotification``); nothing when it is already gone."""

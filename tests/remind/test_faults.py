@@ -419,3 +419,15 @@ def test_a_log_or_socket_that_cannot_be_used_is_one_line_and_the_reminder_still_
     text = "".join(lines) + remind.stdout.read()
     assert sum(said in line for line in text.splitlines()) == 1, text
     assert "Traceback" not in text and text.endswith("calmcoach remind: stopped.\n")
+
+
+async def test_a_nudge_the_server_shows_after_its_time_is_taken_away(standin: StandIn) -> None:
+    """Notify answered late: the reminder has moved on (it tries again later), so the
+    notification that did appear is closed, and two are never on screen."""
+    standin.delays(Notify=2 * SHORT)
+    desktop = Desktop(call_timeout=SHORT)
+    try:
+        assert await desktop.notify("calmcoach", "Time to move", "body", [], 1000) is True  # try later
+        await until(lambda: standin.calls("CloseNotification") == 1, "the late nudge to be closed")
+    finally:
+        await desktop.close()
