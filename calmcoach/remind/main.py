@@ -128,6 +128,8 @@ class Reminder:
         self._children: list[subprocess.Popen[bytes]] = []
         self.last_why = "starting"
         self.last_answer: str | None = None
+        self.once = False
+        """Running for ``--now``: one nudge, then the end."""
         """How the last nudge was settled (started, snoozed, skipped, ignored)."""
 
     # --- saying things ------------------------------------------------------------------
@@ -169,6 +171,7 @@ class Reminder:
         """Run until stopped; with ``once``, show one nudge now and end once it is answered
         (or its time to answer has passed). ``once`` takes no lock and serves no requests,
         so it can be tried beside a running reminder."""
+        self.once = once
         lock = None
         if not once:
             try:
@@ -250,7 +253,9 @@ class Reminder:
         answer = "ignored"
         try:
             await self._nudge(self.clock())
-            if self.current is not None and self.current.via == "terminal":
+            if self.current is None:  # the notification service did not answer in time (said)
+                return 1
+            if self.current.via == "terminal":
                 await self._settle("ignored")  # a line here cannot be answered: nothing to wait for
             while self.current is not None and not self._stop:
                 seconds = await self._look_at_out()
@@ -325,10 +330,10 @@ class Reminder:
             if shown is None:
                 # No answer in time (a busy login, a server still starting): not a server
                 # that is gone. Nothing is kept; the nudge is tried again shortly.
-                self.say(
-                    "the notification service did not answer in time; the nudge is tried again shortly.",
-                    once="busy",
+                later = (
+                    "no nudge was shown; try again in a moment" if self.once else "it is tried again shortly"
                 )
+                self.say(f"the notification service did not answer in time; {later}.", once="busy")
                 self.schedule.retry(now + self.poll)
                 return
             if shown:

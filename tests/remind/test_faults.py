@@ -268,7 +268,7 @@ async def test_a_slow_notification_server_is_asked_again_and_the_reminder_goes_o
         assert not reminder._stop
     text = out.getvalue()
     assert "nudges go to the desktop's notification service (it did not answer in time just now)." in text
-    assert text.count("the notification service did not answer in time; the nudge is tried again") == 1
+    assert text.count("the notification service did not answer in time; it is tried again shortly.") == 1
     assert "the session bus went away" not in remind_log()
 
 
@@ -431,3 +431,16 @@ async def test_a_nudge_the_server_shows_after_its_time_is_taken_away(standin: St
         await until(lambda: standin.calls("CloseNotification") == 1, "the late nudge to be closed")
     finally:
         await desktop.close()
+
+
+async def test_now_with_a_silent_server_says_no_nudge_was_shown(standin: StandIn) -> None:
+    standin.delays(Notify=None)
+    out = io.StringIO()
+    reminder = remind_main.Reminder(QUICK, out=out)
+    reminder.desktop = Desktop(call_timeout=SHORT)
+    assert await asyncio.wait_for(reminder.run(once=True), WAIT) == 1
+    assert out.getvalue().splitlines()[-1] == (
+        "calmcoach remind: the notification service did not answer in time; no nudge was shown; "
+        "try again in a moment."
+    )
+    assert nudges() == []
