@@ -220,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--status", action="store_true", help="say whether it runs and what comes next")
     how.add_argument("--install", action="store_true", help="start the reminder when you log in")
     how.add_argument("--uninstall", action="store_true", help="stop starting it at login")
+    how.add_argument("--now", action="store_true", help="one nudge now, whatever the hours: to try it")
     p.add_argument(
         "--every",
         metavar="TIME",

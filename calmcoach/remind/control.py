@@ -17,12 +17,13 @@ All three live in the state dir, which only the user can enter (it is made 0700)
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import errno
 import fcntl
 import json
 import logging
 import os
 import socket
+import stat
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import IO, Any
 from calmcoach.data import locations
 from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
 from calmcoach.data.safefile import make_private, private_folder, write_atomic
+from calmcoach.domain.visible import visible
 
 log = logging.getLogger("calmcoach.remind")
 
@@ -51,9 +53,46 @@ def state_path() -> Path:
     return locations.state_dir() / "remind-state.toml"
 
 
+class StateUnusable(Exception):
+    """The state dir, or a file of the reminder's in it, cannot be used: one line saying why."""
+
+
 def private_state_dir() -> Path:
     """The state dir, made if missing, and readable by the user alone."""
-    return private_folder(locations.state_dir())  # an older, wider one is tightened
+    directory = locations.state_dir()
+    try:
+        return private_folder(directory)  # an older, wider one is tightened
+    except OSError as error:  # a file where the folder (or one above it) belongs, for one
+        why = (
+            "it is a file, not a folder" if isinstance(error, NotADirectoryError) else error.strerror or error
+        )
+        raise StateUnusable(f"cannot use the state folder {visible(str(directory))}: {why}") from error
+
+
+def open_state_file(path: Path, *, append: bool = False) -> int:
+    """A file descriptor for the state file ``path``, opened for reading and writing and
+    made if missing. Never blocks (a FIFO there would hang a plain open) and never
+    follows a link; anything but a regular file is StateUnusable, in one line."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    if append:
+        flags |= os.O_APPEND
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as error:
+        raise StateUnusable(f"cannot open {visible(str(path))}: {_why(path, error)}") from error
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise StateUnusable(f"cannot open {visible(str(path))}: it is not a regular file; remove it")
+    os.set_blocking(descriptor, True)
+    return descriptor
+
+
+def _why(path: Path, error: OSError) -> str:
+    if isinstance(error, IsADirectoryError) or path.is_dir():
+        return "it is a folder, not a file; remove it"
+    if error.errno == errno.ELOOP:
+        return "it is a symbolic link; remove it"
+    return str(error.strerror or error)
 
 
 class AlreadyRunning(Exception):
@@ -61,9 +100,10 @@ class AlreadyRunning(Exception):
 
 
 def take_lock() -> IO[bytes]:
-    """Hold the reminder's lock for this process's life; AlreadyRunning if another has it."""
+    """Hold the reminder's lock for this process's life; AlreadyRunning if another has it,
+    StateUnusable when the lock file cannot be used."""
     private_state_dir()
-    handle = lock_path().open("ab")
+    handle = os.fdopen(open_state_file(lock_path()), "r+b", buffering=0)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as error:
@@ -119,12 +159,18 @@ def write_pause(until: datetime | None, path: Path | None = None) -> None:
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-async def serve(handler: Handler) -> asyncio.AbstractServer | None:
-    """Answer requests on the socket; None (and a line in the log) when it cannot be made."""
+async def serve(handler: Handler) -> asyncio.AbstractServer | str:
+    """Answer requests on the socket; when it cannot be made, a line saying why (also logged)."""
     path = socket_path()
     private_state_dir()
-    with contextlib.suppress(FileNotFoundError):
+    try:
         path.unlink()  # left by a reminder that died: we hold the lock, so it is not in use
+    except FileNotFoundError:
+        pass
+    except OSError as error:  # a folder there, for one
+        why = f"cannot listen on {visible(str(path))}: {_why(path, error)}"
+        log.warning("%s", why)
+        return why
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -141,8 +187,9 @@ async def serve(handler: Handler) -> asyncio.AbstractServer | None:
     try:
         return await asyncio.start_unix_server(client, path=str(path), limit=MAX_REQUEST)
     except OSError as error:  # a state dir path too long for a socket, for one
-        log.warning("cannot listen on %s: %s", path, error)
-        return None
+        why = f"cannot listen on {visible(str(path))}: {error.strerror or error}"
+        log.warning("%s", why)
+        return why
     finally:
         os.umask(old)
 

@@ -49,18 +49,23 @@ def dbus_available() -> bool:
 class Desktop:
     """A connection to the session bus (and the system bus, for logind), opened lazily."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, call_timeout: float = CALL_TIMEOUT) -> None:
+        self.call_timeout = call_timeout
+        """Seconds one D-Bus call may take before it counts as unanswered (for now)."""
         self._session: Any = None
         self._system: Any = None
         self._tried_system = False
         self.server: tuple[str, str] | None = None
         """The notification server's (name, version), once asked."""
+        self.server_busy = False
+        """The notification server was asked for its name and did not answer in time."""
         self.on_gone: Callable[[], None] | None = None
         """Called once if the session bus goes away (at logout) while connected."""
         self._watch: asyncio.Task[None] | None = None
-        self._signal_handlers: list[Callable[[str, list[Any]], None]] = []
+        self._signal_handlers: list[Callable[[str, str, list[Any]], None]] = []
         self._watching = False
         self._lost = False
+        self._closing: set[asyncio.Task[None]] = set()
         self.timeouts = 0
         """D-Bus calls that got no answer in CALL_TIMEOUT seconds, in all."""
         self.last_quiet: bool | None = None
@@ -82,7 +87,7 @@ class Desktop:
         except ImportError:
             return False
         try:
-            self._session = await asyncio.wait_for(MessageBus().connect(), CALL_TIMEOUT * 3)
+            self._session = await asyncio.wait_for(MessageBus().connect(), self.call_timeout * 3)
         except (OSError, TimeoutError, ValueError, Exception) as error:  # dbus-fast raises its own kinds
             log.info("no session bus: %s", error)
             self._session = None
@@ -122,6 +127,22 @@ class Desktop:
         body: list[Any] | None = None,
     ) -> list[Any] | None:
         """A method call's reply body, or None for an error, no service or a timeout."""
+        reply = await self._call_reply(bus, destination, path, interface, member, signature, body)
+        return None if reply is None else list(reply.body)
+
+    async def _call_reply(
+        self,
+        bus: Any,
+        destination: str,
+        path: str,
+        interface: str,
+        member: str,
+        signature: str = "",
+        body: list[Any] | None = None,
+        late: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """A method call's reply (a method return), or None for an error, no service or a
+        timeout. With ``late``, a reply that comes after the timeout is handed to it."""
         if bus is None or not bus.connected:
             return None  # never written to a bus that has gone: the write would fail on a closed socket
         from dbus_fast import Message, MessageType
@@ -134,21 +155,40 @@ class Desktop:
             signature=signature,
             body=body or [],
         )
+        call = asyncio.ensure_future(bus.call(message))
+        timed_out = False
+
+        def ended(done: asyncio.Future[Any]) -> None:
+            if done.cancelled() or done.exception() is not None:  # retrieved, so never "not retrieved"
+                return
+            reply = done.result()
+            if (
+                timed_out
+                and late is not None
+                and getattr(reply, "message_type", None) == MessageType.METHOD_RETURN
+            ):
+                late(reply)
+
+        call.add_done_callback(ended)
         try:
-            reply = await asyncio.wait_for(bus.call(message), CALL_TIMEOUT)
+            # Shielded when a late reply matters: the call goes on after the timeout.
+            reply = await asyncio.wait_for(asyncio.shield(call) if late else call, self.call_timeout)
+        except TimeoutError as error:
+            timed_out = True
+            # Before OSError, which TimeoutError is a kind of: a slow reply is a busy
+            # service, not a bus that has gone; the caller tries again later.
+            self.timeouts += 1
+            log.info("%s.%s: no answer in %g s (%s)", interface, member, self.call_timeout, error)
+            return None
         except (OSError, EOFError) as error:  # the connection broke off (at logout)
             if bus is self._session:
                 self._broke_off(error)
             else:
                 log.info("%s.%s: %s", interface, member, error)
             return None
-        except TimeoutError as error:
-            self.timeouts += 1
-            log.info("%s.%s: no answer in %g s (%s)", interface, member, CALL_TIMEOUT, error)
-            return None
         if reply is None or reply.message_type != MessageType.METHOD_RETURN:
             return None
-        return list(reply.body)
+        return reply
 
     async def _property(self, bus: Any, destination: str, path: str, interface: str, name: str) -> Any:
         body = await self._call(
@@ -162,8 +202,10 @@ class Desktop:
         """(name, version) of the session's notification server, or None when there is none."""
         if not await self.connect():
             return None
+        before = self.timeouts
         body = await self._call(self._session, *NOTIFICATIONS, NOTIFICATIONS[0], "GetServerInformation")
         self.server = (str(body[0]), str(body[2])) if body and len(body) >= 3 else None
+        self.server_busy = self.server is None and self.timeouts > before
         return self.server
 
     async def quiet(self) -> bool | None:
@@ -200,21 +242,40 @@ class Desktop:
 
     async def notify(
         self, app_name: str, title: str, body: str, actions: list[str], timeout_ms: int
-    ) -> int | None:
-        """Show a notification (``Notify``); its id, or None when the server did not take it."""
+    ) -> tuple[int, str] | bool:
+        """Show a notification (``Notify``): its id and the unique bus name of the server
+        that took it; False when there is no server to take it, True when one may be
+        there but did not answer in time (try again later)."""
         from dbus_fast import Variant
 
+        before = self.timeouts
         if not await self._watch_notifications():
-            return None
-        reply = await self._call(
+            return self.timeouts > before
+        reply = await self._call_reply(
             self._session,
             *NOTIFICATIONS,
             NOTIFICATIONS[0],
             "Notify",
             "susssasa{sv}i",
             [app_name, 0, "", title, body, actions, {"urgency": Variant("y", 1)}, timeout_ms],
+            late=self._close_late,
         )
-        return int(reply[0]) if reply and isinstance(reply[0], int) else None
+        if reply is None:
+            return self.timeouts > before
+        answer = list(reply.body)
+        if not answer or not isinstance(answer[0], int) or not isinstance(reply.sender, str):
+            return False
+        return int(answer[0]), reply.sender
+
+    def _close_late(self, reply: Any) -> None:
+        """A notification shown after its Notify timed out is one the reminder no longer
+        follows (it tries again later): take it away, so two are never on screen."""
+        body = list(reply.body)
+        if body and isinstance(body[0], int):
+            log.info("a nudge was shown after its time to answer; closing it")
+            task = asyncio.ensure_future(self.close_notification(body[0]))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def close_notification(self, identifier: int) -> None:
         """Take a notification away (``CloseNotification``); nothing when it is already gone."""
@@ -222,9 +283,10 @@ class Desktop:
             self._session, *NOTIFICATIONS, NOTIFICATIONS[0], "CloseNotification", "u", [identifier]
         )
 
-    def on_notification_signal(self, handler: Callable[[str, list[Any]], None]) -> None:
-        """Have ``handler(member, body)`` called for the notification server's
-        ``ActionInvoked`` and ``NotificationClosed`` signals."""
+    def on_notification_signal(self, handler: Callable[[str, str, list[Any]], None]) -> None:
+        """Have ``handler(member, sender, body)`` called for ``ActionInvoked`` and
+        ``NotificationClosed`` signals; ``sender`` is the unique bus name that sent it
+        (any client on the bus can send these: the handler checks who)."""
         self._signal_handlers.append(handler)
 
     async def _watch_notifications(self) -> bool:
@@ -233,7 +295,8 @@ class Desktop:
             return False
         if self._watching:
             return True
-        rule = f"type='signal',interface='{NOTIFICATIONS[0]}',path='{NOTIFICATIONS[1]}'"
+        name, path = NOTIFICATIONS
+        rule = f"type='signal',sender='{name}',interface='{name}',path='{path}'"
         added = await self._call(
             self._session,
             "org.freedesktop.DBus",
@@ -258,7 +321,7 @@ class Desktop:
             and message.member in ("ActionInvoked", "NotificationClosed")
         ):
             for handler in self._signal_handlers:
-                handler(message.member, list(message.body))
+                handler(message.member, str(message.sender or ""), list(message.body))
 
     # --- away -------------------------------------------------------------------------
 
@@ -326,7 +389,7 @@ class Desktop:
                 from dbus_fast.aio import MessageBus
 
                 self._system = await asyncio.wait_for(
-                    MessageBus(bus_type=BusType.SYSTEM).connect(), CALL_TIMEOUT
+                    MessageBus(bus_type=BusType.SYSTEM).connect(), self.call_timeout
                 )
             except Exception as error:  # dbus-fast raises its own kinds; no system bus is fine
                 log.info("no system bus: %s", error)

@@ -18,12 +18,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from calmcoach.data import locations, logfile
+from calmcoach.data import locations
+from calmcoach.data.safefile import make_private
 from calmcoach.domain.visible import visible
 from calmcoach.remind import autostart, control
 from calmcoach.remind.desktop import Desktop, dbus_available
@@ -40,6 +42,9 @@ ANSWER_WINDOW = timedelta(minutes=10)
 """The longest a nudge stays out; then it is closed and counts as ignored."""
 ALREADY_RUNNING = 4
 """The exit code of a ``calmcoach remind`` that finds another one running."""
+OPENED_BY_NUDGE = "CALMCOACH_OPENED_BY_NUDGE"
+"""Set to "1" for what Start runs: the app it opens goes straight to the desk break
+(calmcoach.ui.nudges reads it; the two never import each other)."""
 
 
 def local_now() -> datetime:
@@ -93,11 +98,13 @@ class _Out:
     row: int | None
     shown_at: datetime
     via: str
-    closes_at: datetime
+    closes_at: float
+    """On the monotonic clock: a wall clock set back must not keep a nudge out for the jump."""
 
 
 class Reminder:
-    """The reminder process. ``clock`` gives aware wall-clock time (tests may scale it)."""
+    """The reminder process. ``clock`` gives aware wall-clock time, for the hours;
+    ``monotonic`` gives seconds for every wait (tests give both fake clocks)."""
 
     def __init__(
         self,
@@ -105,10 +112,12 @@ class Reminder:
         *,
         out: TextIO | None = None,
         clock: Callable[[], datetime] = local_now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.out = out or sys.stdout
         self.clock = clock
+        self.monotonic = monotonic
         self.schedule = Schedule(settings, clock())
         self.poll = poll_for(settings)
         self.desktop = Desktop()
@@ -120,6 +129,10 @@ class Reminder:
         self._said: set[str] = set()
         self._children: list[subprocess.Popen[bytes]] = []
         self.last_why = "starting"
+        self.last_answer: str | None = None
+        self.once = False
+        """Running for ``--now``: one nudge, then the end."""
+        """How the last nudge was settled (started, snoozed, skipped, ignored)."""
 
     # --- saying things ------------------------------------------------------------------
 
@@ -156,23 +169,30 @@ class Reminder:
 
     # --- the loop -----------------------------------------------------------------------
 
-    async def run(self) -> int:
-        try:
-            lock = control.take_lock()
-        except control.AlreadyRunning:
-            self.say("a reminder is already running; see calmcoach remind --status.")
-            return ALREADY_RUNNING
+    async def run(self, *, once: bool = False) -> int:
+        """Run until stopped; with ``once``, show one nudge now and end once it is answered
+        (or its time to answer has passed). ``once`` takes no lock and serves no requests,
+        so it can be tried beside a running reminder."""
+        self.once = once
+        lock = None
+        if not once:
+            try:
+                lock = control.take_lock()
+            except control.AlreadyRunning:
+                self.say("a reminder is already running; see calmcoach remind --status.")
+                return ALREADY_RUNNING
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(number, self.stop)
         loop.set_exception_handler(self._loop_error)
         self.desktop.on_gone = self.stop  # the session bus goes at logout: so does the reminder
         try:
-            return await self._run()
+            return await (self._once() if once else self._run())
         finally:
             for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(number)
-            lock.close()
+            if lock is not None:
+                lock.close()
 
     def stop(self) -> None:
         self._stop = True
@@ -188,43 +208,83 @@ class Reminder:
             return
         loop.default_exception_handler(context)
 
-    async def _run(self) -> int:
+    async def _choose(self) -> str:
+        """Pick the ways to nudge; the line saying which."""
         snooze_minutes = max(1, round(self.settings.snooze.total_seconds() / 60))
         self.ways, said = await choose(self.desktop, snooze_minutes, self.out)
         if not dbus_available():
             said += " Without calmcoach[remind], lock, idle and do not disturb cannot be read."
-        self.say(f"nudges {self.schedule.describe()}; {said}")
+        return said
+
+    async def _run(self) -> int:
+        said = await self._choose()
         paused, problem = control.read_pause(self.clock())
-        if problem is not None:
-            self.say(f"{problem}; no pause is used")
         if paused is not None:
             self.schedule.pause(paused)
+        # The first line says when the first nudge comes, and why then: a reminder started
+        # in the evening or at the weekend otherwise looks like one that does nothing.
+        self.say(f"{self.schedule.first_nudge_text(self.clock())}. To see one now: calmcoach remind --now")
+        self.say(said)
+        if problem is not None:
+            self.say(f"{problem}; no pause is used")
         server = await control.serve(self._request)
-        if server is None:
-            self.say("--pause, --resume and --status cannot reach this reminder (see the log).")
+        if isinstance(server, str):
+            self.say(f"--pause, --resume and --status cannot reach this reminder: {server}")
         try:
             while not self._stop:
                 await self._step()
         finally:
-            if server is not None:
+            if not isinstance(server, str):
                 server.close()
                 await server.wait_closed()
-            if self.current is not None:
-                await self._settle("ignored")
-            for way in self.ways:
-                await way.close()
-            await self.desktop.close()
-            self._reap()
+            await self._close()
         self.say("stopped.")
         return 0
 
-    async def _step(self) -> None:
-        now = self.clock()
+    async def _close(self) -> None:
+        if self.current is not None:
+            await self._settle("ignored")
+        for way in self.ways:
+            await way.close()
+        await self.desktop.close()
+        self._reap()
+
+    async def _once(self) -> int:
+        said = await self._choose()
+        self.say(f"one nudge now, whatever the hours; {said}")
+        answer = "ignored"
+        try:
+            await self._nudge(self.clock())
+            if self.current is None:  # the notification service did not answer in time (said)
+                return 1
+            if self.current.via == "terminal":
+                await self._settle("ignored")  # a line here cannot be answered: nothing to wait for
+            while self.current is not None and not self._stop:
+                seconds = await self._look_at_out()
+                if self.current is None:
+                    break
+                await self._wait(seconds)
+            answer = self.last_answer or answer
+        finally:
+            await self._close()
+        self.say(f"the nudge was {answer}; calmcoach remind sends them through the day.")
+        return 0
+
+    async def _look_at_out(self) -> float:
+        """Take the answers in; close the nudge out once its time has passed. Seconds
+        until that time (a day when no nudge is out)."""
         self._reap()
         for answer in self._take_answers():
             await self._answered(answer)
-        if self.current is not None and now >= self.current.closes_at:
+        if self.current is not None and self.monotonic() >= self.current.closes_at:
             await self._window_passed()
+        return 86400.0 if self.current is None else self.current.closes_at - self.monotonic()
+
+    async def look(self) -> float:
+        """One look: answers, the desktop, the schedule, a nudge if one is due. Returns
+        the seconds to wait before the next look."""
+        until_closed = await self._look_at_out()
+        now = self.clock()
         due = self.schedule.snoozed_until or self.schedule.anchor + self.settings.every
         seen = await self.desktop.seen(with_quiet=now >= due and self.current is None)
         now = self.clock()
@@ -232,15 +292,21 @@ class Reminder:
         self.last_why = decision.why
         if decision.nudge:
             await self._nudge(now)
+            if self.current is not None:
+                until_closed = self.current.closes_at - self.monotonic()
+        # Never longer than a poll: a wall clock set back would otherwise stretch the wait.
         wake = min(decision.wake, now + self.poll)
-        if self.current is not None:
-            wake = min(wake, self.current.closes_at)
-        timeout = max(0.05, (wake - self.clock()).total_seconds())
+        return min((wake - self.clock()).total_seconds(), until_closed, self.poll.total_seconds())
+
+    async def _step(self) -> None:
+        await self._wait(await self.look())
+
+    async def _wait(self, seconds: float) -> None:
         self._wake.clear()
         if self._answers or self._stop:
             return
         with contextlib.suppress(TimeoutError):  # the usual way to wake: time to look again
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await asyncio.wait_for(self._wake.wait(), max(0.05, seconds))
 
     def _take_answers(self) -> list[str]:
         answers, self._answers = self._answers, []
@@ -254,18 +320,27 @@ class Reminder:
 
     async def _nudge(self, now: datetime) -> None:
         window = answer_window(self.settings)
+        closes_at = self.monotonic() + window.total_seconds()
         if presence.app_is_open():
             presence.post_nudge(now)
-            self.current = _Out(
-                self._history(lambda h: h.add_nudge("app", now=now)), now, "app", now + window
-            )
+            self.current = _Out(self._history(lambda h: h.add_nudge("app", now=now)), now, "app", closes_at)
             self.say("nudged in the open calmcoach app.", once="app")
             return
         while self.ways:
             way = self.ways[0]
-            if await way.show(self._answer, window.total_seconds()):
+            shown = await way.show(self._answer, window.total_seconds())
+            if shown is None:
+                # No answer in time (a busy login, a server still starting): not a server
+                # that is gone. Nothing is kept; the nudge is tried again shortly.
+                later = (
+                    "no nudge was shown; try again in a moment" if self.once else "it is tried again shortly"
+                )
+                self.say(f"the notification service did not answer in time; {later}.", once="busy")
+                self.schedule.retry(now + self.poll)
+                return
+            if shown:
                 row = self._add_nudge(way.name, now)
-                self.current = _Out(row, now, way.name, now + window)
+                self.current = _Out(row, now, way.name, closes_at)
                 log.info("nudged via %s", way.name)
                 return
             self.ways.pop(0)
@@ -317,6 +392,7 @@ class Reminder:
             row = out.row
             self._history(lambda h: h.answer_nudge(row, answer, now=now))
         self.schedule.answered(answer, now)
+        self.last_answer = answer
         log.info("nudge %s", answer)
 
     def launch(self) -> str | None:
@@ -340,6 +416,7 @@ class Reminder:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                env={**os.environ, OPENED_BY_NUDGE: "1"},
             )
         except OSError as error:
             why = f"{visible(os.path.basename(command[0]))}: {error.strerror or error}"
@@ -394,6 +471,14 @@ def _duration_arg(text: str, *, low: timedelta, high: timedelta, what: str) -> t
 
 def cmd_remind(args: argparse.Namespace) -> int:
     """``calmcoach remind`` and its options."""
+    try:
+        return _remind(args)
+    except control.StateUnusable as error:
+        print(f"calmcoach: {error}", file=sys.stderr)
+        return 1
+
+
+def _remind(args: argparse.Namespace) -> int:
     if args.install or args.uninstall:
         return _autostart(install=args.install)
     if args.status:
@@ -416,20 +501,27 @@ def cmd_remind(args: argparse.Namespace) -> int:
             away_after=settings.away_after,
             start_command=settings.start_command,
         )
-    _log_to_state_dir()
-    return asyncio.run(Reminder(settings).run())
+    no_log = _log_to_state_dir()
+    if no_log is not None:
+        print(f"calmcoach: {no_log}; the reminder keeps no log this time.", file=sys.stderr)
+    return asyncio.run(Reminder(settings).run(once=getattr(args, "now", False)))
 
 
-def _log_to_state_dir() -> None:
+def _log_to_state_dir() -> str | None:
+    """Log to remind.log in the state dir; a line saying why not, when it cannot."""
+    path = control.private_state_dir() / "remind.log"
     try:
-        # 0600 in a 0700 folder, a regular file only (never a FIFO to hang on)
-        handler = logfile.private_handler(
-            locations.state_dir() / "remind.log", "%(asctime)s %(levelname)s %(message)s"
-        )
-    except OSError:
-        return
+        # Never blocks: a FIFO there is refused. Appended to: --now may log beside a reminder.
+        make_private(path)  # one made before calmcoach made its files 0600
+        descriptor = control.open_state_file(path, append=True)
+    except control.StateUnusable as error:
+        return str(error)
+    stream = open(descriptor, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 (kept for the process's life)
+    handler: logging.Handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    return None
 
 
 def _autostart(*, install: bool) -> int:

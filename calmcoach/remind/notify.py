@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
+from calmcoach.domain.visible import visible
 from calmcoach.remind.desktop import Desktop, dbus_available
 from calmcoach.services.presence import NUDGE_TEXT
 
@@ -28,6 +29,8 @@ TELL_SECONDS = 30
 """How long a message (not a nudge) stays on screen."""
 TITLE = "Time to move"
 BODY = "Two minutes of stretching?"
+MAX_SERVER_TEXT = 60
+"""The most of the notification server's name (and of its version) that is shown."""
 ACTIONS = (("start", "Start"), ("snooze", "Snooze 15 min"), ("skip", "Skip"))
 
 
@@ -37,8 +40,9 @@ class Nudger(Protocol):
     name: str
     """``desktop``, ``notify-send`` or ``terminal``: kept in the history with each nudge."""
 
-    async def show(self, answer: Answer, seconds: float) -> bool:
-        """Show a nudge for up to ``seconds``; False when it could not be shown."""
+    async def show(self, answer: Answer, seconds: float) -> bool | None:
+        """Show a nudge for up to ``seconds``; False when this way cannot show it, None
+        when it may, but got no answer in time (try again later)."""
         ...
 
     async def close(self) -> None:
@@ -68,23 +72,37 @@ class DesktopNudger:
         self._desktop = desktop
         self._actions = actions(snooze_minutes)
         self._current: int | None = None
+        self._sender = ""
+        """The unique bus name of the server that took the nudge on screen."""
         self._answer: Answer | None = None
         """Where the nudge on screen reports; None once it has answered."""
         desktop.on_notification_signal(self._signal)
 
-    async def show(self, answer: Answer, seconds: float) -> bool:
+    async def show(self, answer: Answer, seconds: float) -> bool | None:
         await self.close()
+        if self._desktop.server is None:  # not known at start (it did not answer in time): ask again
+            server = await self._desktop.notification_server()
+            if server is not None:
+                log.info("the notification service answered: %s", visible(" ".join(server)[:120]))
         keys = ["default", ""]  # clicking the nudge itself opens the desk break
         for key, title in self._actions:
             keys += [key, title]
-        identifier = await self._desktop.notify("calmcoach", TITLE, BODY, keys, max(1, int(seconds)) * 1000)
-        if identifier is None:
-            return False
-        self._current, self._answer = identifier, answer
+        taken = await self._desktop.notify("calmcoach", TITLE, BODY, keys, max(1, int(seconds)) * 1000)
+        if isinstance(taken, bool):
+            return None if taken else False
+        (self._current, self._sender), self._answer = taken, answer
         return True
 
-    def _signal(self, member: str, body: list[Any]) -> None:
+    def _signal(self, member: str, sender: str, body: list[Any]) -> None:
         if self._current is None or len(body) < 2 or body[0] != self._current:
+            return
+        if sender != self._sender:
+            # Any client on the session bus may send these: only the server shows the nudge.
+            log.info(
+                "%s for the nudge from %s, not the notification service: ignored",
+                member,
+                visible(sender[:80]),
+            )
             return
         answer, self._answer = self._answer, None  # one answer a nudge
         if member == "NotificationClosed":
@@ -105,7 +123,9 @@ class DesktopNudger:
         await self.close()
         # Servers may read the body as markup: no character of it may start a tag or an entity.
         body = "".join(c for c in text if c not in "<>&")
-        self._current = await self._desktop.notify("calmcoach", "calmcoach", body, [], TELL_SECONDS * 1000)
+        taken = await self._desktop.notify("calmcoach", "calmcoach", body, [], TELL_SECONDS * 1000)
+        if not isinstance(taken, bool):
+            self._current, self._sender = taken
 
 
 class NotifySendNudger:
@@ -123,7 +143,7 @@ class NotifySendNudger:
         """Is there a notify-send that takes actions?"""
         return shutil.which("notify-send") is not None
 
-    async def show(self, answer: Answer, seconds: float) -> bool:
+    async def show(self, answer: Answer, seconds: float) -> bool | None:
         await self.close()
         command = ["notify-send", "--app-name=calmcoach", f"--expire-time={int(seconds * 1000)}"]
         command += [f"--action={key}={title}" for key, title in self._actions]
@@ -194,7 +214,7 @@ class TerminalNudger:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out
 
-    async def show(self, answer: Answer, seconds: float) -> bool:
+    async def show(self, answer: Answer, seconds: float) -> bool | None:
         out = self.out or sys.stdout
         print(f"{NUDGE_TEXT} (calmcoach run desk-break)", file=out, flush=True)
         return True
@@ -210,18 +230,23 @@ async def choose(desktop: Desktop, snooze_minutes: int, out: TextIO | None = Non
     """The ways to try, best first, and one line saying which is used and why."""
     server = await desktop.notification_server()
     ways: list[Any] = []
-    if server is not None and dbus_available():
+    there = server is not None or desktop.server_busy  # a server that did not answer in time is there
+    if there and dbus_available():
         # Without the remind extra, notify-send talks to the same service.
         ways.append(DesktopNudger(desktop, snooze_minutes))
-    if NotifySendNudger.usable() and (server is not None or not ways):
+    if NotifySendNudger.usable() and (there or not ways):
         ways.append(NotifySendNudger(snooze_minutes))
     ways.append(TerminalNudger(out))
     first = ways[0].name
-    if first == "desktop":
-        assert server is not None
-        said = f"nudges go to the desktop's notification service ({server[0]} {server[1]})."
+    # The server names itself: outside text, shown like any other (no escape codes), and short.
+    name = " ".join(visible(part[:MAX_SERVER_TEXT]) for part in server) if server is not None else ""
+    if first == "desktop" and server is None:
+        said = "nudges go to the desktop's notification service (it did not answer in time just now)."
+    elif first == "desktop":
+        said = f"nudges go to the desktop's notification service ({name})."
     elif first == "notify-send" and server is not None:
-        said = f"nudges go through notify-send to {server[0]} (install calmcoach[remind] for the direct way)."
+        shown = visible(server[0][:MAX_SERVER_TEXT])
+        said = f"nudges go through notify-send to {shown} (install calmcoach[remind] for the direct way)."
     elif first == "notify-send":
         said = "no notification service answered on D-Bus; trying notify-send, then a line here."
     else:

@@ -101,6 +101,12 @@ class Schedule:
             self.paused_until = None
             self.anchor = now
 
+    def retry(self, at: datetime) -> None:
+        """The nudge due could not be shown (the notification service did not answer in
+        time): try again at ``at``, as if snoozed until then."""
+        self.waiting_answer = False
+        self.snoozed_until = at
+
     def answered(self, answer: str, now: datetime) -> None:
         """The nudge out was answered (started, snoozed, skipped, ignored)."""
         self.waiting_answer = False
@@ -170,6 +176,36 @@ class Schedule:
         if local.date() == today + timedelta(days=1):
             return f"tomorrow at {local:%H:%M}"
         return f"{local:%a} at {local:%H:%M}"
+
+    def first_nudge(self, now: datetime) -> datetime | None:
+        """When the next nudge comes if the person is there all along (no away, no do not
+        disturb); None when the hours are too short for one interval."""
+        paused = self.paused_until is not None and now < self.paused_until
+        moment = self.paused_until if paused and self.paused_until is not None else now
+        due = (None if paused else self.snoozed_until) or max(self.anchor, moment) + self.settings.every
+        for _ in range(9):  # today's hours, then each next day's: at most a week ahead
+            start, end = self.next_hours(moment)
+            # Outside the hours, the interval counts from their start.
+            due = start + self.settings.every if moment < start else max(due, start + self.settings.every)
+            if due < end:
+                return due
+            moment = end
+        return None
+
+    def first_nudge_text(self, now: datetime) -> str:
+        """``next nudge tomorrow at 10:00 (...)``: when, and why then."""
+        hours = self.settings.hours_text()
+        every = duration_text(self.settings.every)
+        due = self.first_nudge(now)
+        if due is None:
+            return f"no nudge can come: your hours ({hours}) are shorter than the interval ({every})"
+        if self.paused_until is not None and now < self.paused_until:
+            why = f"paused; then every {every} within your hours, {hours}"
+        elif self.next_hours(now)[0] > now:
+            why = f"your hours are {hours}, and it is outside them now; one every {every} from their start"
+        else:
+            why = f"every {every} within your hours, {hours}"
+        return f"next nudge {self._when(due, now)} ({why})"
 
     def describe(self) -> str:
         """The settings in words: ``every 1h, 09:00 to 18:00, Mon to Fri``."""

@@ -25,17 +25,21 @@ from pathlib import Path
 from typing import Any
 
 from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
+from calmcoach.domain.visible import first_hidden, hidden_name
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Day names as the settings file spells them, Monday first (``date.weekday()``)."""
 
 MAX_COMMAND_WORDS = 20
 MAX_COMMAND_WORD = 300
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# ASCII digits and spaces only, to the very end: ``\d`` would take Arabic or fullwidth
+# digits, ``\s`` other spaces, and ``$`` a trailing line feed.
 _DURATION_RE = re.compile(
-    r"^\s*(?:(\d{1,2})\s*d)?\s*(?:(\d{1,3})\s*h)?\s*(?:(\d{1,4})\s*m(?:in)?)?\s*(?:(\d{1,5})\s*s)?\s*$"
+    r"[ ]*(?:([0-9]{1,2})[ ]*d)?[ ]*(?:([0-9]{1,3})[ ]*h)?"
+    r"[ ]*(?:([0-9]{1,4})[ ]*m(?:in)?)?[ ]*(?:([0-9]{1,5})[ ]*s)?[ ]*"
 )
-_TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
+_TIME_RE = re.compile(r"([0-9]{2}):([0-9]{2})")
+FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def days_text(days: frozenset[int]) -> str:
 
 def parse_duration(text: str) -> timedelta | None:
     """``2h``, ``90m``, ``1h30m``, ``45s``, ``15min``, ``2d``: a duration, or None if it is not one."""
-    match = _DURATION_RE.match(text)
+    match = _DURATION_RE.fullmatch(text)
     if not match or not any(match.groups()):
         return None
     days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
@@ -134,7 +138,7 @@ class _Check:
         if key not in data:
             return None
         value = data[key]
-        match = _TIME_RE.match(value) if isinstance(value, str) else None
+        match = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
         top = 24 * 60 if end else 24 * 60 - 1
         minutes = int(match.group(1)) * 60 + int(match.group(2)) if match else -1
         if not match or int(match.group(2)) > 59 or not 0 <= minutes <= top:
@@ -156,10 +160,14 @@ class _Check:
             return None
         found: set[int] = set()
         for index, item in enumerate(value, start=1):
-            name = item.strip().lower()[:3] if isinstance(item, str) else None
-            if name not in DAY_NAMES or not isinstance(item, str) or len(item) > 9:
+            # A whole name, short or long, in any case: never a prefix ("MONSTER").
+            name = item.lower() if isinstance(item, str) and item.isascii() else None
+            if name in FULL_DAY_NAMES:
+                name = name[:3]
+            if name not in DAY_NAMES:
                 self.problem(
-                    f"days[{index}]", f"expected one of {', '.join(DAY_NAMES)}, got {describe_value(item)}"
+                    f"days[{index}]",
+                    f"expected one of {', '.join(DAY_NAMES)} (or the whole name), got {describe_value(item)}",
                 )
                 return None
             found.add(DAY_NAMES.index(name))
@@ -184,8 +192,11 @@ class _Check:
             if len(word) > MAX_COMMAND_WORD:
                 self.problem(at, f"too long ({len(word)} characters; at most {MAX_COMMAND_WORD})")
                 return None
-            if _CONTROL_RE.search(word):
-                self.problem(at, "contains control characters; use plain text")
+            hidden = first_hidden(word)
+            if hidden is not None:
+                # Bidirectional and other invisible controls too: they can make the
+                # command shown in a log read differently from the one that runs.
+                self.problem(at, f"contains a control character ({hidden_name(hidden)}); use plain text")
                 return None
             words.append(word)
         return tuple(words)

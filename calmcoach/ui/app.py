@@ -158,9 +158,14 @@ class CalmApp(App[int]):
         self._voices = voices
         self._voice_said: set[str] = set()
         self.settings = user_settings.load()
-        self._show_first_run = (
-            (not self.settings.first_run_seen) if show_first_run is None else show_first_run
-        )
+        if show_first_run is None:
+            from calmcoach.ui.nudges import opened_by_nudge
+
+            # A nudge's Start opens the desk break at once; the welcome waits for the next start.
+            show_first_run = not self.settings.first_run_seen and not (
+                start is not None and opened_by_nudge()
+            )
+        self._show_first_run = show_first_run
         self._getting_ready: Timeline | None = None
         """A session waiting for its sounds to be made before it opens."""
         self._settings_problem_said = False

@@ -12,6 +12,7 @@ otherwise the reminder withdraws it when its time to answer has passed.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,15 @@ from calmcoach.services.presence import NUDGE_TEXT, AppPresence, take_nudge, ter
 CHECK_SECONDS = 3.0
 """How often the app looks for a nudge (one failed rename: next to nothing)."""
 IN_APP_TEXT = "When you are ready, open Desk break from the library for two easy minutes."
+OPENED_BY_NUDGE = "CALMCOACH_OPENED_BY_NUDGE"
+"""Set to "1" by ``calmcoach remind`` for what a nudge's Start runs (the same name as
+``calmcoach.remind.main.OPENED_BY_NUDGE``: the app and the reminder never import each other)."""
+
+
+def opened_by_nudge() -> bool:
+    """Was this app opened by a nudge's Start? Then it goes straight to the desk break:
+    the first-run welcome waits for the next time the app is opened (it is not marked seen)."""
+    return os.environ.get(OPENED_BY_NUDGE) == "1"
 
 
 class NudgeWatcher:

@@ -121,9 +121,23 @@ class Session:
                 process.wait(WAIT)
 
 
+def start_display(session: Session) -> None:
+    """Xvfb on a free display, named in the session's environment."""
+    xvfb = session.start(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert xvfb.stdout is not None
+    display = xvfb.stdout.readline().decode().strip()
+    assert display.isdigit(), "Xvfb did not say its display"
+    session.env["DISPLAY"] = f":{display}"
+
+
 @contextlib.contextmanager
-def desktop_session(folder: Path, *, notifications: bool = True) -> Iterator[Session]:
-    """Xvfb + a private session bus (+ dunst when ``notifications``); all ended afterwards."""
+def desktop_session(folder: Path, *, notifications: bool = True, display: bool = True) -> Iterator[Session]:
+    """Xvfb (when ``display``) + a private session bus (+ dunst when ``notifications``,
+    which needs the display); all ended afterwards."""
     need_tools()
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -131,15 +145,8 @@ def desktop_session(folder: Path, *, notifications: bool = True) -> Iterator[Ses
         env.pop(key, None)
     session = Session(env, folder)
     try:
-        xvfb = session.start(
-            ["Xvfb", "-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        assert xvfb.stdout is not None
-        display = xvfb.stdout.readline().decode().strip()
-        assert display.isdigit(), "Xvfb did not say its display"
-        env["DISPLAY"] = f":{display}"
+        if display:
+            start_display(session)
         # A bus that starts no service by itself (dunst's D-Bus activation file would
         # otherwise bring it up on the first nudge): the test says what runs.
         config = folder / "bus.conf"

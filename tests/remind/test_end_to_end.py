@@ -74,8 +74,10 @@ def test_nudge_with_its_actions_and_start_opens_the_desk_break(tmp_path: Path) -
         }
         session.stop(remind)
     text = output(remind)
-    assert "nudges go to the desktop's notification service (dunst" in text
-    assert text.count("\n") == 2 and text.endswith("calmcoach remind: stopped.\n")
+    first, way, *_ = text.splitlines()
+    assert first.startswith("calmcoach remind: next nudge at ") and "(every 3s within your hours" in first
+    assert way.startswith("calmcoach remind: nudges go to the desktop's notification service (dunst")
+    assert text.count("\n") == 3 and text.endswith("calmcoach remind: stopped.\n")
 
 
 def test_snooze_delays_the_next_nudge_and_skip_does_not(tmp_path: Path) -> None:
@@ -204,11 +206,11 @@ def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, wit
     text = output(remind)
     lines = text.splitlines()
     if with_notify_send:
-        assert "no notification service answered on D-Bus; trying notify-send, then a line here." in lines[0]
+        assert "no notification service answered on D-Bus; trying notify-send, then a line here." in lines[1]
         assert text.count("notify-send did not show the nudge; using terminal from now on.") == 1
         assert nudges()[0][0] == "terminal"
     else:
-        assert "no notification service and no notify-send: nudges are printed here as a line." in lines[0]
+        assert "no notification service and no notify-send: nudges are printed here as a line." in lines[1]
     assert text.count("Time to move: two minutes of stretching? (calmcoach run desk-break)") >= 2
     assert all(via == "terminal" for via, _ in nudges())
 

@@ -7,9 +7,11 @@ import sys
 import textwrap
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from textual.widgets import Static
 
 from calmcoach.data import locations
+from calmcoach.data import settings as user_settings
 from calmcoach.data.history import History
 from calmcoach.services import presence
 from calmcoach.ui.screens.stats import StatsScreen
@@ -118,3 +120,25 @@ async def test_stats_show_moves_per_day_under_the_practice_chart() -> None:
     assert moves[6:] == " " * 26 + "1  2"  # 30 days, oldest first: 3 days ago one, today two
     assert bars[-1][-1] != " "  # today's practice bar stands right above today's count
     assert any("Nudges to move: 5 in 30 days (3 started, 1 skipped, 1 ignored)" in line for line in lines)
+
+
+async def test_a_window_opened_by_a_nudge_goes_straight_to_its_routine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """First run, opened by a nudge's Start (the name the reminder sets): the desk break
+    at once, no welcome over or under it; the welcome waits for the next ordinary start."""
+    from calmcoach.remind.main import OPENED_BY_NUDGE
+    from calmcoach.ui.screens.safety import FirstRunNote
+    from calmcoach.ui.screens.session import SessionScreen
+
+    monkeypatch.setenv(OPENED_BY_NUDGE, "1")
+    app, _, _ = new_app(start="desk-break", show_first_run=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SessionScreen)
+        assert not any(isinstance(screen, FirstRunNote) for screen in app.screen_stack)
+    assert not user_settings.load().first_run_seen
+    monkeypatch.delenv(OPENED_BY_NUDGE)
+    again, _, _ = new_app(show_first_run=None)
+    async with again.run_test(size=(100, 30)):
+        assert isinstance(again.screen, FirstRunNote)

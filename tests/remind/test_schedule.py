@@ -181,3 +181,46 @@ def test_clock_set_back_or_forward_restarts_the_timer(back: timedelta) -> None:
     decision = schedule.tick(jumped, Seen(), POLL)
     assert not decision.nudge
     assert schedule.anchor >= jumped
+
+
+@pytest.mark.parametrize(
+    ("start", "paused_until"),
+    [
+        (at(0, 10, 17), None),  # Monday, within the hours
+        (at(0, 6), None),  # Monday, before the hours
+        (at(0, 17, 30), None),  # too late for one more today
+        (at(4, 19), None),  # Friday evening: Monday next
+        (at(6, 3), None),  # Sunday night
+        (at(0, 11), at(0, 15, 20)),  # paused until the afternoon
+        (at(0, 11), at(0, 17, 30)),  # paused past the last nudge of the day
+    ],
+)
+def test_the_first_nudge_said_at_start_is_the_one_that_comes(
+    start: datetime, paused_until: datetime | None
+) -> None:
+    said = Schedule(RemindSettings(), start, tz=UTC)
+    real = Schedule(RemindSettings(), start, tz=UTC)
+    if paused_until is not None:
+        said.pause(paused_until)
+        real.pause(paused_until)
+    expected = said.first_nudge(start)
+    shown = run(real, start, start + timedelta(days=8))
+    assert expected == shown[0]
+
+
+def test_the_first_line_says_why_outside_the_hours_and_when_paused() -> None:
+    schedule = Schedule(RemindSettings(), at(4, 19), tz=UTC)
+    assert schedule.first_nudge_text(at(4, 19)) == (
+        "next nudge Mon at 10:00 (your hours are 09:00 to 18:00, Mon to Fri, and it is outside "
+        "them now; one every 1h from their start)"
+    )
+    schedule = Schedule(RemindSettings(), at(0, 11), tz=UTC)
+    assert schedule.first_nudge_text(at(0, 11)) == (
+        "next nudge at 12:00 (every 1h within your hours, 09:00 to 18:00, Mon to Fri)"
+    )
+    schedule.pause(at(0, 15, 20))
+    assert schedule.first_nudge_text(at(0, 11)) == (
+        "next nudge at 16:20 (paused; then every 1h within your hours, 09:00 to 18:00, Mon to Fri)"
+    )
+    short = RemindSettings(every=timedelta(hours=2), end_minutes=10 * 60)
+    assert Schedule(short, at(0, 11), tz=UTC).first_nudge_text(at(0, 11)).startswith("no nudge can come")
