@@ -205,3 +205,23 @@ def test_the_store_refuses_lone_surrogates_too(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="holds bytes that are not text"):
             call()
     assert history.flares() == []
+
+
+def test_the_stats_count_only_the_triggers_the_history_can_read(tmp_path: Path) -> None:
+    # One reading of a row for both: a list with a number in it is unreadable in the
+    # listing, so the summary counts none of its words either.
+    path = tmp_path / "h.sqlite3"
+    history = History.open(path).history
+    try:
+        history.log_flare("hand", 3, ["caffeine"])
+        raw = sqlite3.connect(path, isolation_level=None)
+        raw.execute(
+            "INSERT INTO flares (logged_at, area, intensity, triggers, note) "
+            "VALUES ('2026-12-01T10:00:00+00:00', 'hand', 2, '[\"poor sleep\", 1]', '')"
+        )
+        raw.close()
+        listed = [flare.triggers for flare in history.flares()]
+        assert sorted(listed) == [(), ("caffeine",)]
+        assert dict(history.stats().flares_by_trigger) == {"caffeine": 1}
+    finally:
+        history.close()

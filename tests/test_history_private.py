@@ -76,7 +76,7 @@ def test_wider_rights_are_tightened_on_first_open_once_and_logged(
     said = [record.getMessage() for record in caplog.records if "made private" in record.getMessage()]
     assert said == [
         f"{folder}: made private: only you can open it now",
-        f"{path}: made private: only you can open it now",
+        f"{path}: made private: only you can read it now",
     ]
     caplog.clear()
     History.open(path).history.close()
@@ -137,5 +137,5 @@ def test_calmcoach_history_tightening_wider_rights_says_so_in_the_log_once(
     log = (Path(env["CALMCOACH_STATE_DIR"]) / "calmcoach.log").read_text()
     assert [line.split(": ", 1)[1] for line in log.splitlines() if "made private" in line] == [
         f"{data}: made private: only you can open it now",
-        f"{path}: made private: only you can open it now",
+        f"{path}: made private: only you can read it now",
     ]

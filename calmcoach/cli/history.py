@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from calmcoach.cli import _err
 from calmcoach.data import locations, logfile
 from calmcoach.data.history import History, HistoryUnavailable, iter_rows
-from calmcoach.data.history.store import UNREADABLE, not_text
+from calmcoach.data.history.reading import UNREADABLE
+from calmcoach.data.history.store import not_text
 from calmcoach.domain.describe import flare_logged_text
 from calmcoach.domain.visible import visible
 

@@ -404,7 +404,8 @@ class Recorder:
         if not opened or not self.writer.available:
             return None
         try:
-            self._reader = History.open(self.writer.path, check=False).history
+            # Kept sessions are the writer's to write: this runs on the caller's (UI) thread.
+            self._reader = History.open(self.writer.path, check=False, write_pending=False).history
         except HistoryUnavailable as error:
             self.notify(str(error))
             return None

@@ -4,7 +4,11 @@
   and whose file it is;
 - :mod:`~calmcoach.data.history.store`: opening the file (locks, damage, read-only), writing
   and reading rows;
-- :mod:`~calmcoach.data.history.stats`: the summaries the stats screen shows.
+- :mod:`~calmcoach.data.history.stats`: the summaries the stats screen shows;
+- :mod:`~calmcoach.data.history.reading`: reading one value the file holds, for both the
+  store and the summaries;
+- :mod:`~calmcoach.data.history.pending`: sessions kept for the next start when a lock
+  kept them out.
 
 The names callers use are here too, so ``from calmcoach.data.history import History`` works.
 """

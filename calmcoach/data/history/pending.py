@@ -158,7 +158,7 @@ def _problem(name: str, value: object) -> str | None:
             return "not text"
         if len(value) > MAX_TEXT:
             return f"longer than {MAX_TEXT} characters"
-        if not value.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        if not value.isprintable():  # also false for a lone surrogate (bytes not UTF-8)
             return "holds a control character or a lone surrogate"
         if name == "status" and value not in STATUSES:
             return f"not one of {', '.join(STATUSES)}"

@@ -9,13 +9,14 @@ Pure standard library; no UI.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+from calmcoach.data.history.reading import as_words, shown_text
 
 Reader = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
 """Runs one query with its parameters and gives its rows (raising HistoryUnavailable)."""
@@ -29,16 +30,6 @@ SECONDS = (
 )
 """A session's time spent, where the file holds a number that can be one (else nothing:
 a row another program wrote with text or an absurd figure there adds no time)."""
-UNREADABLE = "unreadable"
-
-
-def _name(value: object) -> str:
-    """A title or area as text (a blob where text belongs reads as unreadable)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return UNREADABLE
 
 
 def _day(value: object) -> date | None:
@@ -47,15 +38,6 @@ def _day(value: object) -> date | None:
         return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-
-def _words(value: object) -> list[str]:
-    """A flare's triggers, when they are a JSON list of text (anything else: none)."""
-    try:
-        words = json.loads(value) if isinstance(value, str) else None
-    except (ValueError, RecursionError):
-        return []
-    return [word for word in words if isinstance(word, str)] if isinstance(words, list) else []
 
 
 @dataclass(frozen=True)
@@ -114,7 +96,7 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
         streak += 1
         cursor_day -= timedelta(days=1)
     totals = [
-        (_name(row["title"]), int(row["n"]), row["s"] / 60.0)
+        (shown_text(row["title"]), int(row["n"]), row["s"] / 60.0)
         for row in read(
             f"SELECT exercise_id, max(title) AS title, count(*) AS n, sum({SECONDS}) AS s "
             "FROM sessions GROUP BY exercise_id ORDER BY s DESC",
@@ -129,10 +111,10 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
     count_row = read(f"SELECT count(*) AS n, coalesce(sum({SECONDS}), 0) AS s FROM sessions", ())[0]
     by_area: Counter[str] = Counter()
     for row in read("SELECT area, count(*) AS n FROM flares GROUP BY area", ()):
-        by_area[_name(row["area"])] += int(row["n"])
+        by_area[shown_text(row["area"])] += int(row["n"])
     by_trigger: Counter[str] = Counter()
     for row in read("SELECT triggers FROM flares WHERE triggers != '[]'", ()):
-        by_trigger.update(_words(row["triggers"]))
+        by_trigger.update(as_words(row["triggers"]) or ())  # unreadable ones: none
     window = today - timedelta(days=PERSISTENT_DAYS)
     persistent = []
     for row in read(
@@ -143,7 +125,7 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
     ):
         span = (today - date.fromisoformat(row["first"])).days + 1
         if span > 21 and row["days"] * 2 > span:
-            persistent.append(_name(row["area"]))
+            persistent.append(shown_text(row["area"]))
     moves: dict[date, int] = {}
     answers: Counter[str] = Counter()
     for row in read(

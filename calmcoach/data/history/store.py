@@ -40,9 +40,10 @@ from typing import Any, Literal
 
 from calmcoach.data import locations
 from calmcoach.data.history import pending
+from calmcoach.data.history.reading import UNREADABLE, as_text, as_words
 from calmcoach.data.history.schema import NUDGE_ANSWERS, SCHEMA_VERSION, file_version, migrate
 from calmcoach.data.history.stats import Stats, summarise
-from calmcoach.data.safefile import kind_of
+from calmcoach.data.safefile import kind_of, make_private
 
 _log = logging.getLogger(__name__)
 
@@ -110,10 +111,6 @@ def _pid_alive(pid: object) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-UNREADABLE = "unreadable"
-"""What a field that cannot be read shows in place of its value (export and the CLI)."""
 
 
 def _shown(record: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -267,6 +264,7 @@ class History:
         now: datetime | None = None,
         busy_timeout: float = BUSY_TIMEOUT_MS / 1000,
         check: bool = True,
+        write_pending: bool = True,
     ) -> OpenResult:
         """Open (creating or migrating) the history at ``path``.
 
@@ -280,6 +278,9 @@ class History:
         ``check=False`` skips the quick check, for a second connection to a file
         that was just checked. While this process has a connection to the file, a new
         one is left to SQLite alone: no header check, no check, nothing moved aside.
+        ``write_pending=False`` is for a connection that only reads (and logs what the
+        user asks for) beside the one that writes sessions: it leaves the kept sessions
+        to that one, so it never waits for a lock to write them (on a UI thread, say).
 
         The folder is made 0700 and a new file 0600 (wider ones of ours are tightened,
         and the log says so). Sessions an earlier run kept for later
@@ -289,17 +290,19 @@ class History:
         key = _key(path)
         # Held for the whole open, so no other thread of this process connects to the
         # file between the look at its header (a descriptor of our own) and the first
-        # connection, nor while a damaged file is moved aside.
+        # connection, nor while a damaged file is moved aside. The count has a lock of
+        # its own, so a close on another thread never waits for a slow open.
         with _OPENING:
-            if _LIVE[key]:
+            with _COUNTING:
+                first = not _LIVE[key]
+            if first:
+                history, notice = cls._open_first(path, now or utcnow(), busy_timeout, check)
+            else:
                 history = cls._open_beside(path, busy_timeout)
                 notice = None
-            else:
-                history, notice = cls._open_first(path, now or utcnow(), busy_timeout, check)
-            _LIVE[key] += 1
-            history._key = key
+            history._count(key)
         try:
-            written = history._write_pending()
+            written = history._write_pending() if write_pending else None
         except BaseException:
             history.close()
             raise
@@ -370,9 +373,7 @@ class History:
                 db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
                 _check_owner(db)
                 history = cls(path, db, read_only=True)
-                with _OPENING:
-                    _LIVE[key] += 1
-                    history._key = key
+                history._count(key)
                 return history
             except sqlite3.Error as error:
                 db.close()
@@ -425,10 +426,16 @@ class History:
             raise
         return history
 
+    def _count(self, key: str) -> None:
+        """Count this connection among the process's open ones to its file."""
+        with _COUNTING:
+            _LIVE[key] += 1
+            self._key = key
+
     def close(self) -> None:
         """Close the connection (a second close does nothing)."""
         self._db.close()
-        with _OPENING:
+        with _COUNTING:
             if self._key is not None:
                 _LIVE[self._key] -= 1
                 if _LIVE[self._key] <= 0:
@@ -444,7 +451,8 @@ class History:
         A session already in the file (the same start, exercise and process) is brought up
         to date rather than added twice, so two programs starting at once, or a write that
         went through just as calmcoach gave up on it, count each row once. A lock held by
-        another program leaves the files for the next open."""
+        another program leaves the files for the next open; so does a write that fails (a
+        full disk), which the words say, while the history stays open for what comes next."""
         files = pending.waiting(self.path)
         if not files:
             return None
@@ -471,10 +479,18 @@ class History:
                 done.append(file)
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
-            self._db.execute("ROLLBACK")
-            raise _unavailable(error, self.path) from error
+            self._roll_back()
+            # Nothing of them was written: their files stay for the next open, and the
+            # connection stays usable (a full disk may well have room again for one row).
+            full = _unavailable(error, self.path).kind == "full"
+            reason = "the disk is full" if full else f"SQLite said: {error}"
+            problems.append(
+                f"sessions saved from an earlier run could not be written yet ({reason}); "
+                "they are kept for the next start"
+            )
+            return "; ".join(problems)
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._roll_back()
             raise
         for file in done:
             try:
@@ -492,6 +508,14 @@ class History:
                 "written to the history",
             )
         return "; ".join(problems) or None
+
+    def _roll_back(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does itself after a full
+        disk or an I/O error, and then ROLLBACK fails): the first error is the one to tell."""
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error as error:
+            _log.debug("history: nothing to roll back (%s)", error)
 
     def _put_session(self, snapshot: pending.SessionSnapshot) -> int:
         """Write one kept session (1), or nothing when the file already says the same (0)."""
@@ -789,14 +813,13 @@ class _Fields:
 
     def text(self, name: str, *, optional: bool = False) -> str | None:
         value = self._raw(name)
-        if isinstance(value, str):
-            return value
         if value is None and optional:
             return None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)  # a number where words were kept: still readable as words
-        self._bad(name)
-        return None if optional else ""
+        text = as_text(value)
+        if text is None:
+            self._bad(name)
+            return None if optional else ""
+        return text
 
     def number(self, name: str, *, optional: bool = False) -> float | None:
         value = self._raw(name)
@@ -833,14 +856,11 @@ class _Fields:
         return moment
 
     def words(self, name: str) -> tuple[str, ...]:
-        try:
-            words = json.loads(self._raw(name))
-        except (TypeError, ValueError, RecursionError):
-            words = None
-        if isinstance(words, list) and all(isinstance(word, str) for word in words):
-            return tuple(words)
-        self._bad(name)
-        return ()
+        words = as_words(self._raw(name))
+        if words is None:
+            self._bad(name)
+            return ()
+        return words
 
 
 def _session(row: sqlite3.Row) -> SessionRecord:
@@ -909,7 +929,10 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 """SQLite's own files beside the database."""
 
 _OPENING = threading.Lock()
-"""Held while a History is opened or closed in this process (see :data:`_LIVE`)."""
+"""Held while a History is opened in this process (see :data:`_LIVE`); may be held for
+as long as a lock held by another program is waited for."""
+_COUNTING = threading.Lock()
+"""Held only while :data:`_LIVE` is read or changed (never while waiting on SQLite)."""
 _LIVE: Counter[str] = Counter()
 """Connections this process has open to each history file (by real path)."""
 
@@ -958,14 +981,7 @@ def _make_private_file(path: Path) -> None:
             os.close(descriptor)
         return
     for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
-        try:
-            status = candidate.stat()  # stat and chmod go by name: no descriptor of the file
-            if stat.S_ISREG(status.st_mode) and status.st_mode & 0o077 and status.st_uid == os.getuid():
-                os.chmod(candidate, stat.S_IMODE(status.st_mode) & 0o700)
-                _log.info("%s: made private: only you can open it now", candidate)
-        except OSError as error:
-            if error.errno != errno.ENOENT:
-                _log.warning("%s: could not make it private (%s)", candidate, error.strerror)
+        make_private(candidate)  # by name (lstat and chmod): no descriptor of the file
 
 
 def _not_a_regular_file(path: Path) -> str | None:
