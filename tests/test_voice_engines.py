@@ -8,6 +8,7 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,16 @@ with wave.open(target, "wb") as out:
     out.writeframes(struct.pack(f"<{len(frames)}h", *frames))
 """
 
+WAV_AT_RATE = """\
+import math, struct, sys
+target = sys.argv[sys.argv.index("-o") + 1]
+frames = struct.pack("<8000h", *(int(8000 * math.sin(i / 5)) for i in range(8000)))
+fmt = struct.pack("<HHIIHH", 1, 1, {rate}, {rate} * 2, 2, 16)
+body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(frames)) + frames
+with open(target, "wb") as out:
+    out.write(b"RIFF" + struct.pack("<I", len(body)) + body)
+"""
+
 BEHAVIOUR = {
     "garbled": 'sys.stdout.buffer.write(b"\\xff\\xfe\\x80 nonsense\\n"); sys.exit(3)',
     "hang": "time.sleep(600)",
@@ -36,6 +47,9 @@ BEHAVIOUR = {
         '    while True: out.write(b"\\0" * 65536)'
     ),
     "slow": f"time.sleep(0.6)\n{WAV_WRITER}",
+    # A header written by hand: ``wave`` itself refuses to write these rates.
+    "rate-0": WAV_AT_RATE.format(rate=0),
+    "rate-12345": WAV_AT_RATE.format(rate=12345),
     "good": WAV_WRITER,
 }
 
@@ -76,6 +90,14 @@ def running(program: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def fake_clip(tmp_path: Path) -> Path:
+    """A WAV such as a good speech program writes."""
+    folder = fake_flite(tmp_path / "clip-bin", "good")
+    target = tmp_path / "clip.wav"
+    subprocess.run([str(folder / "flite"), "-voice", "slt", "-o", str(target)], check=True, timeout=30)
+    return target
 
 
 def calls(folder: Path) -> list[str]:
@@ -125,6 +147,55 @@ def test_a_runaway_engine_is_stopped_and_the_plan_comes_back_soon(
     assert why in plan.notice, plan.notice
     assert not list((tmp_path / "cache").glob("*.wav"))
     assert running(folder / "flite") == [], "the engine was killed"
+
+
+@pytest.mark.parametrize("rate", [0, 12345])
+def test_a_clip_at_a_rate_the_voice_cannot_use_is_a_failed_line_remembered_not_a_dead_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short: None, rate: int
+) -> None:
+    """A speech program's WAV header is its word only: a rate of 0 made the rendering
+    thread die with a traceback on the terminal (the session then waited its whole start
+    wait, and promised the line for next time); a rate the player refuses was kept and
+    made again on every run."""
+    died: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", died.append)
+    folder = fake_flite(tmp_path / "bin", f"rate-{rate}")
+    voices = voices_with(folder, tmp_path, monkeypatch, wait=5.0)
+    started = time.monotonic()
+    plan = voices.plan({0: "Let your shoulders drop."}, render=True)
+    took = time.monotonic() - started
+    assert died == [], "the rendering thread ended with an exception"
+    assert took < 3.0, f"waited {took:.1f} s for a line that had already failed"
+    assert plan.unspoken == 1 and plan.notice is not None
+    assert f"a sample rate of {rate} Hz is not one the voice can use" in plan.notice, plan.notice
+    assert "not tried again" in plan.notice
+    assert len(list((tmp_path / "cache").glob("*.failed"))) == 1
+    assert not list((tmp_path / "cache").glob("*.wav"))
+
+
+def test_an_unforeseen_error_on_one_line_is_that_line_failing_and_the_next_is_still_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the engine's output does to the code after it, the rendering thread goes
+    on: that line is remembered as failed (with why) and the next line is made."""
+    died: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", died.append)
+    good = speech.read_wav(fake_clip(tmp_path))
+
+    def render(text: str) -> tuple[speech.Samples[int], int]:
+        if text == LINES[0]:
+            raise ZeroDivisionError("float division by zero")
+        return good
+
+    engine = speech.Engine("test", "test/1", render)
+    voices = Voices(cache_dir=tmp_path / "cache", engine=lambda: engine, start_wait=5.0)
+    started = time.monotonic()
+    plan = voices.plan(LINES, render=True)
+    assert time.monotonic() - started < 3.0
+    assert died == []
+    assert plan.unspoken == 1 and list(plan.keys) == [1], "the line after the failed one was made"
+    assert plan.notice is not None and "ZeroDivisionError: float division by zero" in plan.notice
+    assert len(list((tmp_path / "cache").glob("*.failed"))) == 1
 
 
 def test_a_hanging_version_probe_is_given_up_on(
@@ -232,3 +303,31 @@ def test_plain_run_with_a_hanging_engine_starts_within_a_few_seconds_and_leaves_
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
     assert first_step is not None and first_step < 8.0, f"first step after {first_step:.1f} s"
     assert running(folder / "flite") == [], "no speech program outlives calmcoach"
+
+
+def test_a_line_asked_for_while_the_last_thread_is_ending_is_still_made(tmp_path: Path) -> None:
+    """The rendering thread decides to stop (its queue empty) a moment before it has
+    ended: a line queued in that moment must get a thread of its own, not wait for one
+    that will never look at the queue again (it was then never made, and the notice
+    promised it for next time)."""
+    stopping, release = threading.Event(), threading.Event()
+    clip = speech.read_wav(fake_clip(tmp_path))
+    engine = speech.Engine("test", "test/1", lambda text: clip)
+
+    class SlowToEnd(Voices):
+        """Holds that moment open: the thread stays alive after its work is done."""
+
+        def _work(self) -> None:
+            super()._work()
+            stopping.set()
+            release.wait(5.0)
+
+    voices = SlowToEnd(cache_dir=tmp_path / "cache", engine=lambda: engine, start_wait=2.0)
+    try:
+        assert voices.plan({0: LINES[0]}, render=True).unspoken == 0
+        assert stopping.wait(5.0)
+        second = voices.plan({0: LINES[1]}, render=True)
+    finally:
+        release.set()
+    assert second.unspoken == 0 and second.notice is None
+    assert voices.rendered == 2

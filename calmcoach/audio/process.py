@@ -88,10 +88,6 @@ class ProcessPlayer:
         self._drained = threading.Event()
         self.played: list[tuple[str, float]] = []
         """(key, monotonic time of the play call in the player) as reported back."""
-        self.held: list[tuple[str, float]] = []
-        """(key, monotonic time it waits for) of lines held until the line before ends."""
-        self.dropped: list[str] = []
-        """Cues left out because a spoken line was still playing."""
         self.sent: list[tuple[str, float]] = []
         """(key, monotonic time the play line was written, or the time set by ``schedule``)."""
         self._closing = False
@@ -328,10 +324,6 @@ class ProcessPlayer:
                 self._ready.set()
             elif kind == "played" and len(words) == 3:
                 self.played.append((words[1], float(words[2])))
-            elif kind == "held" and len(words) == 3:
-                self.held.append((words[1], float(words[2])))
-            elif kind == "dropped":
-                self.dropped.append(words[1])
             elif kind == "drained":
                 self._drained.set()
             elif kind == "bad" and len(words) >= 3:

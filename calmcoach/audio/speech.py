@@ -41,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from calmcoach.audio.wavs import PLAYABLE_RATES
+
 RATE = 16_000
 """Samples per second of the built-in clips: plenty for speech, and it keeps them all
 well inside the 12 MB budget."""
@@ -119,6 +121,11 @@ def read_wav(path: Path) -> tuple[Samples[int], int]:
             rate = wav.getframerate()
     except (OSError, EOFError, wave.Error) as error:
         raise VoiceError(f"{path}: not a WAV file the voice can use ({error})") from error
+    if rate not in PLAYABLE_RATES:
+        # The header is the engine's word only: a rate of 0 cannot be written back, an
+        # absurd one makes the work on the clip nonsense, and the player refuses any other
+        # (the clip would be made again on every run).
+        raise VoiceError(f"{path}: a sample rate of {rate} Hz is not one the voice can use")
     if sys.byteorder == "big":
         samples.byteswap()
     return samples, rate

@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import threading
@@ -43,7 +44,7 @@ from calmcoach.audio.speech import (
 )
 from calmcoach.audio.wavs import CueError, check_wav
 from calmcoach.data import locations
-from calmcoach.data.safefile import RefusedFile, read_limited, write_atomic
+from calmcoach.data.safefile import read_limited, write_atomic
 from calmcoach.domain.visible import visible
 from calmcoach.domain.voice_text import MAX_LINE_SECONDS, estimate_seconds
 
@@ -57,6 +58,8 @@ MAX_FAILED_NOTE = 4096
 """A ``.failed`` note is one short line; a larger file there is not read."""
 MAX_MANIFEST_BYTES = 1024 * 1024
 """The shipped manifest is about 40 kB; a larger file is not read."""
+
+log = logging.getLogger("calmcoach.audio")
 
 
 @dataclass
@@ -104,7 +107,10 @@ class Voices:
         """True once a plan has asked for lines to be made (not only looked up)."""
         self._absent: set[str] = set()
         """Lines looked up and not found, while nothing was to be made."""
-        self._worker: threading.Thread | None = None
+        self._working = False
+        """True while a rendering thread is at work: set when ``plan`` starts one, cleared
+        under the lock at the moment it decides to stop (a thread still ending is not
+        at work, so a line queued then gets a thread of its own)."""
         self._made: dict[str, Path] = {}
         """Text to clip, for lines found or made in this process."""
         self._failed: dict[str, str] = {}
@@ -188,9 +194,9 @@ class Voices:
                     self._absent.clear()  # looked up before without making them: make them now
                 unsettled = [t for t in own if not self._settled(t)]
                 self._queue = list(dict.fromkeys(self._queue + unsettled))
-                if self._worker is None or not self._worker.is_alive():
-                    self._worker = threading.Thread(target=self._work, name="voice", daemon=True)
-                    self._worker.start()
+                if not self._working:
+                    self._working = True
+                    threading.Thread(target=self._work, name="voice", daemon=True).start()
                 limit = self._clock() + self.start_wait
                 while not all(self._settled(t) for t in own) and (
                     not self._engine_looked or self._engine is not None
@@ -235,15 +241,26 @@ class Voices:
             with self._lock:
                 if not self._queue or engine is None:
                     self._queue.clear()
+                    self._working = False
                     return
                 text = self._queue.pop(0)
                 render = self._render
             try:
                 path = self._settle(engine, text, render)
             except VoiceCancelled:
+                with self._lock:
+                    self._working = False
                 return  # calmcoach is closing: not the line's fault, nothing to remember
             except (VoiceError, OSError) as error:
                 self._remember_failure(engine, text, str(error))
+                continue
+            except Exception as error:
+                # An engine's output this code did not foresee: that line's failure, kept
+                # like any other, never the end of this thread (which would leave the
+                # session waiting, and the lines after it unmade) nor a traceback on screen.
+                # INFO: until the log is started, WARNING would go to the terminal.
+                log.info("the voice could not make a line", exc_info=True)
+                self._remember_failure(engine, text, f"{type(error).__name__}: {error}")
                 continue
             with self._changed:
                 if path is not None:
@@ -293,7 +310,7 @@ class Voices:
             return (
                 read_limited(path.with_suffix(".failed"), MAX_FAILED_NOTE).decode("utf-8", "replace").strip()
             )
-        except (OSError, RefusedFile):
+        except OSError:  # RefusedFile (a FIFO, a folder) is an OSError too
             return None
 
     def _remember_failure(self, engine: Engine, text: str, why: str) -> None:

@@ -30,8 +30,11 @@ cue does not wait for the app's event loop. A later ``at`` replaces it and
 on a device that cannot mix, and a line is never cut by the next boundary: while one
 is spoken, the next line (or the end bell) waits until it ends (``held``, then
 ``played`` when it starts), and a pacing cue or tone due meanwhile is left out
-(``dropped``: a late tone would mislead the breath more than a missing one). Only
-``hush`` (pause, skip, stop, mute, voice off) cuts a line short.
+(``dropped``: a late tone would mislead the breath more than a missing one). Only one
+line waits: a later one takes its place, and the one that waited is ``dropped`` (its
+step has passed; lines queued behind a long one would fall ever further behind the
+screen, as late as a late tone). Only ``hush`` (pause, skip, stop, mute, voice off)
+cuts a line short.
 
 A cue that cannot be loaded (``bad``) or played (``lost``) is that cue's problem
 only; ``fail`` is kept for the sound device itself, which no cue can play without.
@@ -162,9 +165,16 @@ class Scheduler:
 
     def cancel(self) -> None:
         """Drop the cue waiting to be played, if any."""
+        self.withdraw()
+
+    def withdraw(self) -> str | None:
+        """Drop the cue waiting to be played, and say which it was (None if none). One being
+        started this instant is started first: it is then not waiting."""
         with self._changed:
+            key = self._pending[0] if self._pending is not None else None
             self._pending = None
             self._changed.notify()
+            return key
 
     @property
     def waiting(self) -> bool:
@@ -230,16 +240,24 @@ def serve(stdin: TextIO, out: TextIO, player: Any) -> int:
 
     def play(key: str) -> None:
         """Start ``key`` now, or, while a spoken line still plays, hold it until the line
-        ends (a line or the end bell) or leave it out (a pacing cue or tone)."""
+        ends (a line or the end bell, in place of one held before) or leave it out (a
+        pacing cue or tone)."""
         sound = sounds.get(key)
         if sound is None:
             _say(out, "lost", key, "not loaded")
             return
+        line = key.startswith(VOICE_PREFIX) or key == END_CUE
+        if line:
+            # Taken before the line's end is read: a waiting line started meanwhile has
+            # moved that end, and this one then waits for it instead.
+            waited = after_line.withdraw()
+            if waited is not None:
+                _say(out, "dropped", waited)
         with device:
             until = spoken_until
         if time.monotonic() >= until:
             start(key)
-        elif key.startswith(VOICE_PREFIX) or key == END_CUE:
+        elif line:
             # Set outside the device lock: the holding thread takes that lock to start it.
             after_line.set(key, until)
             _say(out, "held", key, repr(until))
