@@ -158,6 +158,12 @@ def install_folders(home: Path) -> frozenset[Path]:
     }
 
 
+def install_files(home: Path) -> frozenset[Path]:
+    """The files ``install`` writes, and its record: the only files ``uninstall`` removes
+    (never another file in those folders, such as another program's entry)."""
+    return frozenset(install_plan(home, ["calmcoach"]).files) | {home / MANIFEST}
+
+
 def made_folders(home: Path) -> frozenset[Path]:
     """The folders ``install`` may have made: the install folders and those above them, up
     to the data home's parent (the only folders ``uninstall`` removes, and only empty)."""
@@ -180,7 +186,7 @@ def _plain_absolute(name: str) -> bool:
 def _read_manifest(home: Path) -> dict[str, list[str]]:
     """The install record, checked: a regular file of at most ``RECORD_LIMIT`` bytes
     (never a FIFO or a device, which would hang or never end), holding JSON lists of
-    files in the install folders and of folders ``install`` may have made. Anything
+    files ``install`` writes and of folders it may have made. Anything
     else is one InstallError naming the file and the entry, and nothing is removed."""
     path = home / MANIFEST
     try:
@@ -201,15 +207,13 @@ def _read_manifest(home: Path) -> dict[str, list[str]]:
     dirs = data.get("dirs", [])
     if not (isinstance(files, list) and isinstance(dirs, list)):
         raise InstallError(f"{path}: files and dirs must be lists")
-    allowed = {"files": install_folders(home), "dirs": made_folders(home)}
+    allowed = {"files": install_files(home), "dirs": made_folders(home)}
     for field, names in (("files", files), ("dirs", dirs)):
         for index, name in enumerate(names):
             where = f"{path}: {field}[{index}]"
             if not isinstance(name, str):
                 raise InstallError(f"{where} is not a path; nothing was changed")
-            inside = _plain_absolute(name) and (
-                Path(name).parent in allowed["files"] if field == "files" else Path(name) in allowed["dirs"]
-            )
+            inside = _plain_absolute(name) and Path(name) in allowed[field]
             if not inside:
                 shown = visible(name[:200])
                 raise InstallError(

@@ -24,10 +24,10 @@ from calmcoach.desktop.spare import end_spare, start_spare
 from calmcoach.desktop.window import (
     LaunchPage,
     end_browser,
+    launch_folder,
     no_display,
     open_in_browser,
     open_native_window,
-    private_folder,
     remove_folder,
     webview_available,
 )
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from calmcoach.desktop.server import DesktopServer
 
 EXIT_UNSUPPORTED = 2
+
+FILE_LIMIT = 1 << 20
+"""The soft limit of open files asked for when the hard limit is infinite."""
 
 WindowKind = Literal["native", "own", "theirs"]
 """pywebview's window; a browser of calmcoach's own (a private profile); or the person's
@@ -162,7 +165,7 @@ def launch(
     try:
         running.start()
         try:
-            folder = private_folder()
+            folder = launch_folder()
             page = LaunchPage(folder, server.launch_url)
         except OSError as error:
             where = visible(str(error.filename or "its folder"))
@@ -194,7 +197,10 @@ def launch(
                 file=out,
                 flush=True,
             )
-            print("Only you can read that page. Press Ctrl+C here to stop.", file=out, flush=True)
+            print("Only you can read that page.", file=out, flush=True)
+            for line in by_address(server.launch_url):
+                print(line, file=out, flush=True)
+            print("Press Ctrl+C here to stop.", file=out, flush=True)
         else:
             opened, kind = _open_window(server, page, folder, running, loaded, out, log_path, open_seconds)
         while not running.wait(0.25):
@@ -211,6 +217,19 @@ def launch(
         print("No window connected, so calmcoach stopped.", file=sys.stderr)
         return 1
     return 0
+
+
+def by_address(launch_url: str) -> list[str]:
+    """The terminal's lines offering the launch address itself, for a browser that cannot
+    read the launch page (snap browsers cannot read hidden or runtime folders).
+
+    The terminal only: it is the user's own, while every user of the computer can read
+    every command line. The address leads to the app only until a page has loaded."""
+    return [
+        "If the browser cannot open that file (a snap browser may not), open this address "
+        f"instead: {launch_url}",
+        "It leads to calmcoach only from this computer, and only until a page has loaded.",
+    ]
 
 
 def _start_log() -> Path | None:
@@ -236,12 +255,15 @@ def _raise_file_limit() -> None:
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft == resource.RLIM_INFINITY:
-        hard = max(soft, min(hard, 1 << 20)) if soft != resource.RLIM_INFINITY else soft
-    if soft >= hard:
+    if soft == resource.RLIM_INFINITY:
+        return
+    # No hard limit (RLIM_INFINITY, which is -1 on Linux): a large finite one is enough,
+    # and the kernel refuses an infinite soft limit of open files anyway.
+    wanted = FILE_LIMIT if hard == resource.RLIM_INFINITY else hard
+    if soft >= wanted:
         return
     try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     except (OSError, ValueError) as error:
         logging.getLogger("calmcoach.desktop").info("the open-file limit stays at %d: %s", soft, error)
 
@@ -286,6 +308,8 @@ def _open_window(
             "so no window opened."
         )
         say(by_hand)
+        for line in by_address(server.launch_url):
+            say(line)
         say("Press Ctrl+C here to stop.")
         return None, "theirs"
     try:
@@ -296,6 +320,8 @@ def _open_window(
     if opened is None:
         say("No browser was found (no Chromium-family default browser, $BROWSER or xdg-open).")
         say(by_hand)
+        for line in by_address(server.launch_url):
+            say(line)
         say("Press Ctrl+C here to stop.")
         return None, "theirs"
     process = opened.process
@@ -312,6 +338,8 @@ def _open_window(
             else:
                 say(f"{opened.name} has not shown calmcoach after {open_seconds:.0f} s{where_logged}.")
             say(by_hand)
+            for line in by_address(server.launch_url):
+                say(line)
             say("Press Ctrl+C here to stop.")
             if opened.ours and code is None:
                 stop_when_ended(process)  # slow to show, but it may yet: its closing still ends calmcoach

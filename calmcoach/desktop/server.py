@@ -297,8 +297,6 @@ class DesktopServer:
         self._app_ended = asyncio.Event()
         """Set while no app process runs (a page that reloads waits for the old one)."""
         self._app_ended.set()
-        self.refused_connections = 0
-        """Connections closed at once because ``max_connections`` were busy with requests."""
         self._handlers: set[asyncio.Task[Any]] = set()
         self._page_seen = asyncio.Event()
         self._done = asyncio.Event()
@@ -373,12 +371,8 @@ class DesktopServer:
         server = self._runner.server
         open_now = server.connections
         if len(open_now) >= self.max_connections:
-            idle = next(
-                (h for h in open_now if not h._request_in_progress and not h._force_close),
-                None,
-            )
+            idle = next((h for h in open_now if _waiting_for_request(h)), None)
             if idle is None:
-                self.refused_connections += 1
                 return _Refused()
             idle.force_close()
         return server()
@@ -603,6 +597,17 @@ class DesktopServer:
                 self._finish("closed")
 
         self._idle = asyncio.get_running_loop().call_later(self.idle_seconds, check)
+
+
+def _waiting_for_request(handler: object) -> bool:
+    """Whether a connection is idle: no request in progress, and not already closing.
+
+    aiohttp keeps both in private attributes (its versions 3.9 to 3.x). Should a later one
+    rename them, no connection counts as idle, so none is ever cut: a newcomer at the limit
+    is refused instead, and every connection below the limit is served as before."""
+    busy = getattr(handler, "_request_in_progress", True)
+    closing = getattr(handler, "_force_close", True)
+    return busy is False and closing is False
 
 
 class GuardedSite(web.SockSite):

@@ -32,7 +32,7 @@ from html import escape
 from pathlib import Path
 from typing import IO, Final
 
-from calmcoach.data import locations
+from calmcoach.data import locations, safefile
 from calmcoach.domain.visible import visible
 
 log = logging.getLogger("calmcoach.desktop")
@@ -137,13 +137,11 @@ def _usable_runtime_dir() -> Path | None:
     return Path(value) if private and status.st_mode & 0o077 == 0 else None
 
 
-def private_folder() -> Path:
-    """A new folder only this user can enter (0700, whatever the umask), in
-    ``$XDG_RUNTIME_DIR`` when it is usable, else in calmcoach's state dir. Raises OSError."""
-    base = _usable_runtime_dir()
-    if base is None:
-        base = locations.state_dir()
-        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+def launch_folder() -> Path:
+    """A new folder for one launch that only this user can enter (0700, whatever the
+    umask), in ``$XDG_RUNTIME_DIR`` when it is usable, else in calmcoach's state dir (made
+    private as every folder of calmcoach's is). Raises OSError."""
+    base = _usable_runtime_dir() or safefile.private_folder(locations.state_dir())
     return Path(tempfile.mkdtemp(prefix="calmcoach-desktop-", dir=base))  # always 0700
 
 

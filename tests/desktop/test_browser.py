@@ -115,3 +115,27 @@ def test_the_launch_page_leads_to_the_app_and_is_removed_once_it_loaded(desktop_
         assert driver.current_url.startswith(f"http://127.0.0.1:{server.port}/")
         wait_for(lambda: not server.launch_file.exists(), 10, "the launch page to be removed")
         assert outside(requested_urls(driver), server.port) == []
+
+
+def test_the_address_no_window_prints_leads_to_the_app_when_the_file_cannot_be_read(
+    desktop_env, tmp_path: Path
+) -> None:
+    """A snap browser cannot read the launch page's folder: the terminal also offers the
+    launch address itself, which leads to the app once, and only until a page has loaded."""
+    import urllib.error
+    import urllib.request
+
+    with served(desktop_env) as server, chromium(tmp_path / "profile") as driver:
+        assert server.process.stdout is not None
+        lines = [server.process.stdout.readline() for _ in range(3)]  # after the launch page's line
+        offered = [line for line in lines if "open this address instead: http://" in line]
+        assert len(offered) == 1, lines
+        address = offered[0].rsplit(" ", 1)[1].strip()
+        assert address == server.url  # the launch address, the one the page leads to
+        driver.get(address)
+        wait_for_screen(driver, HOME)
+        assert driver.current_url.startswith(f"http://127.0.0.1:{server.port}/")
+        assert driver.current_url != address
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(address, timeout=10)  # used: it leads nowhere now
+        assert refused.value.code == 403

@@ -189,3 +189,26 @@ def test_uninstall_removes_no_link_even_one_the_record_names(tmp_path: Path) -> 
     removed = entries.uninstall(data)
     assert entry not in removed and entry.is_symlink()
     assert victim.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("action", ["--uninstall", "--install"])
+def test_a_record_naming_another_programs_entry_beside_ours_is_refused_and_it_stays(
+    cli_env, tmp_path: Path, action: str
+) -> None:
+    """The install folders hold other programs' files too: the record may name only the
+    files ``--install`` writes."""
+    data = tmp_path / "share"
+    entries.install(data, ["calmcoach"])
+    theirs = data / "applications" / "firefox.desktop"
+    theirs.write_text("[Desktop Entry]\nName=Firefox\n")
+    record = data / entries.MANIFEST
+    listed = json.loads(record.read_text())
+    listed["files"].append(str(theirs))
+    record.write_text(json.dumps(listed))
+    before = tree(tmp_path)
+    result = run_cli({**cli_env, "XDG_DATA_HOME": str(data)}, action)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert "desktop-install.json: files[" in result.stderr and "firefox.desktop" in result.stderr
+    assert theirs.read_text() == "[Desktop Entry]\nName=Firefox\n"
+    assert tree(tmp_path) == before  # nothing written, nothing removed

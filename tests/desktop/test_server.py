@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from calmcoach.data import settings as user_settings
 from calmcoach.desktop.launch import served_argv
@@ -330,3 +331,48 @@ def test_running_out_of_descriptors_is_logged_once_and_nothing_reaches_the_termi
     assert len(descriptors) == 1
     assert any(r.getMessage() == "something else went wrong" for r in caplog.records)
     assert capsys.readouterr() == ("", "")
+
+
+class Renamed:
+    """A connection as a later aiohttp might show it: its private flags renamed."""
+
+    def __init__(self, handler: object) -> None:
+        self._handler = handler
+
+    def force_close(self) -> None:
+        self._handler.force_close()  # type: ignore[attr-defined]
+
+
+async def test_at_the_limit_with_aiohttps_flags_renamed_the_newcomer_is_refused_cleanly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """calmcoach tells an idle connection by aiohttp's private flags. Without them no
+    connection counts as idle: none is cut, the newcomer is closed at once, and nothing
+    goes wrong on the server's loop (an error there once failed every connection at the limit)."""
+    real = web.Server.connections
+    monkeypatch.setattr(
+        web.Server, "connections", property(lambda self: [Renamed(h) for h in real.fget(self)])
+    )
+    errors: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    loop.set_debug(True)  # asyncio reports a failing connection factory only in debug mode
+    desktop = DesktopServer(IDLE_APP, max_connections=4, request_seconds=BOUND * 10)
+    await desktop.start()
+    try:
+        idle = [await asyncio.open_connection("127.0.0.1", desktop.port) for _ in range(4)]
+        await asyncio.sleep(0.2)  # accepted
+        reader, writer = await asyncio.open_connection("127.0.0.1", desktop.port)
+        assert await asyncio.wait_for(reader.read(), BOUND) == b""  # closed at once
+        writer.close()
+        assert errors == []
+        # None of the idle ones was cut: each still answers a request.
+        for idle_reader, idle_writer in idle:
+            idle_writer.write(
+                f"GET /{desktop.secret}/icon.svg HTTP/1.1\r\nHost: 127.0.0.1:{desktop.port}\r\n\r\n".encode()
+            )
+            await idle_writer.drain()
+            assert (await asyncio.wait_for(idle_reader.readline(), BOUND)).startswith(b"HTTP/1.1 200")
+            idle_writer.close()
+    finally:
+        await asyncio.wait_for(desktop.close(), BOUND)
