@@ -55,7 +55,7 @@ def _phases(count: int, seconds: str = "1") -> str:
 
 def make_files(directory: Path) -> dict[str, Path]:
     """Each nasty file in its own folder (so each ``list`` sees only it), by name."""
-    from calmcoach.data.loader import MAX_FILE_BYTES
+    from calmcoach.data.tomlfile import MAX_FILE_BYTES
 
     def folder(name: str) -> Path:
         path = directory / name

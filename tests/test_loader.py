@@ -10,14 +10,10 @@ import pytest
 
 from calmcoach.data import locations
 from calmcoach.data.library import load_default_library
-from calmcoach.data.loader import (
-    MAX_FILE_BYTES,
-    ParseCache,
-    Problem,
-    check_references,
-    parse_file,
-    validate_files,
-)
+from calmcoach.data.loader import parse_file, validate_files
+from calmcoach.data.parsecache import ParseCache
+from calmcoach.data.plancheck import check_references
+from calmcoach.data.tomlfile import MAX_FILE_BYTES, Problem
 from calmcoach.domain.model import Exercise, Kind, Origin, Pace
 
 BUILTIN_IDS = {

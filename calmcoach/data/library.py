@@ -6,7 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from calmcoach.data import locations
-from calmcoach.data.loader import Library, ParseCache, load_library, sound_names_in
+from calmcoach.data.loader import Library, load_library, sound_names_in
+from calmcoach.data.parsecache import ParseCache
 from calmcoach.data.safefile import make_private
 
 

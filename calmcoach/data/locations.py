@@ -46,7 +46,7 @@ def cache_dir() -> Path:
 
 
 def parse_cache_file() -> Path:
-    """Parsed exercise files from earlier runs (see ``loader.ParseCache``)."""
+    """Parsed exercise files from earlier runs (see ``parsecache.ParseCache``)."""
     return cache_dir() / "parsed-exercises.json"
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
+from calmcoach.data.tomlfile import Problem, describe_value, line_of, read_data_file
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.toml"

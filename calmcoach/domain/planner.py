@@ -275,7 +275,7 @@ def _jobs(
 ) -> list[tuple[Exercise, PlanOptions]]:
     """Each exercise the plan runs, with its options: the exercise itself, or a program's parts.
 
-    The rules here are the loader's too (``loader.check_references`` asks ``count``), so a
+    The rules here are the loader's too (``plancheck.check_references`` asks ``count``), so a
     file that validates is never refused here."""
     if options.area is not None and options.area not in AREAS:
         raise PlanError(f"unknown body area '{options.area}' (choose from: {', '.join(AREAS)})")

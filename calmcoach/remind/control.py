@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from calmcoach.data import locations
-from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
 from calmcoach.data.safefile import make_private, private_folder, write_atomic
+from calmcoach.data.tomlfile import Problem, describe_value, line_of, read_data_file
 from calmcoach.domain.visible import visible
 
 log = logging.getLogger("calmcoach.remind")

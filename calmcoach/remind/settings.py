@@ -24,7 +24,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from calmcoach.data.loader import Problem, describe_value, line_of, read_data_file
+from calmcoach.data.tomlfile import Problem, describe_value, line_of, read_data_file
 from calmcoach.domain.visible import first_hidden, hidden_name
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -1,0 +1,563 @@
+"""The exercise schema: check one parsed exercise file strictly and build its exercise.
+
+Validation rejects unknown keys and keeps going after the first problem, so a person
+fixing a file sees everything that is wrong at once. Each problem names the field and
+what was expected; its line is found in the file's text only when there is a problem.
+Checks between files (a program's parts) are in ``plancheck``.
+
+Pure: never imports the UI or audio.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from calmcoach.data.safefile import read_limited
+from calmcoach.data.tomlfile import MAX_FILE_BYTES, Lines, Problem, describe_value, figure
+from calmcoach.domain import planner
+from calmcoach.domain.model import (
+    AREAS,
+    Exercise,
+    Kind,
+    Minutes,
+    Origin,
+    Pace,
+    Part,
+    Phase,
+    Reminder,
+    Step,
+    Variant,
+)
+from calmcoach.domain.visible import LAYOUT, first_hidden, hidden_name
+
+MAX_SECONDS = 600.0
+"""The longest a single phase or step may last: ten minutes."""
+MIN_SECONDS = 0.5
+"""The shortest a timed phase or step may be: a breath phase shorter than this is not
+something a person can follow, and a thousand of them a second would flood the session."""
+MAX_MINUTES = 120.0
+MAX_CYCLES = 1000
+MAX_TEXT = 600
+MAX_TITLE = 80
+MAX_REMINDERS = 40
+"""Spoken reminders one step may have (a 10-minute step, one every 15 seconds)."""
+MAX_PROBLEMS = 100
+"""Problems reported for one file; past this, one more line says how many were left out."""
+MAX_KEY_SHOWN = 40
+"""Longer key names are cut short in field paths."""
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SOUND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class Checker:
+    """Walks one parsed file, building the exercise and collecting problems."""
+
+    def __init__(self, path: Path, text: str | None, sound_names: frozenset[str] | None) -> None:
+        self.path = path
+        self._source = text
+        """The file's text, for the lines of problems (None: read it if a problem needs it)."""
+        self._lines: Lines | None = None
+        self.sound_names = sound_names
+        self.problems: list[Problem] = []
+        self.left_out = 0
+        """Problems past MAX_PROBLEMS, counted but not kept."""
+
+    def problem(self, where: str | None, message: str) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.left_out += 1
+            return
+        if self._lines is None:  # scanned only when a file has something wrong with it
+            self._lines = Lines(self._source if self._source is not None else _text_of(self.path))
+        self.problems.append(Problem(self.path, message, field=where, line=self._lines.find(where)))
+
+    def all_problems(self) -> tuple[Problem, ...]:
+        """Every problem kept, and a last line saying how many more there were, if any."""
+        if not self.left_out:
+            return tuple(self.problems)
+        more = Problem(self.path, f"and {self.left_out} more problems like these (not shown)")
+        return (*self.problems, more)
+
+    # --- generic value checks -------------------------------------------------
+
+    def keys(self, table: Mapping[str, Any], where: str, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for key in table:
+            if key not in allowed:
+                at = f"{where}.{_key(key)}" if where else _key(key)
+                self.problem(at, f"unknown key; expected one of: {', '.join(allowed)}")
+
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = True,
+        limit: int = MAX_TEXT,
+        lines: bool = True,
+    ) -> str:
+        """A text field's value, stripped. ``lines``: it may hold line breaks and tabs."""
+        at = f"{where}.{key}" if where else key
+        if key not in table:
+            if required:
+                self.problem(where or None, f"missing '{key}' (text)")
+            return ""
+        raw = table[key]
+        if not isinstance(raw, str):
+            self.problem(at, f"expected text in quotes, got {describe_value(raw)}")
+            return ""
+        value: str = raw.strip()
+        if required and not value:
+            self.problem(at, "must not be empty")
+        elif len(value) > limit:
+            self.problem(at, f"too long ({len(value)} characters; at most {limit})")
+        elif hidden := _hidden_problem(value, lines=lines):
+            self.problem(at, hidden)
+        return value
+
+    def number(self, value: Any, at: str, unit: str) -> float | None:
+        """A number of ``unit`` from the file as a float (true and false are not numbers)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(at, f"expected a number of {unit}, got {describe_value(value)}")
+            return None
+        return _float(value)
+
+    def seconds(self, value: Any, at: str) -> float | None:
+        number = self.number(value, at, "seconds")
+        if number is None:
+            return None
+        if not math.isfinite(number):
+            self.problem(at, f"must be a finite number of seconds, got {describe_value(value)}")
+            return None
+        if number <= 0:
+            self.problem(at, f"must be more than 0 seconds, got {figure(number)}")
+            return None
+        if number < MIN_SECONDS:
+            self.problem(
+                at, f"at least {figure(MIN_SECONDS)} seconds (too short to follow), got {figure(number)}"
+            )
+            return None
+        if number > MAX_SECONDS:
+            self.problem(at, f"at most {figure(MAX_SECONDS)} seconds (10 minutes), got {figure(number)}")
+            return None
+        return number
+
+    def minutes_value(self, value: Any, at: str) -> float | None:
+        number = self.number(value, at, "minutes")
+        if number is None:
+            return None
+        if not math.isfinite(number) or number <= 0 or number > MAX_MINUTES:
+            self.problem(
+                at, f"expected minutes between 0 and {figure(MAX_MINUTES)}, got {describe_value(value)}"
+            )
+            return None
+        return number
+
+    def cue(self, table: Mapping[str, Any], where: str) -> str | None:
+        if "cue" not in table:
+            return None
+        at = f"{where}.cue"
+        value = table["cue"]
+        if not isinstance(value, str):
+            self.problem(at, f"expected a sound name in quotes, got {describe_value(value)}")
+            return None
+        if "/" in value or "\\" in value or value.endswith(".wav") or value.startswith("."):
+            self.problem(at, f"a cue is a sound's name, not a file path (got {describe_value(value)})")
+            return None
+        if not _SOUND_RE.match(value):
+            self.problem(at, f"{describe_value(value)} is not a sound name (letters, digits, - and _)")
+            return None
+        if self.sound_names is not None and value not in self.sound_names:
+            known = ", ".join(sorted(self.sound_names)) or "none"
+            self.problem(at, f"no sound named '{value}' (known: {known})")
+            return None
+        return value
+
+    def pace(self, table: Mapping[str, Any], where: str, *, required: bool) -> Pace | None:
+        if "pace" not in table:
+            if required:
+                self.problem(where, "missing 'pace' (inhale, hold, exhale or rest)")
+            return None
+        value = table["pace"]
+        try:
+            return Pace(value)
+        except ValueError:
+            self.problem(
+                f"{where}.pace", f"expected inhale, hold, exhale or rest, got {describe_value(value)}"
+            )
+            return None
+
+    def area_name(self, value: Any, at: str) -> str | None:
+        if not isinstance(value, str) or value not in AREAS:
+            self.problem(
+                at, f"unknown body area {describe_value(value)}; expected one of: {', '.join(AREAS)}"
+            )
+            return None
+        return value
+
+    def table_list(self, data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
+        at = f"{where}.{key}" if where else key
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.problem(at, f"expected [[{at}]] tables")
+            return []
+        return value
+
+    def text_list(self, data: Mapping[str, Any], key: str, *, lines: bool) -> tuple[str, ...]:
+        if key not in data:
+            return ()
+        value = data[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(key, f"expected a list of texts, got {describe_value(value)}")
+            return ()
+        out = []
+        for i, item in enumerate(value, start=1):
+            at = f"{key}[{i}]"
+            if not isinstance(item, str) or not item.strip():
+                self.problem(at, f"expected text in quotes, got {describe_value(item)}")
+            elif hidden := _hidden_problem(item, lines=lines):
+                self.problem(at, hidden)
+            elif len(item) > MAX_TEXT:
+                self.problem(at, f"too long ({len(item)} characters; at most {MAX_TEXT})")
+            else:
+                out.append(item.strip())
+        return tuple(out)
+
+    # --- kinds ----------------------------------------------------------------
+
+    def required_tables(self, data: Mapping[str, Any], key: str, what: str) -> list[Mapping[str, Any]]:
+        """The top-level ``[[key]]`` tables of an exercise that needs at least one
+        (``what`` names the exercise in the problem when there are none)."""
+        tables = self.table_list(data, key, "")
+        if not tables and key not in data:
+            self.problem(None, f"{what} needs at least one [[{key}]]")
+        elif data.get(key) == []:
+            self.problem(key, f"{what} needs at least one {key}")
+        return tables
+
+    def exercise(self, data: Mapping[str, Any], exercise_id: str, origin: Origin) -> Exercise | None:
+        common = ("title", "kind", "summary", "safety", "tags")
+        per_kind = {
+            Kind.BREATHING: ("minutes", "cycles", "phase", "voice_cycles"),
+            Kind.ROUTINE: ("step", "area"),
+            Kind.PROGRAM: ("part",),
+        }
+        if not _ID_RE.match(exercise_id):
+            self.problem(
+                None, f"file name {describe_value(exercise_id)} is not a usable id (letters, digits, . - _)"
+            )
+        title = self.text(data, "title", "", limit=MAX_TITLE, lines=False)
+        summary = self.text(data, "summary", "", required=False)
+        safety = self.text_list(data, "safety", lines=True)
+        tags = self.text_list(data, "tags", lines=False)
+        raw_kind = data.get("kind")
+        kinds = {k.value: k for k in Kind}
+        kind = kinds.get(raw_kind) if isinstance(raw_kind, str) else None
+        if raw_kind is None or raw_kind == "":
+            self.problem(None, "missing 'kind' (breathing, routine or program)")
+        elif kind is None:
+            self.problem("kind", f"expected breathing, routine or program, got {describe_value(raw_kind)}")
+        allowed = common + (per_kind[kind] if kind else sum(per_kind.values(), ()))
+        self.keys(data, "", allowed)
+        if kind is None:
+            return None
+        base = Exercise(
+            id=exercise_id,
+            title=title,
+            kind=kind,
+            summary=summary,
+            path=self.path,
+            origin=origin,
+            safety=safety,
+            tags=tags,
+        )
+        if kind is Kind.BREATHING:
+            return self.breathing(data, base)
+        if kind is Kind.ROUTINE:
+            return self.routine(data, base)
+        return self.program(data, base)
+
+    def breathing(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
+        phases = []
+        tables = self.required_tables(data, "phase", "a breathing exercise")
+        for i, table in enumerate(tables, start=1):
+            where = f"phase[{i}]"
+            self.keys(table, where, ("pace", "seconds", "say", "cue"))
+            pace = self.pace(table, where, required=True)
+            seconds = None
+            if "seconds" in table:
+                seconds = self.seconds(table["seconds"], f"{where}.seconds")
+            else:
+                self.problem(where, "missing 'seconds'")
+            say = self.text(table, "say", where)
+            cue = self.cue(table, where)
+            if pace is not None and seconds is not None:
+                phases.append(Phase(pace=pace, seconds=seconds, say=say, cue=cue))
+        minutes = self.minutes(data) if "minutes" in data else None
+        cycles = None
+        if "cycles" in data:
+            value = data["cycles"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CYCLES:
+                self.problem(
+                    "cycles", f"expected a whole number from 1 to {MAX_CYCLES}, got {describe_value(value)}"
+                )
+            else:
+                cycles = value
+        voice_cycles = None
+        if "voice_cycles" in data:
+            value = data["voice_cycles"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CYCLES:
+                self.problem(
+                    "voice_cycles",
+                    f"expected a whole number from 0 to {MAX_CYCLES}, got {describe_value(value)}",
+                )
+            else:
+                voice_cycles = value
+        if "minutes" in data and "cycles" in data:
+            self.problem("cycles", "give either 'minutes' or 'cycles', not both")
+        elif "minutes" not in data and "cycles" not in data:
+            self.problem(None, "a breathing exercise needs 'minutes' or 'cycles'")
+        exercise = replace(
+            base, phases=tuple(phases), minutes=minutes, cycles=cycles, voice_cycles=voice_cycles
+        )
+        if phases and len(phases) == len(tables):
+            self.breathing_length(exercise, data)
+        return exercise
+
+    def breathing_length(self, exercise: Exercise, data: Mapping[str, Any]) -> None:
+        """The longest session this exercise allows must fit in MAX_SEGMENTS phases."""
+        phases = len(exercise.phases)
+        if exercise.cycles is not None:
+            cycles, at = exercise.cycles, "cycles"
+            how = f"{cycles} cycles"
+        elif exercise.minutes is not None:
+            cycles = planner.cycles_for(exercise, exercise.minutes.max)
+            at = "minutes.max" if isinstance(data.get("minutes"), dict) else "minutes"
+            how = (
+                f"{figure(exercise.minutes.max)} minutes of {figure(exercise.cycle_seconds)}-second "
+                f"cycles is {cycles} cycles"
+            )
+        else:
+            return
+        if cycles * phases > planner.MAX_SEGMENTS:
+            self.problem(
+                at,
+                f"{how} of {phases} phases, {cycles * phases} in all; a session may have at most "
+                f"{planner.MAX_SEGMENTS} (use fewer cycles or minutes, or longer phases)",
+            )
+
+    def minutes(self, data: Mapping[str, Any]) -> Minutes | None:
+        value = data["minutes"]
+        if isinstance(value, bool):
+            self.problem("minutes", f"expected a number or a table, got {describe_value(value)}")
+            return None
+        if isinstance(value, int | float):
+            number = self.minutes_value(value, "minutes")
+            return Minutes(number, number, number) if number else None
+        if not isinstance(value, dict):
+            self.problem(
+                "minutes", f"expected {{ default = 3, min = 2, max = 5 }}, got {describe_value(value)}"
+            )
+            return None
+        self.keys(value, "minutes", ("default", "min", "max"))
+        got: dict[str, float] = {}
+        for key in ("default", "min", "max"):
+            if key not in value:
+                self.problem("minutes", f"missing '{key}'")
+                continue
+            number = self.minutes_value(value[key], f"minutes.{key}")
+            if number is not None:
+                got[key] = number
+        if len(got) != 3:
+            return None
+        if not got["min"] <= got["default"] <= got["max"]:
+            self.problem("minutes", "expected min <= default <= max")
+            return None
+        return Minutes(got["default"], got["min"], got["max"])
+
+    def steps(self, data: Mapping[str, Any], where: str) -> tuple[Step, ...]:
+        steps = []
+        if data.get("step") == []:
+            self.problem(f"{where}.step" if where else "step", "an empty list of steps; give at least one")
+        for i, table in enumerate(self.table_list(data, "step", where), start=1):
+            at = f"{where}.step[{i}]" if where else f"step[{i}]"
+            self.keys(table, at, ("title", "say", "seconds", "wait", "pace", "cue", "remind"))
+            title = self.text(table, "title", at, required=False, limit=MAX_TITLE, lines=False)
+            say = self.text(table, "say", at)
+            pace = self.pace(table, at, required=False) or Pace.REST
+            cue = self.cue(table, at)
+            waits = table.get("wait", False)
+            if not isinstance(waits, bool):
+                self.problem(f"{at}.wait", f"expected true or false, got {describe_value(waits)}")
+                waits = False
+            seconds: float | None = None
+            ok = True
+            if waits and "seconds" in table:
+                self.problem(at, "give either 'seconds' or 'wait = true', not both")
+                ok = False
+            elif "seconds" in table:
+                seconds = self.seconds(table["seconds"], f"{at}.seconds")
+                ok = seconds is not None
+            elif not waits:
+                self.problem(at, "missing 'seconds' (or 'wait = true' for a step that waits for you)")
+                ok = False
+            remind = self.reminders(table, at, seconds, waits is True)
+            if ok:
+                steps.append(Step(say=say, seconds=seconds, title=title, pace=pace, cue=cue, remind=remind))
+        return tuple(steps)
+
+    def reminders(
+        self, table: Mapping[str, Any], where: str, seconds: float | None, waits: bool
+    ) -> tuple[Reminder, ...]:
+        """A step's ``remind = [{ at = 45, say = "..." }, ...]``: spoken lines at seconds
+        from the step's start, in order, inside a timed step."""
+        if "remind" not in table:
+            return ()
+        at = f"{where}.remind"
+        value = table["remind"]
+        if waits:
+            self.problem(at, "a step that waits for you has no time to remind in; give it 'seconds'")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.problem(
+                at, f'expected a list like [{{ at = 45, say = "..." }}], got {describe_value(value)}'
+            )
+            return ()
+        if len(value) > MAX_REMINDERS:
+            self.problem(at, f"{len(value)} reminders; a step may have at most {MAX_REMINDERS}")
+            return ()
+        found: list[Reminder] = []
+        for i, item in enumerate(value, start=1):
+            here = f"{at}[{i}]"
+            self.keys(item, here, ("at", "say"))
+            say = self.text(item, "say", here)
+            if "at" not in item:
+                self.problem(here, "missing 'at' (seconds from the step's start)")
+                continue
+            moment = self.number(item["at"], f"{here}.at", "seconds")
+            if moment is None:
+                continue
+            if not math.isfinite(moment) or moment <= 0 or (seconds is not None and moment >= seconds):
+                limit = (
+                    f"less than the step's {figure(seconds)} seconds"
+                    if seconds is not None
+                    else "inside the step"
+                )
+                self.problem(
+                    f"{here}.at", f"expected more than 0 and {limit}, got {describe_value(item['at'])}"
+                )
+                continue
+            if found and moment <= found[-1].at:
+                self.problem(
+                    f"{here}.at", f"expected a later time than the reminder before ({figure(found[-1].at)})"
+                )
+                continue
+            if say:
+                found.append(Reminder(at=moment, say=say))
+        return tuple(found)
+
+    def routine(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
+        steps = self.steps(data, "")
+        variants = []
+        areas = data.get("area", {})
+        if not isinstance(areas, dict):
+            self.problem("area", f"expected [area.<name>] tables, got {describe_value(areas)}")
+            areas = {}
+        for name, table in areas.items():
+            where = f"area.{_key(name)}"
+            if self.area_name(name, where) is None:
+                continue
+            if not isinstance(table, dict):
+                self.problem(where, f"expected a table, got {describe_value(table)}")
+                continue
+            self.keys(table, where, ("title", "step"))
+            title = self.text(table, "title", where, required=False, limit=MAX_TITLE, lines=False)
+            title = title or AREAS[name]
+            area_steps = self.steps(table, where)
+            if not area_steps and "step" not in table:
+                self.problem(where, "an area needs at least one [[...step]]")
+            variants.append(Variant(area=name, title=title, steps=area_steps))
+        if "step" not in data and not areas:
+            self.problem(None, "a routine needs [[step]] tables or [area.<name>] variants")
+        self.routine_length(steps, variants)
+        return replace(base, steps=steps, variants=tuple(variants))
+
+    def routine_length(self, steps: tuple[Step, ...], variants: list[Variant]) -> None:
+        """Shared steps and any one area's steps together must fit in MAX_SEGMENTS."""
+        cap = planner.MAX_SEGMENTS
+        if len(steps) > cap:
+            self.problem(f"step[{cap + 1}]", f"{len(steps)} steps; a session may have at most {cap}")
+            return
+        for variant in variants:
+            if len(steps) + len(variant.steps) > cap:
+                total = len(steps) + len(variant.steps)
+                self.problem(
+                    f"area.{variant.area}.step[{cap - len(steps) + 1}]",
+                    f"{total} steps with the shared ones; a session may have at most {cap}",
+                )
+
+    def program(self, data: Mapping[str, Any], base: Exercise) -> Exercise:
+        parts = []
+        tables = self.required_tables(data, "part", "a program")
+        for i, table in enumerate(tables, start=1):
+            at = f"part[{i}]"
+            self.keys(table, at, ("exercise", "minutes", "area"))
+            ref = table.get("exercise")
+            usable = isinstance(ref, str) and _ID_RE.match(ref) is not None
+            if not usable:
+                self.problem(
+                    f"{at}.exercise" if "exercise" in table else at,
+                    f"expected an exercise id, got {describe_value(ref)}",
+                )
+            # Every field of every part is checked, so one run of validate shows it all.
+            minutes = None
+            if "minutes" in table:
+                minutes = self.minutes_value(table["minutes"], f"{at}.minutes")
+            area = None
+            if "area" in table:
+                area = self.area_name(table["area"], f"{at}.area")
+            # A part without a usable id stays as a blank, so the parts keep their numbers
+            # for the checks between files (its file has a problem: it never runs).
+            parts.append(
+                Part(exercise=ref if usable and isinstance(ref, str) else "", minutes=minutes, area=area)
+            )
+        return replace(base, parts=tuple(parts))
+
+
+def _float(value: int | float) -> float:
+    """A number from a file as a float; a whole number too large for one becomes infinity
+    (TOML has no limit on digits, a float has), which the checks then refuse."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _key(key: str) -> str:
+    """A key from a file for a field path, cut short if long (``Problem`` shows its controls)."""
+    return key if len(key) <= MAX_KEY_SHOWN else f"{key[: MAX_KEY_SHOWN - 3]}..."
+
+
+def _hidden_problem(value: str, *, lines: bool) -> str | None:
+    """What is wrong with a text holding a control, format or bidirectional character, if it does."""
+    found = first_hidden(value, allowed=LAYOUT if lines else "")
+    if found is None:
+        return None
+    return f"contains control characters such as {hidden_name(found)}; use plain text"
+
+
+def _text_of(path: Path) -> str:
+    """A file's text for finding lines in problems (empty if it cannot be read now)."""
+    try:
+        return read_limited(path, MAX_FILE_BYTES).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
