@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import logging
 import time
@@ -75,6 +76,26 @@ def flare_areas(choices: list[tuple[str, str]] | None = None) -> list[Choice]:
     if choices is None:
         choices = [(area.id, area.title) for area in BODY_AREAS]
     return [Choice(area, title, area_key(area)) for area, title in choices]
+
+
+def from_threads(callback: Callable[[], object]) -> Callable[[], None] | None:
+    """A function that other threads may call to have ``callback`` run soon on the running
+    loop, in the context of the caller of this function (None with no loop running).
+
+    Textual's widgets and timers read the app from a context variable; a callback that
+    ``call_soon_threadsafe`` runs in a thread's own context has none, and a notice timer
+    started there crashed the app when it fired (LookupError: active_app)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    context = contextvars.copy_context()
+
+    def soon() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed with the app
+            loop.call_soon_threadsafe(callback, context=context.copy())
+
+    return soon
 
 
 class CalmApp(App[int]):
@@ -269,7 +290,6 @@ class CalmApp(App[int]):
         self._services_ready = True
         if self.parse_cache is not None:
             self.parse_cache.save()
-        import asyncio
 
         from calmcoach.services.record import Recorder
 
@@ -277,15 +297,12 @@ class CalmApp(App[int]):
             self.tell(text, title="History", severity="warning", timeout=8)
 
         # The history is opened and written by its own thread; its notices come back
-        # to this loop without waiting for the next session event.
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:  # not running: notices wait for the recorder's next call
-            loop = None
+        # to this loop without waiting for the next session event (not running: they
+        # wait for the recorder's next call).
         self._recorder = recorder = Recorder(
             locations.history_file() if self._want_history else None,
             history_notice,
-            wake=None if loop is None else lambda: loop.call_soon_threadsafe(lambda: recorder.deliver()),
+            wake=from_threads(lambda: recorder.deliver()),
         )
         if self._own_cues:
             from calmcoach.audio.factory import make_player
@@ -329,16 +346,7 @@ class CalmApp(App[int]):
     def _cue_news(self) -> Callable[[], None] | None:
         """For the player's threads: have this app's loop show the player's news soon (a
         player that stopped answering is said within about a second, not at the next step)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return None
-
-        def news() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed with the app
-                loop.call_soon_threadsafe(self._say_cue_notice)
-
-        return news
+        return from_threads(lambda: self._say_cue_notice())
 
     def _say_cue_notice(self) -> None:
         if not self.is_running:

@@ -114,3 +114,33 @@ async def test_toasts_from_before_a_session_do_not_follow_it_in() -> None:
         assert not toasts(pilot)
         assert not app._notifications  # nothing left to show again later
         assert str(screen.query_one("#say", Static).render()).strip()
+
+
+async def test_a_notice_sent_from_another_thread_comes_and_goes_without_crashing_the_app() -> None:
+    """The player's and the history's threads send their news through ``from_threads``: the
+    notice's timer then runs in the app's context. Sent with a bare call_soon_threadsafe,
+    the timer ran in the thread's context and crashed the app when it fired (LookupError:
+    active_app), seconds after the summary of a session on a machine with no sound device."""
+    import threading
+
+    from calmcoach.ui.app import from_threads
+
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await advance(pilot, clock, 1.0)
+        line = notice_line(session_screen(pilot))
+        # Made where the app makes it: in a callback the app's loop runs.
+        made: list[object] = []
+        app.call_later(lambda: made.append(from_threads(lambda: line.tell("Sound: off", timeout=0.5))))
+        await pilot.pause()
+        (soon,) = made
+        assert callable(soon)
+        thread = threading.Thread(target=soon)
+        thread.start()
+        thread.join()
+        await pilot.pause(0.05)
+        assert line.notice == "Sound: off"
+        await pilot.pause(1.0)  # the notice's own timer fires, in real time
+        assert line.notice == ""
+        assert app.is_running
+    assert app.return_code in (None, 0), app.return_code
