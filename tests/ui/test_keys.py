@@ -5,6 +5,7 @@ flare routine at the top of the library."""
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.geometry import Region
 from textual.screen import Screen
@@ -177,6 +178,24 @@ async def test_the_emergency_line_is_never_cut_at_40x12() -> None:
         assert caution.region.height == caution.get_content_height(
             screen.size, screen.size, caution.size.width
         )
+
+
+@pytest.mark.parametrize("start", ["attention-shift", "tension-release"])
+async def test_every_safety_note_is_shown_whole_at_40x12(start: str) -> None:
+    """Not only the emergency rule: "never while driving" cut off the end of a note
+    changes what it tells you (found in a newcomer trial at 40x12)."""
+    app, _, _ = new_app(start=start, area="hand")
+    async with app.run_test(size=(40, 12)) as pilot:
+        screen = session_screen(pilot)
+        await pilot.pause()
+        caution = screen.query_one("#caution", Static)
+        rendered = " ".join(
+            "".join(segment.text for segment in strip).strip()
+            for strip in caution.render_lines(caution.region.reset_offset)
+        )
+        note = str(caution.render())
+        assert len(note) > 70, note  # a note that wraps to three lines or more at 40 columns
+        assert " ".join(rendered.split()) == " ".join(note.split())
 
 
 async def test_stop_and_help_stay_in_the_key_bar_at_40_columns() -> None:

@@ -456,8 +456,6 @@ class SessionScreen(CalmScreen):
         if self._set("caution", caution):
             self._caution.update(Text(caution))  # laid out: only as a part begins, and just after
             self.set_class(bool(caution), "-caution")
-            # The emergency rule is shown whole, wrapped; other notes keep to two lines.
-            self._caution.set_class("emergency" in caution.lower(), "-whole")
 
     def _show_text(self, widget: Static, text: Text) -> None:
         """Show ``text`` in an auto-height widget, laying the screen out again only when the
