@@ -263,3 +263,17 @@ async def test_the_library_shows_the_flare_routines_emergency_note_whole_at_80x2
             rule = app.library.exercises["flare"].safety[0]
             assert f"Note: {rule}" in " ".join(seen.split()), size
             assert detail.region.bottom <= size[1] - 1  # above the key bar
+
+
+async def test_escape_clears_the_filter_when_the_list_has_the_focus() -> None:
+    """Back from a session the focus is on the list; Esc still clears the filter, as help says."""
+    app, _, _ = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"sigh")
+        field = app.screen.query_one("#filter", Input)
+        assert field.value == "sigh"
+        app.screen.query_one(OptionList).focus()
+        await pilot.pause()
+        await pilot.press("escape")
+        assert field.value == ""
+        assert isinstance(app.screen, HomeScreen)

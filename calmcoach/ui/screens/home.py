@@ -451,7 +451,11 @@ class HomeScreen(CalmScreen):
 
     def on_key(self, event: events.Key) -> None:
         field = next(self.query("#filter").results(Input), None)
-        if field is not None and field.has_focus and event.key in ("escape", "down"):
+        if field is None:
+            return
+        # Esc clears the filter wherever the focus is (back from a session it is on the
+        # list), as help says; Down leaves the field for the list.
+        if (event.key == "escape" and field.value) or (field.has_focus and event.key in ("escape", "down")):
             event.stop()
             if event.key == "escape":
                 field.value = ""
