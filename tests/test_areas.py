@@ -61,6 +61,13 @@ def test_the_command_line_words_name_their_area(area: str, word: str) -> None:
         assert resolve_area(args) and args.area == area
 
 
+@pytest.mark.parametrize("word", ["not sure", "Not  Sure", "whole body", "not_sure", " not-sure "])
+def test_words_with_a_space_name_their_area_as_the_library_filter_finds_them(word: str) -> None:
+    assert area_from_word(word) == "general"
+    args = build_parser().parse_args(["flare", word])
+    assert resolve_area(args) and args.area == "general"
+
+
 def test_an_unknown_word_is_none() -> None:
     for word in ("elbow", "", "eyes!", "\x1b[31m", "x" * 10_000):
         assert area_from_word(word) is None

@@ -67,8 +67,11 @@ _AREA_WORDS: dict[str, str] = {word: area.id for area in BODY_AREAS for word in 
 
 
 def area_from_word(word: str) -> str | None:
-    """The area id a word on the command line names (``eye`` is ``eyelid``), or None."""
-    return _AREA_WORDS.get(word.strip().lower())
+    """The area id a word on the command line names (``eye`` is ``eyelid``), or None.
+
+    Spaces and underscores count as hyphens: the library's filter finds "not sure", so
+    ``calmcoach flare "not sure"`` takes it too."""
+    return _AREA_WORDS.get("-".join(word.strip().lower().replace("_", " ").split()))
 
 
 def area_key(area: str) -> str:
