@@ -23,8 +23,8 @@ from calmcoach.domain.model import Exercise
 from calmcoach.domain.planner import Segment, Timeline
 from calmcoach.domain.session import Clock, Event, ScaledClock, Session, StepStarted, practice_of
 from calmcoach.domain.visible import visible
-from calmcoach.services.conductor import Conductor, Observer, Recorder
-from calmcoach.services.launch import Prepared, RunOptions
+from calmcoach.services.conductor import Observer, Recorder
+from calmcoach.services.launch import Prepared, conduct
 
 MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
@@ -119,17 +119,18 @@ class PlainRunner:
         same clock is handed each cue ahead of its boundary, as in the app."""
         self.speed = speed
         self.clock: Clock = base_clock if speed == 1.0 else ScaledClock(speed, base_clock)
-        # The same largest gap between reads as the app's (a suspend, whatever the speed).
-        self.session = Session(timeline, self.clock, max_gap=RunOptions(speed=speed).max_gap)
-        self.conductor = Conductor(
-            self.session,
+        self.conductor = conduct(
+            timeline,
+            self.clock,
             cues=cues,
             recorder=recorder,
+            speed=speed,
             eyes_closed=eyes_closed,
             voice=voice,
             voice_on=voice_on,
             observers=(self._show, *observers),
         )
+        self.session = self.conductor.session
         self.cues = cues
         self.out = out or sys.stdout
         self.stdin = stdin or sys.stdin

@@ -192,3 +192,15 @@ async def test_the_app_with_no_sound_renders_no_voice(user_exercises: Path, tmp_
         assert not screen.conductor.voice_on
         assert not screen.conductor.speaks
     assert all(not lines and not render and not engine for lines, render, engine in voices.asked)
+
+
+def test_no_argparse_namespace_leaves_the_cli() -> None:
+    """Below and beside ``calmcoach/cli/`` code takes parsed options (RunOptions, say),
+    never the parser's Namespace."""
+    package = Path(cli.__file__).parent.parent
+    outside = [
+        path.relative_to(package).as_posix()
+        for path in sorted(package.rglob("*.py"))
+        if "cli" not in path.relative_to(package).parts and "Namespace" in path.read_text(encoding="utf-8")
+    ]
+    assert outside == []

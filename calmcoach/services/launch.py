@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 
 from calmcoach.audio import CuePlayer, GuideTone, sounds_for
 from calmcoach.domain.planner import PlanOptions, Timeline
-from calmcoach.domain.session import DEFAULT_MAX_GAP, Clock, Session
-from calmcoach.domain.voice_text import spoken_lines, voice_wanted
-from calmcoach.services.conductor import Conductor, Observer
+from calmcoach.domain.session import DEFAULT_MAX_GAP, Clock
 
+# What only a session needs is imported when one is set up: the app's first frame
+# (which imports RunOptions) does not wait for it.
 if TYPE_CHECKING:
     from calmcoach.audio.voice import VoicePlan, Voices
     from calmcoach.domain.model import Exercise
+    from calmcoach.services import conductor as conducting
+    from calmcoach.services.conductor import Conductor, Observer
     from calmcoach.services.record import Recorder
 
 
@@ -90,6 +92,8 @@ def decide(
 ) -> SessionSetup:
     """The session ``options`` ask for over ``timeline``; ``voice_setting`` is the
     settings file's voice choice."""
+    from calmcoach.domain.voice_text import spoken_lines, voice_wanted
+
     names, tones = sounds_for(timeline, options.eyes_closed)
     # Without sound no line is heard, so none is looked up or rendered.
     lines = spoken_lines(timeline, exercises) if options.sound else {}
@@ -140,15 +144,45 @@ class Prepared:
     def conductor(self, clock: Clock, observers: tuple[Observer, ...] = ()) -> Conductor:
         """The session on ``clock``, conducted with these players and this recorder."""
         setup = self.setup
-        return Conductor(
-            Session(setup.timeline, clock, max_gap=setup.max_gap),
+        return conduct(
+            setup.timeline,
+            clock,
             cues=self.cues,
             recorder=self.recorder,
+            speed=setup.speed,
             eyes_closed=setup.eyes_closed,
             voice=self.voice.keys,
             voice_on=self.speaks,
             observers=observers,
         )
+
+
+def conduct(
+    timeline: Timeline,
+    clock: Clock,
+    *,
+    cues: CuePlayer,
+    recorder: conducting.Recorder | None,
+    speed: float = 1.0,
+    eyes_closed: bool = False,
+    voice: Mapping[int, str] | None = None,
+    voice_on: bool = False,
+    observers: tuple[Observer, ...] = (),
+) -> Conductor:
+    """A session over ``timeline`` on ``clock`` and its conductor: the one place where
+    both are made, so every shell takes the same gap for a suspend."""
+    from calmcoach.domain.session import Session
+    from calmcoach.services.conductor import Conductor
+
+    return Conductor(
+        Session(timeline, clock, max_gap=RunOptions(speed=speed).max_gap),
+        cues=cues,
+        recorder=recorder,
+        eyes_closed=eyes_closed,
+        voice=voice,
+        voice_on=voice_on,
+        observers=observers,
+    )
 
 
 def prepare(setup: SessionSetup, voice: VoicePlan, cues: CuePlayer, recorder: Recorder | None) -> Prepared:
