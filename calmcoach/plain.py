@@ -23,7 +23,8 @@ from calmcoach.domain.model import Exercise
 from calmcoach.domain.planner import Segment, Timeline
 from calmcoach.domain.session import Clock, Event, ScaledClock, Session, StepStarted, practice_of
 from calmcoach.domain.visible import visible
-from calmcoach.services.conductor import Conductor, Observer, Recorder
+from calmcoach.services.conductor import Observer, Recorder
+from calmcoach.services.launch import Prepared, conduct
 
 MAX_WAIT = 0.25
 """Longest single sleep in real seconds; short waits keep wake-ups on time."""
@@ -118,17 +119,18 @@ class PlainRunner:
         same clock is handed each cue ahead of its boundary, as in the app."""
         self.speed = speed
         self.clock: Clock = base_clock if speed == 1.0 else ScaledClock(speed, base_clock)
-        # A gap of 2 real seconds between reads is a suspend, whatever the speed.
-        self.session = Session(timeline, self.clock, max_gap=2.0 * speed)
-        self.conductor = Conductor(
-            self.session,
+        self.conductor = conduct(
+            timeline,
+            self.clock,
             cues=cues,
             recorder=recorder,
+            speed=speed,
             eyes_closed=eyes_closed,
             voice=voice,
             voice_on=voice_on,
             observers=(self._show, *observers),
         )
+        self.session = self.conductor.session
         self.cues = cues
         self.out = out or sys.stdout
         self.stdin = stdin or sys.stdin
@@ -138,6 +140,32 @@ class PlainRunner:
         self._part = -1
         self._typed = b""
         """Bytes read from standard input past the last whole line."""
+
+    @classmethod
+    def conducting(
+        cls,
+        prepared: Prepared,
+        *,
+        notes: SafetyNotes | None = None,
+        exercises: Mapping[str, Exercise] | None = None,
+        out: TextIO | None = None,
+        stdin: TextIO | None = None,
+    ) -> PlainRunner:
+        """A runner for a session prepared by :func:`calmcoach.services.launch.prepare`."""
+        setup = prepared.setup
+        return cls(
+            setup.timeline,
+            cues=prepared.cues,
+            recorder=prepared.recorder,
+            out=out,
+            stdin=stdin,
+            speed=setup.speed,
+            eyes_closed=setup.eyes_closed,
+            voice=prepared.voice.keys,
+            voice_on=prepared.speaks,
+            notes=notes,
+            exercises=exercises,
+        )
 
     def say(self, text: str) -> None:
         """Print one line. Text from files (titles, instructions, notes) is in it, so any

@@ -441,15 +441,14 @@ def test_validate_warns_of_a_step_too_short_for_its_words(tmp_path: Path, cli_en
 
 
 def test_the_voice_flags_are_one_or_the_other() -> None:
-    from calmcoach.cli import build_parser
+    from calmcoach.cli import options_from, parse
 
-    parser = build_parser()
-    assert parser.parse_args(["run", "x", "--voice"]).voice is True
-    assert parser.parse_args(["run", "x", "--no-voice"]).voice is False
-    assert parser.parse_args(["run", "x"]).voice is None
-    assert parser.parse_args(["--no-voice"]).top_voice is False
+    assert options_from(parse(["run", "x", "--voice"])).voice is True
+    assert options_from(parse(["run", "x", "--no-voice"])).voice is False
+    assert options_from(parse(["run", "x"])).voice is None
+    assert options_from(parse(["--no-voice"])).voice is False
     with pytest.raises(SystemExit):
-        parser.parse_args(["run", "x", "--voice", "--no-voice"])
+        parse(["run", "x", "--voice", "--no-voice"])
 
 
 def test_a_huge_line_is_never_sent_to_the_engine(tmp_path: Path) -> None:

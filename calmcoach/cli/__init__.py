@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from calmcoach.audio.voice import VoicePlan
     from calmcoach.data.loader import Library, Problem
+    from calmcoach.services.launch import RunOptions, SessionSetup
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -69,38 +70,76 @@ def _minutes(value: str) -> float:
     return minutes
 
 
-def _add_session_options(parser: argparse.ArgumentParser) -> None:
+SESSION_OPTIONS = ("plain", "speed", "no_sound", "eyes_closed", "reduced_motion", "voice", "minutes", "area")
+"""Where each is read from the parsed arguments (``options_from``). Every one may be given
+before the command or after it: both copies store in one place, and each is left out
+where it was not given (``argparse.SUPPRESS``), so one copy never hides the other."""
+FOR_THE_APP = ("no_sound", "reduced_motion", "voice")
+"""Taken before any command (they set up the app, whatever opens it)."""
+TAKES = {
+    "run": SESSION_OPTIONS,
+    "flare": tuple(name for name in SESSION_OPTIONS if name != "minutes"),
+    "show": ("minutes", "area"),
+    "log": ("area",),
+}
+"""The session options each command has of its own."""
+
+
+def _add_session_options(
+    parser: argparse.ArgumentParser, *, plain: bool = True, minutes: bool = True, area: bool = True
+) -> None:
+    """The session options (each stored only when given: see ``SESSION_OPTIONS``)."""
+    import argparse
+
+    suppress = argparse.SUPPRESS
+    if minutes:
+        parser.add_argument(
+            "--minutes",
+            type=_minutes,
+            default=suppress,
+            help="how long, for breathing exercises with a range",
+        )
+    if area:
+        parser.add_argument(
+            "--area",
+            metavar="AREA",
+            default=suppress,
+            help=f"body area, for tension release and the flare routine: {AREA_HELP}",
+        )
+    if not plain:
+        return
     parser.add_argument(
         "--plain",
         action="store_true",
+        default=suppress,
         help="print one line per step instead of opening the app (automatic when output is not a terminal)",
     )
     parser.add_argument(
         "--speed",
         type=_speed,
-        default=1.0,
+        default=suppress,
         metavar="F",
         help="preview F times faster than real time (1 to 100)",
     )
-    parser.add_argument("--no-sound", action="store_true", help="no audio cues")
+    parser.add_argument("--no-sound", action="store_true", default=suppress, help="no audio cues, no voice")
     parser.add_argument(
         "--eyes-closed",
         action="store_true",
+        default=suppress,
         help="add a soft tone that rises with each in-breath and falls with each out-breath",
     )
     parser.add_argument(
-        "--reduced-motion", action="store_true", help="a still pacer: phase word and countdown, nothing moves"
+        "--reduced-motion",
+        action="store_true",
+        default=suppress,
+        help="a still pacer: phase word and countdown, nothing moves",
     )
-    _add_voice_options(parser, "voice")
-
-
-def _add_voice_options(parser: argparse.ArgumentParser, dest: str) -> None:
     voice = parser.add_mutually_exclusive_group()
     voice.add_argument(
         "--voice",
         action="store_const",
         const=True,
-        dest=dest,
+        default=suppress,
         help="speak every step (on by default where a step asks you to close your eyes, "
         "and with --eyes-closed; the app's v key remembers your choice)",
     )
@@ -108,7 +147,8 @@ def _add_voice_options(parser: argparse.ArgumentParser, dest: str) -> None:
         "--no-voice",
         action="store_const",
         const=False,
-        dest=dest,
+        dest="voice",
+        default=suppress,
         help="no spoken guidance: tones and cues only (for a screen reader, say)",
     )
 
@@ -123,7 +163,7 @@ AREA_HELP = (
 def resolve_area(args: argparse.Namespace) -> bool:
     """Turn the area word on the command line (``eye``, ``calf``, ``not-sure``) into its
     area id in ``args``; False, with one line naming the accepted words, for any other."""
-    word = getattr(args, "area", None)
+    word = vars(args).get("area")
     if word is None:
         return True
     area = area_from_word(word)
@@ -145,53 +185,50 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the exercise library.",
     )
     parser.add_argument("--version", action="version", version=f"calmcoach {__version__}")
-    parser.add_argument(
-        "--reduced-motion",
-        action="store_true",
-        dest="top_reduced_motion",
-        help="a still pacer: phase word and countdown, nothing moves",
-    )
-    parser.add_argument("--no-sound", action="store_true", dest="top_no_sound", help="no audio cues")
-    _add_voice_options(parser, "top_voice")
+    parser.set_defaults(func=cmd_app)
+    # Before the command as well as after it (see SESSION_OPTIONS).
+    _add_session_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the exercises, and any files with errors")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="print an exercise's planned timeline")
     p.add_argument("id")
-    p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises with a range")
-    p.add_argument(
-        "--area", metavar="AREA", help=f"body area, for tension release and the flare routine: {AREA_HELP}"
-    )
+    _add_session_options(p, plain=False)
+    p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("validate", help="check exercise files and print every error")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run an exercise")
     p.add_argument("id")
-    p.add_argument("--minutes", type=_minutes, help="how long, for breathing exercises with a range")
-    p.add_argument(
-        "--area", metavar="AREA", help=f"body area, for tension release and the flare routine: {AREA_HELP}"
-    )
     _add_session_options(p)
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("flare", help="start the flare routine: breathe, release, shift attention")
-    p.add_argument("area", nargs="?", metavar="AREA", help=f"where the twitch is: {AREA_HELP}")
-    _add_session_options(p)
+    p.add_argument(
+        "area", nargs="?", metavar="AREA", default=argparse.SUPPRESS, help=f"where the twitch is: {AREA_HELP}"
+    )
+    _add_session_options(p, minutes=False, area=False)
+    p.set_defaults(func=cmd_flare)
 
-    sub.add_parser(
+    p = sub.add_parser(
         "doctor",
         help="print when to see a doctor: the red flags, the emergency rule first",
         description="Print the signs that mean a twitch should be checked by a doctor, "
         "with what may be behind each and how soon to act. The emergency rule comes first.",
     )
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("history", help="print past sessions and logged flares")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     p.add_argument("--since", metavar="DATE", help="only from this date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("log", help="log a flare in the journal (with no area: open the app's journal form)")
     p.add_argument("area", nargs="?", metavar="AREA", help=f"where the twitch is: {AREA_HELP}")
@@ -200,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trigger", action="append", default=[], metavar="T", help="what may have set it off (repeatable)"
     )
     p.add_argument("--note", default="", metavar="TEXT")
+    p.set_defaults(func=cmd_log)
 
     # --- the desktop shell (calmcoach/desktop) ---
     p = sub.add_parser("desktop", help="open calmcoach in a window of its own, served on this computer only")
@@ -212,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="...",
         help="what to open: run ID [options], flare [AREA] [options] or log (default: the library)",
     )
+    p.set_defaults(func=cmd_desktop)
 
     p = sub.add_parser("remind", help="gentle nudges to stand up and move through the working day")
     how = p.add_mutually_exclusive_group()
@@ -226,7 +265,48 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="nudge this often for this run, over the settings file (e.g. 30m; down to 2s to try it out)",
     )
+    p.set_defaults(func=cmd_remind)
     return parser
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line, its area word turned into an area id. A usage error (an
+    option before a command that does not take it, say) exits here, with its message."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = vars(args)
+    takes = TAKES.get(args.command or "", ())
+    for name in SESSION_OPTIONS:
+        if name in given and name not in takes and name not in FOR_THE_APP:
+            flag = "--" + name.replace("_", "-")
+            which = [command for command, names in TAKES.items() if name in names and command != "log"]
+            parser.error(f"{flag} goes with {' or '.join(which)}, not {args.command or 'the library'}")
+    if not resolve_area(args):
+        raise SystemExit(EXIT_USAGE)
+    return args
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    """The session options of a parsed command line, given before or after the command."""
+    from calmcoach.services.launch import RunOptions
+
+    given = vars(args)
+    command = given.get("command")
+    area = given.get("area")
+    exercise = given.get("id") if command == "run" else ("flare" if command == "flare" and area else None)
+    return RunOptions(
+        exercise=exercise,
+        minutes=given.get("minutes"),
+        area=area,
+        sound=not given.get("no_sound", False),
+        voice=given.get("voice"),
+        eyes_closed=given.get("eyes_closed", False),
+        speed=given.get("speed", 1.0),
+        reduced_motion=given.get("reduced_motion", False),
+        plain=given.get("plain", False),
+        flare=command == "flare",
+        log_flare=command == "log",
+    )
 
 
 def _err(message: str) -> None:
@@ -368,9 +448,7 @@ def option_problem(
     return None
 
 
-def _plan_from_args(
-    args: argparse.Namespace, exercise_id: str, ask_area: str | None = None
-) -> _Planned | int:
+def _plan_from_args(options: RunOptions, exercise_id: str, ask_area: str | None = None) -> _Planned | int:
     """Find and plan the exercise the arguments name, or say why not and give the exit code:
     2 for options that do not fit it, 1 when it cannot be found, planned or no area is chosen.
 
@@ -382,8 +460,7 @@ def _plan_from_args(
     if isinstance(found, int):
         return found
     library, exercise = found
-    minutes = getattr(args, "minutes", None)
-    area = getattr(args, "area", None)
+    minutes, area = options.minutes, options.area
     problem = option_problem(exercise, library, minutes, area)
     if problem is not None:
         _err(problem)
@@ -402,7 +479,7 @@ def _plan_from_args(
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    planned = _plan_from_args(args, args.id)
+    planned = _plan_from_args(options_from(args), args.id)
     if isinstance(planned, int):
         return planned
     timeline, exercise, library = planned
@@ -459,21 +536,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _make_cues(args: argparse.Namespace) -> Any:
-    from calmcoach.audio.factory import make_player
-
-    return make_player(no_sound=args.no_sound)
-
-
-def cmd_run(args: argparse.Namespace, exercise_id: str) -> int:
-    plain = args.plain or terminal.app_cannot_start() is not None
+def cmd_run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    exercise_id = args.id
+    plain = options.plain or terminal.app_cannot_start() is not None
     how = f"calmcoach run {exercise_id} --area {{area}}"
-    planned = _plan_from_args(args, exercise_id, ask_area=how if plain else None)
+    planned = _plan_from_args(options, exercise_id, ask_area=how if plain else None)
     if isinstance(planned, int):
         return planned
     if plain:
-        return run_plain(planned, args)
-    return run_app(args, start=exercise_id)
+        return run_plain(planned, options)
+    return run_app(options)
 
 
 def ask_area(choices: list[tuple[str, str]], stdin: TextIO, out: TextIO) -> str | None:
@@ -536,14 +609,13 @@ def _area_for_plain(exercise: Exercise, library: Library, how: str) -> str | int
     return area
 
 
-def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
+def run_plain(planned: _Planned, options: RunOptions) -> int:
     import contextlib
 
-    from calmcoach.audio import sounds_for
     from calmcoach.audio.process import READY_TIMEOUT
-    from calmcoach.data import locations, logfile
+    from calmcoach.data import logfile
     from calmcoach.plain import PlainRunner
-    from calmcoach.services.record import Recorder
+    from calmcoach.services import launch
 
     if logfile.start() is None and logfile.not_kept:
         _err(logfile.not_kept)
@@ -556,25 +628,15 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
             print(f"  ({text})", flush=True)
 
     timeline, exercise, library = planned
-    # A preview (--speed) is not a session: it is not recorded.
-    recorder = Recorder(locations.history_file() if args.speed == 1.0 else None, say)
-    cues = _make_cues(args)
+    recorder = launch.open_recorder(options, say)
+    cues = launch.make_cues(options)
     code = 1
     try:
-        names, tones = sounds_for(timeline, args.eyes_closed)
-        voice, voice_on = _voice_for_plain(timeline, library, args, say)
-        cues.prepare(names, tones, voices=voice.files)
+        setup, voice = _setup_for_plain(options, planned, say)
+        prepared = launch.prepare(setup, voice, cues, recorder)
         cues.wait_ready(READY_TIMEOUT)
-        runner = PlainRunner(
-            timeline,
-            cues=cues,
-            speed=args.speed,
-            eyes_closed=args.eyes_closed,
-            voice=voice.keys,
-            voice_on=voice_on,
-            recorder=recorder,
-            notes=safety_notes(exercise, timeline, library.exercises),
-            exercises=library.exercises,
+        runner = PlainRunner.conducting(
+            prepared, notes=safety_notes(exercise, timeline, library.exercises), exercises=library.exercises
         )
         code = runner.run()
         return code
@@ -586,37 +648,26 @@ def run_plain(planned: _Planned, args: argparse.Namespace) -> int:
             say(notice)
 
 
-def _voice_for_plain(
-    timeline: Timeline, library: Library, args: argparse.Namespace, say: Callable[[str], None]
-) -> tuple[VoicePlan, bool]:
-    """The spoken lines of a plain run, rendered now (before the first step) where the
-    person's own exercise needs it, and whether they are spoken."""
+def _setup_for_plain(
+    options: RunOptions, planned: _Planned, say: Callable[[str], None]
+) -> tuple[SessionSetup, VoicePlan]:
+    """The session and its spoken lines, rendered now (before the first step) where the
+    person's own exercise needs it, with a line on each thing worth knowing."""
     from calmcoach.audio.voice import Voices
     from calmcoach.data import settings as user_settings
-    from calmcoach.domain.voice_text import spoken_lines, voice_wanted
+    from calmcoach.services import launch
 
-    if getattr(args, "no_sound", False) or getattr(args, "top_no_sound", False):
-        from calmcoach.audio.voice import VoicePlan
-
-        return VoicePlan(), False
-    lines = spoken_lines(timeline, library.exercises)
-    on = voice_wanted(_voice_choice(args), user_settings.load().voice, args.eyes_closed, timeline)
+    timeline, _exercise, library = planned
+    setup = launch.decide(options, timeline, library.exercises, user_settings.load().voice)
     voices = Voices()
-    if on and voices.needs_rendering(lines):
+    if launch.needs_rendering(setup, voices):
         say("getting the spoken lines of your own exercise ready (made once, then kept)")
-    plan = voices.plan(lines, render=on, use_engine=on)
+    plan = launch.voice_for(setup, voices)
     if plan.notice:
         say(plan.notice)
-    speaks = on and bool(plan.keys)
-    if speaks:
+    if setup.voice and plan.keys:
         say("voice on: each step is spoken; --no-voice turns it off")
-    return plan, speaks
-
-
-def _voice_choice(args: argparse.Namespace) -> bool | None:
-    """``--voice`` (True), ``--no-voice`` (False) or neither (None), before or after the command."""
-    choice: bool | None = getattr(args, "voice", None)
-    return choice if choice is not None else getattr(args, "top_voice", None)
+    return setup, plan
 
 
 def library_instead_of_app(problem: str) -> int:
@@ -629,9 +680,12 @@ def library_instead_of_app(problem: str) -> int:
     return code
 
 
-def run_app(
-    args: argparse.Namespace | None, start: str | None = None, flare: bool = False, log_flare: bool = False
-) -> int:
+def cmd_app(args: argparse.Namespace) -> int:
+    """``calmcoach`` with options and no command: the library."""
+    return run_app(options_from(args))
+
+
+def run_app(options: RunOptions | None) -> int:
     """Open the app; without a terminal that can show it, print the library instead."""
     problem = terminal.app_cannot_start()
     if problem is not None:
@@ -640,21 +694,9 @@ def run_app(
     from calmcoach.ui.app import make_app
 
     logfile.start()
-    logfile.log.info(
-        "calmcoach %s: the app starts (%s)", __version__, start or ("flare" if flare else "home")
-    )
-    app = make_app(
-        start=start,
-        area=getattr(args, "area", None),
-        minutes=getattr(args, "minutes", None),
-        flare=flare,
-        reduced_motion=getattr(args, "reduced_motion", False) or getattr(args, "top_reduced_motion", False),
-        no_sound=getattr(args, "no_sound", False) or getattr(args, "top_no_sound", False),
-        eyes_closed=getattr(args, "eyes_closed", False),
-        speed=getattr(args, "speed", 1.0),
-        log_flare=log_flare,
-        voice=None if args is None else _voice_choice(args),
-    )
+    start = None if options is None else options.exercise or ("flare" if options.flare else None)
+    logfile.log.info("calmcoach %s: the app starts (%s)", __version__, start or "home")
+    app = make_app(options)
     if os.environ.get("CALMCOACH_DESKTOP_SPARE"):  # calmcoach.desktop.spare.SPARE, unimported
         from calmcoach.desktop.spare import await_page, is_spare
 
@@ -681,12 +723,53 @@ def run_app(
 
 
 def cmd_flare(args: argparse.Namespace) -> int:
-    if args.plain or terminal.app_cannot_start() is not None:
-        planned = _plan_from_args(args, "flare", ask_area="calmcoach flare {area}")
+    options = options_from(args)
+    if options.plain or terminal.app_cannot_start() is not None:
+        planned = _plan_from_args(options, "flare", ask_area="calmcoach flare {area}")
         if isinstance(planned, int):
             return planned
-        return run_plain(planned, args)
-    return run_app(args, start="flare" if args.area else None, flare=True)
+        return run_plain(planned, options)
+    return run_app(options)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from calmcoach.cli.doctor import cmd_doctor as doctor
+
+    del args
+    return doctor()
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from calmcoach.cli.history import cmd_history as history
+
+    return history(args)
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    if args.area is None:
+        return cmd_log_form(args)
+    if args.intensity is None:
+        build_parser().error("log: --intensity is required with an area")
+    from calmcoach.cli.history import cmd_log as log
+
+    return log(args)
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from calmcoach.remind.main import RemindRequest
+    from calmcoach.remind.main import cmd_remind as remind
+
+    return remind(
+        RemindRequest(
+            install=args.install,
+            uninstall=args.uninstall,
+            status=args.status,
+            pause=args.pause,
+            resume=args.resume,
+            every=args.every,
+            now=args.now,
+        )
+    )
 
 
 def cmd_log_form(args: argparse.Namespace) -> int:
@@ -697,7 +780,7 @@ def cmd_log_form(args: argparse.Namespace) -> int:
     if terminal.app_cannot_start() is not None:
         _err("with no terminal, name the flare: calmcoach log AREA --intensity N")
         return EXIT_USAGE
-    return run_app(args, log_flare=True)
+    return run_app(options_from(args))
 
 
 # --- the desktop shell -------------------------------------------------------------
@@ -736,21 +819,20 @@ def cmd_desktop(args: argparse.Namespace) -> int:
         return 0
     app_args = list(args.app_args)
     if app_args:
-        inner = build_parser().parse_args(app_args)  # a usage error exits here, with its message
-        if not resolve_area(inner):
-            return EXIT_USAGE
-        if inner.command not in DESKTOP_OPENS or (inner.command == "log" and (inner.area or inner.intensity)):
+        inner = parse(app_args)  # a usage error exits here, with its message
+        opens = options_from(inner)
+        if inner.command not in DESKTOP_OPENS or (inner.command == "log" and (opens.area or inner.intensity)):
             _err("desktop opens the library, run ID [options], flare [AREA] [options] or log")
             return EXIT_USAGE
-        if getattr(inner, "plain", False):
+        if opens.plain:
             _err("desktop: --plain prints lines in a terminal; it has no window to open")
             return EXIT_USAGE
-        if inner.command == "run":
-            found = _find(inner.id)
+        if opens.exercise is not None and inner.command == "run":
+            found = _find(opens.exercise)
             if isinstance(found, int):
                 return found
             library, exercise = found
-            problem = option_problem(exercise, library, inner.minutes, inner.area)
+            problem = option_problem(exercise, library, opens.minutes, opens.area)
             if problem is not None:
                 _err(problem)
                 return EXIT_USAGE
@@ -763,49 +845,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Plain ``calmcoach``, the most common start: open the library without
         # building the parser (argparse is about 8 ms of the start-up).
         return run_app(None)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not resolve_area(args):
-        return EXIT_USAGE
-    command = args.command
+    args = parse(argv)
+    command: Callable[[argparse.Namespace], int] = args.func
     try:
-        if command is None:
-            return run_app(args)
-        if command == "list":
-            return cmd_list(args)
-        if command == "show":
-            return cmd_show(args)
-        if command == "validate":
-            return cmd_validate(args)
-        if command == "run":
-            return cmd_run(args, args.id)
-        if command == "flare":
-            return cmd_flare(args)
-        if command == "doctor":
-            from calmcoach.cli.doctor import cmd_doctor
-
-            return cmd_doctor()
-        if command == "history":
-            from calmcoach.cli.history import cmd_history
-
-            return cmd_history(args)
-        if command == "log":
-            if args.area is None:
-                return cmd_log_form(args)
-            if args.intensity is None:
-                parser.error("log: --intensity is required with an area")
-            from calmcoach.cli.history import cmd_log
-
-            return cmd_log(args)
-        if command == "desktop":
-            return cmd_desktop(args)
-        if command == "remind":
-            from calmcoach.remind.main import cmd_remind
-
-            return cmd_remind(args)
+        return command(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
-    parser.error(f"unknown command {command}")
-    return EXIT_USAGE

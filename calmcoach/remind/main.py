@@ -8,7 +8,6 @@ the desktop's notification service (or a fallback). Its answer goes into the his
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -469,7 +468,20 @@ def _duration_arg(text: str, *, low: timedelta, high: timedelta, what: str) -> t
     return span
 
 
-def cmd_remind(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class RemindRequest:
+    """What ``calmcoach remind`` was asked to do (parsed by calmcoach.cli)."""
+
+    install: bool = False
+    uninstall: bool = False
+    status: bool = False
+    pause: str | None = None
+    resume: bool = False
+    every: str | None = None
+    now: bool = False
+
+
+def cmd_remind(args: RemindRequest) -> int:
     """``calmcoach remind`` and its options."""
     try:
         return _remind(args)
@@ -478,7 +490,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
         return 1
 
 
-def _remind(args: argparse.Namespace) -> int:
+def _remind(args: RemindRequest) -> int:
     if args.install or args.uninstall:
         return _autostart(install=args.install)
     if args.status:
@@ -504,7 +516,7 @@ def _remind(args: argparse.Namespace) -> int:
     no_log = _log_to_state_dir()
     if no_log is not None:
         print(f"calmcoach: {no_log}; the reminder keeps no log this time.", file=sys.stderr)
-    return asyncio.run(Reminder(settings).run(once=getattr(args, "now", False)))
+    return asyncio.run(Reminder(settings).run(once=args.now))
 
 
 def _log_to_state_dir() -> str | None:

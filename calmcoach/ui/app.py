@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import gc
 import logging
 import time
@@ -17,7 +18,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
-from calmcoach.audio import CuePlayer, SilentPlayer, sounds_for
+from calmcoach.audio import CuePlayer, SilentPlayer
 from calmcoach.data import locations
 from calmcoach.data import settings as user_settings
 from calmcoach.data.library import load_default_library
@@ -26,7 +27,8 @@ from calmcoach.domain.describe import area_choices, minutes_text, safety_notes
 from calmcoach.domain.model import AREAS, BODY_AREAS, Exercise, Kind, area_key
 from calmcoach.domain.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.domain.visible import visible
-from calmcoach.domain.voice_text import spoken_lines, voice_wanted
+from calmcoach.services import launch
+from calmcoach.services.launch import RunOptions
 from calmcoach.ui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
@@ -35,7 +37,8 @@ if TYPE_CHECKING:
     from calmcoach.audio.voice import VoicePlan, Voices
     from calmcoach.data.redflags import SafetyText
     from calmcoach.domain.session import Clock, Session
-    from calmcoach.services.conductor import Conductor, Observer
+    from calmcoach.services.conductor import Observer
+    from calmcoach.services.launch import Prepared, SessionSetup
     from calmcoach.services.record import Recorder
     from calmcoach.ui.screens.choice import Choice
     from calmcoach.ui.screens.session import SessionScreen
@@ -142,19 +145,12 @@ class CalmApp(App[int]):
         clock: Clock = time.monotonic,
         cues: CuePlayer | None = None,
         history: bool = True,
-        no_sound: bool = False,
-        reduced_motion: bool = False,
-        eyes_closed: bool = False,
-        start: str | None = None,
-        start_options: PlanOptions | None = None,
-        flare: bool = False,
+        options: RunOptions | None = None,
         show_first_run: bool | None = None,
-        log_flare: bool = False,
-        voice: bool | None = None,
         voices: Voices | None = None,
     ) -> None:
-        """``voice`` is the command line's ``--voice`` (True) or ``--no-voice`` (False);
-        None leaves it to the setting. ``voices`` finds the spoken lines' clips."""
+        """``options`` are the command line's (what to start, sound, voice, speed...);
+        ``voices`` finds the spoken lines' clips."""
         super().__init__()
         self.library = library
         self.parse_cache: ParseCache | None = None
@@ -165,17 +161,11 @@ class CalmApp(App[int]):
         self.cues: CuePlayer = cues or SilentPlayer()
         """The cue player: silent until the services start (see ``ensure_services``)."""
         self._own_cues = cues is None
-        self._no_sound = no_sound
         self._want_history = history
         self._recorder: Recorder | None = None
         self._services_ready = False
-        self.eyes_closed = eyes_closed
-        self._reduced_motion_flag = reduced_motion
-        self._start = start
-        self._start_options = start_options or PlanOptions()
-        self._flare = flare
-        self._log_flare = log_flare
-        self._voice_flag = voice
+        self.options = options or RunOptions()
+        """The command line's options; the voice key's choice replaces its ``voice``."""
         self._voices = voices
         self._voice_said: set[str] = set()
         self.settings = user_settings.load()
@@ -184,10 +174,10 @@ class CalmApp(App[int]):
 
             # A nudge's Start opens the desk break at once; the welcome waits for the next start.
             show_first_run = not self.settings.first_run_seen and not (
-                start is not None and opened_by_nudge()
+                self.options.exercise is not None and opened_by_nudge()
             )
         self._show_first_run = show_first_run
-        self._getting_ready: Timeline | None = None
+        self._getting_ready: SessionSetup | None = None
         """A session waiting for its sounds to be made before it opens."""
         self._settings_problem_said = False
         self.told: list[str] = []
@@ -218,7 +208,7 @@ class CalmApp(App[int]):
     @property
     def reduced_motion(self) -> bool:
         """Still pacer: asked for by flag, setting, or Textual's animation level."""
-        return self._reduced_motion_flag or self.settings.reduced_motion or self.animation_level == "none"
+        return self.options.reduced_motion or self.settings.reduced_motion or self.animation_level == "none"
 
     # --- start-up ----------------------------------------------------------------
 
@@ -291,24 +281,21 @@ class CalmApp(App[int]):
         if self.parse_cache is not None:
             self.parse_cache.save()
 
-        from calmcoach.services.record import Recorder
-
         def history_notice(text: str) -> None:
             self.tell(text, title="History", severity="warning", timeout=8)
 
         # The history is opened and written by its own thread; its notices come back
         # to this loop without waiting for the next session event (not running: they
         # wait for the recorder's next call).
-        self._recorder = recorder = Recorder(
-            locations.history_file() if self._want_history else None,
+        self._recorder = recorder = launch.open_recorder(
+            self.options,
             history_notice,
             wake=from_threads(lambda: recorder.deliver()),
+            history=self._want_history,
         )
         if self._own_cues:
-            from calmcoach.audio.factory import make_player
-
             # The bell rings through Textual, which owns the terminal while the app runs.
-            self.cues = make_player(no_sound=self._no_sound, bell=self.bell, on_notice=self._cue_news())
+            self.cues = launch.make_cues(self.options, bell=self.bell, on_notice=self._cue_news())
         self._say_cue_notice()
 
     @property
@@ -332,11 +319,12 @@ class CalmApp(App[int]):
 
     def _start_requested(self) -> None:
         """Start what the command line asked for: an exercise, the flare picker or the flare form."""
-        if self._start is not None:
-            self.start_exercise(self._start, self._start_options)
-        elif self._flare:
+        options = self.options
+        if options.exercise is not None:
+            self.start_exercise(options.exercise, options.plan_options)
+        elif options.flare:
             self.action_flare()
-        elif self._log_flare:
+        elif options.log_flare:
             from calmcoach.ui.screens.stats import StatsScreen
 
             journal = StatsScreen(self.recorder.history)
@@ -441,45 +429,43 @@ class CalmApp(App[int]):
         sounds (and spoken lines) are ready."""
         self.ensure_services()
         self._to_home()
-        lines = spoken_lines(timeline, self.library.exercises)
-        voice_on = voice_wanted(self._voice_flag, self.settings.voice, self.eyes_closed, timeline)
-        if voice_on and self.voices.needs_rendering(lines):
+        setup = launch.decide(self.options, timeline, self.library.exercises, self.settings.voice)
+        if launch.needs_rendering(setup, self.voices):
             # Lines of the person's own exercise: found in the cache or spoken by the
             # engine, a second or so a line the first time: never on this loop.
-            self._getting_ready = timeline
+            self._getting_ready = setup
             self.set_timer(SOUNDS_NOTICE_AFTER, self._say_getting_ready)
-            self.run_worker(self._voice_then_sounds(timeline, lines), exclusive=True, group="sounds")
+            self.run_worker(self._voice_then_sounds(setup), exclusive=True, group="sounds")
             return
-        # Without the voice, the shipped clips are still loaded, so the voice key works.
-        self._prepare_and_open(timeline, self.voices.plan(lines, use_engine=False), voice_on)
+        self._prepare_and_open(setup, launch.voice_for(setup, self.voices))
 
-    async def _voice_then_sounds(self, timeline: Timeline, lines: dict[int, str]) -> None:
-        plan = await asyncio.to_thread(self.voices.plan, lines, True, True)
+    async def _voice_then_sounds(self, setup: SessionSetup) -> None:
+        plan = await asyncio.to_thread(launch.voice_for, setup, self.voices)
         if plan.notice is not None and plan.notice not in self._voice_said:
             self._voice_said.add(plan.notice)
             self.tell(plan.notice, title="Voice", severity="warning", timeout=12)
-        if self._getting_ready is timeline:
+        if self._getting_ready is setup:
             self._getting_ready = None
-            self._prepare_and_open(timeline, plan, voice_on=True)
+            self._prepare_and_open(setup, plan)
 
-    def _prepare_and_open(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> None:
-        self.cues.prepare(*sounds_for(timeline, self.eyes_closed), voices=voice.files)
+    def _prepare_and_open(self, setup: SessionSetup, voice: VoicePlan) -> None:
+        prepared = launch.prepare(setup, voice, self.cues, self.recorder)
         if self.cues.wait_ready(0):
-            self._open_session(timeline, voice, voice_on)
+            self._open_session(prepared)
             return
         # New sounds are being made (eyes-closed tones, say): wait off this loop, so the
         # screen never freezes, and say so if it takes longer than a moment.
-        self._getting_ready = timeline
+        self._getting_ready = setup
         self.set_timer(SOUNDS_NOTICE_AFTER, self._say_getting_ready)
-        self.run_worker(self._wait_for_sounds(timeline, voice, voice_on), exclusive=True, group="sounds")
+        self.run_worker(self._wait_for_sounds(prepared), exclusive=True, group="sounds")
 
-    async def _wait_for_sounds(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> None:
+    async def _wait_for_sounds(self, prepared: Prepared) -> None:
         from calmcoach.audio.process import READY_TIMEOUT
 
         await asyncio.to_thread(self.cues.wait_ready, READY_TIMEOUT)
-        if self._getting_ready is timeline:
+        if self._getting_ready is prepared.setup:
             self._getting_ready = None
-            self._open_session(timeline, voice, voice_on)
+            self._open_session(prepared)
 
     @property
     def voices(self) -> Voices:
@@ -492,7 +478,7 @@ class CalmApp(App[int]):
 
     def on_session_screen_voice_changed(self, message: SessionScreen.VoiceChanged) -> None:
         """The voice key: remembered for the next sessions, over the command line's choice."""
-        self._voice_flag = None
+        self.options = dataclasses.replace(self.options, voice=None)
         self.settings.voice = "on" if message.on else "off"
         self._save_settings()
 
@@ -500,36 +486,19 @@ class CalmApp(App[int]):
         if self._getting_ready is not None:
             self.tell("Getting the sounds ready...", timeout=2)
 
-    def _open_session(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> None:
+    def _open_session(self, prepared: Prepared) -> None:
         from calmcoach.ui.screens.session import SessionScreen
 
+        # The app's observers: sound notices, and the hooks'.
+        observers: list[Observer] = [lambda _session, _events: self._say_cue_notice()]
+        observers.extend(self.session_observers)
+        timeline = prepared.setup.timeline
         self.push_screen(
             SessionScreen(
-                self._conductor(timeline, voice, voice_on),
+                prepared.conductor(self.clock, tuple(observers)),
                 reduced_motion=self.reduced_motion,
                 cautions=self._cautions(timeline),
             )
-        )
-
-    def _conductor(self, timeline: Timeline, voice: VoicePlan, voice_on: bool) -> Conductor:
-        """A session on the app's clock, with the cue player, the recorder and the app's
-        observers (sound notices; hooks') following its boundaries."""
-        from calmcoach.domain.session import DEFAULT_MAX_GAP, Session
-        from calmcoach.services.conductor import Conductor
-
-        # A preview clock runs faster; a suspend is still two real seconds of silence.
-        speed = float(getattr(self.clock, "speed", 1.0))
-        session = Session(timeline, self.clock, max_gap=DEFAULT_MAX_GAP * speed)
-        observers: list[Observer] = [lambda _session, _events: self._say_cue_notice()]
-        observers.extend(self.session_observers)
-        return Conductor(
-            session,
-            cues=self.cues,
-            recorder=self.recorder,
-            eyes_closed=self.eyes_closed,
-            voice=voice.keys,
-            voice_on=voice_on and bool(voice.keys),
-            observers=tuple(observers),
         )
 
     def _cautions(self, timeline: Timeline) -> dict[int, str]:
@@ -717,6 +686,7 @@ def _scaled_clock(speed: float) -> Clock:
 
 
 def make_app(
+    options: RunOptions | None = None,
     *,
     start: str | None = None,
     area: str | None = None,
@@ -735,27 +705,34 @@ def make_app(
     voice: bool | None = None,
     voices: Voices | None = None,
 ) -> CalmApp:
-    """Build the app, as the CLI runs it and as the tests drive it."""
-    if area is not None and area not in AREAS:
-        raise ValueError(f"unknown area {area!r}")
+    """Build the app, as the CLI runs it (``options``, parsed from the command line) and
+    as the tests drive it (the same options one by one, a clock, players)."""
+    if options is None:
+        options = RunOptions(
+            exercise=start,
+            minutes=minutes,
+            area=area,
+            sound=not no_sound,
+            voice=voice,
+            eyes_closed=eyes_closed,
+            speed=speed,
+            reduced_motion=reduced_motion,
+            flare=flare,
+            log_flare=log_flare,
+        )
+    if options.area is not None and options.area not in AREAS:
+        raise ValueError(f"unknown area {options.area!r}")
     cache = None
     if library is None:
         cache = ParseCache(locations.parse_cache_file())
         library = load_default_library(cache)
     app = CalmApp(
-        history=history and speed == 1.0,  # a preview is not a session: never recorded
-        no_sound=no_sound,
+        history=history,
         library=library,
-        clock=clock or (_scaled_clock(speed) if speed != 1.0 else time.monotonic),
+        clock=clock or (_scaled_clock(options.speed) if options.speed != 1.0 else time.monotonic),
         cues=cues,
-        reduced_motion=reduced_motion,
-        eyes_closed=eyes_closed,
-        start=start,
-        start_options=PlanOptions(minutes=minutes, area=area),
-        flare=flare,
+        options=options,
         show_first_run=show_first_run,
-        log_flare=log_flare,
-        voice=voice,
         voices=voices,
     )
     app.parse_cache = cache

@@ -352,6 +352,7 @@ async def test_speed_previews_in_the_app_without_false_suspends() -> None:
     real = FakeClock(T0)
     app = make_app(
         clock=ScaledClock(100, base=real),
+        speed=100,  # the largest gap comes from the option, not from the clock
         start="physiological-sigh",
         show_first_run=False,
         cues=SilentPlayer(),
