@@ -83,3 +83,21 @@ def cli_env(isolated_dirs: Path) -> Iterator[dict[str, str]]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     yield env
+
+
+@pytest.fixture(autouse=True)
+def no_log_left_behind() -> Iterator[None]:
+    """A test that runs a command in-process (``cli.main``) starts calmcoach's log file;
+    the handler it adds would outlive the test and its temp dir, and make a later test's
+    ``logfile.start`` a no-op. Put the logger back as it was."""
+    import logging
+
+    logger = logging.getLogger("calmcoach")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for handler in logger.handlers[:]:
+        if handler not in handlers:
+            logger.removeHandler(handler)
+            handler.close()
+    logger.setLevel(level)
+    logger.propagate = propagate
