@@ -53,6 +53,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.relative_to(REPO).as_posix() in REAL_TIME or item.get_closest_marker("audio"):
             item.add_marker(pytest.mark.xdist_group("real-time"))
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.snapshot)
 
 
 @pytest.hookimpl(trylast=True)
