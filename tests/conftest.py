@@ -34,6 +34,29 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"CI: {report.nodeid} was skipped, and in CI every test must run")
 
 
+REAL_TIME = frozenset(
+    {
+        "tests/test_audio.py",
+        "tests/test_cue_faults.py",
+        "tests/test_voice.py",
+        "tests/test_voice_engines.py",
+        "tests/remind/test_end_to_end.py",
+        "tests/remind/test_faults.py",
+    }
+)
+"""Files whose tests time real things (a sound's start, a player's or a D-Bus server's
+reply within its limit): on one xdist worker, one after another (pyproject's addopts has
+``--dist loadgroup``), so under ``-n auto`` they never run beside each other."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(REPO).as_posix() in REAL_TIME or item.get_closest_marker("audio"):
+            item.add_marker(pytest.mark.xdist_group("real-time"))
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.snapshot)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a run that skipped a test fails (.ci/run installs what every test needs)."""

@@ -1,12 +1,17 @@
 """``calmcoach remind`` for real: dunst on a private session bus under Xvfb.
 
-The reminder runs at an interval of a few seconds (``--every``); nothing else is
-sped up or replaced. Waits are bounded (see ``desktop_session.WAIT``).
+The reminder process runs at an interval of a few seconds (``--every``); nothing else is
+sped up or replaced. Waits are bounded (see ``desktop_session.WAIT``). A test that proves
+nothing comes for a while (a snooze, do not disturb, away) runs the reminder in this
+process against the same real dunst and bus, on fake clocks it moves itself, instead of
+sleeping through the intervals.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -14,14 +19,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from calmcoach.data import locations
 from calmcoach.data.history import History
+from calmcoach.remind import main as remind_main
+from calmcoach.remind.desktop import Desktop
+from calmcoach.remind.notify import choose
+from calmcoach.remind.settings import RemindSettings
 from calmcoach.services import presence
+from tests.clocks import FakeClock
 from tests.remind.desktop_session import (
     WAIT,
     Session,
@@ -48,6 +59,75 @@ def nudges() -> list[tuple[str, str | None]]:
 def output(process: subprocess.Popen[bytes]) -> str:
     assert process.stdout is not None
     return process.stdout.read().decode()
+
+
+# --- the reminder in this process, on fake clocks, against the real desktop session -------
+
+EVERY = timedelta(seconds=2)
+ALL_DAY = RemindSettings(
+    every=EVERY,
+    start=datetime.min.time(),
+    end_minutes=24 * 60,
+    days=frozenset(range(7)),
+    snooze=timedelta(minutes=1),
+    away_after=timedelta(minutes=1),
+)
+
+
+class WallClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Driven:
+    """A reminder whose time passes only when the test says so; each look is the real one
+    (the desktop asked over D-Bus, the nudge shown by dunst, answers read from the bus)."""
+
+    def __init__(self, reminder: remind_main.Reminder, wall: WallClock, monotonic: FakeClock) -> None:
+        self.reminder, self.wall, self.monotonic = reminder, wall, monotonic
+
+    async def look(self) -> float:
+        await asyncio.sleep(0)  # the bus's messages that have come in are read
+        return await self.reminder.look()
+
+    async def after(self, seconds: float) -> None:
+        """Let ``seconds`` pass, looking whenever the reminder would wake."""
+        end = self.monotonic() + seconds
+        while (left := end - self.monotonic()) > 0:
+            step = min(max(await self.look(), 0.05), left)
+            self.wall.now += timedelta(seconds=step)
+            self.monotonic.advance(step)
+        await self.look()
+
+    async def until(self, check: Callable[[], bool], what: str) -> None:
+        """Look (with no time passing) until the answer from dunst is taken in."""
+        deadline = time.monotonic() + WAIT
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.05)
+            await self.look()
+
+
+@contextlib.asynccontextmanager
+async def in_process(session: Session, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Driven]:
+    """The reminder in this loop, on the session's bus, its nudges going to dunst."""
+    for name in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY"):
+        monkeypatch.setenv(name, session.env[name])
+    wall, monotonic = WallClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)), FakeClock()
+    reminder = remind_main.Reminder(ALL_DAY, out=io.StringIO(), clock=wall, monotonic=monotonic)
+    reminder.desktop = Desktop(call_timeout=2.0)
+    reminder.ways, said = await choose(reminder.desktop, 1, reminder.out)
+    assert said.startswith("nudges go to the desktop's notification service (dunst"), said
+    try:
+        yield Driven(reminder, wall, monotonic)
+    finally:
+        for way in reminder.ways:
+            await way.close()
+        await reminder.desktop.close()
 
 
 def test_nudge_with_its_actions_and_start_opens_the_desk_break(tmp_path: Path) -> None:
@@ -80,24 +160,24 @@ def test_nudge_with_its_actions_and_start_opens_the_desk_break(tmp_path: Path) -
     assert text.count("\n") == 3 and text.endswith("calmcoach remind: stopped.\n")
 
 
-def test_snooze_delays_the_next_nudge_and_skip_does_not(tmp_path: Path) -> None:
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt", 'snooze = "1m"\n')
+async def test_snooze_delays_the_next_nudge_and_skip_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: session.displayed() == 1, "the first nudge")
-        session.press("Skip")
-        wait_for(lambda: ("desktop", "skipped") in nudges(), "the skip in the history")
-        wait_for(
-            lambda: nudges() == [("desktop", "skipped"), ("desktop", None)], "a nudge again after a skip"
-        )
-        session.press("Snooze 1 min")
-        wait_for(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
-        time.sleep(6)  # three intervals: without the snooze, a nudge would be on screen
-        assert session.displayed() == 0 and len(nudges()) == 2
-        session.stop(remind)
-    assert nudges() == [("desktop", "skipped"), ("desktop", "snoozed")]
+        async with in_process(session, monkeypatch) as reminder:
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Skip")
+            await reminder.until(lambda: ("desktop", "skipped") in nudges(), "the skip in the history")
+            await reminder.after(EVERY.total_seconds())  # a skip waits one interval, as usual
+            assert nudges() == [("desktop", "skipped"), ("desktop", None)] and session.displayed() == 1
+            session.press("Snooze 1 min")
+            await reminder.until(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
+            await reminder.after(50)  # 25 intervals: without the snooze, a nudge would be on screen
+            assert session.displayed() == 0 and len(nudges()) == 2
+            await reminder.after(10)  # the minute is over
+            assert session.displayed() == 1
+    assert nudges() == [("desktop", "skipped"), ("desktop", "snoozed"), ("desktop", None)]
 
 
 def status(session: Session) -> str:
@@ -122,23 +202,41 @@ def reminder_under_do_not_disturb(tmp_path: Path) -> Iterator[tuple[Session, sub
 
 def test_do_not_disturb_holds_the_nudge_and_status_says_so(tmp_path: Path) -> None:
     with reminder_under_do_not_disturb(tmp_path) as (session, remind):
-        time.sleep(3)
         assert session.dunstctl("count", "waiting") == "0" and nudges() == []
         session.dunstctl("set-paused", "false")
         wait_for(lambda: session.displayed() == 1, "the nudge once do not disturb is off")
         session.stop(remind)
 
 
-def test_do_not_disturb_still_holds_when_the_server_stops_answering(tmp_path: Path) -> None:
+async def test_do_not_disturb_holds_the_nudge_for_as_long_as_it_is_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with desktop_session(tmp_path / "desk") as session:
+        session.dunstctl("set-paused", "true")
+        async with in_process(session, monkeypatch) as reminder:
+            await reminder.after(30)  # 15 intervals
+            assert session.dunstctl("count", "waiting") == "0" and nudges() == []
+            assert reminder.reminder.last_why.startswith("do not disturb is on")
+            session.dunstctl("set-paused", "false")
+            await reminder.look()  # due long ago: shown at the first look once it is off
+            assert session.displayed() == 1 and nudges() == [("desktop", None)]
+
+
+async def test_do_not_disturb_still_holds_when_the_server_stops_answering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Do not disturb read as on, then the notification server gone (as a busy or
     restarting server is, for a moment): the nudge still waits, on no other way either."""
-    with reminder_under_do_not_disturb(tmp_path) as (session, remind):
-        dunst = next(p for p in session.processes if p.args[0] == "dunst")  # type: ignore[index]
-        session.stop(dunst)
-        time.sleep(5)  # two nudges' worth of time
-        assert nudges() == []
-        assert "do not disturb is on" in status(session)
-        session.stop(remind)
+    with desktop_session(tmp_path / "desk") as session:
+        session.dunstctl("set-paused", "true")
+        async with in_process(session, monkeypatch) as reminder:
+            await reminder.after(EVERY.total_seconds())
+            assert reminder.reminder.last_why.startswith("do not disturb is on")
+            dunst = next(p for p in session.processes if p.args[0] == "dunst")  # type: ignore[index]
+            session.stop(dunst)
+            await reminder.after(30)  # 15 intervals
+            assert nudges() == []
+            assert reminder.reminder.last_why.startswith("do not disturb is on")
 
 
 def test_pause_and_resume_reach_the_running_reminder(tmp_path: Path) -> None:
@@ -158,7 +256,7 @@ def test_pause_and_resume_reach_the_running_reminder(tmp_path: Path) -> None:
 
         wait_for(lambda: "is running" in control("--status"), "the reminder to listen")
         assert "Done. Now: paused until" in control("--pause", "2h")
-        time.sleep(5)
+        # That the pause holds the nudges for its time is test_schedule's, on a fake clock.
         assert nudges() == [] and session.displayed() == 0
         assert "Now: paused; nudges start again" in control("--status")
         control("--resume")
@@ -217,7 +315,8 @@ def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, wit
 
 SCREENSAVER = '''
 import asyncio, sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface, method
@@ -254,10 +353,11 @@ asyncio.run(main())
 
 
 @pytest.mark.parametrize("how", ["locked", "idle"])
-def test_locked_or_away_holds_nudges_until_the_person_is_back(tmp_path: Path, how: str) -> None:
+async def test_locked_or_away_holds_nudges_until_the_person_is_back(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The screen saver here is a small service on the bus (the desktop's own is not
     available under Xvfb); the reminder asks it over D-Bus as it would ask KDE's."""
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt", 'away_after = "1m"\n')
     state = tmp_path / "screensaver"
     state.mkdir()
     if how == "locked":
@@ -269,16 +369,13 @@ def test_locked_or_away_holds_nudges_until_the_person_is_back(tmp_path: Path, ho
     with desktop_session(tmp_path / "desk") as session:
         saver = session.start([sys.executable, str(script), str(state)], stdout=subprocess.PIPE)
         assert saver.stdout is not None and saver.stdout.readline() == b"ready\n"
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-
-        wait_for(lambda: "you seem to be away" in status(session), "the reminder to see the person away")
-        time.sleep(4)  # two intervals
-        assert nudges() == [] and session.displayed() == 0
-        (state / how).unlink()  # back
-        wait_for(lambda: session.displayed() == 1, "a nudge once the person is back")
-        session.stop(remind)
+        async with in_process(session, monkeypatch) as reminder:
+            await reminder.after(30)  # 15 intervals
+            assert reminder.reminder.last_why.startswith("you seem to be away")
+            assert nudges() == [] and session.displayed() == 0
+            (state / how).unlink()  # back
+            await reminder.after(2 * EVERY.total_seconds())  # the timer restarts on return
+            assert session.displayed() == 1
 
 
 def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(tmp_path: Path) -> None:

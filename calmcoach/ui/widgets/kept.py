@@ -23,6 +23,9 @@ class KeptDrawing(Visual):
     afresh took about a third of such a key's frame with a thousand user programs (issue 16).
     A drawing is kept by width, height, base style and the rules that lay text out; one with
     a text selection or a style laid over it is drawn afresh each time.
+
+    Kept for README Benchmarks' "largest frame gap while typing in home, 1000 programs"
+    (goal <= 50 ms, 43.0 ms) and "home filter, keystroke to its frame, 1000 programs".
     """
 
     def __init__(self, content: Content) -> None:
