@@ -241,7 +241,9 @@ def test_the_browser_learns_no_secret_from_its_command_line_and_the_launch_page_
                     "--reuid=65534",
                     "--regid=65534",
                     "--clear-groups",
-                    sys.executable,
+                    # The system's Python, which every user may run: a test's own Python
+                    # may sit in a folder only root can enter (pyenv under /root).
+                    shutil.which("python3", path="/usr/bin:/bin") or sys.executable,
                     "-I",
                     "-c",
                     snoop,

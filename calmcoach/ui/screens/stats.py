@@ -256,7 +256,11 @@ class FlareLogScreen(ModalScreen[bool]):
         note = trigger_note_text(trigger)
         # Named, since the list keeps a highlighted row while another field has the focus.
         shown = Text.assemble((f"{trigger}: ", "bold"), note) if note else Text(TRIGGER_HINT)
-        self.query_one("#trigger-note", Static).update(shown)
+        widget = self.query_one("#trigger-note", Static)
+        widget.update(shown)
+        # The note sits under the list: keep it in view as the cursor moves (at 80x24 the
+        # questions are taller than the form), without an animation to wait for.
+        self.call_after_refresh(widget.scroll_visible, animate=False)
 
     @on(Button.Pressed, "#flare-save")
     def action_save(self) -> None:
