@@ -52,7 +52,7 @@ SOUNDS_NOTICE_AFTER = 0.1
 YOUNG_COLLECTION_EVERY = 7000
 """Objects made between two collections of the youngest generation while the app runs
 (Python's own default is 700). Kept for the README benchmark "largest frame gap while
-typing in home, 1000 programs" (goal <= 50 ms; 43.0 ms with it, 43.9 ms without).
+typing in home, 1000 programs" (goal <= 50 ms; a 3-run spot check: 38.5 ms with it, 43.9 at 700).
 
 Textual leaves a reference cycle behind at every layout (the compositor's arranging
 function refers to itself), holding the old layout's map and lines. Python's default
