@@ -50,7 +50,10 @@ def fake_program(folder: Path, name: str, body: str) -> Path:
         f"#!{sys.executable}\n"
         "import json, os, sys, time\n"
         "from pathlib import Path\n"
-        "Path(__file__).with_name(Path(__file__).name + '.argv.json').write_text(json.dumps(sys.argv))\n"
+        # Written beside, then renamed: the test never reads a half-written record.
+        "record = Path(__file__).with_name(Path(__file__).name + '.argv.json')\n"
+        "record.with_suffix('.tmp').write_text(json.dumps(sys.argv))\n"
+        "os.replace(record.with_suffix('.tmp'), record)\n"
         f"{body}\n"
     )
     path.chmod(0o755)
