@@ -14,8 +14,10 @@ import pytest
 from hypothesis import settings
 
 from calmcoach.data import locations
+from calmcoach.data.history import History
 from calmcoach.data.library import load_default_library, sound_names
 from calmcoach.data.loader import Library
+from calmcoach.domain.planner import PlanOptions, Timeline, plan
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -124,3 +126,17 @@ def no_log_left_behind() -> Iterator[None]:
             handler.close()
     logger.setLevel(level)
     logger.propagate = propagate
+
+
+@pytest.fixture
+def two_minutes(library: Library) -> Timeline:
+    """The 4-2-6 drill planned for two minutes."""
+    return plan(library.exercises["breathing-4-2-6"], PlanOptions(minutes=2))
+
+
+@pytest.fixture
+def made(tmp_path: Path) -> Path:
+    """A history file with calmcoach's schema and nothing in it."""
+    path = tmp_path / "h.sqlite3"
+    History.open(path).history.close()
+    return path

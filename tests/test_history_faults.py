@@ -21,7 +21,7 @@ import pytest
 
 from calmcoach.data import locations
 from calmcoach.data.history import History, HistoryUnavailable
-from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Session
 from calmcoach.services.record import Recorder
 from tests.clocks import FakeClock
@@ -57,19 +57,6 @@ def run_whole_session(recorder: Recorder, timeline: Timeline) -> Session:
         recorder.observe(session, session.poll())
     recorder.rate(after=2)
     return session
-
-
-@pytest.fixture
-def two_minutes(library) -> Timeline:
-    return plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
-
-
-@pytest.fixture
-def made(tmp_path: Path) -> Path:
-    """A history file with calmcoach's schema and nothing in it."""
-    path = tmp_path / "h.sqlite3"
-    History.open(path).history.close()
-    return path
 
 
 def count_sessions(path: Path) -> int:

@@ -16,25 +16,13 @@ import pytest
 
 from calmcoach.data.history import History
 from calmcoach.data.history.pending import SessionSnapshot, keep
-from calmcoach.domain.planner import PlanOptions, Timeline, plan
+from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Session
 from calmcoach.services.record import Recorder
 from tests.clocks import FakeClock
 
 HANG_GUARD = 20.0
 KEPT = "kept it to write the next time calmcoach starts"
-
-
-@pytest.fixture
-def two_minutes(library) -> Timeline:
-    return plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))
-
-
-@pytest.fixture
-def made(tmp_path: Path) -> Path:
-    path = tmp_path / "h.sqlite3"
-    History.open(path).history.close()
-    return path
 
 
 def run_whole_session(recorder: Recorder, timeline: Timeline) -> None:

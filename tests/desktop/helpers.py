@@ -248,17 +248,23 @@ def served(
         first = process.stdout.readline()  # the launch page, once the server listens
         yield Served(process, launch_file_in(first))
     finally:
-        left = descendants(process.pid)
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        for pid in left:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        end_tree(process, timeout)
+
+
+def end_tree(process: subprocess.Popen[str], timeout: float) -> None:
+    """End ``process`` as Ctrl+C would (killed after ``timeout`` s), then every process that
+    was under it and is still there."""
+    left = descendants(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    for pid in left:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 async def read_output(websocket: Any, words: bytes, bound: float) -> bytes:

@@ -29,6 +29,7 @@ from tests.desktop.helpers import (
     alive,
     calmcoach_command,
     descendants,
+    end_tree,
     launch_file_in,
     launch_url_in,
     need,
@@ -103,17 +104,7 @@ def desktop(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
     try:
         yield process
     finally:
-        left = descendants(process.pid)
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(BOUND)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        for pid in left:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        end_tree(process, BOUND)
 
 
 def lines_until(process: subprocess.Popen[str], pattern: str) -> list[str]:
