@@ -295,21 +295,26 @@ async def press_ctrl_q_until(devtools_port: int, done: Callable[[], bool]) -> No
 
             async with asyncio.timeout(BOUND * 2):
                 while not done():
-                    await call(
-                        "Runtime.evaluate",
-                        expression="document.querySelector('.xterm-helper-textarea')?.focus()",
-                    )
-                    for kind in ("rawKeyDown", "keyUp"):
+                    try:
                         await call(
-                            "Input.dispatchKeyEvent",
-                            type=kind,
-                            modifiers=2,
-                            key="q",
-                            code="KeyQ",
-                            windowsVirtualKeyCode=81,
-                            nativeVirtualKeyCode=81,
+                            "Runtime.evaluate",
+                            expression="document.querySelector('.xterm-helper-textarea')?.focus()",
                         )
+                        for kind in ("rawKeyDown", "keyUp"):
+                            await call(
+                                "Input.dispatchKeyEvent",
+                                type=kind,
+                                modifiers=2,
+                                key="q",
+                                code="KeyQ",
+                                windowsVirtualKeyCode=81,
+                                nativeVirtualKeyCode=81,
+                            )
+                    except (aiohttp.ClientConnectionError, ConnectionResetError):
+                        break  # the browser is going: calmcoach closed it; wait for calmcoach below
                     await asyncio.sleep(1.0)
+                while not done():
+                    await asyncio.sleep(0.1)
 
 
 @pytest.mark.browser
