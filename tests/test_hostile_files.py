@@ -8,6 +8,7 @@ Subprocess timeouts are hang guards (a FIFO that blocks never returns), not spee
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -190,7 +191,7 @@ def test_the_planner_counts_before_it_builds() -> None:
     with pytest.raises(PlanError, match=f"more than {MAX_SEGMENTS}"):
         plan(tiny, PlanOptions(minutes=2))
     with pytest.raises(PlanError, match=f"more than {MAX_SEGMENTS}"):
-        plan(tiny, PlanOptions(cycles=10**12))
+        plan(dataclasses.replace(tiny, minutes=None, cycles=10**12), PlanOptions())
     steps = tuple(Step("s", 1.0) for _ in range(MAX_SEGMENTS + 1))
     routine = Exercise(id="r", title="R", kind=Kind.ROUTINE, summary="", path=Path("r"), steps=steps)
     with pytest.raises(PlanError, match=f"more than {MAX_SEGMENTS}"):

@@ -31,7 +31,6 @@ class PlanOptions:
     minutes: float | None = None
     area: str | None = None
     """Body area for routines with variants, passed on to a program's parts."""
-    cycles: int | None = None
 
 
 @dataclass(frozen=True)
@@ -211,10 +210,6 @@ class _Draft:
 
 def _cycles(exercise: Exercise, options: PlanOptions) -> int:
     """How many cycles a breathing exercise runs with these options."""
-    if options.cycles is not None:
-        if options.cycles < 1:
-            raise PlanError("cycles must be at least 1")
-        return options.cycles
     if options.minutes is not None:
         _check_minutes(exercise, options.minutes)
         return cycles_for(exercise, options.minutes)

@@ -278,13 +278,6 @@ class Session:
         self.state = State.RUNNING
         return self.poll(now)
 
-    def toggle_pause(self) -> list[Event]:
-        """Pause if running, resume if paused."""
-        if self.state is State.RUNNING:
-            self.pause()
-            return []
-        return self.resume()
-
     def continue_(self) -> list[Event]:
         """Go on past a waiting prompt (same as next step while one waits)."""
         return self.next_step() if self.waiting else []
