@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.cli import ask_area, build_parser, resolve_area
+from calmcoach.cli.options import resolve_area
+from calmcoach.cli.parser import build_parser
+from calmcoach.cli.planning import ask_area
 from calmcoach.data import locations
 from calmcoach.data.library import load_default_library
 from calmcoach.domain.describe import area_choices

@@ -135,8 +135,8 @@ def test_simpleaudio_missing_falls_back_to_the_bell_once(cli_env, tmp_path: Path
 def test_player_killed_mid_session_goes_on_with_the_bell(tmp_path: Path, library) -> None:
     need_simpleaudio()
     from calmcoach.audio import sounds_for
+    from calmcoach.cli.plain import PlainRunner
     from calmcoach.domain.session import StepStarted
-    from calmcoach.plain import PlainRunner
 
     player, rings = capture_player(tmp_path, tmp_path / "capture.raw")
     timeline = plan(library.get("breathing-4-2-6"), PlanOptions(minutes=2))

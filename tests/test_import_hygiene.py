@@ -17,7 +17,7 @@ CORE = [
     "calmcoach.data.history",
     "calmcoach.services.record",
     "calmcoach.cli",
-    "calmcoach.plain",
+    "calmcoach.cli.plain",
     "calmcoach.data.redflags",
     "calmcoach.data.library",
 ]

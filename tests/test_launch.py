@@ -13,7 +13,9 @@ import pytest
 from calmcoach import cli
 from calmcoach.audio import SilentPlayer
 from calmcoach.audio.voice import VoicePlan, Voices
-from calmcoach.plain import PlainRunner
+from calmcoach.cli.options import options_from
+from calmcoach.cli.parser import parse
+from calmcoach.cli.plain import PlainRunner
 from calmcoach.services import launch
 from calmcoach.services.launch import Prepared, RunOptions, SessionSetup
 from calmcoach.ui.app import make_app
@@ -83,7 +85,7 @@ async def _app(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[Sessio
     """The session the app prepares when started with ``calmcoach ARGV`` (on a fake clock),
     whether it speaks, and whether its screen keeps still (reduced motion)."""
     prepared = _recording_prepare(monkeypatch)
-    options = cli.options_from(cli.parse(argv))
+    options = options_from(parse(argv))
     app = make_app(options, clock=FakeClock(), cues=SilentPlayer(), show_first_run=False, history=False)
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(50):
@@ -107,8 +109,8 @@ async def test_each_option_before_or_after_the_command_prepares_the_same_session
     seen: dict[str, tuple[SessionSetup, bool]] = {}
     for before in (True, False):
         argv = _argv(option, exercise, before)
-        options = cli.options_from(cli.parse(argv))
-        assert options == cli.options_from(cli.parse(_argv(option, exercise, not before)))
+        options = options_from(parse(argv))
+        assert options == options_from(parse(_argv(option, exercise, not before)))
         plain, plain_speaks = _plain(argv, monkeypatch)
         app, app_speaks, still = await _app(argv, monkeypatch)
         assert app == plain, argv
@@ -125,7 +127,7 @@ def test_an_option_before_a_command_that_does_not_take_it_is_a_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit) as stopped:
-        cli.parse(["--minutes", "3", "list"])
+        parse(["--minutes", "3", "list"])
     assert stopped.value.code == 2
     assert "--minutes goes with run or show, not list" in capsys.readouterr().err
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 from calmcoach.audio import SilentPlayer
+from calmcoach.cli.plain import PlainRunner, step_line, summary_line
 from calmcoach.data.loader import Library
 from calmcoach.domain.describe import safety_notes
 from calmcoach.domain.planner import PlanOptions, plan
-from calmcoach.plain import PlainRunner, step_line, summary_line
 from tests.clocks import FakeClock
 
 

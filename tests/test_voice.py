@@ -441,7 +441,8 @@ def test_validate_warns_of_a_step_too_short_for_its_words(tmp_path: Path, cli_en
 
 
 def test_the_voice_flags_are_one_or_the_other() -> None:
-    from calmcoach.cli import options_from, parse
+    from calmcoach.cli.options import options_from
+    from calmcoach.cli.parser import parse
 
     assert options_from(parse(["run", "x", "--voice"])).voice is True
     assert options_from(parse(["run", "x", "--no-voice"])).voice is False

@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from calmcoach.data.redflags import RedFlag, SafetyText, load_red_flags_or_fallback
 from calmcoach.domain.describe import cause_text
 from calmcoach.domain.visible import visible
+
+if TYPE_CHECKING:
+    import argparse
+
+    from calmcoach.cli.common import Subparsers
 
 DEFAULT_WIDTH = 80
 """The width when the output is not a terminal (a pipe, a file)."""
@@ -90,3 +95,19 @@ def cmd_doctor(out: TextIO | None = None) -> int:
     out.write("\n".join(doctor_lines(text, output_width(out))) + "\n")
     out.flush()
     return 1 if text.problems else 0
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """``doctor``."""
+    p = subparsers.add_parser(
+        "doctor",
+        help="print when to see a doctor: the red flags, the emergency rule first",
+        description="Print the signs that mean a twitch should be checked by a doctor, "
+        "with what may be behind each and how soon to act. The emergency rule comes first.",
+    )
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    del args  # the command takes no options
+    return cmd_doctor()

@@ -12,7 +12,7 @@ import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from calmcoach.cli import _err
+from calmcoach.cli.common import err
 from calmcoach.data import locations, logfile
 from calmcoach.data.history import History, HistoryUnavailable, iter_rows
 from calmcoach.data.history.reading import UNREADABLE
@@ -93,19 +93,19 @@ def _open_to_read() -> History | int:
         opened = History.open(path)
     except HistoryUnavailable as error:
         if error.kind in ("busy", "newer", "not-a-file"):
-            _err(str(error))
+            err(str(error))
             return 1
         if not os.path.lexists(path) and error.kind in ("read-only", "full"):
             return 0  # nothing recorded, and nowhere to start recording: an empty history
         try:
             history = History.open_read_only(path)
         except HistoryUnavailable as second:
-            _err(f"{error} ({second})" if str(second) != str(error) else str(error))
+            err(f"{error} ({second})" if str(second) != str(error) else str(error))
             return 1
-        _err(f"{str(error).removesuffix('; history is off')}; showing the history as it is")
+        err(f"{str(error).removesuffix('; history is off')}; showing the history as it is")
         return history
     if opened.notice:
-        _err(opened.notice)
+        err(opened.notice)
     return opened.history
 
 
@@ -122,7 +122,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         try:
             rows = list(iter_rows(history, since))
         except HistoryUnavailable as error:
-            _err(str(error))
+            err(str(error))
             return 1
         finally:
             history.close()
@@ -207,24 +207,24 @@ def cmd_log(args: argparse.Namespace) -> int:
     """``calmcoach log AREA --intensity N``: add a flare to the journal."""
     for what, words in (("a trigger", args.trigger or []), ("the note", [args.note or ""])):
         if any(not_text(word) for word in words):
-            _err(f"{what} holds bytes that are not text (not UTF-8); nothing was logged. Type it again")
+            err(f"{what} holds bytes that are not text (not UTF-8); nothing was logged. Type it again")
             return 2
     logfile.start()  # opening may tighten the files' rights, which the log tells
     try:
         opened = History.open(locations.history_file())
     except HistoryUnavailable as error:
-        _err(_cannot_log(str(error)))
+        err(_cannot_log(str(error)))
         return 1
     if opened.notice:  # a file moved aside, rows from an earlier run: said as they are
-        _err(opened.notice)
+        err(opened.notice)
     history = opened.history
     try:
         history.log_flare(args.area, args.intensity, args.trigger, args.note)
     except ValueError as error:
-        _err(str(error))
+        err(str(error))
         return 1
     except HistoryUnavailable as error:
-        _err(_cannot_log(str(error)))
+        err(_cannot_log(str(error)))
         return 1
     finally:
         history.close()
