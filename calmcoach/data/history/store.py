@@ -151,11 +151,6 @@ class History:
         if key is not None:
             opening.release(key)
 
-    @property
-    def schema_version(self) -> int:
-        """The file's schema version."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
     def _write(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
             return self._db.execute(sql, params)
@@ -268,17 +263,10 @@ class History:
         if before is not None:
             self._write("UPDATE sessions SET rating_before = ? WHERE id = ?", (before, session_id))
 
-    def sessions(self, since: date | None = None, limit: int | None = None) -> list[SessionRecord]:
+    def sessions(self, since: date | None = None) -> list[SessionRecord]:
         """Sessions, newest first; a running row whose process is gone reads as interrupted."""
         sql, params = _newest_first("sessions", "started_at", since)
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
         return [session_from_row(row) for row in self._read(sql, params)]
-
-    def session(self, session_id: int) -> SessionRecord | None:
-        """One session by id."""
-        rows = self._read("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return session_from_row(rows[0]) if rows else None
 
     # --- flares ------------------------------------------------------------------------
 
