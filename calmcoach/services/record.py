@@ -60,12 +60,8 @@ class HistoryWriter:
         path: Path,
         *,
         wake: Callable[[], object] | None = None,
-        busy_timeout: float = WRITER_BUSY_TIMEOUT,
-        retry_pause: float = RETRY_PAUSE,
     ) -> None:
         self.path = path
-        self.busy_timeout = busy_timeout
-        self.retry_pause = retry_pause
         self._wake = wake
         self._jobs: queue.SimpleQueue[tuple[object, Write] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -118,7 +114,7 @@ class HistoryWriter:
             self._abandoned.set()
             unsaved = list(self._waiting)
             self._waiting.clear()
-        self._thread.join(min(timeout, self.retry_pause * 4))
+        self._thread.join(min(timeout, RETRY_PAUSE * 4))
         return unsaved
 
     # --- the writer's thread -------------------------------------------------------------
@@ -148,7 +144,7 @@ class HistoryWriter:
         if not self.locked_now:
             _log.info("history: locked by another program; saving waits until it is free")
         self.locked_now = True
-        return not self._abandoned.wait(self.retry_pause)
+        return not self._abandoned.wait(RETRY_PAUSE)
 
     def _unlocked(self) -> None:
         """Note an attempt that went through."""
@@ -159,7 +155,7 @@ class HistoryWriter:
     def _open(self) -> History | None:
         while True:
             try:
-                opened = History.open(self.path, busy_timeout=self.busy_timeout)
+                opened = History.open(self.path, busy_timeout=WRITER_BUSY_TIMEOUT)
             except HistoryUnavailable as error:
                 if error.kind == "busy" and self._wait_for_lock():
                     continue
@@ -273,13 +269,12 @@ class Recorder:
         notify: Notify,
         *,
         wake: Callable[[], object] | None = None,
-        busy_timeout: float = WRITER_BUSY_TIMEOUT,
         close_timeout: float = CLOSE_TIMEOUT,
     ) -> None:
         self.path = path
         self.notify = notify
         self.close_timeout = close_timeout
-        self.writer = None if path is None else HistoryWriter(path, wake=wake, busy_timeout=busy_timeout)
+        self.writer = None if path is None else HistoryWriter(path, wake=wake)
         self._row: _Row | None = None
         """The row of the session being recorded, if any."""
         self._last_row: _Row | None = None
