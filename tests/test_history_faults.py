@@ -6,6 +6,7 @@ session, or hang a command."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.data import locations
+from calmcoach.data import locations, logfile
 from calmcoach.data.history import History, HistoryUnavailable
 from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Session
@@ -44,6 +45,27 @@ def wait_until(condition: object, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not within {HANG_GUARD} s")
         time.sleep(0.01)
+
+
+LOCK_MET = "history: locked by another program; saving waits until it is free"
+LOCK_GONE = "history: no longer locked; what waited is being saved"
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """What calmcoach logs (on its own logger: the log file's start stops propagation)."""
+    caplog.set_level(logging.INFO, logger="calmcoach")
+    propagate = logfile.log.propagate
+    logfile.log.propagate = False  # each record once, whether a log file was started or not
+    logfile.log.addHandler(caplog.handler)
+    yield caplog
+    logfile.log.removeHandler(caplog.handler)
+    logfile.log.propagate = propagate
+
+
+def lock_lines(logged: pytest.LogCaptureFixture) -> list[str]:
+    """What the log says of another program's lock on the history, in order."""
+    return [r.getMessage() for r in logged.records if r.getMessage() in (LOCK_MET, LOCK_GONE)]
 
 
 def run_whole_session(recorder: Recorder, timeline: Timeline) -> Session:
@@ -71,7 +93,9 @@ def count_sessions(path: Path) -> int:
 # --- a lock held by another program (issue 11, point 10) ---------------------------------
 
 
-def test_a_lock_delays_writes_but_never_blocks_the_caller_and_loses_none(made: Path, two_minutes) -> None:
+def test_a_lock_delays_writes_but_never_blocks_the_caller_and_loses_none(
+    made: Path, two_minutes, logged: pytest.LogCaptureFixture
+) -> None:
     said: list[str] = []
     recorder = Recorder(made, said.append)
     assert recorder.writer is not None and recorder.writer.wait_opened(HANG_GUARD)
@@ -91,9 +115,7 @@ def test_a_lock_delays_writes_but_never_blocks_the_caller_and_loses_none(made: P
         # call waited on SQLite, it would wait for this thread, which releases only
         # after the calls are done (or it would fail, and the row would be lost below).
         assert done.wait(HANG_GUARD), "a recorder call waited on the other program's lock"
-        wait_until(
-            lambda: recorder.writer is not None and recorder.writer.busy_retries > 0, "writer meets lock"
-        )
+        wait_until(lambda: lock_lines(logged) == [LOCK_MET], "the log says the writer met the lock")
         assert count_sessions(made) == 0  # nothing could be written yet
     finally:
         holder.execute("COMMIT")
@@ -101,13 +123,16 @@ def test_a_lock_delays_writes_but_never_blocks_the_caller_and_loses_none(made: P
         thread.join()
     recorder.close()
     assert said == []  # a lock only delays: nothing to tell
+    assert lock_lines(logged) == [LOCK_MET, LOCK_GONE]  # the log says it was waited out, once
     (row,) = History.open(made).history.sessions()
     assert (row.status, row.seconds_done, row.position_seconds) == ("finished", 120, 120)
     assert (row.cycles_done, row.steps_done, row.rating_before, row.rating_after) == (10, 30, 6, 2)
     assert sessions[0].position() == 120  # the session's clock lost nothing to the lock
 
 
-def test_a_lock_from_before_the_start_delays_opening_and_history_comes_back(made: Path, two_minutes) -> None:
+def test_a_lock_from_before_the_start_delays_opening_and_history_comes_back(
+    made: Path, two_minutes, logged: pytest.LogCaptureFixture
+) -> None:
     # In rollback-journal mode an exclusive lock keeps even readers out, so the writer
     # cannot open the file at all until it is released.
     holder = sqlite3.connect(made, isolation_level=None, check_same_thread=False)
@@ -118,13 +143,14 @@ def test_a_lock_from_before_the_start_delays_opening_and_history_comes_back(made
         recorder = Recorder(made, said.append)
         run_whole_session(recorder, two_minutes)
         assert recorder.writer is not None
-        wait_until(lambda: recorder.writer is not None and recorder.writer.busy_retries > 2, "writer retries")
+        wait_until(lambda: lock_lines(logged) == [LOCK_MET], "the log says opening met the lock")
         assert recorder.writer.available is None  # still waiting to open, not off
     finally:
         holder.execute("COMMIT")
         holder.close()
     recorder.close()
     assert said == []
+    assert lock_lines(logged) == [LOCK_MET, LOCK_GONE]
     history = History.open(made).history
     (row,) = history.sessions()
     assert (row.status, row.seconds_done) == ("finished", 120)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.data.history import History, HistoryUnavailable, store
+from calmcoach.data.history import History, HistoryUnavailable, opening
 from calmcoach.data.history.pending import SessionSnapshot, keep
 from calmcoach.services.record import Recorder
 from tests.helpers import calmcoach_command
@@ -160,7 +160,7 @@ def test_the_reader_leaves_kept_rows_to_the_writer_and_never_waits_for_a_lock(tm
     try:
         assert reader is not None
         # The reader's busy timeout is 3 s: it never waited for the lock.
-        assert took < 0.5 < store.BUSY_TIMEOUT_MS / 1000
+        assert took < 0.5 < opening.BUSY_TIMEOUT_MS / 1000
         assert reader.sessions() == [] and kept.exists()
         assert said == []
     finally:
@@ -201,7 +201,7 @@ def test_a_close_never_waits_for_an_open_waiting_on_a_lock(tmp_path: Path) -> No
         opener = threading.Thread(target=open_locked)
         opener.start()
         deadline = time.monotonic() + HANG_GUARD
-        while not store._OPENING.locked() and opener.is_alive():  # the open has begun
+        while not opening._OPENING.locked() and opener.is_alive():  # the open has begun
             assert time.monotonic() < deadline
             time.sleep(0.001)
         assert opener.is_alive()

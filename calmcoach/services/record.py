@@ -12,6 +12,7 @@ the exit is kept beside the history and written at the next start
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import threading
@@ -25,6 +26,8 @@ from calmcoach.data.history import History, HistoryUnavailable, utcnow
 from calmcoach.data.history.pending import SessionSnapshot, keep
 from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Event, Session, State, StepStarted, practice_of
+
+_log = logging.getLogger(__name__)
 
 Notify = Callable[[str], None]
 Write = Callable[[History], None]
@@ -57,12 +60,8 @@ class HistoryWriter:
         path: Path,
         *,
         wake: Callable[[], object] | None = None,
-        busy_timeout: float = WRITER_BUSY_TIMEOUT,
-        retry_pause: float = RETRY_PAUSE,
     ) -> None:
         self.path = path
-        self.busy_timeout = busy_timeout
-        self.retry_pause = retry_pause
         self._wake = wake
         self._jobs: queue.SimpleQueue[tuple[object, Write] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -74,10 +73,9 @@ class HistoryWriter:
         self._abandoned = threading.Event()
         self.available: bool | None = None
         """True once the file is open, False once history is off, None before either."""
-        self.busy_retries = 0
-        """Attempts that found the history locked (opening included)."""
         self.locked_now = False
-        """The last attempt found the history locked."""
+        """The last attempt found the history locked (the log says when it was met and when
+        it went away, for a bug report about a session missing from the history)."""
         self._thread = threading.Thread(target=self._run, name="calmcoach-history-writer", daemon=True)
         self._thread.start()
 
@@ -116,7 +114,7 @@ class HistoryWriter:
             self._abandoned.set()
             unsaved = list(self._waiting)
             self._waiting.clear()
-        self._thread.join(min(timeout, self.retry_pause * 4))
+        self._thread.join(min(timeout, RETRY_PAUSE * 4))
         return unsaved
 
     # --- the writer's thread -------------------------------------------------------------
@@ -142,15 +140,22 @@ class HistoryWriter:
         self._say(str(error) if isinstance(error, HistoryUnavailable) else f"history is off: {error}")
 
     def _wait_for_lock(self) -> bool:
-        """Count an attempt that found a lock and pause; False once closing gave up."""
-        self.busy_retries += 1
+        """Note an attempt that found a lock and pause; False once closing gave up."""
+        if not self.locked_now:
+            _log.info("history: locked by another program; saving waits until it is free")
         self.locked_now = True
-        return not self._abandoned.wait(self.retry_pause)
+        return not self._abandoned.wait(RETRY_PAUSE)
+
+    def _unlocked(self) -> None:
+        """Note an attempt that went through."""
+        if self.locked_now:
+            _log.info("history: no longer locked; what waited is being saved")
+        self.locked_now = False
 
     def _open(self) -> History | None:
         while True:
             try:
-                opened = History.open(self.path, busy_timeout=self.busy_timeout)
+                opened = History.open(self.path, busy_timeout=WRITER_BUSY_TIMEOUT)
             except HistoryUnavailable as error:
                 if error.kind == "busy" and self._wait_for_lock():
                     continue
@@ -160,7 +165,7 @@ class HistoryWriter:
             except Exception as error:  # never let the writer die without a word
                 self._off(error)
                 return None
-            self.locked_now = False
+            self._unlocked()
             with self._lock:
                 self.available = True
             self._opened.set()
@@ -182,7 +187,7 @@ class HistoryWriter:
                 return None
             except Exception as error:  # a bug in one write: say it, keep the others
                 self._say(f"history: could not save {what}: {error}")
-            self.locked_now = False
+            self._unlocked()
             break
         return history
 
@@ -264,13 +269,12 @@ class Recorder:
         notify: Notify,
         *,
         wake: Callable[[], object] | None = None,
-        busy_timeout: float = WRITER_BUSY_TIMEOUT,
         close_timeout: float = CLOSE_TIMEOUT,
     ) -> None:
         self.path = path
         self.notify = notify
         self.close_timeout = close_timeout
-        self.writer = None if path is None else HistoryWriter(path, wake=wake, busy_timeout=busy_timeout)
+        self.writer = None if path is None else HistoryWriter(path, wake=wake)
         self._row: _Row | None = None
         """The row of the session being recorded, if any."""
         self._last_row: _Row | None = None

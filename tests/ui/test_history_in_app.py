@@ -4,15 +4,31 @@ and another program's lock that never holds up the session."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from calmcoach.audio import SilentPlayer
-from calmcoach.data import locations
+from calmcoach.data import locations, logfile
 from calmcoach.data.history import History
 from calmcoach.ui.app import make_app
 from tests.ui.helpers import advance, new_app, session_screen
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """What calmcoach logs (on its own logger: the log file's start stops propagation)."""
+    caplog.set_level(logging.INFO, logger="calmcoach")
+    propagate = logfile.log.propagate
+    logfile.log.propagate = False  # each record once, whether a log file was started or not
+    logfile.log.addHandler(caplog.handler)
+    yield caplog
+    logfile.log.removeHandler(caplog.handler)
+    logfile.log.propagate = propagate
 
 
 def existing_history() -> Path:
@@ -62,7 +78,9 @@ async def test_a_preview_in_the_app_is_not_recorded() -> None:
     assert history_bytes(path) == before
 
 
-async def test_another_programs_lock_never_holds_up_a_session_in_the_app() -> None:
+async def test_another_programs_lock_never_holds_up_a_session_in_the_app(
+    logged: pytest.LogCaptureFixture,
+) -> None:
     path = existing_history()
     app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -85,7 +103,11 @@ async def test_another_programs_lock_never_holds_up_a_session_in_the_app() -> No
     assert [r.title for r in rows] == ["4-2-6 breathing", "Box breathing"]
     row = rows[0]
     assert (row.status, row.seconds_done, row.rating_before, row.rating_after) == ("finished", 120.0, 7, 3)
-    assert writer.busy_retries > 0  # the lock was met, and waited out
+    # The lock was met, and waited out: the log says both, once.
+    assert [r.getMessage() for r in logged.records if r.name == "calmcoach.services.record"] == [
+        "history: locked by another program; saving waits until it is free",
+        "history: no longer locked; what waited is being saved",
+    ]
     assert app.history_unsaved is None
 
 
