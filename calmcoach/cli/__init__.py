@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", default="", metavar="TEXT")
     p.set_defaults(func=cmd_log)
 
+    from calmcoach.cli import report  # the report for the doctor (issue 26)
+
+    report.add_parser(sub)
+
     # --- the desktop shell (calmcoach/desktop) ---
     p = sub.add_parser("desktop", help="open calmcoach in a window of its own, served on this computer only")
     p.add_argument("--install", action="store_true", help="add calmcoach to the desktop's application menu")
