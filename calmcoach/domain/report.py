@@ -24,10 +24,6 @@ LONG_RUN_DAYS = 21
 """Days in a row with a flare in one area past which the guide's sign (a twitch lasting
 longer than a few weeks) is named as worth getting checked."""
 
-MAX_SECONDS = 1e9
-"""A session's time spent above this (or below 0) is not one: it adds nothing, as in the
-history's own summaries (``calmcoach.data.history.stats.SECONDS``)."""
-
 
 @dataclass(frozen=True)
 class FlareEntry:
@@ -46,17 +42,17 @@ class FlareEntry:
 
 
 @dataclass(frozen=True)
-class SessionEntry:
-    """One session, as the report reads it."""
+class ExerciseRows:
+    """The sessions of one exercise in the period, as the history rows hold them."""
 
-    day: date
-    """The local day it started."""
     exercise_id: str
     title: str
+    """The title of its latest session (a file may have renamed it)."""
+    times: int
     seconds: float
-    """Time really spent running, as the history row keeps it (skipped spans left out)."""
-    before: int | None
-    after: int | None
+    """The sum of the rows' time really spent (skipped spans are never in it)."""
+    changes: tuple[int, ...]
+    """After minus before, for each session rated both before and after."""
 
 
 @dataclass(frozen=True)
@@ -178,13 +174,9 @@ def _longest_run(days: Iterable[date]) -> tuple[int, date]:
     return best, best_start
 
 
-def _spent(seconds: float) -> float:
-    return seconds if 0 <= seconds <= MAX_SECONDS else 0.0
-
-
 def figures(
     flares: Sequence[FlareEntry],
-    sessions: Sequence[SessionEntry],
+    sessions: Sequence[ExerciseRows],
     *,
     since: date | None = None,
     until: date | None = None,
@@ -235,7 +227,7 @@ def figures(
         since=since,
         until=until,
         flares=len(ordered),
-        sessions=len(sessions),
+        sessions=sum(rows.times for rows in sessions),
         first_flare=ordered[0] if ordered else None,
         last_flare=ordered[-1] if ordered else None,
         areas=tuple(areas),
@@ -250,22 +242,17 @@ def figures(
     )
 
 
-def _exercises(sessions: Sequence[SessionEntry]) -> tuple[ExerciseFigures, ...]:
-    grouped: dict[str, list[SessionEntry]] = defaultdict(list)
-    for session in sorted(sessions, key=lambda session: session.day):
-        grouped[session.exercise_id].append(session)
-    found = []
-    for exercise_id, rows in grouped.items():
-        changes = [s.after - s.before for s in rows if s.before is not None and s.after is not None]
-        found.append(
-            ExerciseFigures(
-                exercise_id=exercise_id,
-                title=rows[-1].title or exercise_id,  # the latest title the file kept
-                times=len(rows),
-                minutes=sum(_spent(s.seconds) for s in rows) / 60.0,
-                rated=len(changes),
-                median_change=median(changes) if changes else None,
-            )
+def _exercises(sessions: Sequence[ExerciseRows]) -> tuple[ExerciseFigures, ...]:
+    found = [
+        ExerciseFigures(
+            exercise_id=rows.exercise_id,
+            title=rows.title or rows.exercise_id,
+            times=rows.times,
+            minutes=rows.seconds / 60.0,
+            rated=len(rows.changes),
+            median_change=median(rows.changes) if rows.changes else None,
         )
+        for rows in sessions
+    ]
     found.sort(key=lambda e: (-e.times, -e.minutes, e.title))
     return tuple(found)

@@ -28,7 +28,7 @@ from typing import Any
 from calmcoach.data.history.reading import as_text, as_words
 from calmcoach.data.history.stats import SECONDS
 from calmcoach.data.history.store import BUSY_TIMEOUT_MS, History, HistoryUnavailable
-from calmcoach.domain.report import FlareEntry, SessionEntry
+from calmcoach.domain.report import ExerciseRows, FlareEntry
 
 _log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ class PeriodRows:
     """The rows of one period, and what reading them had to say."""
 
     flares: list[FlareEntry]
-    sessions: list[SessionEntry]
+    sessions: list[ExerciseRows]
+    """Per exercise: its sessions' count, time spent and changes in tension."""
     undated: int = 0
     """Rows whose time could not be read (kept in the file, left out of the figures)."""
     notice: str | None = None
@@ -70,7 +71,7 @@ def _intensity(value: object) -> int:
 def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> PeriodRows:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     flares: list[FlareEntry] = []
-    sessions: list[SessionEntry] = []
+    sessions: list[ExerciseRows] = []
     undated = 0
     if "flares" in tables:  # an old file read as it is may have no journal yet
         where, params = _bounds("logged_at", since, until)
@@ -92,22 +93,25 @@ def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> Per
     if "sessions" in tables:
         where, params = _bounds("started_at", since, until)
         columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
-        rated = "rating_before" in columns
+        rated = "rating_before" in columns  # a schema 1 file read as it is has no ratings
         before = RATING.format("rating_before") if rated else "NULL"
         after = RATING.format("rating_after") if rated else "NULL"
+        # Summed in SQL, one row per exercise: 100,000 sessions read one by one took a
+        # second. The title is that of the latest session (SQLite takes a bare column from
+        # the row max() picked); the changes come as one list of numbers per exercise.
+        change = f"{after} - {before}"
         query = (
-            f"SELECT date(started_at, 'localtime'), exercise_id, title, {SECONDS}, {before}, {after} "
-            f"FROM sessions WHERE {where} ORDER BY started_at, id"
+            f"SELECT exercise_id, title, max(started_at), count(*), total({SECONDS}), "
+            f"group_concat({change}) FROM sessions WHERE {where} GROUP BY exercise_id"
         )
-        for day, exercise_id, title, seconds, rating_before, rating_after in db.execute(query, params):
+        for exercise_id, title, _, times, seconds, changes in db.execute(query, params):
             sessions.append(
-                SessionEntry(
-                    date.fromisoformat(day),
+                ExerciseRows(
                     as_text(exercise_id) or "",
                     as_text(title) or "",
+                    int(times),
                     float(seconds),
-                    rating_before,
-                    rating_after,
+                    tuple(int(c) for c in changes.split(",")) if changes else (),
                 )
             )
         undated += db.execute("SELECT count(*) FROM sessions WHERE date(started_at) IS NULL").fetchone()[0]

@@ -127,8 +127,9 @@ class _Writer:
                 pdf.set_fill_color(242, 242, 242)
             pdf.rect(x, y, width, height, style="DF" if bold else "D")
             for number, words in enumerate(cell):
-                pdf.set_xy(x + 1, y + 0.5 + number * line)
-                pdf.cell(width - 2, line, words)
+                # text() at the baseline where cell() would put it: a sixth of cell()'s cost,
+                # which counts with thousands of cells.
+                pdf.text(x + 1, y + 0.5 + number * line + line / 2 + 0.3 * pdf.font_size, words)
             x += width
         pdf.set_xy(pdf.l_margin, y + height)
         return True
