@@ -99,7 +99,7 @@ def _week_ticks(figures: Figures, left: float, step: float, baseline: float) -> 
 
 def weekly_chart(figures: Figures, label: Label = same) -> str:
     """Flares per week, stacked by area (one colour each), with a legend."""
-    height, left, top, right = 260.0, 60.0, 20.0, 20.0
+    height, left, top, right = 270.0, 60.0, 30.0, 20.0
     baseline = height - 60
     weeks = len(figures.weeks)
     areas = [area.area for area in figures.areas]
@@ -111,8 +111,9 @@ def weekly_chart(figures: Figures, label: Label = same) -> str:
         _rule(left, baseline, WIDTH - right, baseline),
         _rule(left, top, left, baseline),
         _text(left - 6, top + 4, str(peak), size=10, anchor="end"),
-        _text(left - 6, baseline, "0", size=10, anchor="end"),
-        _text(12, top + (baseline - top) / 2, "flares", size=10),
+        _text(left - 6, baseline + 4, "0", size=10, anchor="end"),
+        _rule(left, top, WIDTH - right, top, "#ddd"),
+        _text(left, top - 14, "flares a week", size=10),
     ]
     gap = min(2.0, step * 0.2)
     for index in range(weeks):
@@ -147,7 +148,7 @@ def _mark(kind: str, x: float, y: float, fill: str) -> str:
 
 def intensity_chart(figures: Figures, label: Label = same) -> str:
     """The median intensity (0 to 10) of each week's flares, a line per area."""
-    height, left, top, right = 260.0, 60.0, 20.0, 20.0
+    height, left, top, right = 270.0, 60.0, 30.0, 20.0
     baseline = height - 60
     weeks = len(figures.weeks)
     step = (WIDTH - left - right) / max(1, weeks)
@@ -155,7 +156,7 @@ def intensity_chart(figures: Figures, label: Label = same) -> str:
     body = [
         _rule(left, baseline, WIDTH - right, baseline),
         _rule(left, top, left, baseline),
-        _text(12, top + (baseline - top) / 2, "0 to 10", size=10),
+        _text(left, top - 14, "median intensity, 0 to 10", size=10),
     ]
     for level in (0, 5, 10):
         y = baseline - level * scale

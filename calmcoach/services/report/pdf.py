@@ -66,7 +66,7 @@ class _Writer:
 
     def lines(self, text: str, size: float = 10, bold: bool = False, height: float = 5.2) -> None:
         self.font(size, bold)
-        self.pdf.multi_cell(0, height, self.label(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, height, self.label(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def heading(self, text: str, top: bool) -> None:
         if not top:
@@ -82,10 +82,10 @@ class _Writer:
             mark = f"{number}." if block.numbered else "-"
             self.pdf.set_x(self.pdf.l_margin + 2)
             self.pdf.cell(7, 5.2, mark)
-            self.pdf.multi_cell(0, 5.2, self.label(item), new_x="LMARGIN", new_y="NEXT")
+            self.pdf.multi_cell(0, 5.2, self.label(item), new_x="LMARGIN", new_y="NEXT", align="L")
             for detail in block.details_of(number - 1):
                 self.pdf.set_x(self.pdf.l_margin + 9)
-                self.pdf.multi_cell(0, 5.2, self.label(detail), new_x="LMARGIN", new_y="NEXT")
+                self.pdf.multi_cell(0, 5.2, self.label(detail), new_x="LMARGIN", new_y="NEXT", align="L")
             self.pdf.ln(0.8)
         self.pdf.ln(1.5)
 
