@@ -377,9 +377,27 @@ def test_figures_leave_out_rows_whose_time_cannot_be_read(filled: Path) -> None:
 
     db = sqlite3.connect(filled)
     db.execute("INSERT INTO flares (logged_at, area, intensity) VALUES ('not a time', 'leg', 5)")
+    # SQLite reads a year 0, which Python's dates do not have.
+    db.execute("INSERT INTO flares (logged_at, area, intensity) VALUES ('0000-01-01T00:00:00', 'leg', 5)")
     db.commit()
     db.close()
     report = make_report(filled)
     assert report.figures.flares == 27
-    assert report.figures.undated == 1
-    assert "1 row of the history had a time that could not be read" in report.render("text").decode()
+    assert report.figures.undated == 2
+    assert "2 rows of the history had a time that could not be read" in report.render("text").decode()
+
+
+@needs_poppler
+def test_pdf_writes_what_its_font_cannot_draw_as_escapes(isolated_dirs: Path, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("fpdf")
+    history = History.open(locations.history_file()).history
+    history.log_flare("leg", 4, ["中文 кофе"], "note 中", now=at("2026-10-02"))
+    history.close()
+    out = tmp_path / "r.pdf"
+    code, _, err = run(["report", "--out", str(out)], capsys)
+    assert (code, err) == (0, "")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    # The chart's labels (Helvetica) and the text (DejaVu Sans, no CJK) write what they lack as escapes.
+    assert "\\u4e2d\\u6587 \\u043a\\u043e\\u0444\\u0435" in text
+    assert "\\u4e2d\\u6587 кофе" in text
+    assert "note \\u4e2d" in text

@@ -7,6 +7,7 @@ more than this module: the history, SQLite and fpdf2 load when the command runs.
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -94,6 +95,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     except OSError as error:
         _err(f"could not write the report: {why_not(out, error)}")
+        return 1
+    except Exception as error:  # the PDF library met something it cannot draw: said, and logged
+        logging.getLogger(__name__).exception("report: the %s could not be made", out.suffix)
+        _err(f"the report could not be made ({type(error).__name__}: {error}); the log has the details")
         return 1
     print(f"Wrote the report for the doctor to {visible(str(out))}")
     return 0

@@ -80,9 +80,14 @@ def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> Per
             f"WHERE {where} ORDER BY logged_at, id"
         )
         for moment, area, intensity, triggers, note in db.execute(query, params):
+            try:
+                when = datetime.fromisoformat(moment)
+            except ValueError:  # SQLite knows a year 0 that Python does not
+                undated += 1
+                continue
             flares.append(
                 FlareEntry(
-                    datetime.fromisoformat(moment),
+                    when,
                     as_text(area) or "",
                     _intensity(intensity),
                     as_words(triggers) or (),

@@ -72,16 +72,20 @@ def _nice_top(value: float) -> int:
     return int(10 * step)
 
 
-def _legend(areas: Sequence[str], y: float, label: Label) -> list[str]:
+def _legend(areas: Sequence[str], y: float, label: Label) -> tuple[list[str], float]:
+    """A colour key for every area, in rows from ``y`` down; and the y under the last row."""
     parts, x = [], 60.0
     for number, area in enumerate(areas):
         name = label(visible(area_name(area)))
+        if len(name) > 40:
+            name = name[:39] + "…" if label is same else name[:37] + "..."
+        room = 30 + 6.5 * len(name)
+        if x > 60 and x + room > WIDTH:
+            x, y = 60.0, y + 18
         parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{colour(number)}"/>')
         parts.append(_text(x + 14, y, name))
-        x += 30 + 6.5 * len(name)
-        if x > WIDTH - 120:
-            break
-    return parts
+        x += room
+    return parts, y + 12
 
 
 def _week_ticks(figures: Figures, left: float, step: float, baseline: float) -> list[str]:
@@ -126,8 +130,8 @@ def weekly_chart(figures: Figures, label: Label = same) -> str:
             y -= tall
             body.append(_box(left + step * index + gap / 2, y, max(0.5, step - gap), tall, colour(number)))
     body += _week_ticks(figures, left, step, baseline)
-    body += _legend(areas, height - 14, label)
-    return _svg(height, body, "Flares per week, by body area")
+    key, bottom = _legend(areas, baseline + 46, label)
+    return _svg(bottom, body + key, "Flares per week, by body area")
 
 
 _MARKS = ("circle", "square", "triangle", "diamond")
@@ -183,8 +187,8 @@ def intensity_chart(figures: Figures, label: Label = same) -> str:
             x, y = (float(v) for v in run[0].split(","))
             body.append(_mark("circle", x, y, fill))
     body += _week_ticks(figures, left, step, baseline)
-    body += _legend([area.area for area in figures.areas], height - 14, label)
-    return _svg(height, body, "Median intensity per week, by body area")
+    key, bottom = _legend([area.area for area in figures.areas], baseline + 46, label)
+    return _svg(bottom, body + key, "Median intensity per week, by body area")
 
 
 def _line(points: list[str], fill: str) -> str:

@@ -5,12 +5,14 @@ turns into PDF paths).
 fpdf2 is imported only here, and only when a PDF is asked for. A Unicode font from the
 system (DejaVu Sans, which Debian and most Linux desktops have) is embedded when there is
 one; otherwise the PDF's own Helvetica is used, which holds Latin-1 only, and any other
-character is written as its escape (``\\u4e2d``) rather than lost.
+character is written as its escape (``\\u4e2d``) rather than lost. The charts' labels are
+always written so: fpdf2 draws an SVG's text in Helvetica.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,19 +49,35 @@ def _unicode_font() -> tuple[Path, Path] | None:
     return None
 
 
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def latin1(text: str) -> str:
     """``text`` with every character Helvetica cannot draw written as its escape."""
-    return "".join(
-        ch if ord(ch) < 256 else (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
-        for ch in text
-    )
+    if text.isascii():
+        return text
+    return "".join(ch if ord(ch) < 256 else _escape(ch) for ch in text)
+
+
+def drawable(covered: Container[int]) -> Callable[[str], str]:
+    """A label maker for a font that has a glyph for each code in ``covered``: any other
+    character is written as its escape, where the font would leave a gap."""
+
+    def label(text: str) -> str:
+        if text.isascii():
+            return text
+        return "".join(ch if ord(ch) in covered else _escape(ch) for ch in text)
+
+    return label
 
 
 class _Writer:
-    def __init__(self, pdf: FPDF, family: str, unicode: bool) -> None:
+    def __init__(self, pdf: FPDF, family: str, label: Callable[[str], str]) -> None:
         self.pdf = pdf
         self.family = family
-        self.label = charts.same if unicode else latin1
+        self.label = label
 
     def font(self, size: float, bold: bool = False) -> None:
         self.pdf.set_font(self.family, "B" if bold else "", size)
@@ -147,9 +165,9 @@ class _Writer:
 
 def _widths(block: Table, room: float) -> list[float]:
     """Column widths over the page's width, by the longest value in each (the first 500
-    rows; a header counts less), so notes get the room they need."""
+    rows) or the longest word of its header, so notes get the room they need."""
     longest = [
-        max([len(header) * 0.5, *(len(row[index]) for row in block.rows[:500])], default=4.0)
+        max([*(len(word) + 1 for word in header.split()), *(len(row[index]) for row in block.rows[:500])])
         for index, header in enumerate(block.headers)
     ]
     sizes = [min(60.0, max(6.0, size)) for size in longest]
@@ -172,9 +190,14 @@ def render_pdf(blocks: list[Block], figures: Figures) -> bytes:
     if font is not None:
         pdf.add_font("DejaVu", "", str(font[0]))
         pdf.add_font("DejaVu", "B", str(font[1]))
-        writer = _Writer(pdf, "DejaVu", unicode=True)
+        # What the font has no glyph for is written as its escape: fpdf2 would leave a gap.
+        covered: set[int] = set()
+        for number, key in enumerate(("dejavu", "dejavuB")):
+            cmap = getattr(pdf.fonts[key], "cmap", {})  # a TTF font's (a core font has none)
+            covered = set(cmap) if number == 0 else covered.intersection(cmap)
+        writer = _Writer(pdf, "DejaVu", drawable(covered))
     else:
-        writer = _Writer(pdf, "Helvetica", unicode=False)
+        writer = _Writer(pdf, "Helvetica", latin1)
     pdf.alias_nb_pages()
     pdf.add_page()
     drawn = {
@@ -195,5 +218,6 @@ def render_pdf(blocks: list[Block], figures: Figures) -> bytes:
         elif isinstance(block, Table):
             writer.table(block)
         elif isinstance(block, Figure):
-            writer.figure(drawn[block.chart](figures, writer.label), block.caption)
+            # fpdf2 draws an SVG's text in its own Helvetica whatever font the page has.
+            writer.figure(drawn[block.chart](figures, latin1), block.caption)
     return bytes(pdf.output())
