@@ -291,7 +291,7 @@ def test_one_flare_gives_a_report_in_every_format(isolated_dirs: Path, capsys, t
     code, out, _ = run(["report"], capsys)
     assert code == 0
     flat = " ".join(out.split())
-    assert "Eyelid or face: flares on 1 day in a row at most." in flat
+    assert "Eyelid or face: never on two days in a row." in flat
     assert "No area had flares on more than 21 days in a row." in flat
     suffixes = [".md", ".html"] + ([".pdf"] if shutil.which("pdftotext") else [])
     pytest.importorskip("fpdf")
@@ -401,3 +401,14 @@ def test_pdf_writes_what_its_font_cannot_draw_as_escapes(isolated_dirs: Path, tm
     assert "\\u4e2d\\u6587 \\u043a\\u043e\\u0444\\u0435" in text
     assert "\\u4e2d\\u6587 кофе" in text
     assert "note \\u4e2d" in text
+
+
+def test_out_naming_a_folder_is_one_line_naming_it(filled: Path, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "report.pdf"
+    folder.mkdir()
+    code, _, err = run(["report", "--out", str(folder.with_suffix(".md"))], capsys)
+    assert code == 0
+    code, _, err = run(["report", "--out", str(folder)], capsys)
+    assert code == 1
+    assert err == f"calmcoach report: could not write the report to {folder}: Is a directory\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -35,7 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "a doctor should look at. Printed as text, or written to --out.",
     )
     p.add_argument("--since", metavar="YYYY-MM-DD", help="from this day on (default: the first row)")
-    p.add_argument("--until", metavar="YYYY-MM-DD", help="up to and including this day (default: today)")
+    p.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="up to and including this day (default: the last row)"
+    )
     p.add_argument("--out", metavar="FILE", type=Path, help="write a file: .pdf, .md or .html")
     p.set_defaults(func=cmd_report)
 
@@ -54,7 +56,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     from calmcoach.cli.doctor import output_width
     from calmcoach.data import locations, logfile
     from calmcoach.data.history import HistoryUnavailable
-    from calmcoach.data.safefile import why_not
     from calmcoach.services.report import INSTALL_HINT, PdfUnavailable, format_of, make_report, write_report
     from calmcoach.services.report import pdf as pdf_format
 
@@ -94,7 +95,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _err(f"{error}")
         return 1
     except OSError as error:
-        _err(f"could not write the report: {why_not(out, error)}")
+        # Named by the file asked for: the error's own file name may be the temporary one beside it.
+        _err(f"could not write the report to {out}: {error.strerror or error}")
         return 1
     except Exception as error:  # the PDF library met something it cannot draw: said, and logged
         logging.getLogger(__name__).exception("report: the %s could not be made", out.suffix)

@@ -156,9 +156,10 @@ def _often(figures: Figures) -> list[Block]:
         )
     lines = []
     for a in figures.areas:
-        days = plural(a.longest_run, "day")
-        line = f"{_area(a.area)}: flares on {days} in a row at most"
-        if a.longest_run > 1:
+        if a.longest_run == 1:
+            line = f"{_area(a.area)}: never on two days in a row"
+        else:
+            line = f"{_area(a.area)}: flares on {a.longest_run} days in a row at most"
             line += f" ({_day(a.run_start)} to {_day(a.run_end)})"
         if a.worth_checking:
             line += (
