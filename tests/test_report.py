@@ -412,3 +412,29 @@ def test_out_naming_a_folder_is_one_line_naming_it(filled: Path, tmp_path: Path,
     assert code == 1
     assert err == f"calmcoach report: could not write the report to {folder}: Is a directory\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_empty_period_is_a_clear_report_in_every_format(filled: Path, tmp_path: Path, capsys) -> None:
+    code, out, _ = run(["report", "--since", "2027-01-01"], capsys)
+    assert code == 0
+    assert "No flares and no sessions were logged in this period." in out
+    assert "Before the appointment" in out
+    suffixes = [".md", ".html"]
+    if shutil.which("pdftotext"):
+        pytest.importorskip("fpdf")
+        suffixes.append(".pdf")
+    for suffix in suffixes:
+        path = tmp_path / f"empty{suffix}"
+        assert run(["report", "--since", "2027-01-01", "--out", str(path)], capsys)[0] == 0
+        text = (
+            subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+            if suffix == ".pdf"
+            else path.read_text()
+        )
+        assert "No flares and no sessions were logged in this period." in " ".join(text.split())
+
+
+def test_text_is_wrapped_to_the_width_given(filled: Path) -> None:
+    text = make_report(filled).render("text", 40).decode()
+    for line in text.splitlines():
+        assert len(line) <= 40 or " " not in line.strip(), line  # only a single long word may stick out
