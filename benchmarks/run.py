@@ -761,6 +761,70 @@ def stats_screen(rows: int, repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def fill_report_history(path: Path, flares: int, sessions: int) -> None:
+    """``sessions`` rated sessions (one in five skipped ahead) and ``flares`` flares over four
+    areas, with triggers (one of them the person's own, with markup) and a note on every
+    seventh, as ``calmcoach report`` meets them."""
+    from calmcoach.data.history import History
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    History.open(path).history.close()
+    db = sqlite3.connect(path)
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(sessions):
+        moment = (now - timedelta(minutes=7 * i)).isoformat(timespec="seconds")
+        spent = 60.0 if i % 5 == 0 else 120.0 + i % 60
+        rows.append(
+            ("breathing-4-2-6" if i % 3 else "flare", "Title", moment, moment, moment, spent, 6, 3 + i % 4)
+        )
+    db.executemany(
+        "INSERT INTO sessions (exercise_id, title, started_at, updated_at, ended_at, status, "
+        "planned_seconds, seconds_done, position_seconds, cycles_done, steps_done, "
+        "rating_before, rating_after) "
+        "VALUES (?, ?, ?, ?, ?, 'finished', 180, ?, 180, 10, 30, ?, ?)",
+        rows,
+    )
+    areas = ("eyelid", "leg", "hand", "general")
+    triggers = ("caffeine", "poor sleep", "stress spike", "<b>my own</b> words")
+    db.executemany(
+        "INSERT INTO flares (logged_at, area, intensity, triggers, note) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                (now - timedelta(minutes=61 * i)).isoformat(timespec="seconds"),
+                areas[i % 4],
+                i % 11,
+                json.dumps(list(triggers[: i % 5])),
+                f"note {i}, after a long day" if i % 7 == 0 else "",
+            )
+            for i in range(flares)
+        ],
+    )
+    db.commit()
+    db.close()
+
+
+REPORT_FLARES, REPORT_SESSIONS = 10_000, 100_000
+
+
+def report_runs(repeats: int) -> dict[str, list[float]]:
+    """``calmcoach report --out`` from the command to the file written (the whole process: its
+    start, reading the history, the figures, the charts and the file), with
+    REPORT_FLARES flares and REPORT_SESSIONS sessions, for each format."""
+    out: dict[str, list[float]] = {"pdf": [], "html": [], "md": [], "text": []}
+    with sandbox() as env:
+        fill_report_history(history_file(env), REPORT_FLARES, REPORT_SESSIONS)
+        full = {**os.environ, **env}
+        for _ in range(repeats):
+            for kind in out:
+                target = base_of(env) / f"report.{kind}"
+                command = [*CALMCOACH, "report"] + ([] if kind == "text" else ["--out", str(target)])
+                start = time.perf_counter()
+                subprocess.run(command, env=full, check=True, stdout=subprocess.DEVNULL)
+                out[kind].append(time.perf_counter() - start)
+    return out
+
+
 # --- 5. desktop and reminder (their own scripts) -------------------------------------------------
 
 
@@ -1129,6 +1193,22 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                     f"query and text alone {fmt(statistics.median(runs['query']))} s",
                 )
             )
+    report = results.get("report")
+    if report:
+        pdf = over_runs(report["runs"]["pdf"])
+        others = "; ".join(
+            f"{kind} {over_runs(report['runs'][kind]).text('s')}" for kind in ("html", "md", "text")
+        )
+        rows.append(
+            Row(
+                f"report for the doctor, {report['flares']:,} flares and {report['sessions']:,} sessions, "
+                "PDF written (s)",
+                pdf.text(),
+                "< 2 s",
+                verdict(pdf.median < 2),
+                f"the whole command; {others}",
+            )
+        )
     desktop = results.get("desktop")
     if desktop:
         if "problem" in desktop:
@@ -1253,7 +1333,7 @@ def history_summary() -> None:
         print(f"{figure}: " + " | ".join(seen))
 
 
-SECTIONS = ("timing", "cpu", "startup", "scale", "desktop", "remind")
+SECTIONS = ("timing", "cpu", "startup", "scale", "report", "desktop", "remind")
 
 
 def main() -> int:
@@ -1330,6 +1410,12 @@ def main() -> int:
                 str(n): stats_screen(n, 1 if quick else 3)
                 for n in ((1000, 100000) if quick else (1000, 10000, 100000))
             },
+        }
+    if "report" in only:
+        results["report"] = {
+            "flares": REPORT_FLARES,
+            "sessions": REPORT_SESSIONS,
+            "runs": report_runs(1 if quick else 5),
         }
     if "desktop" in only:
         results["desktop"] = desktop_runs(1 if quick else 3)

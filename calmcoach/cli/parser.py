@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from calmcoach import __version__
-from calmcoach.cli import doctor, exercises, journal, sessions, shells
+from calmcoach.cli import doctor, exercises, journal, report, sessions, shells
 from calmcoach.cli.common import EXIT_USAGE
 from calmcoach.cli.options import FOR_THE_APP, SESSION_OPTIONS, TAKES, add_session_options, resolve_area
 
@@ -27,7 +27,7 @@ class Command(Protocol):
     def add_parser(self, subparsers: Subparsers) -> None: ...
 
 
-COMMANDS: tuple[Command, ...] = (exercises, sessions, doctor, journal, shells)
+COMMANDS: tuple[Command, ...] = (exercises, sessions, doctor, journal, report, shells)
 """list, show, validate; run, flare; doctor; history, log; desktop, remind."""
 
 

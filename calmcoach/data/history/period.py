@@ -1,0 +1,183 @@
+"""The history's flares and sessions over a period of days, for the report for the doctor.
+
+The file is opened as ``calmcoach history`` opens it (:meth:`History.open`, which checks
+it, keeps damage aside and brings the schema up to date; or, when nothing can be
+written, :meth:`History.open_read_only`), and a history that is not there yet is an
+empty one: nothing is made. While that connection is open, the rows are read through a
+second, read-only SQLite connection of this module's, in one read transaction: the
+store's listings build a record per row, which for 100,000 sessions takes seconds,
+where these few columns take a fraction of one. Only SQLite opens the file here.
+
+Values are read as the store reads them: a time, number or list of triggers another
+program damaged counts as nothing (a row whose time cannot be read is counted and left
+out of the figures, and the report says how many).
+
+Pure standard library (sqlite3).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from calmcoach.data.history.opening import BUSY_TIMEOUT_MS
+from calmcoach.data.history.reading import as_text, as_words
+from calmcoach.data.history.stats import SECONDS
+from calmcoach.data.history.store import History
+from calmcoach.data.history.trouble import HistoryUnavailable
+from calmcoach.domain.report import ExerciseRows, FlareEntry
+
+_log = logging.getLogger(__name__)
+
+RATING = "(CASE WHEN typeof({0}) = 'integer' AND {0} BETWEEN 0 AND 10 THEN {0} END)"
+"""A tension rating where the file holds one (else nothing)."""
+
+
+@dataclass(frozen=True)
+class PeriodRows:
+    """The rows of one period, and what reading them had to say."""
+
+    flares: list[FlareEntry]
+    sessions: list[ExerciseRows]
+    """Per exercise: its sessions' count, time spent and changes in tension."""
+    undated: int = 0
+    """Rows whose time could not be read (kept in the file, left out of the figures)."""
+    notice: str | None = None
+    """Something to tell once (a damaged file kept aside, a history read as it is)."""
+
+
+def _bounds(column: str, since: date | None, until: date | None) -> tuple[str, list[Any]]:
+    """A WHERE clause for local days from ``since`` to ``until`` (both included)."""
+    day = f"date({column}, 'localtime')"
+    clauses, params = [f"{day} IS NOT NULL"], []
+    if since is not None:
+        clauses.append(f"{day} >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        clauses.append(f"{day} <= ?")
+        params.append(until.isoformat())
+    return " AND ".join(clauses), params
+
+
+def _intensity(value: object) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10 else 0
+
+
+def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> PeriodRows:
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    flares: list[FlareEntry] = []
+    sessions: list[ExerciseRows] = []
+    undated = 0
+    if "flares" in tables:  # an old file read as it is may have no journal yet
+        where, params = _bounds("logged_at", since, until)
+        query = (
+            "SELECT datetime(logged_at, 'localtime'), area, intensity, triggers, note FROM flares "
+            f"WHERE {where} ORDER BY logged_at, id"
+        )
+        for moment, area, intensity, triggers, note in db.execute(query, params):
+            try:
+                when = datetime.fromisoformat(moment)
+            except ValueError:  # SQLite knows a year 0 that Python does not
+                undated += 1
+                continue
+            flares.append(
+                FlareEntry(
+                    when,
+                    as_text(area) or "",
+                    _intensity(intensity),
+                    as_words(triggers) or (),
+                    as_text(note) or "",
+                )
+            )
+        undated += db.execute("SELECT count(*) FROM flares WHERE date(logged_at) IS NULL").fetchone()[0]
+    if "sessions" in tables:
+        where, params = _bounds("started_at", since, until)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+        rated = "rating_before" in columns  # a schema 1 file read as it is has no ratings
+        before = RATING.format("rating_before") if rated else "NULL"
+        after = RATING.format("rating_after") if rated else "NULL"
+        # Summed in SQL, one row per exercise: 100,000 sessions read one by one took a
+        # second. The title is that of the latest session (SQLite takes a bare column from
+        # the row max() picked); the changes come as one list of numbers per exercise.
+        change = f"{after} - {before}"
+        query = (
+            f"SELECT exercise_id, title, max(started_at), count(*), total({SECONDS}), "
+            f"group_concat({change}) FROM sessions WHERE {where} GROUP BY exercise_id"
+        )
+        for exercise_id, title, _, times, seconds, changes in db.execute(query, params):
+            sessions.append(
+                ExerciseRows(
+                    as_text(exercise_id) or "",
+                    as_text(title) or "",
+                    int(times),
+                    float(seconds),
+                    tuple(int(c) for c in changes.split(",")) if changes else (),
+                )
+            )
+        undated += db.execute("SELECT count(*) FROM sessions WHERE date(started_at) IS NULL").fetchone()[0]
+    return PeriodRows(flares, sessions, undated)
+
+
+def _text(raw: bytes) -> str:
+    """Text from the file; bytes that are not UTF-8 read as U+FFFD (as the store reads them)."""
+    return raw.decode("utf-8", "replace")
+
+
+def _read_beside(path: Path, since: date | None, until: date | None) -> PeriodRows:
+    """The rows, through a read-only connection beside the History that is open."""
+    uri = path.absolute().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):  # immutable: no -shm could be made
+        db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db.text_factory = _text
+        try:
+            db.execute("BEGIN")  # one state of the file for every query
+            return _rows(db, since, until)
+        except sqlite3.Error as error:
+            last = error
+        finally:
+            db.close()
+    assert last is not None
+    raise HistoryUnavailable(f"the history could not be read ({last})") from last
+
+
+def _open(path: Path) -> tuple[History, str | None]:
+    try:
+        opened = History.open(path, write_pending=False)
+    except HistoryUnavailable as error:
+        if error.kind in ("busy", "newer", "not-a-file", "damaged"):
+            raise
+        try:
+            history = History.open_read_only(path)
+        except HistoryUnavailable as second:
+            text = f"{error} ({second})" if str(second) != str(error) else str(error)
+            raise HistoryUnavailable(text, second.kind) from second
+        return (
+            history,
+            f"{str(error).removesuffix('; history is off')}; the report shows the history as it is",
+        )
+    return opened.history, opened.notice
+
+
+def read_period(path: Path, since: date | None = None, until: date | None = None) -> PeriodRows:
+    """The flares and sessions of the history at ``path`` from ``since`` to ``until``
+    (local days, both included; None: no bound), opening and closing it.
+
+    Raises HistoryUnavailable (one plain sentence) when it cannot be read at all."""
+    if not os.path.lexists(path):
+        return PeriodRows([], [])
+    history, notice = _open(path)
+    try:
+        rows = _read_beside(path, since, until)
+    finally:
+        history.close()
+    if notice:
+        _log.info("report: %s", notice)
+    return PeriodRows(rows.flares, rows.sessions, rows.undated, notice)

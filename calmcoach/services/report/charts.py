@@ -1,0 +1,215 @@
+"""The report's charts, drawn as SVG by this code: the same drawing in the HTML page and
+the PDF (fpdf2 turns SVG into PDF vector paths).
+
+Only shapes and ``<text>`` that both a browser and fpdf2 draw: no CSS, no fonts from
+elsewhere, no scripts. Every label is escaped for XML; text from the person's rows has
+its control characters made visible before it gets here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from xml.sax.saxutils import escape
+
+from calmcoach.domain.report import Figures, area_name
+from calmcoach.domain.visible import visible
+
+WIDTH = 720
+FONT = "Helvetica, Arial, sans-serif"
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+"""Okabe and Ito's palette, which people with the common colour vision deficiencies tell apart."""
+MAX_TRIGGERS = 12
+"""Bars in the triggers chart (every trigger is in the table beside it)."""
+
+Label = Callable[[str], str]
+"""Makes a label drawable (the PDF without a Unicode font writes some characters as escapes)."""
+
+
+def same(text: str) -> str:
+    return text
+
+
+def colour(number: int) -> str:
+    return COLOURS[number % len(COLOURS)]
+
+
+def _text(
+    x: float, y: float, words: str, *, size: int = 11, anchor: str = "start", fill: str = "#222"
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" '
+        f'text-anchor="{anchor}" fill="{fill}">{escape(words)}</text>'
+    )
+
+
+def _rule(x1: float, y1: float, x2: float, y2: float, stroke: str = "#444") -> str:
+    return (
+        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" stroke-width="1"/>'
+    )
+
+
+def _box(x: float, y: float, width: float, height: float, fill: str) -> str:
+    return f'<rect x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" height="{height:.2f}" fill="{fill}"/>'
+
+
+def _svg(height: float, body: Sequence[str], title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
+        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height:.0f}" fill="#ffffff"/>' + "".join(body) + "</svg>"
+    )
+
+
+def _nice_top(value: float) -> int:
+    """A round number at or above ``value`` for the top of a y axis (at least 1)."""
+    if value <= 1:
+        return 1
+    step = 10 ** math.floor(math.log10(value))
+    for factor in (1, 2, 5, 10):
+        if factor * step >= value:
+            return int(factor * step)
+    return int(10 * step)
+
+
+def _legend(areas: Sequence[str], y: float, label: Label) -> tuple[list[str], float]:
+    """A colour key for every area, in rows from ``y`` down; and the y under the last row."""
+    parts, x = [], 60.0
+    for number, area in enumerate(areas):
+        name = label(visible(area_name(area)))
+        if len(name) > 40:
+            name = name[:39] + "…" if label is same else name[:37] + "..."
+        room = 30 + 6.5 * len(name)
+        if x > 60 and x + room > WIDTH:
+            x, y = 60.0, y + 18
+        parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{colour(number)}"/>')
+        parts.append(_text(x + 14, y, name))
+        x += room
+    return parts, y + 12
+
+
+def _week_ticks(figures: Figures, left: float, step: float, baseline: float) -> list[str]:
+    """A few week labels under the x axis (first, last, and evenly between)."""
+    count = len(figures.weeks)
+    every = max(1, math.ceil(count / 6))
+    parts = []
+    for index in range(0, count, every):
+        x = left + step * (index + 0.5)
+        parts.append(
+            _text(x, baseline + 16, figures.weeks[index].monday.isoformat(), size=10, anchor="middle")
+        )
+    return parts
+
+
+def weekly_chart(figures: Figures, label: Label = same) -> str:
+    """Flares per week, stacked by area (one colour each), with a legend."""
+    height, left, top, right = 270.0, 60.0, 30.0, 20.0
+    baseline = height - 60
+    weeks = len(figures.weeks)
+    areas = [area.area for area in figures.areas]
+    totals = [sum(figures.per_week[a][i] for a in areas) for i in range(weeks)]
+    peak = _nice_top(max(totals, default=0))
+    step = (WIDTH - left - right) / max(1, weeks)
+    scale = (baseline - top) / peak
+    body = [
+        _rule(left, baseline, WIDTH - right, baseline),
+        _rule(left, top, left, baseline),
+        _text(left - 6, top + 4, str(peak), size=10, anchor="end"),
+        _text(left - 6, baseline + 4, "0", size=10, anchor="end"),
+        _rule(left, top, WIDTH - right, top, "#ddd"),
+        _text(left, top - 14, "flares a week", size=10),
+    ]
+    gap = min(2.0, step * 0.2)
+    for index in range(weeks):
+        y = baseline
+        for number, area in enumerate(areas):
+            count = figures.per_week[area][index]
+            if not count:
+                continue
+            tall = count * scale
+            y -= tall
+            body.append(_box(left + step * index + gap / 2, y, max(0.5, step - gap), tall, colour(number)))
+    body += _week_ticks(figures, left, step, baseline)
+    key, bottom = _legend(areas, baseline + 46, label)
+    return _svg(bottom, body + key, "Flares per week, by body area")
+
+
+_MARKS = ("circle", "square", "triangle", "diamond")
+
+
+def _mark(kind: str, x: float, y: float, fill: str) -> str:
+    """A point of one area's line, in a shape of its own (colour is not the only mark)."""
+    if kind == "circle":
+        return f'<circle cx="{x:.2f}" cy="{y:.2f}" r="3" fill="{fill}"/>'
+    if kind == "square":
+        return f'<rect x="{x - 3:.2f}" y="{y - 3:.2f}" width="6" height="6" fill="{fill}"/>'
+    if kind == "triangle":
+        points = f"{x:.2f},{y - 3.5:.2f} {x + 3.5:.2f},{y + 3:.2f} {x - 3.5:.2f},{y + 3:.2f}"
+    else:
+        points = f"{x:.2f},{y - 4:.2f} {x + 4:.2f},{y:.2f} {x:.2f},{y + 4:.2f} {x - 4:.2f},{y:.2f}"
+    return f'<polygon points="{points}" fill="{fill}"/>'
+
+
+def intensity_chart(figures: Figures, label: Label = same) -> str:
+    """The median intensity (0 to 10) of each week's flares, a line per area."""
+    height, left, top, right = 270.0, 60.0, 30.0, 20.0
+    baseline = height - 60
+    weeks = len(figures.weeks)
+    step = (WIDTH - left - right) / max(1, weeks)
+    scale = (baseline - top) / 10
+    body = [
+        _rule(left, baseline, WIDTH - right, baseline),
+        _rule(left, top, left, baseline),
+        _text(left, top - 14, "median intensity, 0 to 10", size=10),
+    ]
+    for level in (0, 5, 10):
+        y = baseline - level * scale
+        body.append(_text(left - 6, y + 4, str(level), size=10, anchor="end"))
+        if level:
+            body.append(_rule(left, y, WIDTH - right, y, "#ddd"))
+    marks = weeks <= 120  # beyond that the points would be a smear; the line says it
+    for number, area in enumerate(area.area for area in figures.areas):
+        fill = colour(number)
+        run: list[str] = []
+        for index, value in enumerate(figures.weekly_intensity[area]):
+            if value is None:
+                if len(run) > 1:
+                    body.append(_line(run, fill))
+                run = []
+                continue
+            x, y = left + step * (index + 0.5), baseline - value * scale
+            run.append(f"{x:.2f},{y:.2f}")
+            if marks or len(figures.weekly_intensity[area]) == 1:
+                body.append(_mark(_MARKS[number % len(_MARKS)], x, y, fill))
+        if len(run) > 1:
+            body.append(_line(run, fill))
+        elif run and not marks:
+            x, y = (float(v) for v in run[0].split(","))
+            body.append(_mark("circle", x, y, fill))
+    body += _week_ticks(figures, left, step, baseline)
+    key, bottom = _legend([area.area for area in figures.areas], baseline + 46, label)
+    return _svg(bottom, body + key, "Median intensity per week, by body area")
+
+
+def _line(points: list[str], fill: str) -> str:
+    return f'<polyline points="{" ".join(points)}" fill="none" stroke="{fill}" stroke-width="2"/>'
+
+
+def triggers_chart(figures: Figures, label: Label = same) -> str:
+    """How many flares named each trigger, most frequent first (the first few)."""
+    shown = figures.triggers[:MAX_TRIGGERS]
+    row, top, left = 22.0, 10.0, 250.0
+    height = top + row * max(1, len(shown)) + 10
+    peak = max((count for _, count in shown), default=1)
+    room = WIDTH - left - 60
+    body = []
+    for index, (trigger, count) in enumerate(shown):
+        y = top + index * row
+        words = label(visible(trigger))
+        if len(words) > 38:
+            words = words[:37] + "…" if label is same else words[:35] + "..."
+        body.append(_text(left - 8, y + 14, words, anchor="end"))
+        width = max(1.0, room * count / peak)
+        body.append(_box(left, y + 3, width, row - 6, colour(0)))
+        body.append(_text(left + width + 6, y + 14, str(count)))
+    return _svg(height, body, "How many flares named each trigger")
