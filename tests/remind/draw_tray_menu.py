@@ -89,10 +89,10 @@ async def read_and_draw(folder: Path) -> str:
             more, _ = _menu(entry.children, menu_x + WIDTH - 4, rows[entry.id] - 4)
             parts += more
     tip = escape(f"{item['ToolTip'][2]}: {item['ToolTip'][3]}".split(" at ")[0] + " at ...")
-    parts.append(f"<text x='14' y='300' {FONT} fill='#555'>Tooltip: {tip}</text>")
+    parts.append(f"<text x='14' y='232' {FONT} fill='#555'>Tooltip: {tip}</text>")
     body = "\n".join(parts)
     return (
-        "<svg xmlns='http://www.w3.org/2000/svg' width='620' height='312' viewBox='0 0 620 312'>\n"
+        "<svg xmlns='http://www.w3.org/2000/svg' width='620' height='246' viewBox='0 0 620 246'>\n"
         "<!-- Drawn by tests/remind/draw_tray_menu.py from the menu calmcoach remind serves. -->\n"
         f"<rect width='100%' height='100%' fill='#eceae4'/>\n{body}\n</svg>\n"
     )
