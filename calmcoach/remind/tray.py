@@ -262,6 +262,8 @@ class Tray:
 
     async def _call(self, message: Any) -> Any:
         """The reply to ``message`` (a method return or an error); None when none came in time."""
+        if not self._bus.connected:
+            return None  # never written to a bus that has gone (at logout)
         try:
             return await asyncio.wait_for(self._bus.call(message), CALL_TIMEOUT)
         except (TimeoutError, OSError, EOFError) as error:

@@ -1,8 +1,9 @@
 """Idle time from the X server itself: its MIT-SCREEN-SAVER extension, through python-xlib.
 
 For desktops with no D-Bus service that reports idle time (a bare window manager, Xvfb):
-the X server counts the time since the last keyboard or pointer input, as Stretchly and
-Safe Eyes read it. Used only when ``DISPLAY`` is set; python-xlib is in the ``remind`` extra.
+the X server counts the time since the last keyboard or pointer input, and other break
+reminders read it too. Used only when ``DISPLAY`` is set (and not under Wayland);
+python-xlib is in the ``remind`` extra.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ class XIdle:
 
     @staticmethod
     def wanted() -> bool:
-        return bool(os.environ.get("DISPLAY"))
+        """An X session. Not under Wayland: XWayland sees only the input of X windows, so its
+        idle time would grow while the person works in Wayland ones."""
+        return bool(os.environ.get("DISPLAY")) and not os.environ.get("WAYLAND_DISPLAY")
 
     async def idle(self) -> float | None:
         """Seconds since the last input the X server saw; None where it cannot be read."""

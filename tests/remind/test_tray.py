@@ -269,3 +269,23 @@ def test_the_shipped_icon_pixmaps_are_the_svg_as_drawn_now() -> None:
     for size in tray_icon.SIZES:
         shipped = (tray_icon.ICONS / f"calmcoach-{size}.png").read_bytes()
         assert _png_rgba(shipped) == (size, size, tray_icon.render(size))
+
+
+def test_the_tray_entries_open_in_the_desktop_window_and_start_command_stays_the_nudges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from calmcoach.remind.main import TRAY_OPENS, start_command
+    from calmcoach.remind.settings import RemindSettings
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    calmcoach = [sys.executable, "-m", "calmcoach"]
+    own = RemindSettings(start_command=("my-break",))  # what a nudge's Start runs, only that
+    for settings in (RemindSettings(), own):
+        opened = {
+            name: start_command(settings, {"DISPLAY": ":0"}, words) for name, words in TRAY_OPENS.items()
+        }
+        assert opened == {
+            "flare": [*calmcoach, "desktop", "flare"],
+            "breathing": [*calmcoach, "desktop", "run", "breathing-4-2-6"],
+            "open": [*calmcoach, "desktop"],
+        }

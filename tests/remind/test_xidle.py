@@ -45,6 +45,7 @@ def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session
     with desktop_session(tmp_path / "desk", notifications=False) as session:
         for name in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
             monkeypatch.setenv(name, session.env[name])
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
         yield session
 
 
@@ -148,3 +149,18 @@ async def test_a_due_nudge_waits_while_x_says_idle_and_comes_once_the_pointer_mo
     finally:
         xidle.close()
         await reminder.desktop.close()
+
+
+async def test_under_wayland_the_x_server_is_not_asked(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XWayland counts only the input of X windows: its idle time would grow while the person
+    works in Wayland ones, and hold every nudge."""
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    xidle = XIdle()
+    try:
+        move_pointer(session, 10)
+        await asyncio.sleep(0)
+        assert await xidle.idle() is None
+    finally:
+        xidle.close()
