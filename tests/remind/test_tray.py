@@ -246,6 +246,11 @@ async def test_with_no_tray_it_says_so_once_and_registers_when_a_tray_appears(
         await host.until(lambda: host.registered, "the item's registration with the new tray")
         assert (await host.item_properties())["Title"] == "calmcoach"
         await host.until(lambda: "shown in the tray." in logged(), "the line saying it is in the tray")
+        host.close()  # the panel restarts: its watcher goes, and a new one comes
+        host = await TrayHost.start(session.env["DBUS_SESSION_BUS_ADDRESS"])
+        await host.until(lambda: host.registered, "the item's registration with the restarted tray")
+        assert (await host.item_properties())["Title"] == "calmcoach"
+        assert remind.poll() is None and logged().count("no tray on this desktop") == 1
         session.stop(remind)
     finally:
         host.close()
