@@ -44,6 +44,7 @@ REAL_TIME = frozenset(
         "tests/test_voice_engines.py",
         "tests/remind/test_end_to_end.py",
         "tests/remind/test_faults.py",
+        "tests/remind/test_xidle.py",  # the X server's idle time is real time
     }
 )
 """Files whose tests time real things (a sound's start, a player's or a D-Bus server's

@@ -6,8 +6,9 @@ asking each source that desktops offer and keeping the first answer:
 - locked: ``org.freedesktop.ScreenSaver.GetActive`` (KDE, Xfce, LXQt, and others),
   ``org.gnome.ScreenSaver.GetActive`` (GNOME), logind's session ``LockedHint``;
 - idle: ``org.gnome.Mutter.IdleMonitor.GetIdletime`` (GNOME),
-  ``org.freedesktop.ScreenSaver.GetSessionIdleTime`` (KDE), logind's ``IdleHint`` and
-  ``IdleSinceHint`` (where the desktop reports idleness to logind);
+  ``org.freedesktop.ScreenSaver.GetSessionIdleTime`` (KDE), then the X server's own count
+  (MIT-SCREEN-SAVER, where ``DISPLAY`` is set: a bare window manager), then logind's
+  ``IdleHint`` and ``IdleSinceHint`` (where the desktop reports idleness to logind);
 - do not disturb, from the notification server itself: dunst's ``paused`` property,
   the ``Inhibited`` property (KDE Plasma); for GNOME the ``show-banners`` setting (read
   with ``gsettings``), mako's mode (``makoctl mode``) and Xfce's ``do-not-disturb``
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calmcoach.remind.schedule import Seen
+from calmcoach.remind.xidle import XIdle
 
 log = logging.getLogger("calmcoach.remind")
 
@@ -70,6 +72,7 @@ class Desktop:
         """D-Bus calls that got no answer in CALL_TIMEOUT seconds, in all."""
         self.last_quiet: bool | None = None
         """Do not disturb at the last look that could read it."""
+        self.xidle = XIdle()
 
     @property
     def gone(self) -> bool:
@@ -328,9 +331,15 @@ class Desktop:
     async def seen(self, *, with_quiet: bool) -> Seen:
         """Locked and idle now (and do not disturb, when asked: only when a nudge is due)."""
         if not await self.connect():
-            return Seen(quiet=self._quiet_as_last_seen(None) if with_quiet else None)
+            return Seen(
+                idle=await self.xidle.idle(), quiet=self._quiet_as_last_seen(None) if with_quiet else None
+            )
         locked = await self._locked()
         idle = await self._idle()
+        if idle is None:
+            # Before logind: where no desktop service counts idle time (a bare window
+            # manager), logind's IdleHint is usually never set, and would say "here" forever.
+            idle = await self.xidle.idle()
         login = await self._logind() if locked is None or idle is None else None
         if login is not None:
             locked = login[0] if locked is None else locked
@@ -412,8 +421,13 @@ class Desktop:
                 idle = max(0.0, time.time() - since / 1_000_000)
         return (locked if isinstance(locked, bool) else None), idle
 
+    def session_bus(self) -> Any:
+        """The session bus connection once connected (for the tray item), else None."""
+        return self._session if self._session is not None and self._session.connected else None
+
     async def close(self) -> None:
-        """Disconnect from the buses."""
+        """Disconnect from the buses (and the X server)."""
+        self.xidle.close()
         buses = (self._session, self._system)
         self._session = self._system = None
         for bus in buses:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import shlex
@@ -31,6 +32,7 @@ from calmcoach.remind.desktop import Desktop, dbus_available
 from calmcoach.remind.notify import Nudger, choose
 from calmcoach.remind.schedule import Schedule
 from calmcoach.remind.settings import RemindSettings, duration_text, load_settings, parse_duration
+from calmcoach.remind.tray import Tray
 from calmcoach.services import presence
 
 log = logging.getLogger("calmcoach.remind")
@@ -71,23 +73,37 @@ def answer_window(settings: RemindSettings) -> timedelta:
     return min(ANSWER_WINDOW, settings.every * 0.8)
 
 
-def start_command(settings: RemindSettings, environ: Mapping[str, str] | None = None) -> list[str] | None:
-    """What "Start" runs: the settings' command; else, on Linux with a display, the desk
-    break in calmcoach's desktop window (``calmcoach desktop run desk-break``); else in a
-    terminal (``$TERMINAL``, else Debian's ``x-terminal-emulator``, each given ``-e``).
-    None when there is nowhere to open it."""
-    if settings.start_command:
+NUDGE_OPENS = ("run", DESK_BREAK)
+"""What a nudge's "Start" opens: the words after ``calmcoach``."""
+TRAY_OPENS: dict[str, tuple[str, ...]] = {
+    "flare": ("flare",),
+    "breathing": ("run", "breathing-4-2-6"),
+    "open": (),
+}
+"""What the tray menu's entries open: the words after ``calmcoach`` (none: the library)."""
+
+
+def start_command(
+    settings: RemindSettings,
+    environ: Mapping[str, str] | None = None,
+    opens: tuple[str, ...] = NUDGE_OPENS,
+) -> list[str] | None:
+    """What "Start" runs (and, with other ``opens``, a tray menu entry): for the desk break,
+    the settings' command; else, on Linux with a display, calmcoach's desktop window
+    (``calmcoach desktop run desk-break``); else a terminal (``$TERMINAL``, else Debian's
+    ``x-terminal-emulator``, each given ``-e``). None when there is nowhere to open it."""
+    if settings.start_command and opens == NUDGE_OPENS:
         return list(settings.start_command)
     env = os.environ if environ is None else environ
     calmcoach = [sys.executable, "-m", "calmcoach"]
     if sys.platform.startswith("linux") and (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
-        return [*calmcoach, "desktop", "run", DESK_BREAK]
+        return [*calmcoach, "desktop", *opens]
     terminal = shlex.split(env.get("TERMINAL", "")) or (
         [found] if (found := shutil.which("x-terminal-emulator")) else []
     )
     if not terminal:
         return None
-    return [*terminal, "-e", *calmcoach, "run", DESK_BREAK]
+    return [*terminal, "-e", *calmcoach, *opens]
 
 
 @dataclass
@@ -128,6 +144,7 @@ class Reminder:
         self._said: set[str] = set()
         self._children: list[subprocess.Popen[bytes]] = []
         self.last_why = "starting"
+        self.tray: Tray | None = None
         self.last_answer: str | None = None
         self.once = False
         """Running for ``--now``: one nudge, then the end."""
@@ -230,15 +247,83 @@ class Reminder:
         if isinstance(server, str):
             self.say(f"--pause, --resume and --status cannot reach this reminder: {server}")
         try:
+            if self.settings.tray:
+                await self._start_tray()
             while not self._stop:
                 await self._step()
         finally:
             if not isinstance(server, str):
                 server.close()
                 await server.wait_closed()
+            if self.tray is not None:
+                await self.tray.close()
             await self._close()
         self.say("stopped.")
         return 0
+
+    async def _start_tray(self) -> None:
+        bus = self.desktop.session_bus() if await self.desktop.connect() else None
+        if bus is None:
+            log.info("no tray icon: there is no session bus (or no calmcoach[remind]).")
+            return
+        self.tray = Tray(bus, self._tray_chose, monotonic=self.monotonic)
+        self._show_in_tray()
+        await self.tray.start()
+
+    def _show_in_tray(self) -> None:
+        """The tray's tooltip and menu, as the schedule stands now."""
+        if self.tray is None:
+            return
+        now = self.clock()
+        paused = self.schedule.paused_until
+        if paused is not None and now < paused:
+            self.tray.show(paused=True, tooltip=f"Reminders are paused until {moment_text(paused, now)}.")
+            return
+        due = self.schedule.first_nudge(now)
+        tooltip = "No nudge can come in your hours."
+        if due is not None:
+            tooltip = f"Next nudge at {moment_text(due, now)}."
+        self.tray.show(paused=False, tooltip=tooltip)
+
+    def _tray_chose(self, action: str) -> None:
+        """An entry of the tray menu (or the icon itself) was chosen."""
+        now = self.clock()
+        if action in TRAY_OPENS:
+            self.launch(TRAY_OPENS[action])
+            return
+        try:
+            self._tray_control(action, now)
+        except control.StateUnusable as error:
+            self.say(f"the pause cannot be kept: {error}")
+        self._show_in_tray()
+
+    def _tray_control(self, action: str, now: datetime) -> None:
+        if action == "pause-hour":
+            self._pause(now, now + timedelta(hours=1))
+        elif action == "pause-day":
+            # Tomorrow when the hours start (naive, so astimezone places it in the system's zone).
+            tomorrow = now.astimezone().date() + timedelta(days=1)
+            self._pause(now, datetime.combine(tomorrow, self.settings.start).astimezone())
+        elif action == "resume":
+            self._resume(now)
+        elif action == "quit":
+            self.say("quit from the tray.")
+            self.stop()
+
+    def _pause(self, now: datetime, until: datetime) -> str:
+        self.schedule.pause(until)
+        control.write_pause(until)
+        self._wake.set()
+        self._show_in_tray()
+        return f"paused until {moment_text(until, now)}"
+
+    def _resume(self, now: datetime) -> str:
+        self.schedule.resume(now)
+        control.write_pause(None)
+        self._wake.set()
+        self._show_in_tray()
+        every = duration_text(self.settings.every)
+        return f"not paused; the next nudge comes {every} from now, in your hours"
 
     async def _close(self) -> None:
         if self.current is not None:
@@ -293,6 +378,7 @@ class Reminder:
             await self._nudge(now)
             if self.current is not None:
                 until_closed = self.current.closes_at - self.monotonic()
+        self._show_in_tray()
         # Never longer than a poll: a wall clock set back would otherwise stretch the wait.
         wake = min(decision.wake, now + self.poll)
         return min((wake - self.clock()).total_seconds(), until_closed, self.poll.total_seconds())
@@ -394,11 +480,12 @@ class Reminder:
         self.last_answer = answer
         log.info("nudge %s", answer)
 
-    def launch(self) -> str | None:
-        """Start the desk break (the settings' command, or a terminal running it).
+    def launch(self, opens: tuple[str, ...] = NUDGE_OPENS) -> str | None:
+        """Start the desk break (the settings' command, or a terminal running it), or what
+        a tray entry ``opens``.
 
         None when it started; else a sentence for the person saying why it could not."""
-        command = start_command(self.settings)
+        command = start_command(self.settings, opens=opens)
         if command is None:
             self.say(
                 "no display and no terminal to open the desk break in: set $TERMINAL, or "
@@ -415,7 +502,7 @@ class Reminder:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
-                env={**os.environ, OPENED_BY_NUDGE: "1"},
+                env={**os.environ, OPENED_BY_NUDGE: "1"} if opens == NUDGE_OPENS else None,
             )
         except OSError as error:
             why = f"{visible(os.path.basename(command[0]))}: {error.strerror or error}"
@@ -437,15 +524,9 @@ class Reminder:
         now = self.clock()
         why = self.last_why
         if request["do"] == "pause":
-            until = now + timedelta(seconds=request["seconds"])
-            self.schedule.pause(until)
-            control.write_pause(until)
-            why = f"paused until {moment_text(until, now)}"
+            why = self._pause(now, now + timedelta(seconds=request["seconds"]))
         elif request["do"] == "resume":
-            self.schedule.resume(now)
-            control.write_pause(None)
-            every = duration_text(self.settings.every)
-            why = f"not paused; the next nudge comes {every} from now, in your hours"
+            why = self._resume(now)
         self._wake.set()
         return {
             "pid": os.getpid(),
@@ -504,15 +585,7 @@ def _remind(args: RemindRequest) -> int:
         print("calmcoach: the reminder's settings have problems; using the defaults.", file=sys.stderr)
     if args.every is not None:
         every = _duration_arg(args.every, low=MIN_EVERY, high=timedelta(hours=8), what="--every")
-        settings = RemindSettings(
-            every=every,
-            start=settings.start,
-            end_minutes=settings.end_minutes,
-            days=settings.days,
-            snooze=settings.snooze,
-            away_after=settings.away_after,
-            start_command=settings.start_command,
-        )
+        settings = dataclasses.replace(settings, every=every, problems=())
     no_log = _log_to_state_dir()
     if no_log is not None:
         print(f"calmcoach: {no_log}; the reminder keeps no log this time.", file=sys.stderr)

@@ -11,7 +11,8 @@ until = "18:00"          # (until may be "24:00")
 days = ["mon", "tue", "wed", "thu", "fri"]
 snooze = "15m"           # how long "Snooze" puts a nudge off, 1m to 2h
 away_after = "5m"        # idle this long counts as away, 1m to 2h
-start_command = ["calmcoach", "run", "desk-break"]   # what "Start" runs (optional)
+start_command = ["calmcoach", "run", "desk-break"]   # what a nudge's "Start" runs (optional)
+tray = true              # calmcoach in the tray while the reminder runs
 ```
 """
 
@@ -57,6 +58,8 @@ class RemindSettings:
     away_after: timedelta = timedelta(minutes=5)
     start_command: tuple[str, ...] | None = None
     """What "Start" runs; None: the desk break in a terminal (see ``launch``)."""
+    tray: bool = True
+    """Show calmcoach in the tray (a StatusNotifierItem) while the reminder runs."""
     problems: tuple[Problem, ...] = field(default=(), compare=False)
     """What was wrong with the file, if the defaults are used because of it."""
 
@@ -201,8 +204,17 @@ class _Check:
             words.append(word)
         return tuple(words)
 
+    def flag(self, data: Mapping[str, Any], key: str) -> bool | None:
+        if key not in data:
+            return None
+        value = data[key]
+        if not isinstance(value, bool):
+            self.problem(key, f"expected true or false (no quotes), got {describe_value(value)}")
+            return None
+        return value
 
-KEYS = ("every", "from", "until", "days", "snooze", "away_after", "start_command")
+
+KEYS = ("every", "from", "until", "days", "snooze", "away_after", "start_command", "tray")
 
 
 def load_settings(path: Path) -> RemindSettings:
@@ -225,6 +237,7 @@ def load_settings(path: Path) -> RemindSettings:
     end = check.clock(data, "until", end=True)
     days = check.days(data)
     command = check.command(data)
+    tray = check.flag(data, "tray")
     defaults = RemindSettings()
     first = defaults.start_minutes if start is None else start
     last = defaults.end_minutes if end is None else end
@@ -243,4 +256,5 @@ def load_settings(path: Path) -> RemindSettings:
         snooze=snooze or defaults.snooze,
         away_after=away or defaults.away_after,
         start_command=command,
+        tray=defaults.tray if tray is None else tray,
     )

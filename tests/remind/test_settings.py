@@ -33,7 +33,8 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         'every = "45m"\nfrom = "08:30"\nuntil = "24:00"\ndays = ["Mon", "wednesday", "fri"]\n'
-        'snooze = "10m"\naway_after = "3m"\nstart_command = ["foot", "-e", "calmcoach", "run", "desk-break"]\n',
+        'snooze = "10m"\naway_after = "3m"\nstart_command = ["foot", "-e", "calmcoach", "run", "desk-break"]\n'
+        "tray = false\n",
     )
     settings = load_settings(path)
     assert settings.problems == ()
@@ -42,6 +43,8 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
     assert settings.hours_text() == "08:30 to 24:00, Mon, Wed, Fri"
     assert settings.snooze == timedelta(minutes=10) and settings.away_after == timedelta(minutes=3)
     assert settings.start_command == ("foot", "-e", "calmcoach", "run", "desk-break")
+    assert settings.tray is False
+    assert RemindSettings().tray is True
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,8 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
         ('days = ["mon", "someday"]\n', ":1: days[2]: ", "expected one of mon, tue"),
         ('days = ["mon", 3]\n', ":1: days[2]: ", "got 3"),
         ('start_command = "calmcoach"\n', ":1: start_command: ", "expected a list of 1 to 20 words"),
+        ('\ntray = "yes"\n', ":2: tray: ", "expected true or false (no quotes), got 'yes'"),
+        ("tray = 1\n", ":1: tray: ", "expected true or false (no quotes), got 1"),
         ('start_command = ["x", "a\\u001b[2Jb"]\n', ":1: start_command[2]: ", "contains a control character"),
         ('start_command = [""]\n', ":1: start_command[1]: ", "expected text in quotes"),
         ('start_command = ["x", "' + "a" * 301 + '"]\n', ":1: start_command[2]: ", "too long (301"),
