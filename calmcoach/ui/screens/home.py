@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -117,6 +118,16 @@ class HomeScreen(CalmScreen):
         Binding("ctrl+q", "app.quit", "Quit", id="home.quit", tooltip="Close calmcoach", priority=True),
     ]
 
+    class Chosen(Message):
+        """An exercise was chosen to start (its options are asked next)."""
+
+        def __init__(self, exercise_id: str) -> None:
+            super().__init__()
+            self.exercise_id = exercise_id
+
+    class Listed(Message):
+        """The whole library is listed for the first time: what it made lives as long as home."""
+
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
@@ -163,11 +174,6 @@ class HomeScreen(CalmScreen):
         self._add_waiting_later()
         self.call_after_refresh(self._prepare_filter)
 
-    @property
-    def has_waiting_rows(self) -> bool:
-        """Whether rows are still waiting to be added to the list (see ``_add_waiting``)."""
-        return bool(self._waiting)
-
     def _add_waiting_later(self) -> None:
         """Add the waiting rows in steps, starting a moment from now, unless that is under way.
 
@@ -190,7 +196,7 @@ class HomeScreen(CalmScreen):
             self._add_waiting_later()
         elif self._first_listing:
             self._first_listing = False
-            self.calm_app.freeze_what_lasts()  # start-up's listing is done, and kept
+            self.post_message(self.Listed())  # start-up's listing is done, and kept
 
     def _length(self, exercise: Exercise) -> str:
         """The exercise's length in words, worked out once per library (not per keystroke),
@@ -481,7 +487,7 @@ class HomeScreen(CalmScreen):
                 markup=False,
             )
         elif option_id:
-            self.calm_app.choose_and_start(option_id)
+            self.post_message(self.Chosen(option_id))
 
     async def action_filter(self) -> None:
         await self.start_filter()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -28,7 +28,7 @@ from calmcoach.domain.describe import (
 )
 from calmcoach.domain.model import Kind, Pace
 from calmcoach.domain.planner import Segment
-from calmcoach.domain.session import Event, SessionFinished, State
+from calmcoach.domain.session import Event, Session, SessionFinished, State
 from calmcoach.services.conductor import Conductor
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.countdown import Countdown
@@ -36,6 +36,9 @@ from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.notice import NoticeLine
 from calmcoach.ui.widgets.pacer import Pacer
 from calmcoach.ui.widgets.rating import RatingKeys
+
+if TYPE_CHECKING:
+    from calmcoach.domain.model import Exercise
 
 FRAME = 1 / 30
 """Longest gap between reads while the pacer moves (the redraw interval)."""
@@ -128,10 +131,18 @@ class SessionScreen(CalmScreen):
             super().__init__()
             self.on = on
 
+    class Ended(Message):
+        """The session finished or was stopped: its summary is next."""
+
+        def __init__(self, session: Session) -> None:
+            super().__init__()
+            self.session = session
+
     def __init__(
         self,
         conductor: Conductor,
         *,
+        exercises: Mapping[str, Exercise],
         reduced_motion: bool = False,
         cautions: Mapping[int, str] | None = None,
     ) -> None:
@@ -140,6 +151,8 @@ class SessionScreen(CalmScreen):
         """Runs the session: every control goes through it, so cues and history follow."""
         self.session = conductor.session
         self.timeline = conductor.timeline
+        self.exercises = exercises
+        """The library's exercises, for the heading's part names."""
         self.cautions: Mapping[int, str] = cautions or {}
         """A short safety note for each part (by part number), shown as that part begins."""
         self.reduced_motion = reduced_motion
@@ -214,8 +227,8 @@ class SessionScreen(CalmScreen):
         self._caution = self.query_one("#caution", Static)
         self._say = self.query_one("#say", Static)
         # Immediate: the session must pause before the process stops, not after.
-        self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
-        self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
+        self.app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
+        self.app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
         # A notice raised before the session (a file error on home) does not follow it here.
         self.app.clear_notifications()
         self._apply(self.conductor.start())
@@ -355,7 +368,7 @@ class SessionScreen(CalmScreen):
         them): at the end, the summary."""
         if any(isinstance(event, SessionFinished) for event in events):
             self._cancel()
-            self.calm_app.show_summary(self.session)
+            self.post_message(self.Ended(self.session))
 
     # --- view ------------------------------------------------------------------
 
@@ -411,7 +424,7 @@ class SessionScreen(CalmScreen):
             self._progress.update(bar, layout=False)
 
     def _heading(self, segment: Segment) -> str:
-        return session_heading(self.timeline, segment, self.calm_app.library.exercises)
+        return session_heading(self.timeline, segment, self.exercises)
 
     def _show_segment(self, segment: Segment) -> None:
         # A routine step with nothing to pace (stretch, walk, prompt) shows no circle.
@@ -578,7 +591,7 @@ class SessionScreen(CalmScreen):
             return
         self._cancel()
         self.conductor.stop()
-        self.calm_app.show_summary(self.session)
+        self.post_message(self.Ended(self.session))
 
     @on(OptionList.OptionSelected, "#steps")
     def _ignore_selection(self, event: OptionList.OptionSelected) -> None:

@@ -9,9 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from calmcoach.domain.describe import practice_facts, practice_greeting, practice_note
+from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Session, practice_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
@@ -59,6 +61,23 @@ class SummaryScreen(CalmScreen):
         Binding(str(n), f"rate_key({n})", show=False, id=f"summary.rate{n}", tooltip=f"Rate {n}")
         for n in range(10)
     ]
+
+    class Rated(Message):
+        """The person said how tense they feel now, 0 to 10."""
+
+        def __init__(self, rating: int) -> None:
+            super().__init__()
+            self.rating = rating
+
+    class Again(Message):
+        """The person asked for the same session again."""
+
+        def __init__(self, timeline: Timeline) -> None:
+            super().__init__()
+            self.timeline = timeline
+
+    class Closed(Message):
+        """The person is done with the summary: back to the library."""
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -119,10 +138,10 @@ class SummaryScreen(CalmScreen):
         for button in self.query(Button):
             button.variant = "primary" if button.id == f"rate-{value}" else "default"
         self.query_one("#rating-said", Static).update(Text(f"Noted: {value} of 10. Thank you."))
-        self.calm_app.rate_session(self.session, value)
+        self.post_message(self.Rated(value))
 
     def action_home(self) -> None:
-        self.calm_app.go_home()
+        self.post_message(self.Closed())
 
     def action_again(self) -> None:
-        self.calm_app.start_timeline(self.session.timeline)
+        self.post_message(self.Again(self.session.timeline))
