@@ -13,22 +13,22 @@ import gc
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.theme import Theme
 
 from calmcoach.audio import CuePlayer, SilentPlayer
-from calmcoach.data import settings as user_settings
 from calmcoach.data.loader import Library, ParseCache
 from calmcoach.domain.visible import visible
 from calmcoach.services import launch
 from calmcoach.services.launch import RunOptions
-from calmcoach.ui import collector
+from calmcoach.ui import collector, signals
 from calmcoach.ui.factory import make_app as make_app
+from calmcoach.ui.preferences import Preferences, palette_commands
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.starting import Starter
 from calmcoach.ui.threads import from_threads
@@ -91,7 +91,6 @@ class CalmApp(App[int]):
         self,
         *,
         library: Library,
-        safety: SafetyText | None = None,
         clock: Clock = time.monotonic,
         cues: CuePlayer | None = None,
         history: bool = True,
@@ -105,7 +104,6 @@ class CalmApp(App[int]):
         self.library = library
         self.parse_cache: ParseCache | None = None
         """A parse cache filled while loading the library, saved after the first frame."""
-        self._safety = safety
         self.clock = clock
         """The session clock: ``time.monotonic``, or a fake one in tests."""
         self.cues: CuePlayer = cues or SilentPlayer()
@@ -116,16 +114,17 @@ class CalmApp(App[int]):
         self._services_ready = False
         self.options = options or RunOptions()
         """The command line's options; the voice key's choice replaces its ``voice``."""
-        self.settings = user_settings.load()
+        self.preferences = Preferences(
+            lambda problem: self.tell(problem, title="Settings", severity="warning", timeout=8)
+        )
         if show_first_run is None:
             from calmcoach.ui.nudges import opened_by_nudge
 
             # A nudge's Start opens the desk break at once; the welcome waits for the next start.
-            show_first_run = not self.settings.first_run_seen and not (
+            show_first_run = not self.preferences.settings.first_run_seen and not (
                 self.options.exercise is not None and opened_by_nudge()
             )
         self._show_first_run = show_first_run
-        self._settings_problem_said = False
         self.starter = Starter(self, voices)
         """Asks what a session needs and opens it."""
         self.after_first_frame: list[Callable[[], object]] = []
@@ -137,22 +136,15 @@ class CalmApp(App[int]):
         self._collector_thresholds = gc.get_threshold()
         """The garbage collector's thresholds before the app ran (see on_mount)."""
 
-    @property
+    @cached_property
     def safety(self) -> SafetyText:
         """The red flags and the disclaimer, read from their data file when first needed.
 
         A broken file never stops the app: the page then shows the fast-change rule and
         what is wrong with the file."""
-        if self._safety is None:
-            from calmcoach.data.redflags import load_red_flags_or_fallback
+        from calmcoach.data.redflags import load_red_flags_or_fallback
 
-            self._safety = load_red_flags_or_fallback()
-        return self._safety
-
-    @property
-    def reduced_motion(self) -> bool:
-        """Still pacer: asked for by flag, setting, or Textual's animation level."""
-        return self.options.reduced_motion or self.settings.reduced_motion or self.animation_level == "none"
+        return load_red_flags_or_fallback()
 
     @property
     def recorder(self) -> Recorder:
@@ -167,24 +159,22 @@ class CalmApp(App[int]):
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this terminal, made to survive the terminal hanging up."""
-        from calmcoach.ui import signals
-
         return signals.hangup_safe(super().get_driver_class())
 
     def on_load(self) -> None:
         # Before the terminal is taken over, so no moment is left where a signal
         # would leave it in the app's modes.
-        from calmcoach.ui import signals
-
         signals.install(self)
 
     def on_mount(self) -> None:
-        self.app_resume_signal.subscribe(self, self._redraw_after_resume)
-        if self.settings.theme and self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        self._theme_at_start = self.theme
-        # Every way of choosing a theme (Ctrl+T, the palette's "Change theme") is remembered.
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        # After Ctrl+Z and fg the terminal was cleared, but Textual repaints only what changed
+        # since: every cell is painted again, or still lines stay blank until a resize.
+        self.app_resume_signal.subscribe(self, lambda _app: self.refresh(layout=True))
+        settings = self.preferences.settings
+        if settings.theme and settings.theme in self.available_themes:
+            self.theme = settings.theme
+        self.preferences.theme_at_start = self.theme
+        self.theme_changed_signal.subscribe(self, lambda theme: self.preferences.theme_chosen(theme.name))
         for callback in self.after_first_frame:
             self.call_after_refresh(callback)
         if self._show_first_run:
@@ -211,8 +201,6 @@ class CalmApp(App[int]):
         self.history_unsaved = self.recorder.close()
         for callback in self.on_close:
             callback()
-
-    # --- actions -----------------------------------------------------------------------
 
     def action_flare(self) -> None:
         """Ask where the twitch is, then start the flare program (see ``Starter.ask_flare``)."""
@@ -248,18 +236,14 @@ class CalmApp(App[int]):
 
     def action_toggle_reduced_motion(self) -> None:
         """Remember reduced motion on or off; it applies from the next session."""
-        self.settings.reduced_motion = not self.settings.reduced_motion
-        self._save_settings()
-        state = "on" if self.settings.reduced_motion else "off"
+        state = "on" if self.preferences.toggle_reduced_motion() else "off"
         self.notify(f"Reduced motion {state}, from the next session.", timeout=3)
 
     def action_toggle_theme(self) -> None:
         """Switch between Textual's light and dark themes."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-        self.settings.theme = self.theme
-        self._save_settings()
-
-    # --- what the screens say ----------------------------------------------------------
+        self.preferences.settings.theme = self.theme
+        self.preferences.save()
 
     def on_home_screen_chosen(self, message: HomeScreen.Chosen) -> None:
         self.starter.choose_and_start(message.exercise_id)
@@ -276,8 +260,8 @@ class CalmApp(App[int]):
     def on_session_screen_voice_changed(self, message: SessionScreen.VoiceChanged) -> None:
         """The voice key: remembered for the next sessions, over the command line's choice."""
         self.options = dataclasses.replace(self.options, voice=None)
-        self.settings.voice = "on" if message.on else "off"
-        self._save_settings()
+        self.preferences.settings.voice = "on" if message.on else "off"
+        self.preferences.save()
 
     def on_summary_screen_rated(self, message: SummaryScreen.Rated) -> None:
         """Keep the after-session rating (in the history when it is on)."""
@@ -292,20 +276,7 @@ class CalmApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's commands, plus calmcoach's own settings."""
         yield from super().get_system_commands(screen)
-        state = "on" if self.settings.reduced_motion else "off"
-        yield SystemCommand(
-            f"Reduced motion (now {state})",
-            "A still pacer: the phase word and a countdown, nothing moves",
-            self.action_toggle_reduced_motion,
-        )
-        yield SystemCommand(
-            "Light or dark theme", "Switch between the light and dark themes", self.action_toggle_theme
-        )
-        yield SystemCommand(
-            "When to see a doctor", "The signs that mean a twitch should be checked", self.action_red_flags
-        )
-
-    # --- services and navigation ---------------------------------------------------------
+        yield from palette_commands(self)
 
     def ensure_services(self) -> None:
         """Save the parse cache, start the cue player and open the history (once; before any session)."""
@@ -315,15 +286,12 @@ class CalmApp(App[int]):
         if self.parse_cache is not None:
             self.parse_cache.save()
 
-        def history_notice(text: str) -> None:
-            self.tell(text, title="History", severity="warning", timeout=8)
-
         # The history is opened and written by its own thread; its notices come back
         # to this loop without waiting for the next session event (not running: they
         # wait for the recorder's next call).
         self._recorder = recorder = launch.open_recorder(
             self.options,
-            history_notice,
+            partial(self.tell, title="History", severity="warning", timeout=8),
             wake=from_threads(lambda: recorder.deliver()),
             history=self._want_history,
         )
@@ -354,15 +322,11 @@ class CalmApp(App[int]):
 
         During a session it goes to the session's own notice line, clear of the pacer
         and the instruction; on any other screen it is a toast."""
-        from calmcoach.ui.screens.session import SessionScreen
-
-        line = f"{title}: {text}" if title else text
-        log.info("told: %s", visible(line))
-        screen = self.screen if self.screen_stack else None  # none left while the app closes
-        if isinstance(screen, SessionScreen):
-            screen.tell(line, severity=severity, timeout=timeout)
-        else:
-            self.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
+        log.info("told: %s", visible(f"{title}: {text}" if title else text))
+        # A session screen's notify shows it on its line; no screen is left as the app closes.
+        (self.screen if self.screen_stack else self).notify(
+            text, title=title, severity=severity, timeout=timeout, markup=False
+        )
 
     def to_home(self) -> None:
         """Back to the library: every screen over it closes."""
@@ -370,8 +334,8 @@ class CalmApp(App[int]):
             self.pop_screen()
 
     def _first_run_done(self, _result: None) -> None:
-        self.settings.first_run_seen = True
-        self._save_settings()
+        self.preferences.settings.first_run_seen = True
+        self.preferences.save()
         self.starter.start_requested()
 
     async def _open_stats(self) -> None:
@@ -383,24 +347,3 @@ class CalmApp(App[int]):
             await asyncio.to_thread(writer.wait_opened, OPEN_WAIT)
         if not isinstance(self.screen, StatsScreen):
             self.push_screen(StatsScreen(self.recorder.history))
-
-    def _redraw_after_resume(self, _app: object) -> None:
-        """Paint every cell again after Ctrl+Z and ``fg``.
-
-        The terminal's screen was cleared while the process was stopped, but Textual
-        only repaints what changed since, so still lines (title, filter, key bar)
-        would stay blank until a resize."""
-        self.refresh(layout=True)
-
-    def _save_settings(self) -> None:
-        """Remember the settings; if they cannot be written, say so once this run."""
-        problem = user_settings.save(self.settings)
-        if problem is not None and not self._settings_problem_said:
-            self._settings_problem_said = True
-            self.tell(problem, title="Settings", severity="warning", timeout=8)
-
-    def _remember_theme(self, theme: Theme) -> None:
-        if theme.name == (self.settings.theme or self._theme_at_start):
-            return
-        self.settings.theme = theme.name
-        self._save_settings()

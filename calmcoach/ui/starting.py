@@ -201,7 +201,7 @@ class Starter:
         app = self.app
         app.ensure_services()
         app.to_home()
-        setup = launch.decide(app.options, timeline, app.library.exercises, app.settings.voice)
+        setup = launch.decide(app.options, timeline, app.library.exercises, app.preferences.settings.voice)
         if launch.needs_rendering(setup, self.voices):
             # Lines of the person's own exercise: found in the cache or spoken by the
             # engine, a second or so a line the first time: never on this loop.
@@ -256,7 +256,10 @@ class Starter:
             SessionScreen(
                 prepared.conductor(app.clock, tuple(observers)),
                 exercises=app.library.exercises,
-                reduced_motion=app.reduced_motion,
+                # Still: asked for by flag, setting, or Textual's animation level.
+                reduced_motion=app.options.reduced_motion
+                or app.preferences.settings.reduced_motion
+                or app.animation_level == "none",
                 cautions=cautions(app.library, timeline),
             )
         )
