@@ -111,22 +111,6 @@ class SummaryScreen(CalmScreen):
     def on_resize(self) -> None:
         self._fit()
 
-    def _fit(self) -> None:
-        """A compact page on a small terminal, so the 0 to 10 row stays in view."""
-        small = self.app.size.height < 18 or self.app.size.width < 60
-        self.set_class(small, "-small")
-        # A resize can reach the screen before its children are mounted.
-        for question in self.query("#rating-question").results(Static):
-            question.update(Text(QUESTION_SHORT if small else QUESTION))
-        # The kind word under the figures gives way on a small terminal to the 0 to 10 row.
-        for note in self.query("#summary-note").results(Static):
-            note.display = not small and not note.has_class("-empty")
-
-    @on(Button.Pressed)
-    def _rate_button(self, event: Button.Pressed) -> None:
-        if event.button.id and event.button.id.startswith("rate-"):
-            self.action_rate(int(event.button.id.removeprefix("rate-")))
-
     def action_rate_key(self, digit: int) -> None:
         """A digit key: its rating, or 10 for ``0`` just after ``1``."""
         self.action_rate(self.rating_keys.digit(digit))
@@ -145,3 +129,19 @@ class SummaryScreen(CalmScreen):
 
     def action_again(self) -> None:
         self.post_message(self.Again(self.session.timeline))
+
+    @on(Button.Pressed)
+    def _rate_button(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("rate-"):
+            self.action_rate(int(event.button.id.removeprefix("rate-")))
+
+    def _fit(self) -> None:
+        """A compact page on a small terminal, so the 0 to 10 row stays in view."""
+        small = self.app.size.height < 18 or self.app.size.width < 60
+        self.set_class(small, "-small")
+        # A resize can reach the screen before its children are mounted.
+        for question in self.query("#rating-question").results(Static):
+            question.update(Text(QUESTION_SHORT if small else QUESTION))
+        # The kind word under the figures gives way on a small terminal to the 0 to 10 row.
+        for note in self.query("#summary-note").results(Static):
+            note.display = not small and not note.has_class("-empty")
