@@ -7,6 +7,7 @@ bell, and never waited on.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -545,10 +546,11 @@ def test_a_quiet_player_writes_nothing_but_a_rare_heartbeat(tmp_path: Path) -> N
 
 
 async def test_app_says_sound_off_within_a_moment_when_its_player_stops(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Said by the app at once, not at the next step: the session clock does not move here."""
     need_simpleaudio()
+    caplog.set_level(logging.INFO, logger="calmcoach.ui")
     from calmcoach.audio.process import ProcessPlayer
     from calmcoach.ui.app import make_app
     from tests.clocks import FakeClock
@@ -571,10 +573,9 @@ async def test_app_says_sound_off_within_a_moment_when_its_player_stops(
 
             def notices() -> list[str]:
                 """Toasts, and (during a session) what the session's notice line told."""
-                from calmcoach.ui.widgets.notice import NoticeLine
+                from tests.ui.helpers import notices_told
 
-                told = [line.told for line in app.screen.query(NoticeLine)]
-                return [n.message for n in app._notifications] + [t for ts in told for t in ts]
+                return notices_told(caplog)
 
             def said() -> int:
                 return sum("sound off" in notice for notice in notices())

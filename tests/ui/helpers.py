@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from calmcoach.audio import GuideTone, SilentPlayer
@@ -93,3 +94,11 @@ async def session_opened(pilot: Pilot[object], attempts: int = 200) -> SessionSc
             return screen
         await pilot.pause(0.05)
     return session_screen(pilot)
+
+
+def notices_told(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Every notice the app gave the person (a toast, or a line on the session's notice
+    line), oldest first, as its log has them: the log a bug report includes. The test sets
+    ``caplog`` to keep ``calmcoach.ui``'s information lines (the ``told`` fixture does)."""
+    lines = [record.getMessage() for record in caplog.records if record.name == "calmcoach.ui"]
+    return [line.removeprefix("told: ") for line in lines if line.startswith("told: ")]

@@ -8,7 +8,8 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 
 from calmcoach.audio import SilentPlayer
-from calmcoach.data import settings
+from calmcoach.data import locations, settings
+from calmcoach.data.history import History
 from calmcoach.data.loader import Library
 from calmcoach.domain.session import ScaledClock, State
 from calmcoach.ui.app import make_app
@@ -160,7 +161,11 @@ async def test_finishing_shows_the_summary_and_rating() -> None:
         assert "Time: 2:00" in facts and "Breaths: 10 of 10" in facts
         assert cues.played[-1] == "end" and cues.played.count("inhale") == 10
         await pilot.press("7")
-        assert app.screen.rating == 7 and app.last_rating == 7
+        assert app.screen.rating == 7
+        writer = app.recorder.writer
+        assert writer is not None and writer.flush(10.0)
+        (row,) = History.open(locations.history_file()).history.sessions()
+        assert row.rating_after == 7  # kept in the history
         await pilot.click("#rate-10")
         assert app.screen.rating == 10
         await pilot.press("enter")
@@ -337,7 +342,7 @@ async def test_reduced_motion_setting_from_the_command_palette() -> None:
         assert "Reduced motion (now off)" in titles
         app.action_toggle_reduced_motion()
         assert settings.load().reduced_motion
-        app.start_exercise(
+        app.starter.start_exercise(
             "breathing-4-2-6", __import__("calmcoach.domain.planner").domain.planner.PlanOptions(minutes=2)
         )
         await pilot.pause()
@@ -541,7 +546,7 @@ async def test_the_youngest_generation_is_collected_less_often_while_the_app_run
     The app raises the young threshold while it runs and puts the old one back as it closes."""
     import gc
 
-    from calmcoach.ui.app import YOUNG_COLLECTION_EVERY
+    from calmcoach.ui.collector import YOUNG_COLLECTION_EVERY
 
     before = gc.get_threshold()
     assert before[0] != YOUNG_COLLECTION_EVERY

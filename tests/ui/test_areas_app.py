@@ -38,7 +38,7 @@ async def test_the_release_pickers_name_the_areas_the_same_way() -> None:
         assert isinstance(app.screen, ChoiceScreen)
         assert answers(app) == ROWS
         await pilot.press("escape")
-        app.choose_and_start("tension-release")
+        app.starter.choose_and_start("tension-release")
         await pilot.pause()
         assert answers(app) == ROWS
         await pilot.press("n")

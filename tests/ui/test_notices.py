@@ -107,7 +107,7 @@ async def test_toasts_from_before_a_session_do_not_follow_it_in() -> None:
         app.notify("broken.toml:3: phase[1].seconds: must be a number", severity="error", timeout=15)
         await pilot.pause()
         assert toasts(pilot)
-        app.choose_and_start("physiological-sigh")
+        app.starter.choose_and_start("physiological-sigh")
         await pilot.pause()
         screen = session_screen(pilot)
         await pilot.pause()
@@ -123,7 +123,7 @@ async def test_a_notice_sent_from_another_thread_comes_and_goes_without_crashing
     active_app), seconds after the summary of a session on a machine with no sound device."""
     import threading
 
-    from calmcoach.ui.app import from_threads
+    from calmcoach.ui.threads import from_threads
 
     app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -94,7 +94,7 @@ async def test_log_a_flare_from_the_app() -> None:
     )
 
 
-async def test_history_off_still_runs_sessions(tmp_path) -> None:
+async def test_history_off_still_runs_sessions(tmp_path, told) -> None:
     path = locations.history_file()
     path.parent.mkdir(parents=True)
     History.open(path).history.close()
@@ -108,6 +108,6 @@ async def test_history_off_still_runs_sessions(tmp_path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await advance(pilot, clock, 121.0, step=0.5)
         assert type(app.screen).__name__ == "SummaryScreen"
-        assert sum("newer calmcoach" in m for m in app.told) == 1  # on the session's line
+        assert sum("newer calmcoach" in m for m in told()) == 1  # on the session's line
         await pilot.press("enter", "ctrl+s")
         assert "History is off" in body(app)

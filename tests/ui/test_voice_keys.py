@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from calmcoach.audio import VOICE_PREFIX
@@ -92,7 +93,9 @@ async def test_a_bad_voice_setting_means_auto() -> None:
     assert user_settings.load().voice == "auto"
 
 
-async def test_an_own_exercise_with_no_engine_opens_with_tones_and_one_notice(tmp_path: Path) -> None:
+async def test_an_own_exercise_with_no_engine_opens_with_tones_and_one_notice(
+    tmp_path: Path, told: Callable[[], list[str]]
+) -> None:
     folder = tmp_path / "own"
     folder.mkdir()
     (folder / "my-rest.toml").write_text(OWN, "utf-8")
@@ -101,12 +104,12 @@ async def test_an_own_exercise_with_no_engine_opens_with_tones_and_one_notice(tm
     app, _, cues = new_app(library=library, voices=voices)
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(2):
-            app.start_exercise("my-rest", PlanOptions())
+            app.starter.start_exercise("my-rest", PlanOptions())
             screen = await session_opened(pilot)
             assert not any(name.startswith(VOICE_PREFIX) for name in cues.played)
             assert screen.conductor.voice == {}
             await pilot.press("q")
             await pilot.pause()
-        notices = [text for text in app.told if "no speech program was found" in text]
-        assert len(notices) == 1, app.told
+        notices = [text for text in told() if "no speech program was found" in text]
+        assert len(notices) == 1, told()
         assert "install Festival" in notices[0]

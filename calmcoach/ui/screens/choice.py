@@ -74,16 +74,19 @@ class ChoiceScreen(ModalScreen[str | None]):
         # How to choose and how to go back, as on every screen.
         yield KeyBar(hints=(hint("enter", "enter", "Choose", "Choose the highlighted answer"),))
 
-    def on_resize(self) -> None:
-        # On a small screen the dialog fills it and the answers scroll under the notes, so
-        # that the question and the notes (the emergency rule among them) are never cut.
-        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
-
     def on_mount(self) -> None:
         answers = self.query_one(OptionList)
         if self.default is not None:
             answers.highlighted = answers.get_option_index(self.default)
         answers.focus()
+
+    def on_resize(self) -> None:
+        # On a small screen the dialog fills it and the answers scroll under the notes, so
+        # that the question and the notes (the emergency rule among them) are never cut.
+        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
     def on_key(self, event: events.Key) -> None:
         for choice in self.choices:
@@ -96,6 +99,3 @@ class ChoiceScreen(ModalScreen[str | None]):
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -84,9 +84,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys_table())
         yield KeyBar()  # how to close it, as on every screen
 
-    def action_red_flags(self) -> None:
-        from calmcoach.ui.app import CalmApp
-
-        self.app.pop_screen()
-        if isinstance(self.app, CalmApp):
-            self.app.action_red_flags()
+    async def action_red_flags(self) -> None:
+        """Close help, and open the red flags in its place."""
+        self.dismiss()
+        await self.app.run_action("red_flags")

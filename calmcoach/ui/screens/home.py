@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -117,6 +118,16 @@ class HomeScreen(CalmScreen):
         Binding("ctrl+q", "app.quit", "Quit", id="home.quit", tooltip="Close calmcoach", priority=True),
     ]
 
+    class Chosen(Message):
+        """An exercise was chosen to start (its options are asked next)."""
+
+        def __init__(self, exercise_id: str) -> None:
+            super().__init__()
+            self.exercise_id = exercise_id
+
+    class Listed(Message):
+        """The whole library is listed for the first time: what it made lives as long as home."""
+
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
@@ -163,10 +174,67 @@ class HomeScreen(CalmScreen):
         self._add_waiting_later()
         self.call_after_refresh(self._prepare_filter)
 
-    @property
-    def has_waiting_rows(self) -> bool:
-        """Whether rows are still waiting to be added to the list (see ``_add_waiting``)."""
-        return bool(self._waiting)
+    def on_resize(self) -> None:
+        # Fewer blank lines on a small screen, so the list keeps rows beside a whole note.
+        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
+        self._show_detail()
+
+    async def action_filter(self) -> None:
+        await self.start_filter()
+
+    def on_key(self, event: events.Key) -> None:
+        field = next(self.query("#filter").results(Input), None)
+        if field is None:
+            return
+        # Esc clears the filter wherever the focus is (back from a session it is on the
+        # list), as help says; Down leaves the field for the list.
+        if (event.key == "escape" and field.value) or (field.has_focus and event.key in ("escape", "down")):
+            event.stop()
+            if event.key == "escape":
+                field.value = ""
+            self.query_one(LibraryList).focus()
+
+    @on(OptionList.OptionHighlighted, "#library")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the summary of the exercise under the cursor below the list."""
+        self._detail_of = event.option.id or ""
+        self._show_detail()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        listing = self.query_one(LibraryList)
+        listing.focus()
+        if listing.highlighted is not None:
+            listing.action_select()
+
+    @on(OptionList.OptionSelected, "#library")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        option_id = event.option.id or ""
+        if option_id.startswith(":broken:"):
+            broken = next(b for b in self.library.broken if f":broken:{b.id}" == option_id)
+            problems = "\n".join(str(p) for p in broken.problems)
+            path = visible(str(broken.path))  # a file's name: shown, never obeyed by the terminal
+            self.notify(
+                f"{problems}\n\nFix the file, then check it with: calmcoach validate {path}",
+                title=f"{visible(broken.path.name)} is not loaded",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+        elif option_id:
+            self.post_message(self.Chosen(option_id))
+
+    async def start_filter(self, text: str = "") -> None:
+        """Put the cursor in the filter field, typing ``text``."""
+        field = await self._filter_field()
+        field.focus()
+        if text:
+            field.insert_text_at_cursor(text)
 
     def _add_waiting_later(self) -> None:
         """Add the waiting rows in steps, starting a moment from now, unless that is under way.
@@ -190,62 +258,31 @@ class HomeScreen(CalmScreen):
             self._add_waiting_later()
         elif self._first_listing:
             self._first_listing = False
-            self.calm_app.freeze_what_lasts()  # start-up's listing is done, and kept
+            self.post_message(self.Listed())  # start-up's listing is done, and kept
 
-    def _length(self, exercise: Exercise) -> str:
-        """The exercise's length in words, worked out once per library (not per keystroke),
-        for every exercise at once: copies of one program share the work."""
-        if not self._lengths:
-            exercises = self.library.exercises
-            lengths = exercise_lengths(exercises)
-            self._lengths = {key: length_words(value, lengths[key]) for key, value in exercises.items()}
-        return self._lengths.get(exercise.id, "")
+    async def _prepare_filter(self) -> None:
+        """Put the filter field in place after the first frame, unless the screen is going
+        (the app may be quitting already, as it does after one frame for a benchmark)."""
+        if self.is_attached and self.query_one("#home").is_attached:
+            await self._filter_field()
 
-    def _haystack(self, exercise: Exercise) -> str:
-        """Everything the filter looks in: id, title, summary, tags and body areas."""
-        areas = areas_of(exercise, self.library.exercises)
-        labels = [f"{' '.join(a.words)} {a.title}" for a in BODY_AREAS if a.id in areas]
-        titles = [variant.title for variant in exercise.variants]
-        return " ".join(
-            (exercise.id, exercise.title, exercise.summary, *exercise.tags, *labels, *titles)
-        ).lower()
+    async def _filter_field(self) -> Input:
+        """The filter field, put in the hint's place the first time it is asked for.
 
-    @staticmethod
-    def _patterns(words: list[str]) -> list[re.Pattern[str]]:
-        """What ``_matches`` looks for, one pattern a typed word (made once per keystroke):
-        the word, where the character before it is not a letter or digit.
-
-        The word comes first and the check after it looks back, so the search can skip
-        ahead to the word's first letter; with the check first, the search tried
-        every place in every row and took ten times as long for a word nothing has."""
-        escaped = [re.escape(word) for word in words]
-        return [re.compile(rf"{word}(?<![^\W_]{word})") for word in escaped]
-
-    def _matches(self, exercise: Exercise, patterns: list[re.Pattern[str]]) -> bool:
-        """Every typed word begins a word somewhere in the exercise ("eye" finds "eyelid",
-        "sigh" finds "physiological-sigh"; "f" does not find every "of")."""
-        haystack = self._haystacks.get(exercise.id)
-        if haystack is None:
-            haystack = self._haystacks[exercise.id] = self._haystack(exercise)
-        return all(pattern.search(haystack) for pattern in patterns)
-
-    @staticmethod
-    def _rank(exercise: Exercise, query: str) -> int:
-        """How well a matching exercise fits what was typed: its name begins with it (0),
-        a word of its name does (1), or it only matches somewhere (2)."""
-        query = query.strip().lower()
-        title = exercise.title.lower()
-        if title.startswith(query) or exercise.id.lower().startswith(query):
-            return 0
-        if any(word.startswith(query) for word in title.replace("-", " ").split()):
-            return 1
-        return 2
-
-    @staticmethod
-    def _first_enabled(listing: OptionList) -> int | None:
-        return next(
-            (i for i in range(listing.option_count) if not listing.get_option_at_index(i).disabled), None
-        )
+        The first frame shows a line of text instead (a field costs more to draw); the field
+        takes its place just after, so that the first key only types: mounting a field and
+        laying the screen out again held the first key's frame up by tens of milliseconds."""
+        field = next(self.query("#filter").results(Input), None)
+        if field is None:
+            hint = self.query_one("#filter-hint", Static)
+            # "-valid" from the start: a field with no validators is always valid, and Input
+            # adds the class at the first key, which restyled it then (tens of milliseconds).
+            field = FilterField(
+                placeholder=FILTER_HINT, id="filter", select_on_focus=False, compact=True, classes="-valid"
+            )
+            await self.query_one("#home").mount(field, before=hint)  # in the DOM at once
+            await hint.remove()
+        return field
 
     def _fill(self, query: str) -> None:
         """Show the rows that match ``query``. When they are the rows shown already (typing
@@ -371,16 +408,60 @@ class HomeScreen(CalmScreen):
         # The row keeps its drawing: a filter lists the same rows again and again.
         return Option(KeptDrawing(Content.from_rich_text(line)), id=exercise.id)
 
-    @on(OptionList.OptionHighlighted, "#library")
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        """Show the summary of the exercise under the cursor below the list."""
-        self._detail_of = event.option.id or ""
-        self._show_detail()
+    def _length(self, exercise: Exercise) -> str:
+        """The exercise's length in words, worked out once per library (not per keystroke),
+        for every exercise at once: copies of one program share the work."""
+        if not self._lengths:
+            exercises = self.library.exercises
+            lengths = exercise_lengths(exercises)
+            self._lengths = {key: length_words(value, lengths[key]) for key, value in exercises.items()}
+        return self._lengths.get(exercise.id, "")
 
-    def on_resize(self) -> None:
-        # Fewer blank lines on a small screen, so the list keeps rows beside a whole note.
-        self.set_class(self.size.height < SMALL_HEIGHT, "-small")
-        self._show_detail()
+    def _haystack(self, exercise: Exercise) -> str:
+        """Everything the filter looks in: id, title, summary, tags and body areas."""
+        areas = areas_of(exercise, self.library.exercises)
+        labels = [f"{' '.join(a.words)} {a.title}" for a in BODY_AREAS if a.id in areas]
+        titles = [variant.title for variant in exercise.variants]
+        return " ".join(
+            (exercise.id, exercise.title, exercise.summary, *exercise.tags, *labels, *titles)
+        ).lower()
+
+    @staticmethod
+    def _patterns(words: list[str]) -> list[re.Pattern[str]]:
+        """What ``_matches`` looks for, one pattern a typed word (made once per keystroke):
+        the word, where the character before it is not a letter or digit.
+
+        The word comes first and the check after it looks back, so the search can skip
+        ahead to the word's first letter; with the check first, the search tried
+        every place in every row and took ten times as long for a word nothing has."""
+        escaped = [re.escape(word) for word in words]
+        return [re.compile(rf"{word}(?<![^\W_]{word})") for word in escaped]
+
+    def _matches(self, exercise: Exercise, patterns: list[re.Pattern[str]]) -> bool:
+        """Every typed word begins a word somewhere in the exercise ("eye" finds "eyelid",
+        "sigh" finds "physiological-sigh"; "f" does not find every "of")."""
+        haystack = self._haystacks.get(exercise.id)
+        if haystack is None:
+            haystack = self._haystacks[exercise.id] = self._haystack(exercise)
+        return all(pattern.search(haystack) for pattern in patterns)
+
+    @staticmethod
+    def _rank(exercise: Exercise, query: str) -> int:
+        """How well a matching exercise fits what was typed: its name begins with it (0),
+        a word of its name does (1), or it only matches somewhere (2)."""
+        query = query.strip().lower()
+        title = exercise.title.lower()
+        if title.startswith(query) or exercise.id.lower().startswith(query):
+            return 0
+        if any(word.startswith(query) for word in title.replace("-", " ").split()):
+            return 1
+        return 2
+
+    @staticmethod
+    def _first_enabled(listing: OptionList) -> int | None:
+        return next(
+            (i for i in range(listing.option_count) if not listing.get_option_at_index(i).disabled), None
+        )
 
     def _show_detail(self) -> None:
         """Two lines cut to the width, but a safety note that names emergency care, which is
@@ -410,81 +491,6 @@ class HomeScreen(CalmScreen):
         elif option_id.startswith(":broken:"):
             text = "Not loaded. Press Enter to see how to check it again after a fix."
         detail.update(Text(text, no_wrap=True, overflow="ellipsis"))
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self._fill(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        listing = self.query_one(LibraryList)
-        listing.focus()
-        if listing.highlighted is not None:
-            listing.action_select()
-
-    async def _prepare_filter(self) -> None:
-        """Put the filter field in place after the first frame, unless the screen is going
-        (the app may be quitting already, as it does after one frame for a benchmark)."""
-        if self.is_attached and self.query_one("#home").is_attached:
-            await self._filter_field()
-
-    async def _filter_field(self) -> Input:
-        """The filter field, put in the hint's place the first time it is asked for.
-
-        The first frame shows a line of text instead (a field costs more to draw); the field
-        takes its place just after, so that the first key only types: mounting a field and
-        laying the screen out again held the first key's frame up by tens of milliseconds."""
-        field = next(self.query("#filter").results(Input), None)
-        if field is None:
-            hint = self.query_one("#filter-hint", Static)
-            # "-valid" from the start: a field with no validators is always valid, and Input
-            # adds the class at the first key, which restyled it then (tens of milliseconds).
-            field = FilterField(
-                placeholder=FILTER_HINT, id="filter", select_on_focus=False, compact=True, classes="-valid"
-            )
-            await self.query_one("#home").mount(field, before=hint)  # in the DOM at once
-            await hint.remove()
-        return field
-
-    async def start_filter(self, text: str = "") -> None:
-        """Put the cursor in the filter field, typing ``text``."""
-        field = await self._filter_field()
-        field.focus()
-        if text:
-            field.insert_text_at_cursor(text)
-
-    def on_key(self, event: events.Key) -> None:
-        field = next(self.query("#filter").results(Input), None)
-        if field is None:
-            return
-        # Esc clears the filter wherever the focus is (back from a session it is on the
-        # list), as help says; Down leaves the field for the list.
-        if (event.key == "escape" and field.value) or (field.has_focus and event.key in ("escape", "down")):
-            event.stop()
-            if event.key == "escape":
-                field.value = ""
-            self.query_one(LibraryList).focus()
-
-    @on(OptionList.OptionSelected, "#library")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        option_id = event.option.id or ""
-        if option_id.startswith(":broken:"):
-            broken = next(b for b in self.library.broken if f":broken:{b.id}" == option_id)
-            problems = "\n".join(str(p) for p in broken.problems)
-            path = visible(str(broken.path))  # a file's name: shown, never obeyed by the terminal
-            self.notify(
-                f"{problems}\n\nFix the file, then check it with: calmcoach validate {path}",
-                title=f"{visible(broken.path.name)} is not loaded",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
-        elif option_id:
-            self.calm_app.choose_and_start(option_id)
-
-    async def action_filter(self) -> None:
-        await self.start_filter()
 
 
 def _heading(option_id: str, heading: str) -> Option:

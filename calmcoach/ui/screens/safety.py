@@ -208,9 +208,9 @@ class FirstRunNote(ModalScreen[None]):
             yield Static(Text("Press ! at any time for the signs that mean a twitch should be checked."))
             yield Button("OK", id="first-run-ok", variant="primary")
 
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss()
-
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -28,7 +28,7 @@ from calmcoach.domain.describe import (
 )
 from calmcoach.domain.model import Kind, Pace
 from calmcoach.domain.planner import Segment
-from calmcoach.domain.session import Event, SessionFinished, State
+from calmcoach.domain.session import Event, Session, SessionFinished, State
 from calmcoach.services.conductor import Conductor
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.countdown import Countdown
@@ -36,6 +36,9 @@ from calmcoach.ui.widgets.keybar import KeyBar
 from calmcoach.ui.widgets.notice import NoticeLine
 from calmcoach.ui.widgets.pacer import Pacer
 from calmcoach.ui.widgets.rating import RatingKeys
+
+if TYPE_CHECKING:
+    from calmcoach.domain.model import Exercise
 
 FRAME = 1 / 30
 """Longest gap between reads while the pacer moves (the redraw interval)."""
@@ -128,10 +131,18 @@ class SessionScreen(CalmScreen):
             super().__init__()
             self.on = on
 
+    class Ended(Message):
+        """The session finished or was stopped: its summary is next."""
+
+        def __init__(self, session: Session) -> None:
+            super().__init__()
+            self.session = session
+
     def __init__(
         self,
         conductor: Conductor,
         *,
+        exercises: Mapping[str, Exercise],
         reduced_motion: bool = False,
         cautions: Mapping[int, str] | None = None,
     ) -> None:
@@ -140,6 +151,8 @@ class SessionScreen(CalmScreen):
         """Runs the session: every control goes through it, so cues and history follow."""
         self.session = conductor.session
         self.timeline = conductor.timeline
+        self.exercises = exercises
+        """The library's exercises, for the heading's part names."""
         self.cautions: Mapping[int, str] = cautions or {}
         """A short safety note for each part (by part number), shown as that part begins."""
         self.reduced_motion = reduced_motion
@@ -176,34 +189,6 @@ class SessionScreen(CalmScreen):
             yield Static(id="progress", markup=False)
             yield KeyBar()
 
-    def _main(self) -> ComposeResult:
-        with Vertical(id="session-main"):
-            with Vertical(id="guide"):
-                yield Pacer(still=self.reduced_motion, id="pacer")
-                yield Static(id="say", markup=False)
-            yield Countdown(id="countdown")
-            yield Static(id="hint", markup=False)
-
-    def _step_options(self) -> list[Option | None]:
-        options: list[Option | None] = []
-        for segment in self.timeline.segments:
-            if segment.cycle is not None:
-                if segment.cycle == 1 and segment.index == self.timeline.parts[segment.part].first:
-                    part = self.timeline.parts[segment.part]
-                    options.append(
-                        Option(
-                            Text(f"{part.title}: {plural(part.cycles or 0, 'breath')}"),
-                            id=f"s{segment.index}",
-                        )
-                    )
-                continue
-            title = segment.title or segment.say
-            length = "waits" if segment.waits else clock_text(segment.duration)
-            options.append(Option(Text(f"{title}  ({length})"), id=f"s{segment.index}"))
-        return options
-
-    # --- life cycle ------------------------------------------------------------
-
     def on_mount(self) -> None:
         # Widgets read on every tick, looked up once.
         self._pacer = self.query_one(Pacer)
@@ -214,8 +199,8 @@ class SessionScreen(CalmScreen):
         self._caution = self.query_one("#caution", Static)
         self._say = self.query_one("#say", Static)
         # Immediate: the session must pause before the process stops, not after.
-        self.calm_app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
-        self.calm_app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
+        self.app.app_suspend_signal.subscribe(self, self._on_suspend, immediate=True)
+        self.app.app_resume_signal.subscribe(self, self._on_resume, immediate=True)
         # A notice raised before the session (a file error on home) does not follow it here.
         self.app.clear_notifications()
         self._apply(self.conductor.start())
@@ -268,6 +253,75 @@ class SessionScreen(CalmScreen):
             return self.conductor.speaks
         return True
 
+    def action_pause(self) -> None:
+        """Space while running: go on past a waiting prompt, or pause."""
+        if self.session.waiting and self.session.state is State.RUNNING:
+            self._after_action(self.conductor.continue_())
+        else:
+            self._after_action(self.conductor.pause())
+
+    def action_resume(self) -> None:
+        """Space while paused: go on."""
+        self._after_action(self.conductor.resume())
+
+    def action_done(self) -> None:
+        """Space on a step that waits for you: done, go on."""
+        self._after_action(self.conductor.continue_())
+
+    def action_go_on(self) -> None:
+        self._after_action(self.conductor.continue_())
+
+    def action_next_step(self) -> None:
+        self._after_action(self.conductor.next_step())
+
+    def action_previous_step(self) -> None:
+        self._after_action(self.conductor.previous_step())
+
+    def action_next_part(self) -> None:
+        self._after_action(self.conductor.next_part())
+
+    def action_mute(self) -> None:
+        self._set_muted(True)
+
+    def action_unmute(self) -> None:
+        self._set_muted(False)
+
+    def action_voice(self) -> None:
+        """The voice off or on. While the sound is muted, turning it on says that nothing will
+        be heard until m: muting stays the person's own choice, never undone by another key."""
+        on = not self.conductor.voice_on
+        self.conductor.set_voice(on)
+        if on and self.conductor.cues.muted:
+            self.tell("Voice on, but the sound is muted: press m to hear it.")
+        else:
+            self.tell("Voice on: each step is spoken." if on else "Voice off: tones and cues guide you.")
+        self.post_message(self.VoiceChanged(on))
+
+    def action_rate_before(self, digit: int) -> None:
+        """Optional: how tense the person feels as the session begins, by digit key.
+
+        The first rating counts; the one change taken is ``0`` just after ``1``, which
+        makes the 1 a 10."""
+        value = self.rating_keys.digit(digit)
+        if self.rating_before is None or (digit == 0 and value == 10):
+            self._rate_before(value)
+
+    def action_rate_before_ten(self) -> None:
+        """``t``: a before-session rating of 10."""
+        if self.rating_before is None:
+            self._rate_before(self.rating_keys.ten())
+
+    def action_stop(self) -> None:
+        if not self.session.active:
+            return
+        self._cancel()
+        self.conductor.stop()
+        self.post_message(self.Ended(self.session))
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _ignore_selection(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+
     def _on_suspend(self, _app: object) -> None:
         if self.session.state is State.RUNNING:
             self._suspended_pause = True
@@ -278,7 +332,64 @@ class SessionScreen(CalmScreen):
             self._suspended_pause = False
             self._after_action(self.conductor.resume())
 
-    # --- time ------------------------------------------------------------------
+    def tick(self) -> None:
+        """Read the clock, handle what is due, and show it."""
+        self._handle = None
+        if not self.is_attached:
+            return
+        self._apply(self.conductor.poll())
+        if self.session.active:
+            self._refresh_view()
+            self._arm()
+
+    def tell(
+        self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
+    ) -> None:
+        """Show a notice on the session's own line, clear of the pacer and instruction."""
+        self.query_one(NoticeLine).tell(text, severity=severity, timeout=timeout)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notices raised by this screen go to its notice line, never to a toast."""
+        del markup  # the line shows plain text
+        self.tell(f"{title}: {message}" if title else message, severity=severity, timeout=timeout)
+
+    # What compose is made of.
+
+    def _main(self) -> ComposeResult:
+        with Vertical(id="session-main"):
+            with Vertical(id="guide"):
+                yield Pacer(still=self.reduced_motion, id="pacer")
+                yield Static(id="say", markup=False)
+            yield Countdown(id="countdown")
+            yield Static(id="hint", markup=False)
+
+    def _step_options(self) -> list[Option | None]:
+        options: list[Option | None] = []
+        for segment in self.timeline.segments:
+            if segment.cycle is not None:
+                if segment.cycle == 1 and segment.index == self.timeline.parts[segment.part].first:
+                    part = self.timeline.parts[segment.part]
+                    options.append(
+                        Option(
+                            Text(f"{part.title}: {plural(part.cycles or 0, 'breath')}"),
+                            id=f"s{segment.index}",
+                        )
+                    )
+                continue
+            title = segment.title or segment.say
+            length = "waits" if segment.waits else clock_text(segment.duration)
+            options.append(Option(Text(f"{title}  ({length})"), id=f"s{segment.index}"))
+        return options
+
+    # Time: when the clock is read next, and what is due.
 
     def _cancel(self) -> None:
         if self._handle is not None:
@@ -340,24 +451,14 @@ class SessionScreen(CalmScreen):
             changes.append(segment.start + CAUTION_LINGER - position)
         return [change for change in changes if change > 1e-6]
 
-    def tick(self) -> None:
-        """Read the clock, handle what is due, and show it."""
-        self._handle = None
-        if not self.is_attached:
-            return
-        self._apply(self.conductor.poll())
-        if self.session.active:
-            self._refresh_view()
-            self._arm()
-
     def _apply(self, events: list[Event]) -> None:
         """What the screen itself does with events (the conductor has played and recorded
         them): at the end, the summary."""
         if any(isinstance(event, SessionFinished) for event in events):
             self._cancel()
-            self.calm_app.show_summary(self.session)
+            self.post_message(self.Ended(self.session))
 
-    # --- view ------------------------------------------------------------------
+    # The view.
 
     def _set(self, key: str, value: object) -> bool:
         if self._shown.get(key) == value:
@@ -411,7 +512,7 @@ class SessionScreen(CalmScreen):
             self._progress.update(bar, layout=False)
 
     def _heading(self, segment: Segment) -> str:
-        return session_heading(self.timeline, segment, self.calm_app.library.exercises)
+        return session_heading(self.timeline, segment, self.exercises)
 
     def _show_segment(self, segment: Segment) -> None:
         # A routine step with nothing to pace (stretch, walk, prompt) shows no circle.
@@ -475,7 +576,7 @@ class SessionScreen(CalmScreen):
             return segment.index
         return self.timeline.parts[segment.part].first
 
-    # --- actions ---------------------------------------------------------------
+    # What the actions share.
 
     def _after_action(self, events: list[Event] | None = None) -> None:
         if events:
@@ -485,101 +586,13 @@ class SessionScreen(CalmScreen):
             self._arm()
             self.refresh_bindings()  # Pause or Resume
 
-    def action_pause(self) -> None:
-        """Space while running: go on past a waiting prompt, or pause."""
-        if self.session.waiting and self.session.state is State.RUNNING:
-            self._after_action(self.conductor.continue_())
-        else:
-            self._after_action(self.conductor.pause())
-
-    def action_resume(self) -> None:
-        """Space while paused: go on."""
-        self._after_action(self.conductor.resume())
-
-    def action_next_part(self) -> None:
-        self._after_action(self.conductor.next_part())
-
-    def action_go_on(self) -> None:
-        self._after_action(self.conductor.continue_())
-
-    def action_done(self) -> None:
-        """Space on a step that waits for you: done, go on."""
-        self._after_action(self.conductor.continue_())
-
-    def action_next_step(self) -> None:
-        self._after_action(self.conductor.next_step())
-
-    def action_previous_step(self) -> None:
-        self._after_action(self.conductor.previous_step())
-
-    def action_rate_before(self, digit: int) -> None:
-        """Optional: how tense the person feels as the session begins, by digit key.
-
-        The first rating counts; the one change taken is ``0`` just after ``1``, which
-        makes the 1 a 10."""
-        value = self.rating_keys.digit(digit)
-        if self.rating_before is None or (digit == 0 and value == 10):
-            self._rate_before(value)
-
-    def action_rate_before_ten(self) -> None:
-        """``t``: a before-session rating of 10."""
-        if self.rating_before is None:
-            self._rate_before(self.rating_keys.ten())
-
     def _rate_before(self, value: int) -> None:
         self.rating_before = value
         self.conductor.rate(before=value)
         self.tell(f"Noted: tension {value} of 10 before.")
         self._after_action()
 
-    def tell(
-        self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
-    ) -> None:
-        """Show a notice on the session's own line, clear of the pacer and instruction."""
-        self.query_one(NoticeLine).tell(text, severity=severity, timeout=timeout)
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        """Notices raised by this screen go to its notice line, never to a toast."""
-        del markup  # the line shows plain text
-        self.tell(f"{title}: {message}" if title else message, severity=severity, timeout=timeout)
-
-    def action_mute(self) -> None:
-        self._set_muted(True)
-
-    def action_unmute(self) -> None:
-        self._set_muted(False)
-
     def _set_muted(self, muted: bool) -> None:
         self.conductor.set_muted(muted)
         self.tell("Sound cues off." if muted else "Sound cues on.")
         self.refresh_bindings()  # Mute or Unmute
-
-    def action_voice(self) -> None:
-        """The voice off or on. While the sound is muted, turning it on says that nothing will
-        be heard until m: muting stays the person's own choice, never undone by another key."""
-        on = not self.conductor.voice_on
-        self.conductor.set_voice(on)
-        if on and self.conductor.cues.muted:
-            self.tell("Voice on, but the sound is muted: press m to hear it.")
-        else:
-            self.tell("Voice on: each step is spoken." if on else "Voice off: tones and cues guide you.")
-        self.post_message(self.VoiceChanged(on))
-
-    def action_stop(self) -> None:
-        if not self.session.active:
-            return
-        self._cancel()
-        self.conductor.stop()
-        self.calm_app.show_summary(self.session)
-
-    @on(OptionList.OptionSelected, "#steps")
-    def _ignore_selection(self, event: OptionList.OptionSelected) -> None:
-        event.stop()

@@ -233,34 +233,8 @@ class FlareLogScreen(ModalScreen[bool]):
                 yield Button("Cancel", id="flare-cancel", compact=True)
         yield KeyBar(hints=(hint("tab", "tab", "Next field"), hint("space", "space", "Pick")))
 
-    def _fields(self) -> ComposeResult:
-        yield Static(Text("Where?"), classes="question")
-        with RadioSet(id="flare-area"):
-            for index, (area, words) in enumerate(AREAS.items()):
-                yield RadioButton(words, value=index == 0, name=area)
-        yield Static(Text("How strong, 0 to 10?"), classes="question")
-        yield Input(placeholder="0 to 10", id="flare-intensity", type="integer", max_length=2, compact=True)
-        yield Static(Text("What may have set it off?"), classes="question")
-        yield SelectionList[str](*[(t, t) for t in TRIGGERS], id="flare-triggers")
-        # The guide's note on the trigger under the cursor: how it tends to feel, and why.
-        yield Static(Text(TRIGGER_HINT), id="trigger-note", markup=False)
-        yield Input(placeholder="Other triggers, separated by commas", id="flare-other", compact=True)
-        yield Input(placeholder="A note (optional)", id="flare-note", max_length=1000, compact=True)
-
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()
-
-    @on(SelectionList.SelectionHighlighted, "#flare-triggers")
-    def _trigger_highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
-        trigger = event.selection.value
-        note = trigger_note_text(trigger)
-        # Named, since the list keeps a highlighted row while another field has the focus.
-        shown = Text.assemble((f"{trigger}: ", "bold"), note) if note else Text(TRIGGER_HINT)
-        widget = self.query_one("#trigger-note", Static)
-        widget.update(shown)
-        # The note sits under the list: keep it in view as the cursor moves (at 80x24 the
-        # questions are taller than the form), without an animation to wait for.
-        self.call_after_refresh(widget.scroll_visible, animate=False)
 
     @on(Button.Pressed, "#flare-save")
     def action_save(self) -> None:
@@ -287,3 +261,29 @@ class FlareLogScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#flare-cancel")
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    @on(SelectionList.SelectionHighlighted, "#flare-triggers")
+    def _trigger_highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
+        trigger = event.selection.value
+        note = trigger_note_text(trigger)
+        # Named, since the list keeps a highlighted row while another field has the focus.
+        shown = Text.assemble((f"{trigger}: ", "bold"), note) if note else Text(TRIGGER_HINT)
+        widget = self.query_one("#trigger-note", Static)
+        widget.update(shown)
+        # The note sits under the list: keep it in view as the cursor moves (at 80x24 the
+        # questions are taller than the form), without an animation to wait for.
+        self.call_after_refresh(widget.scroll_visible, animate=False)
+
+    def _fields(self) -> ComposeResult:
+        yield Static(Text("Where?"), classes="question")
+        with RadioSet(id="flare-area"):
+            for index, (area, words) in enumerate(AREAS.items()):
+                yield RadioButton(words, value=index == 0, name=area)
+        yield Static(Text("How strong, 0 to 10?"), classes="question")
+        yield Input(placeholder="0 to 10", id="flare-intensity", type="integer", max_length=2, compact=True)
+        yield Static(Text("What may have set it off?"), classes="question")
+        yield SelectionList[str](*[(t, t) for t in TRIGGERS], id="flare-triggers")
+        # The guide's note on the trigger under the cursor: how it tends to feel, and why.
+        yield Static(Text(TRIGGER_HINT), id="trigger-note", markup=False)
+        yield Input(placeholder="Other triggers, separated by commas", id="flare-other", compact=True)
+        yield Input(placeholder="A note (optional)", id="flare-note", max_length=1000, compact=True)

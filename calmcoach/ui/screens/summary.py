@@ -9,9 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from calmcoach.domain.describe import practice_facts, practice_greeting, practice_note
+from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Session, practice_of
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.keybar import KeyBar
@@ -60,6 +62,23 @@ class SummaryScreen(CalmScreen):
         for n in range(10)
     ]
 
+    class Rated(Message):
+        """The person said how tense they feel now, 0 to 10."""
+
+        def __init__(self, rating: int) -> None:
+            super().__init__()
+            self.rating = rating
+
+    class Again(Message):
+        """The person asked for the same session again."""
+
+        def __init__(self, timeline: Timeline) -> None:
+            super().__init__()
+            self.timeline = timeline
+
+    class Closed(Message):
+        """The person is done with the summary: back to the library."""
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
@@ -92,22 +111,6 @@ class SummaryScreen(CalmScreen):
     def on_resize(self) -> None:
         self._fit()
 
-    def _fit(self) -> None:
-        """A compact page on a small terminal, so the 0 to 10 row stays in view."""
-        small = self.app.size.height < 18 or self.app.size.width < 60
-        self.set_class(small, "-small")
-        # A resize can reach the screen before its children are mounted.
-        for question in self.query("#rating-question").results(Static):
-            question.update(Text(QUESTION_SHORT if small else QUESTION))
-        # The kind word under the figures gives way on a small terminal to the 0 to 10 row.
-        for note in self.query("#summary-note").results(Static):
-            note.display = not small and not note.has_class("-empty")
-
-    @on(Button.Pressed)
-    def _rate_button(self, event: Button.Pressed) -> None:
-        if event.button.id and event.button.id.startswith("rate-"):
-            self.action_rate(int(event.button.id.removeprefix("rate-")))
-
     def action_rate_key(self, digit: int) -> None:
         """A digit key: its rating, or 10 for ``0`` just after ``1``."""
         self.action_rate(self.rating_keys.digit(digit))
@@ -119,10 +122,26 @@ class SummaryScreen(CalmScreen):
         for button in self.query(Button):
             button.variant = "primary" if button.id == f"rate-{value}" else "default"
         self.query_one("#rating-said", Static).update(Text(f"Noted: {value} of 10. Thank you."))
-        self.calm_app.rate_session(self.session, value)
+        self.post_message(self.Rated(value))
 
     def action_home(self) -> None:
-        self.calm_app.go_home()
+        self.post_message(self.Closed())
 
     def action_again(self) -> None:
-        self.calm_app.start_timeline(self.session.timeline)
+        self.post_message(self.Again(self.session.timeline))
+
+    @on(Button.Pressed)
+    def _rate_button(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("rate-"):
+            self.action_rate(int(event.button.id.removeprefix("rate-")))
+
+    def _fit(self) -> None:
+        """A compact page on a small terminal, so the 0 to 10 row stays in view."""
+        small = self.app.size.height < 18 or self.app.size.width < 60
+        self.set_class(small, "-small")
+        # A resize can reach the screen before its children are mounted.
+        for question in self.query("#rating-question").results(Static):
+            question.update(Text(QUESTION_SHORT if small else QUESTION))
+        # The kind word under the figures gives way on a small terminal to the 0 to 10 row.
+        for note in self.query("#summary-note").results(Static):
+            note.display = not small and not note.has_class("-empty")

@@ -89,6 +89,15 @@ class Countdown(Widget):
         """The digits shown."""
         return self._value
 
+    def render_line(self, y: int) -> Strip:
+        if self._styles is None:
+            self._styles = (self.get_component_rich_style("countdown--word"), self.rich_style)
+        return _line(y, self.size.width, self._word, self._value, *self._styles)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
     def show(self, *, word: str | None = None, value: str | None = None) -> None:
         """Show a new word, new digits, or both: a repaint, never a layout."""
         changed = False
@@ -100,12 +109,3 @@ class Countdown(Widget):
             changed = True
         if changed:
             self.refresh()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
-
-    def render_line(self, y: int) -> Strip:
-        if self._styles is None:
-            self._styles = (self.get_component_rich_style("countdown--word"), self.rich_style)
-        return _line(y, self.size.width, self._word, self._value, *self._styles)

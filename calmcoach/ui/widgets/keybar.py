@@ -103,11 +103,52 @@ class KeyBar(Widget):
         self.hints = hints
         """Keys shown after the bindings' (see ``hint``)."""
 
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("keybar--key", partial=True)
+        description_style = self.get_component_rich_style("keybar--description", partial=True)
+        dim = Style(dim=True)
+        entries, palette = self._entries()
+        spans: list[KeySpan] = []
+        line = Text(no_wrap=True, overflow="crop")
+
+        def add(entry: KeyEntry) -> None:
+            key, shown, description, enabled, tooltip, _action = entry
+            start = line.cell_len
+            line.append(f" {shown} ", key_style + (dim if not enabled else Style()))
+            if description:
+                line.append(f"{description} ", description_style + (dim if not enabled else Style()))
+            spans.append(KeySpan(start, line.cell_len, key, enabled, tooltip or description))
+
+        for entry in self._fitting(entries):
+            add(entry)
+        if palette is not None:
+            width = len(palette.shown) + len(palette.description) + 3
+            gap = self.size.width - line.cell_len - width
+            if gap > 0:
+                line.append(" " * gap)
+                add(palette)
+        self._spans = spans
+        return line
+
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def on_click(self, event: events.Click) -> None:
+        span = self._span_at(event.x)
+        if span is None:
+            return
+        event.stop()
+        if span.enabled:
+            self.app.simulate_key(span.key)
+        else:
+            self.app.bell()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        span = self._span_at(event.x)
+        self.tooltip = span.tooltip if span is not None else None
 
     def _bindings_changed(self, _screen: Screen[object]) -> None:
         self.refresh()
@@ -139,33 +180,6 @@ class KeyBar(Widget):
             )
         return entries, palette
 
-    def render(self) -> Text:
-        key_style = self.get_component_rich_style("keybar--key", partial=True)
-        description_style = self.get_component_rich_style("keybar--description", partial=True)
-        dim = Style(dim=True)
-        entries, palette = self._entries()
-        spans: list[KeySpan] = []
-        line = Text(no_wrap=True, overflow="crop")
-
-        def add(entry: KeyEntry) -> None:
-            key, shown, description, enabled, tooltip, _action = entry
-            start = line.cell_len
-            line.append(f" {shown} ", key_style + (dim if not enabled else Style()))
-            if description:
-                line.append(f"{description} ", description_style + (dim if not enabled else Style()))
-            spans.append(KeySpan(start, line.cell_len, key, enabled, tooltip or description))
-
-        for entry in self._fitting(entries):
-            add(entry)
-        if palette is not None:
-            width = len(palette.shown) + len(palette.description) + 3
-            gap = self.size.width - line.cell_len - width
-            if gap > 0:
-                line.append(" " * gap)
-                add(palette)
-        self._spans = spans
-        return line
-
     def _fitting(self, entries: list[KeyEntry]) -> list[KeyEntry]:
         """The entries that fit the bar's width, in the bar's order: when not all do, the
         ones that matter most (``FIRST_KEPT``, then hints), so that a narrow screen still shows
@@ -195,17 +209,3 @@ class KeyBar(Widget):
 
     def _span_at(self, x: int) -> KeySpan | None:
         return next((span for span in self._spans if span.start <= x < span.end), None)
-
-    def on_click(self, event: events.Click) -> None:
-        span = self._span_at(event.x)
-        if span is None:
-            return
-        event.stop()
-        if span.enabled:
-            self.app.simulate_key(span.key)
-        else:
-            self.app.bell()
-
-    def on_mouse_move(self, event: events.MouseMove) -> None:
-        span = self._span_at(event.x)
-        self.tooltip = span.tooltip if span is not None else None

@@ -46,8 +46,6 @@ class NoticeLine(Static):
         """Read to decide when the notice goes (real time unless a test sets it)."""
         self.notice = ""
         """The text shown now ("" when none)."""
-        self.told: list[str] = []
-        """Every notice shown on this line, oldest first (one session's worth)."""
         self.due: float | None = None
         """When the notice goes, on ``clock``; None when nothing is shown."""
         self._timer: Timer | None = None
@@ -58,7 +56,6 @@ class NoticeLine(Static):
         """Show ``text`` (plain, never markup) in place of any notice shown now."""
         seconds = NOTICE_SECONDS if timeout is None else timeout
         self.notice = text
-        self.told.append(text)
         self.due = self.clock() + seconds
         self.set_class(severity == "warning", "-warning")
         self.set_class(severity == "error", "-error")
