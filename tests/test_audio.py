@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.audio import SilentPlayer
+from calmcoach.audio import BellPlayer
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
 from calmcoach.domain.planner import PlanOptions, plan
 from tests.helpers import (
@@ -256,11 +256,15 @@ def test_user_sound_overrides_builtin(tmp_path: Path) -> None:
     assert errors == {"nope": "no such sound"}
 
 
-def test_muted_player_plays_nothing() -> None:
-    player = SilentPlayer()
+def test_muted_bell_player_rings_nothing() -> None:
+    rings: list[str] = []
+    player = BellPlayer(bell=lambda: rings.append("ring"))
     player.muted = True
     player.play("inhale")
-    assert player.played == []
+    assert rings == []
+    player.muted = False
+    player.play("inhale")
+    assert rings == ["ring"]
 
 
 def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:
