@@ -283,6 +283,14 @@ def test_a_damaged_cached_clip_is_rendered_again(tmp_path: Path) -> None:
 # --- what a real player plays (ALSA's file plugin) ---------------------------------------
 
 
+def landed(capture: Path, size: int, limit: float = 5.0) -> None:
+    """Wait until the capture holds ``size`` bytes: the sounds sent so far landed whole
+    (a missing one is the final comparison's to report; ``limit`` only stops a hang)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not (capture.exists() and capture.stat().st_size >= size):
+        time.sleep(0.01)
+
+
 def run_captured(
     tmp_path: Path, library: Library, timeline: Timeline, voice_on: bool = True
 ) -> tuple[list[str], dict[int, str]]:
@@ -311,7 +319,7 @@ def run_captured(
         for name, _ in player.sent[counted:]:
             expected_bytes += len(known[name])
         counted = len(player.sent)
-        wait_for_file(capture, expected_bytes)
+        landed(capture, expected_bytes)
 
     def line_ended() -> None:
         """Wait, in real time, until the last line sent has been spoken to its end. The
