@@ -337,7 +337,7 @@ def run_captured(
                 time.sleep(min(0.05, left))
             else:
                 time.sleep(0.01)  # a line sent, its "played" not read yet (or held)
-        pytest.fail("a spoken line never ended")
+        pytest.fail("a line sent to the player never started, or never ended (left out?)")
 
     try:
         conductor.start()
