@@ -31,7 +31,7 @@ def one_run(env: dict[str, str], log: Path) -> tuple[float, float, float]:
     player.prepare(["inhale"])
     player.wait_ready(10.0)
     time.sleep(0.3)
-    assert player.pid is not None and player.working
+    assert player.pid is not None and player.take_notice() is None  # no "sound off"
     stopped = time.monotonic()
     os.kill(player.pid, signal.SIGSTOP)
     notice = None

@@ -47,7 +47,7 @@ def main() -> int:
         try:
             player.prepare(["inhale", "hold", "exhale"])
             player.wait_ready(10.0)
-            assert player.pid is not None and player.working
+            assert player.pid is not None and player.take_notice() is None  # no "sound off"
             if args.state == "holding":
                 player.schedule("hold", time.monotonic() + 600)
             time.sleep(1.0)
@@ -56,7 +56,8 @@ def main() -> int:
             elapsed = time.monotonic() - start
             worker = (process_cpu(player.pid) - worker0) / elapsed
             own = (process_cpu(os.getpid()) - own0) / elapsed
-            assert player.working, player.take_notice()
+            notice = player.take_notice()
+            assert notice is None, notice  # it did not fall back to the bell
         finally:
             player.close()
     print(f"{args.state} {elapsed:.1f} s: player {worker:.5f} CPU-s/s, app side {own:.5f} CPU-s/s")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.audio.process import ProcessPlayer
 from calmcoach.data import locations
 from calmcoach.data.history import History
 from calmcoach.data.library import sound_dirs
 from calmcoach.services.record import Recorder
+from tests.doubles import RecordingProcessPlayer
 
 
 def calmcoach_command() -> list[str]:
@@ -156,13 +156,13 @@ def wait_for_file(path: Path, size: int, timeout: float = 5.0) -> bytes:
 
 def capture_player(
     tmp_path: Path, capture: Path | None = None, asoundrc: str = "capture.asoundrc"
-) -> tuple[ProcessPlayer, list[float]]:
+) -> tuple[RecordingProcessPlayer, list[float]]:
     """A real player process whose ALSA device is ``asoundrc`` (the capture file plugin by
     default, writing to ``capture``), and the moments its bell rang."""
 
     env = audio_env(dict(os.environ), tmp_path / "home", asoundrc, capture)
     rings: list[float] = []
-    player = ProcessPlayer(
+    player = RecordingProcessPlayer(
         sound_dirs(), bell=lambda: rings.append(time.monotonic()), log_file=tmp_path / "player.log", env=env
     )
     return player, rings

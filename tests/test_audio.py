@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.audio import SilentPlayer
+from calmcoach.audio import BellPlayer
 from calmcoach.audio.wavs import CueError, check_wav, find_cues
 from calmcoach.domain.planner import PlanOptions, plan
 from tests.helpers import (
@@ -41,12 +41,22 @@ from tests.helpers import (
 pytestmark = pytest.mark.audio
 
 
-def test_plain_session_capture_has_every_cue_in_order(cli_env, tmp_path: Path) -> None:
+SHORT_4_2_6 = (
+    (Path(__file__).resolve().parent.parent / "exercises" / "breathing-4-2-6.toml")
+    .read_text("utf-8")
+    .replace("minutes = { default = 3, min = 2, max = 5 }", "minutes = { default = 1, min = 1, max = 1 }")
+)
+"""The shipped 4-2-6 breathing, one minute long (five cycles): what a real-sound run proves
+with ten cycles, it proves with five in half the time."""
+
+
+def test_plain_session_capture_has_every_cue_in_order(cli_env, tmp_path: Path, user_exercises: Path) -> None:
     need_simpleaudio()
+    (user_exercises / "short-4-2-6.toml").write_text(SHORT_4_2_6, "utf-8")
     capture = tmp_path / "capture.raw"
     env = audio_env(cli_env, tmp_path / "home", "capture.asoundrc", capture)
     result = subprocess.run(
-        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "20", "--minutes", "2"],
+        [*calmcoach_command(), "run", "short-4-2-6", "--plain", "--speed", "20"],
         capture_output=True,
         text=True,
         env=env,
@@ -55,25 +65,24 @@ def test_plain_session_capture_has_every_cue_in_order(cli_env, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "sound off" not in result.stdout
     known = cue_bytes()
-    expected = ["inhale", "hold", "exhale"] * 10 + ["end"]
+    expected = ["inhale", "hold", "exhale"] * 5 + ["end"]
     data = wait_for_file(capture, sum(len(known[n]) for n in expected))
     assert split_capture(data, known) == expected
 
 
-def test_eyes_closed_tones_last_exactly_each_phase(cli_env, tmp_path: Path) -> None:
+def test_eyes_closed_tones_last_exactly_each_phase(cli_env, tmp_path: Path, user_exercises: Path) -> None:
     need_simpleaudio()
+    (user_exercises / "short-4-2-6.toml").write_text(SHORT_4_2_6, "utf-8")
     capture = tmp_path / "capture.raw"
     env = audio_env(cli_env, tmp_path / "home", "capture.asoundrc", capture)
     result = subprocess.run(
         [
             *calmcoach_command(),
             "run",
-            "breathing-4-2-6",
+            "short-4-2-6",
             "--plain",
             "--speed",
             "20",
-            "--minutes",
-            "2",
             "--eyes-closed",
             "--no-voice",  # the tones alone: the voice takes the first two cycles' place
         ],
@@ -85,7 +94,7 @@ def test_eyes_closed_tones_last_exactly_each_phase(cli_env, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     end = cue_bytes()["end"]
     per_second = 44100 * 2
-    expected = 10 * 12 * per_second + len(end)  # each phase's sound is exactly its length
+    expected = 5 * 12 * per_second + len(end)  # each phase's sound is exactly its length
     data = wait_for_file(capture, expected)
     assert len(data) == expected
     assert data.endswith(end)
@@ -104,7 +113,7 @@ def test_broken_device_falls_back_to_the_bell_once(cli_env, tmp_path: Path) -> N
     need_simpleaudio()
     env = audio_env(cli_env, tmp_path / "home", "broken.asoundrc")
     result = subprocess.run(
-        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "50", "--minutes", "2"],
+        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "100", "--minutes", "2"],
         capture_output=True,
         text=True,
         env=env,
@@ -121,7 +130,7 @@ def test_simpleaudio_missing_falls_back_to_the_bell_once(cli_env, tmp_path: Path
     env = dict(cli_env)
     env["PYTHONPATH"] = str(FIXTURES / "no_simpleaudio")
     result = subprocess.run(
-        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "50", "--minutes", "2"],
+        [*calmcoach_command(), "run", "breathing-4-2-6", "--plain", "--speed", "100", "--minutes", "2"],
         capture_output=True,
         text=True,
         env=env,
@@ -257,11 +266,15 @@ def test_user_sound_overrides_builtin(tmp_path: Path) -> None:
     assert errors == {"nope": "no such sound"}
 
 
-def test_muted_player_plays_nothing() -> None:
-    player = SilentPlayer()
+def test_muted_bell_player_rings_nothing() -> None:
+    rings: list[str] = []
+    player = BellPlayer(bell=lambda: rings.append("ring"))
     player.muted = True
     player.play("inhale")
-    assert player.played == []
+    assert rings == []
+    player.muted = False
+    player.play("inhale")
+    assert rings == ["ring"]
 
 
 def test_play_calls_are_reported_with_their_times(tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from calmcoach.audio import SilentPlayer
 from calmcoach.data.loader import Library
 from calmcoach.domain.planner import PlanOptions, Timeline, plan
 from calmcoach.domain.session import Event, Session, SessionFinished, State, StepStarted
 from calmcoach.services.conductor import Conductor
 from tests.clocks import FakeClock
+from tests.doubles import RecordingPlayer
 from tests.ui.helpers import AheadPlayer
 
 T0 = 1000.0
@@ -36,7 +36,7 @@ def drill(library: Library) -> Timeline:
 
 def test_each_step_plays_its_cue_once_and_the_end_bell_at_the_end(library: Library) -> None:
     clock = FakeClock(T0)
-    cues = SilentPlayer()  # cannot schedule: every cue is played at its boundary
+    cues = RecordingPlayer()  # cannot schedule: every cue is played at its boundary
     recorder = ListRecorder()
     conductor = Conductor(Session(drill(library), clock), cues=cues, recorder=recorder)
     conductor.start()
@@ -108,7 +108,7 @@ def test_stopping_records_stopped_once_and_observers_see_every_change(library: L
     seen: list[tuple[str, int]] = []
     conductor = Conductor(
         Session(drill(library), clock),
-        cues=SilentPlayer(),
+        cues=RecordingPlayer(),
         recorder=recorder,
         observers=(lambda session, events: seen.append((session.state.value, len(events))),),
     )
@@ -123,7 +123,7 @@ def test_stopping_records_stopped_once_and_observers_see_every_change(library: L
 
 def test_next_part_in_the_flare_routine_plays_the_release_cue(library: Library) -> None:
     clock = FakeClock(T0)
-    cues = SilentPlayer()
+    cues = RecordingPlayer()
     flare = plan(library.exercises["flare"], PlanOptions(area="hand"), library.exercises)
     conductor = Conductor(Session(flare, clock), cues=cues)
     conductor.start()
@@ -136,7 +136,7 @@ def test_next_part_in_the_flare_routine_plays_the_release_cue(library: Library) 
 
 def test_eyes_closed_plays_the_guide_tone_keys(library: Library) -> None:
     clock = FakeClock(T0)
-    cues = SilentPlayer()
+    cues = RecordingPlayer()
     conductor = Conductor(Session(drill(library), clock), cues=cues, eyes_closed=True)
     conductor.start()
     assert cues.played == ["inhale~inhale-4"]

@@ -390,11 +390,11 @@ freeze the kernel does not report: a C call holding the interpreter, say)."""
 
 
 def test_a_player_frozen_without_being_stopped_is_noticed_by_its_silence(tmp_path: Path) -> None:
-    from calmcoach.audio.process import ProcessPlayer
     from calmcoach.data.library import sound_dirs
+    from tests.doubles import RecordingProcessPlayer
 
     rings: list[float] = []
-    player = ProcessPlayer(
+    player = RecordingProcessPlayer(
         sound_dirs(),
         bell=lambda: rings.append(time.monotonic()),
         log_file=tmp_path / "player.log",
@@ -440,11 +440,12 @@ one stuck opening its sound device would, its heartbeat thread still running).""
 def test_a_player_that_beats_but_does_not_start_a_cue_is_given_up_with_a_bell_for_it(
     tmp_path: Path,
 ) -> None:
-    from calmcoach.audio.process import CUE_LATE_AFTER, ProcessPlayer
+    from calmcoach.audio.process import CUE_LATE_AFTER
     from calmcoach.data.library import sound_dirs
+    from tests.doubles import RecordingProcessPlayer
 
     rings: list[float] = []
-    player = ProcessPlayer(
+    player = RecordingProcessPlayer(
         sound_dirs(),
         bell=lambda: rings.append(time.monotonic()),
         log_file=tmp_path / "player.log",

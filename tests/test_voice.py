@@ -83,6 +83,11 @@ def pcm(path: Path) -> bytes:
         return wav.readframes(wav.getnframes())
 
 
+def clip_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
 def heard_pcm(key: str, path: Path) -> bytes:
     """The samples the player plays for ``key``: a reminder's softer than its file."""
     return softer(pcm(path), 2) if key.startswith(QUIET_PREFIX) else pcm(path)
@@ -278,11 +283,20 @@ def test_a_damaged_cached_clip_is_rendered_again(tmp_path: Path) -> None:
 # --- what a real player plays (ALSA's file plugin) ---------------------------------------
 
 
+def landed(capture: Path, size: int, limit: float = 5.0) -> None:
+    """Wait until the capture holds ``size`` bytes: the sounds sent so far landed whole
+    (a missing one is the final comparison's to report; ``limit`` only stops a hang)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not (capture.exists() and capture.stat().st_size >= size):
+        time.sleep(0.01)
+
+
 def run_captured(
     tmp_path: Path, library: Library, timeline: Timeline, voice_on: bool = True
 ) -> tuple[list[str], dict[int, str]]:
     """Run ``timeline`` on a fake clock through a real player, letting each sound land
-    whole in the capture before the next boundary; the keys heard, in order."""
+    whole in the capture, and each spoken line end in real time, before the next
+    boundary; the keys heard, in order. Its wall time is about the lines' length."""
     need_simpleaudio()
     capture = tmp_path / "capture.raw"
     player, rings = capture_player(tmp_path, capture)
@@ -290,6 +304,7 @@ def run_captured(
     player.prepare(*sounds_for(timeline, False), voices=files)
     assert player.wait_ready(10.0) and player.working
     known = {**cue_bytes(), **{key: heard_pcm(key, path) for key, path in files.items()}}
+    seconds = {key: clip_seconds(path) for key, path in files.items()}
     clock = FakeClock(T0)
     conductor = Conductor(Session(timeline, clock), cues=player, voice=keys, voice_on=voice_on)
     expected_bytes = 0
@@ -299,10 +314,30 @@ def run_captured(
         """Wait until every sound sent so far has landed whole in the capture (the fake
         clock moves at once: without this, the next sound would cut the last one off)."""
         nonlocal expected_bytes, counted
+        if len(player.sent) == counted:
+            return  # everything sent has landed already: a second with no new sound waits for nothing
         for name, _ in player.sent[counted:]:
             expected_bytes += len(known[name])
         counted = len(player.sent)
-        wait_for_file(capture, expected_bytes)
+        landed(capture, expected_bytes)
+
+    def line_ended() -> None:
+        """Wait, in real time, until the last line sent has been spoken to its end. The
+        player leaves out a cue, and holds a line, while one is spoken; the fake clock
+        reaches the next sound at once, so the test lets each line finish as a session
+        would (a sound with no line playing waits for nothing)."""
+        limit = time.monotonic() + 60  # hang guard only: the longest line is seconds long
+        while time.monotonic() < limit:
+            lines = [(key, called) for key, called in list(player.played) if key in seconds]
+            if len(lines) >= sum(1 for key, _ in list(player.sent) if key in seconds):
+                ends = max((called + seconds[key] for key, called in lines), default=0.0)
+                left = ends - time.monotonic()
+                if left <= 0:
+                    return
+                time.sleep(min(0.05, left))
+            else:
+                time.sleep(0.01)  # a line sent, its "played" not read yet (or held)
+        pytest.fail("a line sent to the player never started, or never ended (left out?)")
 
     try:
         conductor.start()
@@ -311,12 +346,14 @@ def run_captured(
             if not conductor.session.active:
                 break
             if conductor.session.waiting:
+                line_ended()
                 conductor.continue_()
             else:
                 upcoming = conductor.session.upcoming()
                 assert upcoming is not None, conductor.session.state
                 while clock.now < upcoming[1]:  # reads a second apart: no gap is a suspend
                     clock.now = min(upcoming[1], clock.now + 1.0)
+                    line_ended()
                     conductor.poll()
                     heard_so_far()  # a reminder inside the step
             heard_so_far()
@@ -396,8 +433,10 @@ def test_plain_run_of_an_own_exercise_with_no_engine_says_so_once_and_goes_on(
 
 
 def test_plain_says_the_voice_is_on_and_no_voice_turns_it_off(cli_env: dict[str, str]) -> None:
-    def run(*extra: str) -> str:
-        result = subprocess.run(
+    # The three runs go side by side: each mostly waits out its (sped-up) steps.
+    variants = [(), ("--no-voice",), ("--no-sound",)]
+    runs = [
+        subprocess.Popen(
             [
                 *calmcoach_command(),
                 "run",
@@ -409,18 +448,29 @@ def test_plain_says_the_voice_is_on_and_no_voice_turns_it_off(cli_env: dict[str,
                 "100",
                 *extra,
             ],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=cli_env,
-            timeout=60,
             stdin=subprocess.DEVNULL,
         )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    assert "voice on: each step is spoken; --no-voice turns it off" in run()
-    assert "voice on" not in run("--no-voice")
-    assert "voice on" not in run("--no-sound")
+        for extra in variants
+    ]
+    said: list[str] = []
+    try:
+        for run in runs:
+            out, err = run.communicate(timeout=60)
+            assert run.returncode == 0, err
+            said.append(out)
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    voiced, no_voice, no_sound = said
+    assert "voice on: each step is spoken; --no-voice turns it off" in voiced
+    assert "voice on" not in no_voice
+    assert "voice on" not in no_sound
 
 
 def test_validate_warns_of_a_step_too_short_for_its_words(tmp_path: Path, cli_env: dict[str, str]) -> None:

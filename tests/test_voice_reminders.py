@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.audio import SilentPlayer
 from calmcoach.audio.voice import Voices
 from calmcoach.data.loader import Library, parse_file
 from calmcoach.domain import voice_text
@@ -17,6 +16,7 @@ from calmcoach.domain.planner import PlanOptions, Timeline, plan
 from calmcoach.domain.session import Session
 from calmcoach.services.conductor import Conductor
 from tests.clocks import FakeClock
+from tests.doubles import RecordingPlayer
 from tests.ui.helpers import AheadPlayer
 
 T0 = 1000.0
@@ -208,7 +208,7 @@ def test_a_player_on_the_session_clock_is_handed_each_reminder_on_its_moment(tmp
 def test_a_player_that_cannot_keep_time_says_each_reminder_at_the_next_read(tmp_path: Path) -> None:
     timeline = plan(long_exercise(tmp_path))
     clock = FakeClock(T0)
-    cues = SilentPlayer()
+    cues = RecordingPlayer()
     conductor = Conductor(Session(timeline, clock), cues=cues, voice=keyed(timeline), voice_on=True)
     conductor.start()
     run(conductor, clock, 125)
@@ -227,7 +227,7 @@ def test_no_reminder_with_the_voice_off_or_after_skipping_past_it_and_again_afte
 ) -> None:
     timeline = plan(long_exercise(tmp_path))
     clock = FakeClock(T0)
-    cues = SilentPlayer()
+    cues = RecordingPlayer()
     conductor = Conductor(Session(timeline, clock), cues=cues, voice=keyed(timeline), voice_on=False)
     conductor.start()
     run(conductor, clock, 45)  # past the first reminder, voice off
@@ -245,7 +245,7 @@ def test_no_reminder_with_the_voice_off_or_after_skipping_past_it_and_again_afte
 def test_a_stale_reminder_is_not_said_late(tmp_path: Path) -> None:
     timeline = plan(long_exercise(tmp_path))
     clock = FakeClock(T0)
-    cues = SilentPlayer()
+    cues = RecordingPlayer()
     conductor = Conductor(
         Session(timeline, clock, max_gap=10), cues=cues, voice=keyed(timeline), voice_on=True
     )

@@ -116,13 +116,11 @@ class CuePlayer(Protocol):
 
 
 class SilentPlayer:
-    """Plays nothing. For ``--no-sound`` and tests."""
+    """Plays nothing: for ``--no-sound``, and the base of the bell."""
 
     def __init__(self, notice: str | None = None) -> None:
         self.muted = False
         self.clock: Callable[[], float] | None = None
-        self.played: list[str] = []
-        """Names asked for, in order (what would have played)."""
         self._notice = notice
 
     def prepare(
@@ -135,8 +133,7 @@ class SilentPlayer:
         return True
 
     def play(self, name: str) -> None:
-        if not self.muted:
-            self.played.append(name)
+        del name
 
     def schedule(self, name: str, at: float) -> bool:
         del name, at
@@ -175,7 +172,6 @@ class BellPlayer(SilentPlayer):
         self._bell = bell
 
     def play(self, name: str) -> None:
-        if self.muted:
-            return
-        super().play(name)
-        self._bell()
+        del name
+        if not self.muted:
+            self._bell()

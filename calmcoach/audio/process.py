@@ -86,10 +86,6 @@ class ProcessPlayer:
         """Set while nothing sent to the player is waiting to be loaded."""
         self._ready.set()
         self._drained = threading.Event()
-        self.played: list[tuple[str, float]] = []
-        """(key, monotonic time of the play call in the player) as reported back."""
-        self.sent: list[tuple[str, float]] = []
-        """(key, monotonic time the play line was written, or the time set by ``schedule``)."""
         self._closing = False
         self._owed_bells = 0
         self._on_notice = on_notice
@@ -148,11 +144,6 @@ class ProcessPlayer:
     def pid(self) -> int | None:
         """The player process's id (None if it never started)."""
         return self._process.pid if self._process else None
-
-    @property
-    def working(self) -> bool:
-        """True while cues go to the player; False once it fell back to the bell."""
-        return self._failed is None
 
     # --- notices -------------------------------------------------------------------
 
@@ -322,8 +313,6 @@ class ProcessPlayer:
                 self._loaded.add(words[1])
             elif kind == "ready":
                 self._ready.set()
-            elif kind == "played" and len(words) == 3:
-                self.played.append((words[1], float(words[2])))
             elif kind == "drained":
                 self._drained.set()
             elif kind == "bad" and len(words) >= 3:
@@ -414,10 +403,7 @@ class ProcessPlayer:
         if not self._playable(name):
             self._bell()
             return
-        sent_at = time.monotonic()
-        if self._send("play", name):
-            self.sent.append((name, sent_at))
-        else:
+        if not self._send("play", name):
             self._bell()
 
     def _playable(self, name: str) -> bool:
@@ -445,7 +431,6 @@ class ProcessPlayer:
                 with self._lock:
                     self._awaited = None
             return False
-        self.sent.append((name, at))
         self._rewatch.set()
         return True
 

@@ -8,19 +8,20 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from calmcoach.audio import GuideTone, SilentPlayer
+from calmcoach.audio import GuideTone
 from calmcoach.ui.app import CalmApp, make_app
 from calmcoach.ui.screens.session import SessionScreen
 from tests.clocks import FakeClock
+from tests.doubles import RecordingPlayer
 
 T0 = 5000.0
 
 
-def new_app(clock: FakeClock | None = None, **kwargs: object) -> tuple[CalmApp, FakeClock, SilentPlayer]:
+def new_app(clock: FakeClock | None = None, **kwargs: object) -> tuple[CalmApp, FakeClock, RecordingPlayer]:
     """The real app with a fake clock and a recording silent cue player."""
     clock = clock or FakeClock(T0)
-    cues = kwargs.pop("cues", None) or SilentPlayer()
-    assert isinstance(cues, SilentPlayer)
+    cues = kwargs.pop("cues", None) or RecordingPlayer()
+    assert isinstance(cues, RecordingPlayer)
     kwargs.setdefault("show_first_run", False)
     app = make_app(clock=clock, cues=cues, **kwargs)  # type: ignore[arg-type]
     return app, clock, cues
@@ -45,7 +46,7 @@ def session_screen(pilot: Pilot[object]) -> SessionScreen:
     return screen
 
 
-class AheadPlayer(SilentPlayer):
+class AheadPlayer(RecordingPlayer):
     """A silent player that keeps time on the session's own clock, so the app hands it each
     boundary's cue ahead of time (as it does the real player on the monotonic clock)."""
 

@@ -6,14 +6,14 @@ import threading
 
 from textual.app import App
 
-from calmcoach.audio import SilentPlayer
 from calmcoach.domain.planner import PlanOptions
 from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.session import SessionScreen
+from tests.doubles import RecordingPlayer
 from tests.ui.helpers import new_app, session_opened
 
 
-class SlowPlayer(SilentPlayer):
+class SlowPlayer(RecordingPlayer):
     """A player whose sounds are ready only when the test says so."""
 
     def __init__(self) -> None:
