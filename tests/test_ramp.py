@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import subprocess
 from pathlib import Path
 
@@ -383,3 +384,16 @@ def test_whatever_loads_plans_monotone_and_lands_on_the_clock(
     assert timeline.total == pytest.approx(planner.breathing_seconds(result, timeline.cycles))
     _check_monotone(result, timeline)
     _check_boundaries(timeline)
+
+
+def test_the_readmes_ramp_example_validates_and_ramps_as_it_says(tmp_path: Path, library) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Your own exercises\n") :]
+    section = section[: section.index("\n## ")]
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", section, flags=re.DOTALL) if "ramp_cycles" in b]
+    path = write(tmp_path, block)
+    assert validate_files([path], library, None) == {path: ()}
+    timeline = plan(loaded(tmp_path, block))
+    inhales = [s.duration for s in timeline.segments if s.pace is Pace.INHALE]
+    assert inhales[0] == 2 and inhales[5:] == [4] * (len(inhales) - 5)
+    assert inhales[:6] == pytest.approx([2, 2.4, 2.8, 3.2, 3.6, 4])
