@@ -10,6 +10,7 @@ import itertools
 import math
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from tests.clocks import FakeClock
 from tests.helpers import calmcoach_command
 
 T0 = 1000.0
+LONGEST = "minutes = { default = 3, min = 2, max = 120 }"
 
 RAMP = """\
 title = "Ramp"
@@ -265,6 +267,23 @@ def test_a_ramping_session_counts_and_paces_each_cycle_at_its_own_length(tmp_pat
     assert fresh.step_remaining(T0 + 11.4 + 1.8) == pytest.approx(1.8)
     assert fresh.level(T0 + 11.4 + 1.8) == pytest.approx(0.5)
     assert fresh.current(T0 + 11.4 + 1.8).duration == pytest.approx(3.6)
+
+
+def test_a_file_of_a_thousand_ramped_phases_over_a_thousand_cycles_is_judged_quickly(
+    tmp_path: Path,
+) -> None:
+    # As large as a file may be (64 KB): 1400 ramped phases, and the longest ramp. The
+    # ramp's length is worked out per cycle, not per phase of every cycle (that took 1 s).
+    phases = ",".join('{pace="hold",seconds={from=1,to=2},say="x"}' for _ in range(1400))
+    text = f'title = "T"\nkind = "breathing"\n{LONGEST}\nramp_cycles = 1000\nphase = [{phases}]\n'
+    path = write(tmp_path, text)
+    started = time.perf_counter()
+    result = load(path)
+    took = time.perf_counter() - started
+    assert not isinstance(result, Exercise)
+    assert [p.field for p in result] == ["ramp_cycles"]
+    assert "the shortest session, 2 minutes, has only 1 cycle;" in result[0].message
+    assert took < 0.5
 
 
 # --- what is shown and said ------------------------------------------------------------------

@@ -394,9 +394,8 @@ class Checker:
             cycles, shortest = exercise.cycles, f"a session has {exercise.cycles} cycles"
         elif exercise.minutes is not None:
             cycles = planner.cycles_for(exercise, exercise.minutes.min)
-            shortest = (
-                f"the shortest session, {figure(exercise.minutes.min)} minutes, has only {cycles} cycles"
-            )
+            count = "1 cycle" if cycles == 1 else f"{cycles} cycles"
+            shortest = f"the shortest session, {figure(exercise.minutes.min)} minutes, has only {count}"
         else:
             return
         if ramp > cycles:

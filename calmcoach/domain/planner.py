@@ -160,11 +160,19 @@ def phase_lengths(exercise: Exercise, cycle: int) -> tuple[float, ...]:
 
 
 def _ramp_totals(exercise: Exercise) -> list[float]:
-    """The length of the ramp's first 1, 2, ... ``ramp_cycles`` cycles (empty: no ramp)."""
+    """The length of the ramp's first 1, 2, ... ``ramp_cycles`` cycles (empty: no ramp).
+
+    A cycle's length is a sum of phases that each change evenly, so it changes evenly
+    too: worked out from its first and last, not phase by phase (a hostile file's
+    thousands of phases times a thousand cycles would take seconds)."""
+    if not _ramps(exercise):
+        return []
+    ramp = exercise.ramp_cycles or 0
+    first = sum(p.seconds if p.ramp_from is None else p.ramp_from for p in exercise.phases)
     totals: list[float] = []
     total = 0.0
-    for cycle in range(1, (exercise.ramp_cycles or 0) + 1):
-        total += sum(phase_lengths(exercise, cycle))
+    for cycle in range(1, ramp + 1):
+        total += ramp_length(first, exercise.cycle_seconds, ramp, cycle)
         totals.append(total)
     return totals
 
