@@ -169,10 +169,11 @@ def _ramp_totals(exercise: Exercise) -> list[float]:
         return []
     ramp = exercise.ramp_cycles or 0
     first = sum(p.seconds if p.ramp_from is None else p.ramp_from for p in exercise.phases)
+    last = exercise.cycle_seconds
     totals: list[float] = []
     total = 0.0
     for cycle in range(1, ramp + 1):
-        total += ramp_length(first, exercise.cycle_seconds, ramp, cycle)
+        total += ramp_length(first, last, ramp, cycle)
         totals.append(total)
     return totals
 
