@@ -90,6 +90,8 @@ class Subject:
     note: str = ""
     env: dict[str, str] = field(default_factory=dict)
     calmcoach: bool = False
+    exercises: dict[str, str] = field(default_factory=dict)
+    """Exercise files (id: text) put in its config dir before it starts."""
 
 
 def _nafas_config(seconds: float, folder: Path) -> Path:
@@ -121,6 +123,42 @@ def session_minutes(seconds: float) -> str:
     return str(max(2, min(5, math.ceil((seconds + 15) / 60))))
 
 
+RAMPING = "calmcoach, ramping 2-1-3 to 4-2-6"
+"""The subject whose session changes its phase lengths over its first cycles."""
+RAMP_CYCLES = 6
+RAMP_EXERCISE = f"""\
+title = "Benchmark ramp"
+kind = "breathing"
+minutes = {{ default = 3, min = 2, max = 5 }}
+ramp_cycles = {RAMP_CYCLES}
+[[phase]]
+pace = "inhale"
+seconds = {{ from = 2, to = 4 }}
+say = "Breathe in"
+cue = "inhale"
+[[phase]]
+pace = "hold"
+seconds = {{ from = 1, to = 2 }}
+say = "Hold"
+cue = "hold"
+[[phase]]
+pace = "exhale"
+seconds = {{ from = 3, to = 6 }}
+say = "Breathe out"
+cue = "exhale"
+"""
+
+
+def ramp_schedule(cycles: int) -> tuple[float, ...]:
+    """The ramp's phase lengths, cycle after cycle, for ``cycles`` cycles: 2-1-3 evenly to
+    4-2-6 over RAMP_CYCLES, then 4-2-6 (the schedule of the whole session, not one cycle)."""
+    out: list[float] = []
+    for cycle in range(1, cycles + 1):
+        step = min(cycle - 1, RAMP_CYCLES - 1) / (RAMP_CYCLES - 1)
+        out += [start + (end - start) * step for start, end in ((2, 4), (1, 2), (3, 6))]
+    return tuple(out)
+
+
 def subjects() -> list[Subject]:
     peer_bin = PEERS_VENV / "bin"
     chains = HERE / "baselines" / "timer_chains.py"
@@ -148,6 +186,16 @@ def subjects() -> list[Subject]:
             re.compile(r"\d:\d\d +(inhale|hold|exhale) "),
             ("inhale", "hold", "exhale"),
             (4, 2, 6),
+        ),
+        Subject(
+            RAMPING,
+            lambda s, _f: [*CALMCOACH, "run", "bench-ramp", "--minutes", session_minutes(s)],
+            phase_words,
+            ("INHALE", "HOLD", "EXHALE") * 40,
+            ramp_schedule(40),
+            note="the whole session's schedule: each cycle of the ramp at its own length",
+            calmcoach=True,
+            exercises={"bench-ramp": RAMP_EXERCISE},
         ),
         Subject(
             f"breathe-cli {PEERS['breathe-cli']}",
@@ -251,6 +299,10 @@ def boundary_round(seconds: float, quick: bool) -> dict[str, dict[str, Any]]:
                 continue  # --quick keeps the fair baseline only
             env = stack.enter_context(sandbox())
             folder = base_of(env)
+            if subject.exercises:
+                (folder / "config" / "exercises").mkdir()
+                for name, text in subject.exercises.items():
+                    (folder / "config" / "exercises" / f"{name}.toml").write_text(text)
             if subject.calmcoach:
                 env["CALMCOACH_TRACE"] = str(folder / "trace.jsonl")
             process = ptyrun.PtyProcess(subject.argv(seconds, folder), {**env, **subject.env})
@@ -945,7 +997,7 @@ def build_table(results: dict[str, Any]) -> list[Row]:
         compare = "; ".join(
             f"{n}: {pools[n].tail_text()} ({fmt(ratio(tail(n), cc.tail[1]))}x)"
             for n in names
-            if n != "calmcoach"
+            if n not in ("calmcoach", RAMPING)
         )
         name, value = cc.tail
         rows.append(
@@ -961,6 +1013,20 @@ def build_table(results: dict[str, Any]) -> list[Row]:
                 f"best peer {best_peer} is {fmt(ratio(tail(best_peer), value))}x; " + compare,
             )
         )
+        if RAMPING in pools:  # runs kept before the ramping session was measured have no row
+            ramp = pools[RAMPING]
+            ramp_true = pooled([r[RAMPING]["terminal_vs_deadline_ms"] for r in rounds])
+            rows.append(
+                Row(
+                    f"  same, a ramping session ({RAMP_CYCLES} cycles 2-1-3 to 4-2-6), {ramp.tail[0]}",
+                    ramp.tail_text(),
+                    "<= 33 ms",
+                    verdict(ramp.tail[1] <= 1000 * FRAME if not math.isnan(ramp.tail[1]) else None),
+                    f"steady 4-2-6 (calmcoach above) in the same run: {cc.tail_text()}; p50 "
+                    f"{fmt(ramp.p50)} ms (steady {fmt(cc.p50)}); its phase word vs true deadline "
+                    f"p50 {fmt(ramp_true.p50)} ms, {ramp_true.tail_text()}",
+                )
+            )
         rows.append(
             Row(
                 "  same, p50",

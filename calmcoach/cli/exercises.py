@@ -23,6 +23,7 @@ from calmcoach.domain.describe import (
     number_text,
     part_heading,
     plural,
+    ramp_texts,
     safety_notes,
 )
 from calmcoach.domain.model import Exercise, Origin
@@ -144,6 +145,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         breaths = breaths_text(part)
         if breaths:
             print(f"   {breaths}")
+        for line in ramp_texts(timeline, part):
+            print(f"   {line}")
         for segment in timeline.segments[part.first : part.last + 1]:
             length = "waits" if segment.waits else f"{number_text(segment.duration)}s"
             label = segment.pace.value if segment.cycle is not None else (segment.title or "step")

@@ -88,6 +88,12 @@ def part_problems(
                     f"{name} runs {figure(target.minutes.min)} to {figure(target.minutes.max)} minutes, "
                     f"not {figure(part.minutes)}",
                 )
+            elif target.ramp_cycles and planner.cycles_for(target, part.minutes) < target.ramp_cycles:
+                checker.problem(
+                    f"{at}.minutes",
+                    f"{name} changes its pace over its first {target.ramp_cycles} cycles; "
+                    f"{figure(part.minutes)} minutes holds only {planner.cycles_for(target, part.minutes)}",
+                )
         if part.area is not None:
             if not target.variants:
                 checker.problem(f"{at}.area", f"{name} has no body areas to choose from")

@@ -247,7 +247,7 @@ class Checker:
     def exercise(self, data: Mapping[str, Any], exercise_id: str, origin: Origin) -> Exercise | None:
         common = ("title", "kind", "summary", "safety", "tags")
         per_kind = {
-            Kind.BREATHING: ("minutes", "cycles", "phase", "voice_cycles"),
+            Kind.BREATHING: ("minutes", "cycles", "phase", "voice_cycles", "ramp_cycles"),
             Kind.ROUTINE: ("step", "area"),
             Kind.PROGRAM: ("part",),
         }
@@ -293,15 +293,20 @@ class Checker:
             where = f"phase[{i}]"
             self.keys(table, where, ("pace", "seconds", "say", "cue"))
             pace = self.pace(table, where, required=True)
-            seconds = None
-            if "seconds" in table:
-                seconds = self.seconds(table["seconds"], f"{where}.seconds")
-            else:
+            seconds = ramp_from = None
+            ok = True
+            if "seconds" not in table:
                 self.problem(where, "missing 'seconds'")
+            elif isinstance(table["seconds"], dict):
+                ramp_from, seconds = self.ramp_range(table["seconds"], f"{where}.seconds")
+                ok = ramp_from is not None
+            else:
+                seconds = self.seconds(table["seconds"], f"{where}.seconds")
             say = self.text(table, "say", where)
             cue = self.cue(table, where)
-            if pace is not None and seconds is not None:
-                phases.append(Phase(pace=pace, seconds=seconds, say=say, cue=cue))
+            if pace is not None and seconds is not None and ok:
+                phases.append(Phase(pace=pace, seconds=seconds, say=say, cue=cue, ramp_from=ramp_from))
+        ramp_cycles = self.ramp_cycles(data, tables)
         minutes = self.minutes(data) if "minutes" in data else None
         cycles = None
         if "cycles" in data:
@@ -327,11 +332,77 @@ class Checker:
         elif "minutes" not in data and "cycles" not in data:
             self.problem(None, "a breathing exercise needs 'minutes' or 'cycles'")
         exercise = replace(
-            base, phases=tuple(phases), minutes=minutes, cycles=cycles, voice_cycles=voice_cycles
+            base,
+            phases=tuple(phases),
+            minutes=minutes,
+            cycles=cycles,
+            voice_cycles=voice_cycles,
+            ramp_cycles=ramp_cycles,
         )
         if phases and len(phases) == len(tables):
             self.breathing_length(exercise, data)
+            self.ramp_length(exercise)
         return exercise
+
+    def ramp_range(self, value: Mapping[str, Any], at: str) -> tuple[float | None, float | None]:
+        """A phase's ``seconds = { from = 3, to = 6 }``: (from, to), or Nones on a problem."""
+        self.keys(value, at, ("from", "to"))
+        got: dict[str, float | None] = {}
+        for key in ("from", "to"):
+            if key not in value:
+                self.problem(at, f"missing '{key}' (a range is {{ from = 3, to = 6 }}, in seconds)")
+                got[key] = None
+            else:
+                got[key] = self.seconds(value[key], f"{at}.{key}")
+        if any(key not in ("from", "to") for key in value):
+            return None, None
+        return got["from"], got["to"]
+
+    def ramp_cycles(self, data: Mapping[str, Any], tables: list[Mapping[str, Any]]) -> int | None:
+        """``ramp_cycles``, which a ranged phase needs and only a ranged phase may use."""
+        ranged = [i for i, table in enumerate(tables, start=1) if isinstance(table.get("seconds"), dict)]
+        if "ramp_cycles" not in data:
+            for i in ranged:
+                self.problem(
+                    f"phase[{i}].seconds",
+                    "a range of seconds needs 'ramp_cycles' (how many cycles it takes to go "
+                    "from 'from' to 'to')",
+                )
+            return None
+        value = data["ramp_cycles"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_CYCLES:
+            self.problem(
+                "ramp_cycles", f"expected a whole number from 2 to {MAX_CYCLES}, got {describe_value(value)}"
+            )
+            return None
+        if not ranged:
+            self.problem(
+                "ramp_cycles",
+                "no phase changes length: give a phase 'seconds = { from = 3, to = 6 }', "
+                "or leave 'ramp_cycles' out",
+            )
+            return None
+        return value
+
+    def ramp_length(self, exercise: Exercise) -> None:
+        """A ramp must end inside the shortest session the exercise allows (the fewest
+        minutes a person may choose, or its cycles), so every session reaches ``to``."""
+        ramp = exercise.ramp_cycles
+        if ramp is None:
+            return
+        if exercise.cycles is not None:
+            cycles, shortest = exercise.cycles, f"a session has {exercise.cycles} cycles"
+        elif exercise.minutes is not None:
+            cycles = planner.cycles_for(exercise, exercise.minutes.min)
+            count = "1 cycle" if cycles == 1 else f"{cycles} cycles"
+            shortest = f"the shortest session, {figure(exercise.minutes.min)} minutes, has only {count}"
+        else:
+            return
+        if ramp > cycles:
+            self.problem(
+                "ramp_cycles",
+                f"the ramp takes {ramp} cycles, but {shortest}; use fewer ramp cycles or more minutes",
+            )
 
     def breathing_length(self, exercise: Exercise, data: Mapping[str, Any]) -> None:
         """The longest session this exercise allows must fit in MAX_SEGMENTS phases."""

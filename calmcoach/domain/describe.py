@@ -34,6 +34,7 @@ __all__ = [
     "number_text",
     "part_heading",
     "plural",
+    "ramp_texts",
     "safety_notes",
     "session_heading",
     "time_left_change",
@@ -244,14 +245,35 @@ def breath_text(segment: Segment) -> str:
 
 
 def breaths_text(part: PartPlan) -> str:
-    """A breathing part's count and pace: ``15 breaths of 12 s, 5 a minute``."""
+    """A breathing part's count and pace: ``15 breaths of 12 s, 5 a minute``, or with a
+    ramp ``15 breaths: the first 6 change length, then 12 s each, 5 a minute``."""
     if part.cycles is None or not part.breaths_per_minute:
         return ""
-    seconds = 60.0 / part.breaths_per_minute
-    return (
-        f"{plural(part.cycles, 'breath')} of {number_text(seconds)} s, "
-        f"{number_text(part.breaths_per_minute)} a minute"
-    )
+    seconds = number_text(60.0 / part.breaths_per_minute)
+    per_minute = f"{number_text(part.breaths_per_minute)} a minute"
+    if part.ramp_cycles:
+        return (
+            f"{plural(part.cycles, 'breath')}: the first {part.ramp_cycles} change length, "
+            f"then {seconds} s each, {per_minute}"
+        )
+    return f"{plural(part.cycles, 'breath')} of {seconds} s, {per_minute}"
+
+
+def ramp_texts(timeline: Timeline, part: PartPlan) -> list[str]:
+    """One line for each breath of a part's ramp, with its phases' lengths as planned:
+    ``breath 2: inhale 2.5 s, hold 1 s, exhale 3.5 s (7 s)``. Empty for a part without one."""
+    if not part.ramp_cycles:
+        return []
+    by_cycle: dict[int, list[Segment]] = {}
+    for segment in timeline.segments[part.first : part.last + 1]:
+        if segment.cycle is not None and segment.cycle <= part.ramp_cycles:
+            by_cycle.setdefault(segment.cycle, []).append(segment)
+    out = []
+    for cycle, segments in by_cycle.items():
+        phases = ", ".join(f"{s.pace.value} {number_text(s.duration)} s" for s in segments)
+        total = number_text(sum(s.duration for s in segments))
+        out.append(f"breath {cycle}: {phases} ({total} s)")
+    return out
 
 
 def session_heading(timeline: Timeline, segment: Segment, exercises: Mapping[str, Exercise]) -> str:

@@ -100,9 +100,18 @@ class Phase:
 
     pace: Pace
     seconds: float
+    """The phase's length; for a ramped phase, its length once the ramp is over."""
     say: str
     cue: str | None = None
     """Name of a sound (a WAV stem in a sounds dir), or None for no cue."""
+    ramp_from: float | None = None
+    """A ramped phase's length in the first cycle (``seconds = { from = ... }``): it
+    changes evenly to ``seconds`` over the exercise's ``ramp_cycles``. None: fixed."""
+
+    @property
+    def shortest(self) -> float:
+        """The shortest this phase lasts in any cycle."""
+        return self.seconds if self.ramp_from is None else min(self.seconds, self.ramp_from)
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,9 @@ class Exercise:
     """A fixed number of cycles (breathing without a minutes range)."""
     voice_cycles: int | None = None
     """Breathing cycles whose phases the voice speaks (None: the default, two)."""
+    ramp_cycles: int | None = None
+    """Cycles over which ramped phases go from their ``ramp_from`` to their ``seconds``
+    (None: no phase is ramped)."""
     phases: tuple[Phase, ...] = ()
     steps: tuple[Step, ...] = ()
     """Steps every variant shares; run before the chosen area's steps."""
@@ -186,7 +198,7 @@ class Exercise:
 
     @property
     def cycle_seconds(self) -> float:
-        """Length of one breathing cycle."""
+        """Length of one breathing cycle (once any ramp is over)."""
         return sum(p.seconds for p in self.phases)
 
     def variant(self, area: str | None) -> Variant | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from calmcoach.domain.model import AREAS, Exercise, Kind, Pace, Reminder, Step
@@ -88,7 +88,10 @@ class PartPlan:
     end: float
     cycles: int | None
     breaths_per_minute: float | None
+    """Once any ramp is over."""
     area: str | None
+    ramp_cycles: int = 0
+    """The first cycles, whose phases change length (0: none do)."""
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,91 @@ class Timeline:
         return segment.level_from + (segment.level_to - segment.level_from) * eased
 
 
+def ramp_length(start: float, end: float, cycles: int, cycle: int) -> float:
+    """A ramped phase's length in breathing cycle ``cycle`` (from 1): ``start`` in the
+    first, ``end`` from cycle ``cycles`` on, evenly between. Monotone in ``cycle``."""
+    if cycle >= cycles:
+        return end
+    if cycle <= 1:
+        return start
+    return start + (end - start) * (cycle - 1) / (cycles - 1)
+
+
+def phase_lengths(exercise: Exercise, cycle: int) -> tuple[float, ...]:
+    """Each phase's length in breathing cycle ``cycle`` (from 1) of ``exercise``."""
+    ramp = exercise.ramp_cycles or 0
+    return tuple(
+        p.seconds if p.ramp_from is None or ramp < 2 else ramp_length(p.ramp_from, p.seconds, ramp, cycle)
+        for p in exercise.phases
+    )
+
+
+def _ramp_totals(exercise: Exercise) -> list[float]:
+    """The length of the ramp's first 1, 2, ... ``ramp_cycles`` cycles (empty: no ramp).
+
+    A cycle's length is a sum of phases that each change evenly, so it changes evenly
+    too: worked out from its first and last, not phase by phase (a hostile file's
+    thousands of phases times a thousand cycles would take seconds)."""
+    if not _ramps(exercise):
+        return []
+    ramp = exercise.ramp_cycles or 0
+    first = sum(p.seconds if p.ramp_from is None else p.ramp_from for p in exercise.phases)
+    last = exercise.cycle_seconds
+    totals: list[float] = []
+    total = 0.0
+    for cycle in range(1, ramp + 1):
+        total += ramp_length(first, last, ramp, cycle)
+        totals.append(total)
+    return totals
+
+
+def breathing_seconds(exercise: Exercise, cycles: int) -> float:
+    """How long ``cycles`` breathing cycles of ``exercise`` last, its ramp included."""
+    totals = _ramp_totals(exercise)
+    if cycles <= len(totals):
+        return totals[cycles - 1] if cycles > 0 else 0.0
+    done = totals[-1] if totals else 0.0
+    return done + (cycles - len(totals)) * exercise.cycle_seconds
+
+
 def cycles_for(exercise: Exercise, minutes: float) -> int:
-    """Whole cycles that best fill ``minutes`` (at least one)."""
-    return max(1, math.floor(minutes * 60.0 / exercise.cycle_seconds + 0.5))
+    """Whole cycles that best fill ``minutes`` (at least one), the ramp's cycles counted
+    at their own lengths."""
+    target = minutes * 60.0
+    totals = _ramp_totals(exercise)
+    if not totals or target > totals[-1]:
+        done = totals[-1] if totals else 0.0
+        return max(1, len(totals) + math.floor((target - done) / exercise.cycle_seconds + 0.5))
+    # Inside the ramp: the nearest whole cycle, a tie going to the longer (as above).
+    best = 1
+    for cycles, total in enumerate(totals, start=1):
+        if abs(total - target) <= abs(totals[best - 1] - target):
+            best = cycles
+    return best
+
+
+def ramped(
+    exercise: Exercise, starts: Sequence[float], cycles: int, ends: Sequence[float] | None = None
+) -> Exercise:
+    """``exercise`` with each phase ramped from ``starts`` to ``ends`` (default: the
+    phases' own lengths) over its first ``cycles`` cycles: for a pace known only when a
+    session starts (a measured breath). Plan it as any exercise; raises PlanError for
+    lengths that are not positive and finite, or a count that does not fit the phases."""
+    finals = tuple(p.seconds for p in exercise.phases) if ends is None else tuple(ends)
+    firsts = tuple(starts)
+    if exercise.kind is not Kind.BREATHING:
+        raise PlanError(f"{exercise.title} is not a breathing exercise")
+    if not len(firsts) == len(finals) == len(exercise.phases):
+        raise PlanError(f"{exercise.title} has {len(exercise.phases)} phases; give a length for each")
+    if any(not math.isfinite(x) or x <= 0 for x in (*firsts, *finals)):
+        raise PlanError("a phase's length must be a positive number of seconds")
+    if cycles < 2:
+        raise PlanError("a ramp takes at least 2 cycles")
+    phases = tuple(
+        replace(p, seconds=end, ramp_from=start)
+        for p, start, end in zip(exercise.phases, firsts, finals, strict=True)
+    )
+    return replace(exercise, phases=phases, ramp_cycles=cycles)
 
 
 def _check_minutes(exercise: Exercise, minutes: float) -> None:
@@ -196,6 +281,18 @@ def _levels(
     return out
 
 
+def _ramps(exercise: Exercise) -> bool:
+    """True when some phase of ``exercise`` changes length over its first cycles."""
+    return (exercise.ramp_cycles or 0) >= 2 and any(p.ramp_from is not None for p in exercise.phases)
+
+
+def _lengths(exercise: Exercise, cycle: int) -> tuple[float, ...]:
+    # Past the ramp every cycle is the same: skip the interpolation.
+    if not _ramps(exercise) or cycle >= (exercise.ramp_cycles or 0):
+        return tuple(p.seconds for p in exercise.phases)
+    return phase_lengths(exercise, cycle)
+
+
 @dataclass
 class _Draft:
     pace: Pace
@@ -210,6 +307,17 @@ class _Draft:
 
 def _cycles(exercise: Exercise, options: PlanOptions) -> int:
     """How many cycles a breathing exercise runs with these options."""
+    cycles = _planned_cycles(exercise, options)
+    ramp = exercise.ramp_cycles or 0
+    if cycles < ramp:  # a session that ends mid-ramp never reaches the pace it is for
+        minutes = f"{options.minutes:g} minutes" if options.minutes is not None else "this session"
+        raise PlanError(
+            f"{exercise.title} changes its pace over its first {ramp} breaths; {minutes} holds only {cycles}"
+        )
+    return cycles
+
+
+def _planned_cycles(exercise: Exercise, options: PlanOptions) -> int:
     if options.minutes is not None:
         _check_minutes(exercise, options.minutes)
         return cycles_for(exercise, options.minutes)
@@ -251,9 +359,9 @@ def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int
     if exercise.kind is Kind.BREATHING:
         cycles = _cycles(exercise, options)
         drafts = [
-            _Draft(p.pace, p.seconds, p.say, p.pace.value.capitalize(), p.cue, False, n)
+            _Draft(p.pace, seconds, p.say, p.pace.value.capitalize(), p.cue, False, n)
             for n in range(1, cycles + 1)
-            for p in exercise.phases
+            for p, seconds in zip(exercise.phases, _lengths(exercise, n), strict=True)
         ]
         return drafts, cycles, None
     if exercise.kind is Kind.ROUTINE:
@@ -347,7 +455,7 @@ def duration(
     seconds, waits = 0.0, False
     for target, part_options in jobs:
         if target.kind is Kind.BREATHING:
-            seconds += _cycles(target, part_options) * target.cycle_seconds
+            seconds += breathing_seconds(target, _cycles(target, part_options))
         else:
             steps, _area = _routine_steps(target, part_options)
             seconds += sum(step.seconds or 0.0 for step in steps)
@@ -416,6 +524,7 @@ def plan(
             ]
             offset += draft.seconds
         bpm = 60.0 / target.cycle_seconds if target.kind is Kind.BREATHING else None
+        ramp = min(target.ramp_cycles or 0, cycles or 0) if _ramps(target) else 0
         parts.append(
             PartPlan(
                 target.id,
@@ -428,6 +537,7 @@ def plan(
                 cycles,
                 bpm,
                 area,
+                ramp,
             )
         )
     return Timeline(exercise.id, exercise.title, tuple(segments), tuple(parts), chosen_area, tuple(reminders))

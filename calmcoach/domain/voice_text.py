@@ -191,11 +191,13 @@ def lines(exercise: Exercise) -> tuple[Line, ...]:
     if exercise.kind is Kind.BREATHING:
         spoken = voice_cycles(exercise)
         for i, phase in enumerate(exercise.phases, start=1):
-            texts = [phase_line(phase.say, phase.pace, phase.seconds)] if spoken > 0 else []
+            # A ramped phase is judged at its shortest, so no cycle of the ramp cuts a line off.
+            seconds = phase.shortest
+            texts = [phase_line(phase.say, phase.pace, seconds)] if spoken > 0 else []
             if spoken > 1:
-                texts.append(phase_word(phase.pace, phase.seconds))
+                texts.append(phase_word(phase.pace, seconds))
             for text in dict.fromkeys(texts):
-                out.append(Line(text, phase.seconds, f"phase[{i}]"))
+                out.append(Line(text, seconds, f"phase[{i}]"))
     elif exercise.kind is Kind.ROUTINE:
         steps = [(f"step[{i}]", step) for i, step in enumerate(exercise.steps, start=1)]
         for variant in exercise.variants:
