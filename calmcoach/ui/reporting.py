@@ -18,13 +18,15 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from calmcoach.data import locations
 from calmcoach.domain.visible import visible
 from calmcoach.ui.threads import from_threads
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from calmcoach.ui.app import CalmApp
 
 log = logging.getLogger("calmcoach.ui")
@@ -42,10 +44,10 @@ def report_for_the_doctor(app: CalmApp, history: Path) -> None:
         app.tell("The report is still being written.", title=TITLE, timeout=3)
         return
     app.tell("Writing the report…", title=TITLE, timeout=3)
-    app.run_worker(_write(app, history, locations.documents_dir()), group=GROUP)
+    app.run_worker(_write(app, history, locations.documents_dir(), app.screen), group=GROUP)
 
 
-async def _write(app: CalmApp, history: Path, documents: Path) -> None:
+async def _write(app: CalmApp, history: Path, documents: Path, asked_on: Screen[Any]) -> None:
     from calmcoach.data.history import HistoryUnavailable
     from calmcoach.services.report import write_to_documents
 
@@ -75,7 +77,8 @@ async def _write(app: CalmApp, history: Path, documents: Path) -> None:
     shown = visible(str(path))
     app.tell(f"Written to {shown}", title=TITLE, timeout=10)
     program = opener()
-    if program is None or not app.is_running:
+    # The offer comes over the history screen only: never over a session started meanwhile.
+    if program is None or not app.is_running or app.screen is not asked_on:
         return
     from calmcoach.ui.screens.choice import Choice, ChoiceScreen
 

@@ -9,8 +9,9 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from calmcoach.data import locations
 from calmcoach.data.history import History
 from calmcoach.ui.app import CalmApp
 from calmcoach.ui.screens.choice import ChoiceScreen
+from calmcoach.ui.screens.home import HomeScreen
 from calmcoach.ui.screens.stats import StatsScreen
 from tests.ui.helpers import new_app
 
@@ -236,3 +238,43 @@ async def test_with_history_off_d_says_so_and_writes_nothing() -> None:
         assert isinstance(app.screen, StatsScreen)
         assert "nothing to report" in " ".join(str(n.message) for n in app._notifications)
     assert reports() == []
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The real report, held in its thread until the test sets the event it gives."""
+    from calmcoach.services import report
+
+    release = threading.Event()
+    real = report.write_to_documents
+
+    def after_release(history: Path, documents: Path, today: date | None = None) -> Path:
+        release.wait(10)
+        return real(history, documents, today)
+
+    monkeypatch.setattr(report, "write_to_documents", after_release)
+    yield release
+    release.set()
+
+
+async def test_keys_work_while_it_is_written_and_a_second_press_waits_for_the_first(
+    held: threading.Event, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: Callable[[], list[str]]
+) -> None:
+    record = stand_in_opener(tmp_path, monkeypatch)
+    monkeypatch.setenv("DISPLAY", ":99")
+    app = new()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.press("d", "d")
+        assert "Report for the doctor: The report is still being written." in told()
+        await pilot.press("escape")  # the app answers keys while the report is written
+        assert isinstance(app.screen, HomeScreen)
+        held.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        (written,) = reports()
+        assert any(str(written) in notice for notice in told())
+        # Not over the library (or a session): the offer belongs to the history screen.
+        assert isinstance(app.screen, HomeScreen)
+    assert not record.exists()
