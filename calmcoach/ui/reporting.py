@@ -43,7 +43,7 @@ def report_for_the_doctor(app: CalmApp, history: Path) -> None:
     if any(worker.group == GROUP and not worker.is_finished for worker in app.workers):
         app.tell("The report is still being written.", title=TITLE, timeout=3)
         return
-    app.tell("Writing the report…", title=TITLE, timeout=3)
+    app.tell("Writing the report…", title=TITLE, timeout=2)
     app.run_worker(_write(app, history, locations.documents_dir(), app.screen), group=GROUP)
 
 
@@ -75,12 +75,14 @@ async def _write(app: CalmApp, history: Path, documents: Path, asked_on: Screen[
         )
         return
     shown = visible(str(path))
-    app.tell(f"Written to {shown}", title=TITLE, timeout=10)
     program = opener()
     # The offer comes over the history screen only: never over a session started meanwhile.
     if program is None or not app.is_running or app.screen is not asked_on:
+        app.tell(f"Written to {shown}", title=TITLE, timeout=10)
         return
     from calmcoach.ui.screens.choice import Choice, ChoiceScreen
+
+    log.info("report for the doctor: written to %s; offered to open it", shown)
 
     def chosen(answer: str | None) -> None:
         if answer == "open":

@@ -134,12 +134,14 @@ async def test_with_a_display_open_runs_xdg_open_on_the_file_detached(
 ) -> None:
     record = stand_in_opener(tmp_path, monkeypatch)
     monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setenv("CALMCOACH_DOCUMENTS_DIR", str(tmp_path / "my\x1b[2Jdocuments"))
     app = new()
     async with app.run_test(size=(100, 30)) as pilot:
         await make_report(pilot)
         (written,) = reports()
-        assert isinstance(app.screen, ChoiceScreen)
-        assert str(written) in app.screen.question
+        assert isinstance(app.screen, ChoiceScreen)  # it names the file, made visible
+        assert str(written).replace("\x1b", "\\x1b") in app.screen.question
+        assert "\x1b" not in app.screen.question
         await pilot.press("o")
         await wait_for(pilot, record.exists)
         assert isinstance(app.screen, StatsScreen)
