@@ -77,6 +77,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CALMCOACH_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("CALMCOACH_STATE_DIR", str(home / "state"))
     monkeypatch.setenv("CALMCOACH_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("CALMCOACH_DOCUMENTS_DIR", str(home / "documents"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TEXTUAL_ANIMATIONS", raising=False)
     monkeypatch.setenv("TZ", "UTC")  # history groups by local day: keep it fixed

@@ -45,6 +45,11 @@ def cache_dir() -> Path:
     return _from_env("CALMCOACH_CACHE_DIR") or Path(platformdirs.user_cache_dir(APP_NAME))
 
 
+def documents_dir() -> Path:
+    """The user's documents folder, where the app writes the report for the doctor."""
+    return _from_env("CALMCOACH_DOCUMENTS_DIR") or Path(platformdirs.user_documents_dir())
+
+
 def parse_cache_file() -> Path:
     """Parsed exercise files from earlier runs (see ``parsecache.ParseCache``)."""
     return cache_dir() / "parsed-exercises.json"

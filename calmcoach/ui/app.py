@@ -26,7 +26,7 @@ from calmcoach.data.loader import Library, ParseCache
 from calmcoach.domain.visible import visible
 from calmcoach.services import launch
 from calmcoach.services.launch import RunOptions
-from calmcoach.ui import collector, signals
+from calmcoach.ui import collector, reporting, signals
 from calmcoach.ui.factory import make_app as make_app
 from calmcoach.ui.preferences import Preferences, palette_commands
 from calmcoach.ui.screens.home import HomeScreen
@@ -42,10 +42,10 @@ if TYPE_CHECKING:
     from calmcoach.services.conductor import Observer
     from calmcoach.services.record import Recorder
     from calmcoach.ui.screens.session import SessionScreen
+    from calmcoach.ui.screens.stats import StatsScreen
     from calmcoach.ui.screens.summary import SummaryScreen
 
-# Screens other than home, and modules a session needs, are imported when first
-# used: home's first frame does not wait for them.
+# Other screens, and what a session needs, are imported when first used: home's first frame is sooner.
 
 log = logging.getLogger("calmcoach.ui")
 """Logged to the state dir's calmcoach.log when the CLI started the log (see logfile)."""
@@ -98,8 +98,7 @@ class CalmApp(App[int]):
         show_first_run: bool | None = None,
         voices: Voices | None = None,
     ) -> None:
-        """``options`` are the command line's (what to start, sound, voice, speed...);
-        ``voices`` finds the spoken lines' clips."""
+        """``options``: the command line's (what to start, sound, voice...); ``voices``: spoken clips."""
         super().__init__()
         self.library = library
         self.parse_cache: ParseCache | None = None
@@ -133,8 +132,7 @@ class CalmApp(App[int]):
         """Further observers every session's conductor is given (hooks)."""
         self.on_close: list[Callable[[], object]] = []
         """Called as the app closes, once the cue player has stopped (hooks)."""
-        self._collector_thresholds = gc.get_threshold()
-        """The garbage collector's thresholds before the app ran (see on_mount)."""
+        self._collector_thresholds = gc.get_threshold()  # as before the app ran (see on_mount)
 
     @cached_property
     def safety(self) -> SafetyText:
@@ -272,6 +270,9 @@ class CalmApp(App[int]):
 
     def on_summary_screen_closed(self, _message: SummaryScreen.Closed) -> None:
         self.to_home()
+
+    def on_stats_screen_report_asked(self, message: StatsScreen.ReportAsked) -> None:
+        reporting.report_for_the_doctor(self, message.history)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's commands, plus calmcoach's own settings."""

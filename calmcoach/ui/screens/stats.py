@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -10,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, SelectionList, Static
 
@@ -151,6 +153,13 @@ class StatsScreen(CalmScreen):
         Binding("escape,q", "app.pop_screen", "Back", id="stats.back", tooltip="Back to the library"),
         Binding("l", "log_flare", "Log a flare", id="stats.log", tooltip="Add a flare to the journal"),
         Binding(
+            "d",
+            "report",
+            "Report",
+            id="stats.report",
+            tooltip="Report for the doctor: a PDF (or web page) in your documents folder",
+        ),
+        Binding(
             "exclamation_mark",
             "app.red_flags",
             "Doctor?",
@@ -158,6 +167,13 @@ class StatsScreen(CalmScreen):
             tooltip="When to see a doctor",
         ),
     ]
+
+    class ReportAsked(Message):
+        """The person asked for the report for the doctor, from the history at ``history``."""
+
+        def __init__(self, history: Path) -> None:
+            super().__init__()
+            self.history = history
 
     def __init__(self, history: History | None, today: date | None = None) -> None:
         super().__init__()
@@ -196,6 +212,12 @@ class StatsScreen(CalmScreen):
         warning.display = pointer is not None
         if pointer is not None:
             warning.update(pointer)
+
+    def action_report(self) -> None:
+        if self.history is None:
+            self.notify("History is off, so there is nothing to report.", severity="warning")
+            return
+        self.post_message(self.ReportAsked(self.history.path))
 
     def action_log_flare(self) -> None:
         if self.history is None:
