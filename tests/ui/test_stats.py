@@ -111,3 +111,27 @@ async def test_history_off_still_runs_sessions(tmp_path, told) -> None:
         assert sum("newer calmcoach" in m for m in told()) == 1  # on the session's line
         await pilot.press("enter", "ctrl+s")
         assert "History is off" in body(app)
+
+
+def test_escape_codes_in_rows_show_as_visible_escapes_on_the_stats_page() -> None:
+    from collections import Counter
+
+    from calmcoach.data.history import Stats
+    from calmcoach.ui.screens.stats import stats_text
+
+    stats = Stats(
+        per_day=[(TODAY, 2.0)],
+        streak=1,
+        sessions=1,
+        total_minutes=2.0,
+        totals=[("Box\x1b[31m breath", 1, 2.0)],
+        rated_sessions=0,
+        average_change=None,
+        flares_by_area=Counter({"calf\x07": 1}),
+        flares_by_trigger=Counter({"screen\x1b[31m time": 3}),
+    )
+    text = stats_text(stats).plain
+    assert "screen\\x1b[31m time" in text
+    assert "Box\\x1b[31m breath" in text
+    assert "calf\\x07" in text
+    assert "\x1b" not in text and "\x07" not in text

@@ -19,6 +19,7 @@ from calmcoach.data.history import TRIGGERS, History, HistoryUnavailable, Stats
 from calmcoach.data.triggers import trigger_note_text
 from calmcoach.domain.describe import flare_logged_text
 from calmcoach.domain.model import AREAS
+from calmcoach.domain.visible import visible
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.chart import bar_rows
 from calmcoach.ui.widgets.keybar import KeyBar, hint
@@ -79,7 +80,8 @@ def stats_text(stats: Stats, width: int = WIDE) -> Text:
         out.append("\nBy exercise\n", style="bold")
         # A row is "  title  sessions  minutes": 29 cells besides the title.
         title_width = min(40, width - 29)
-        for title, count, minutes in stats.totals[:12]:
+        for raw_title, count, minutes in stats.totals[:12]:
+            title = visible(raw_title)  # rows another program wrote may hold escape codes
             times = f"{count} session{'s' if count != 1 else ''}"
             if title_width >= 16:
                 out.append(f"  {title[:title_width]:<{title_width}} {times:>14}  {minutes:6.0f} min\n")
@@ -88,10 +90,12 @@ def stats_text(stats: Stats, width: int = WIDE) -> Text:
     if stats.flares_by_area:
         out.append("\nFlares by area\n", style="bold")
         for area, count in stats.flares_by_area.most_common():
-            out.append(f"  {AREAS.get(area, area)[:name_width]:<{name_width}} {count:>5}\n")
+            name = visible(AREAS.get(area, area))
+            out.append(f"  {name[:name_width]:<{name_width}} {count:>5}\n")
     if stats.flares_by_trigger:
         out.append("\nFlares by trigger\n", style="bold")
-        for trigger, count in stats.flares_by_trigger.most_common(10):
+        for raw_trigger, count in stats.flares_by_trigger.most_common(10):
+            trigger = visible(raw_trigger)
             out.append(f"  {trigger[:name_width]:<{name_width}} {count:>5}\n")
     return out
 
