@@ -105,10 +105,10 @@ def test_settings_are_private(open_home: Path) -> None:
 
 
 def test_the_reminders_state_and_log_are_private(open_home: Path) -> None:
-    from calmcoach.remind import main
+    from calmcoach.remind import command, main
 
     control.write_pause(datetime.now(UTC) + timedelta(hours=1))
-    main._log_to_state_dir()
+    command._log_to_state_dir()
     handlers = [h for h in main.log.handlers if isinstance(h, logfile.PrivateLogHandler)]
     try:
         main.log.info("paused for an hour")

@@ -110,8 +110,8 @@ def cmd_desktop(args: argparse.Namespace) -> int:
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
-    from calmcoach.remind.main import RemindRequest
-    from calmcoach.remind.main import cmd_remind as remind
+    from calmcoach.remind.command import RemindRequest
+    from calmcoach.remind.command import cmd_remind as remind
 
     return remind(
         RemindRequest(
