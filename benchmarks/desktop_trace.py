@@ -138,11 +138,12 @@ def hook_server() -> None:
     def mark(name: str) -> None:
         out.write(json.dumps({"kind": name, "t": time.monotonic()}) + "\n")
 
+    from calmcoach.desktop import appprocess as appprocess_module
     from calmcoach.desktop import server as server_module
 
     mark("server_imported")
     cls = server_module.DesktopServer
-    app_cls = server_module.AppProcess
+    app_cls = appprocess_module.AppProcess
 
     def wrap(owner: Any, name: str, before: str, after: str | None = None) -> None:
         original = getattr(owner, name)
