@@ -1,4 +1,4 @@
-"""Audio cue players. The session works the same whichever one is in use.
+"""Audio: the cue players, the player process and the voice; imports data and the domain, never a shell.
 
 ``CuePlayer`` is the small protocol the shells talk to. The real backend plays
 WAVs through simpleaudio in a separate player process (``calmcoach.audio.process``);

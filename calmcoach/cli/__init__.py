@@ -1,4 +1,4 @@
-"""The ``calmcoach`` command: a shell over the services, like the app.
+"""The ``calmcoach`` command and plain mode, a shell: imports services and below; other shells to start them.
 
 Its modules: ``parser`` (the parser, its reading, and ``COMMANDS``, the modules that
 add the subcommands), ``options`` (the session options, read once into ``RunOptions``),

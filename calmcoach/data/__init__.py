@@ -1,4 +1,4 @@
-"""Loading and storage: exercise files, the red flags, the history, settings, where files live.
+"""Loading and storage (exercise files, red flags, history, settings, locations): imports the domain only.
 
 Imports the domain only; never Textual, Rich or audio.
 """

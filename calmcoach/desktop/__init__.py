@@ -1,4 +1,4 @@
-"""The desktop shell: calmcoach's Textual app served to a local window.
+"""The desktop shell, the app served to a local window: imports services and below, never ui or remind.
 
 ``launch`` serves the app with textual-serve on 127.0.0.1 and opens a window;
 ``entries`` writes and removes the freedesktop launchers. Nothing here is imported

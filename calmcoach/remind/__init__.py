@@ -1,4 +1,4 @@
-"""``calmcoach remind``: gentle nudges to move through the day.
+"""``calmcoach remind`` (nudges and the tray), a shell: imports services and below, never Textual or audio.
 
 A shell of its own, beside the CLI and the app: it schedules nudges, shows them
 through the desktop's notification service (or a fallback), and never imports Textual,

@@ -1,4 +1,4 @@
-"""Services below every shell: the conductor, the recorder, the app's presence for the reminder.
+"""Services under every shell (setup, conductor, recorder, report, presence): import audio, data, domain.
 
 Imports audio, data and the domain; never Textual or Rich.
 """

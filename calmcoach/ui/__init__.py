@@ -1,1 +1,1 @@
-"""The Textual app: a thin shell over the core."""
+"""The Textual app, a thin shell: imports Textual, Rich, services and below; never cli, desktop, remind."""

@@ -1,4 +1,4 @@
-"""The local history: sessions, the flare journal and the reminder's nudges, in one SQLite file.
+"""The history (sessions, flares, nudges) in one SQLite file: imports the standard library, data, domain.
 
 Holds the store and what it stands on; imports only the standard library, ``data`` and
 ``domain``. From the top down:

@@ -1,5 +1,7 @@
-"""The report for the doctor: the history's figures over a period, as plain text,
-Markdown, one self-contained HTML page, or a PDF (with the ``report`` extra).
+"""The report for the doctor, as text, Markdown, HTML or PDF: imports data and the domain, fpdf2 lazily.
+
+The history's figures over a period, as plain text, Markdown, one self-contained HTML
+page, or a PDF (with the ``report`` extra).
 
 :func:`make_report` reads and renders; :func:`write_report` writes a file the person
 named (replacing it, atomically); :func:`write_to_documents` is what the app calls: a

@@ -1,4 +1,4 @@
-"""calmcoach's screens."""
+"""The app's screens, which post messages up to the app; import widgets, the services and below."""
 
 from __future__ import annotations
 

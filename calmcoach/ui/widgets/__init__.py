@@ -1,1 +1,1 @@
-"""calmcoach's own widgets."""
+"""The app's own widgets; import Textual, Rich and the domain only."""
