@@ -19,10 +19,9 @@ from calmcoach.ui.widgets.shading import LEVELS, RADIUS_QUANTUM, blends, shade_r
 MIN_FRACTION = 0.22
 """The empty circle's radius, as a fraction of the largest that fits."""
 STEPS_PER_PIXEL = 2
-"""Level resolution: how many distinct sizes per pixel of radius (redraws happen only then)."""
-SMOOTH_STEPS_PER_PIXEL = 4
-"""The same with a shaded edge, which can show a quarter pixel (more would cost CPU, see
-benchmarks/pacer.py)."""
+"""Level resolution: how many distinct sizes per pixel of radius (redraws happen only then).
+A shaded edge could show finer steps, but 4 a pixel cost 1.6 times the CPU while breathing
+(benchmarks/pacer.py); at 2 the cost stays as it was and each step still moves smoothly."""
 
 
 @lru_cache(maxsize=512)
@@ -125,7 +124,6 @@ class Pacer(Widget):
         # unrelated colours, and NO_COLOR turns them grey.
         app = self.app
         self._smooth = not app.no_color and app.console.color_system == "truecolor"
-        self.level = self.level  # re-quantize for the resolution just chosen
 
     def _max_radius(self) -> float:
         width, height = self.size
@@ -133,8 +131,7 @@ class Pacer(Widget):
 
     def validate_level(self, level: float) -> float:
         level = min(1.0, max(0.0, level))
-        per_pixel = SMOOTH_STEPS_PER_PIXEL if self._smooth else STEPS_PER_PIXEL
-        steps = max(1, round(self._max_radius() * (1 - MIN_FRACTION) * per_pixel))
+        steps = max(1, round(self._max_radius() * (1 - MIN_FRACTION) * STEPS_PER_PIXEL))
         return round(level * steps) / steps
 
     def watch_still(self) -> None:

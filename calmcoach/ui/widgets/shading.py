@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from itertools import groupby
 
 SUBCOLUMNS = 8
 """Samples across a pixel; along each, the covered height is exact (so edges move smoothly)."""
@@ -40,15 +41,6 @@ def pixel_coverage(cx: float, cy: float, radius: float, x0: float, y0: float) ->
     return covered / SUBCOLUMNS
 
 
-def _nearest(lo: float, hi: float, c: float) -> float:
-    """Distance from ``c`` to the nearest point of ``[lo, hi]`` (0 inside)."""
-    return max(lo - c, 0.0, c - hi)
-
-
-def _farthest(lo: float, hi: float, c: float) -> float:
-    return max(abs(lo - c), abs(hi - c))
-
-
 def level(coverage: float) -> int:
     """The shade (0 to ``LEVELS``) for a coverage; only exact 0 and 1 give the ends."""
     if coverage <= 0.0:
@@ -56,6 +48,40 @@ def level(coverage: float) -> int:
     if coverage >= 1.0:
         return LEVELS
     return min(LEVELS - 1, max(1, round(coverage * LEVELS)))
+
+
+def _pixel_row(width: int, cx: float, cy: float, radius: float, y0: float) -> list[int]:
+    """Shades of the pixels from ``y0`` to ``y0 + 1`` across the width.
+
+    Only the few pixels the edge crosses are sampled: those whose farthest corner is
+    inside are full, those whose nearest point is outside are empty, found per row
+    from the circle's half-widths at the pixel row's nearest and farthest heights.
+    """
+    r2 = radius * radius
+    near_y = max(y0 - cy, 0.0, cy - y0 - 1.0)
+    far_y = max(abs(y0 - cy), abs(y0 + 1.0 - cy))
+    shades = [0] * width
+    if near_y * near_y >= r2:
+        return shades
+    outer = math.sqrt(r2 - near_y * near_y)
+    first = max(0, math.floor(cx - outer))  # columns that may be touched
+    last = min(width - 1, math.ceil(cx + outer) - 1)
+    if far_y * far_y < r2:
+        inner = math.sqrt(r2 - far_y * far_y)
+        full_first = max(first, math.ceil(cx - inner))
+        full_last = min(last, math.floor(cx + inner) - 1)
+    else:
+        full_first, full_last = last + 1, last
+    # The circle is symmetric about cx (width / 2), so the right side mirrors the left.
+    middle = (width - 1) // 2
+    for col in range(first, last + 1):
+        if full_first <= col <= full_last:
+            shades[col] = LEVELS
+        elif col <= middle:
+            shades[col] = level(pixel_coverage(cx, cy, radius, col, y0))
+        else:
+            shades[col] = shades[width - 1 - col]
+    return shades
 
 
 @lru_cache(maxsize=512)
@@ -66,29 +92,15 @@ def shade_rows(width: int, height: int, radius: float) -> tuple[tuple[tuple[int,
     """
     cx = width / 2.0
     cy = float(height)  # height cells are 2 * height pixels
-    r2 = radius * radius
+    pixels = 2 * height
+    upper_half = [_pixel_row(width, cx, cy, radius, float(y)) for y in range(height)]
+    # ... and the lower half mirrors the upper (pixel row y is row 2 * height - 1 - y).
+    pixel_rows = upper_half + upper_half[::-1]
     rows: list[tuple[tuple[int, int, int], ...]] = []
-    for row in range(height):
+    for row in range(0, pixels, 2):
         runs: list[tuple[int, int, int]] = []
-        shades: list[int] = [0, 0]
-        for col in range(width):
-            near_x = _nearest(col, col + 1.0, cx)
-            far_x = _farthest(col, col + 1.0, cx)
-            for half in (0, 1):
-                y0 = 2.0 * row + half
-                near_y = _nearest(y0, y0 + 1.0, cy)
-                far_y = _farthest(y0, y0 + 1.0, cy)
-                if near_x * near_x + near_y * near_y >= r2:
-                    shades[half] = 0
-                elif far_x * far_x + far_y * far_y <= r2:
-                    shades[half] = LEVELS
-                else:
-                    shades[half] = level(pixel_coverage(cx, cy, radius, col, y0))
-            upper, lower = shades
-            if runs and runs[-1][0] == upper and runs[-1][1] == lower:
-                runs[-1] = (upper, lower, runs[-1][2] + 1)
-            else:
-                runs.append((upper, lower, 1))
+        for (upper, lower), cells in groupby(zip(pixel_rows[row], pixel_rows[row + 1], strict=True)):
+            runs.append((upper, lower, sum(1 for _ in cells)))
         rows.append(tuple(runs))
     return tuple(rows)
 
