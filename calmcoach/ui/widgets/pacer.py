@@ -14,14 +14,15 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from calmcoach.domain.model import Pace
-from calmcoach.ui.widgets.shading import LEVELS, RADIUS_QUANTUM, blends, shade_rows
+from calmcoach.ui.widgets.shading import LEVELS, RADIUS_QUANTUM, Rgb, blends, shade_rows
 
 MIN_FRACTION = 0.22
 """The empty circle's radius, as a fraction of the largest that fits."""
 STEPS_PER_PIXEL = 2
 """Level resolution: how many distinct sizes per pixel of radius (redraws happen only then).
 A shaded edge could show finer steps, but 4 a pixel cost 1.6 times the CPU while breathing
-(benchmarks/pacer.py); at 2 the cost stays as it was and each step still moves smoothly."""
+(benchmarks/pacer.py); at 2 it costs about 1.1 times, and each step already moves the edge
+by a shade rather than a whole half cell."""
 
 
 @lru_cache(maxsize=512)
@@ -46,12 +47,12 @@ def _raster(width: int, height: int, radius: float) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=512)
-def _shaded(width: int, height: int, radius: float, fill: Style) -> tuple[Strip, ...]:
+def _shaded(
+    width: int, height: int, radius: float, fill: Style, colours: tuple[Rgb, Rgb]
+) -> tuple[Strip, ...]:
     """Rows of a circle whose edge halves are ``fill``'s colour blended into its background
-    by how much of each the circle covers (``fill`` has truecolour colour and background)."""
-    assert fill.color is not None and fill.color.triplet is not None
-    assert fill.bgcolor is not None and fill.bgcolor.triplet is not None
-    shades = blends(tuple(fill.color.triplet), tuple(fill.bgcolor.triplet))
+    by how much of each the circle covers (``colours``: the two as RGB)."""
+    shades = blends(*colours)
     styles: dict[tuple[int, int], Style] = {}
     strips = []
     for runs in shade_rows(width, height, radius):
@@ -68,6 +69,16 @@ def _shaded(width: int, height: int, radius: float, fill: Style) -> tuple[Strip,
             segments.append(Segment("▀" * cells, style))
         strips.append(Strip(segments, width))
     return tuple(strips)
+
+
+def _rgb(style: Style) -> tuple[Rgb, Rgb] | None:
+    """``style``'s colour and background as RGB, if both are (not ANSI or the terminal's own)."""
+    if style.color is None or style.bgcolor is None:
+        return None
+    colour, background = style.color.triplet, style.bgcolor.triplet
+    if colour is None or background is None:
+        return None
+    return (colour.red, colour.green, colour.blue), (background.red, background.green, background.blue)
 
 
 class Pacer(Widget):
@@ -157,18 +168,9 @@ class Pacer(Widget):
                 return Strip([Segment(text[:width], band)], width)
             return Strip.blank(width, self.rich_style)
         style: Style = self.get_component_rich_style("pacer--fill")
-        if self._smooth and _truecolour(style):
+        colours = _rgb(style) if self._smooth else None
+        if colours is not None:
             radius = round(self.radius * RADIUS_QUANTUM) / RADIUS_QUANTUM
-            return _shaded(width, height, radius, style)[y]
+            return _shaded(width, height, radius, style, colours)[y]
         rows = _raster(width, height, round(self.radius * 4) / 4)
         return Strip([Segment(rows[y], style)], width)
-
-
-def _truecolour(style: Style) -> bool:
-    """Whether ``style`` has both colours as RGB (not ANSI or the terminal's default)."""
-    return (
-        style.color is not None
-        and style.color.triplet is not None
-        and style.bgcolor is not None
-        and style.bgcolor.triplet is not None
-    )
