@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from textual import constants
 from textual.pilot import Pilot
 
 from tests.clocks import FakeClock
@@ -17,6 +18,13 @@ from tests.ui.helpers import T0, advance, new_app
 SIZES = [(80, 24), (40, 12)]
 
 Before = Callable[[Pilot[object]], Awaitable[None]]
+
+
+@pytest.fixture(autouse=True)
+def truecolour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Draw as a truecolour terminal does, whatever terminal runs the tests: the pacer's
+    edge is shaded only there (Textual reads TEXTUAL_COLOR_SYSTEM once, at import)."""
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "truecolor")
 
 
 def _at(clock: FakeClock, seconds: float) -> Before:

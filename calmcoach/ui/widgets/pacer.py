@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import ClassVar
 
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import BindingType
@@ -13,11 +14,15 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from calmcoach.domain.model import Pace
+from calmcoach.ui.widgets.shading import LEVELS, RADIUS_QUANTUM, Rgb, blends, shade_rows
 
 MIN_FRACTION = 0.22
 """The empty circle's radius, as a fraction of the largest that fits."""
 STEPS_PER_PIXEL = 2
-"""Level resolution: how many distinct sizes per pixel of radius (redraws happen only then)."""
+"""Level resolution: how many distinct sizes per pixel of radius (redraws happen only then).
+A shaded edge could show finer steps, but 4 a pixel cost 1.6 times the CPU while breathing
+(benchmarks/pacer.py); at 2 it costs about 1.1 times, and each step already moves the edge
+by a shade rather than a whole half cell."""
 
 
 @lru_cache(maxsize=512)
@@ -41,11 +46,48 @@ def _raster(width: int, height: int, radius: float) -> tuple[str, ...]:
     return tuple(rows)
 
 
+@lru_cache(maxsize=512)
+def _shaded(
+    width: int, height: int, radius: float, fill: Style, colours: tuple[Rgb, Rgb]
+) -> tuple[Strip, ...]:
+    """Rows of a circle whose edge halves are ``fill``'s colour blended into its background
+    by how much of each the circle covers (``colours``: the two as RGB)."""
+    shades = blends(*colours)
+    styles: dict[tuple[int, int], Style] = {}
+    strips = []
+    for runs in shade_rows(width, height, radius):
+        segments = []
+        for upper, lower, cells in runs:
+            if upper == lower and upper in (0, LEVELS):
+                segments.append(Segment(("█" if upper else " ") * cells, fill))
+                continue
+            style = styles.get((upper, lower))
+            if style is None:
+                style = styles[upper, lower] = fill + Style(
+                    color=Color.from_rgb(*shades[upper]), bgcolor=Color.from_rgb(*shades[lower])
+                )
+            segments.append(Segment("▀" * cells, style))
+        strips.append(Strip(segments, width))
+    return tuple(strips)
+
+
+def _rgb(style: Style) -> tuple[Rgb, Rgb] | None:
+    """``style``'s colour and background as RGB, if both are (not ANSI or the terminal's own)."""
+    if style.color is None or style.bgcolor is None:
+        return None
+    colour, background = style.color.triplet, style.bgcolor.triplet
+    if colour is None or background is None:
+        return None
+    return (colour.red, colour.green, colour.blue), (background.red, background.green, background.blue)
+
+
 class Pacer(Widget):
     """Shows how full the lungs should be, from the session's position.
 
     The screen sets ``level`` from the session clock on every tick; the widget
-    only repaints when the level changes by a visible amount. With reduced
+    only repaints when the level changes by a visible amount. In a truecolour
+    terminal (and the desktop window) the edge is shaded so it grows smoothly;
+    with fewer colours or ``NO_COLOR`` it is solid half blocks. With reduced
     motion it is a still band showing the phase word.
     """
 
@@ -86,6 +128,13 @@ class Pacer(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(Pacer.still, still)
+        self._smooth = False
+
+    def on_mount(self) -> None:
+        # Shades need 24-bit colour: in 256 or 16 colours they would snap to a few
+        # unrelated colours, and NO_COLOR turns them grey.
+        app = self.app
+        self._smooth = not app.no_color and app.console.color_system == "truecolor"
 
     def _max_radius(self) -> float:
         width, height = self.size
@@ -118,6 +167,10 @@ class Pacer(Widget):
                 text = "━" * side + word + "━" * max(0, width - side - len(word))
                 return Strip([Segment(text[:width], band)], width)
             return Strip.blank(width, self.rich_style)
-        rows = _raster(width, height, round(self.radius * 4) / 4)
         style: Style = self.get_component_rich_style("pacer--fill")
+        colours = _rgb(style) if self._smooth else None
+        if colours is not None:
+            radius = round(self.radius * RADIUS_QUANTUM) / RADIUS_QUANTUM
+            return _shaded(width, height, radius, style, colours)[y]
+        rows = _raster(width, height, round(self.radius * 4) / 4)
         return Strip([Segment(rows[y], style)], width)
