@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from calmcoach.domain.describe import number_text
 from calmcoach.domain.model import Exercise, Pace
 from calmcoach.domain.planner import LEFT_OUT_UNDER, ramped
 
@@ -101,3 +102,27 @@ def start_from(exercise: Exercise, breath: float | None) -> Exercise:
     if starts is None:
         return exercise
     return ramped(exercise, starts, exercise.ramp_cycles)
+
+
+def lengths_text(lengths: Sequence[float]) -> str:
+    """Phase lengths as the guide writes them: ``4-2-6``."""
+    return "-".join(number_text(x) for x in lengths)
+
+
+def default_text(exercise: Exercise) -> str:
+    """Where the exercise starts without taps: ``3-1-4``."""
+    return lengths_text(exercise.start_default or [p.seconds for p in exercise.phases])
+
+
+def start_text(exercise: Exercise, breath: float | None) -> str:
+    """One line on where the session starts after the taps, and where it goes."""
+    own = lengths_text([p.seconds for p in exercise.phases])
+    over = f"over {exercise.ramp_cycles} breaths"
+    if breath is None:
+        if exercise.start_default is None:
+            return f"No taps: breathing at {own}."
+        return f"No taps: starting at {default_text(exercise)}, slowing to {own} {over}."
+    measured = f"Your breath: {number_text(breath)} seconds"
+    if starting_lengths(exercise, breath) is None:
+        return f"{measured}, already slow: breathing at {own}."
+    return f"{measured}. Starting there, slowing to {own} {over}."
