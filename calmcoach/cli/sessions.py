@@ -83,7 +83,9 @@ def run_plain(planned: Planned, options: RunOptions) -> int:
         try:
             breath = ask_taps(exercise)
             planned = Planned(
-                launch.plan_tapped(exercise, options, library.exercises, breath), exercise, library
+                launch.plan_tapped(exercise, options.plan_options, library.exercises, breath),
+                exercise,
+                library,
             )
         except KeyboardInterrupt:
             return 130

@@ -73,7 +73,7 @@ def asks_for_taps(exercise: Exercise) -> bool:
 
 
 def plan_tapped(
-    exercise: Exercise, options: RunOptions, exercises: Mapping[str, Exercise], breath: float | None
+    exercise: Exercise, options: PlanOptions, exercises: Mapping[str, Exercise], breath: float | None
 ) -> Timeline:
     """The timeline of a tapped start: from the measured ``breath`` (seconds; None when
     the taps did not give one, for the file's default) into the exercise's own pace. The
@@ -83,7 +83,7 @@ def plan_tapped(
     from calmcoach.domain.pace import start_from
     from calmcoach.domain.planner import plan
 
-    timeline = plan(start_from(exercise, breath), options.plan_options, exercises)
+    timeline = plan(start_from(exercise, breath), options, exercises)
     return replace(timeline, start_pace=breath)
 
 
