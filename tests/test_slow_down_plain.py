@@ -113,3 +113,4 @@ def test_a_real_plain_run_starts_at_the_tapped_pace_and_ends_in_4_2_6(cli_env: d
     )
     (row,) = [r for r in json.loads(result.stdout) if r["type"] == "session"]
     assert row["exercise_id"] == "slow-down-gently" and row["status"] == "stopped"
+    assert row["start_pace"] == pytest.approx(1.8, abs=0.2)  # the breath measured from the taps
