@@ -164,7 +164,7 @@ class Starter:
         release = release_of(flare, library)
         extra = [Choice(RELEASE_ONLY, "Release only: skip the breathing", "r")] if release else []
         if library.get(SLOW_DOWN) is not None:
-            extra.append(Choice(SLOW_DOWN, "Slow down gently: start from your own breath", "s"))
+            extra.append(Choice(SLOW_DOWN, "Slow down gently from your own pace", "s"))
         extra.append(Choice(REASSURE, "Is it anxiety? Signs that point that way", "a"))
 
         def picked(area: str | None) -> None:
