@@ -8,7 +8,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from calmcoach.data.loader import parse_file
@@ -197,3 +197,51 @@ def test_tapped_start_errors_name_file_line_and_field(
     assert old in TAPPED
     found = problems(tmp_path, TAPPED.replace(old, new, 1))
     assert any(expected in line and "tapped.toml" in line for line in found), found
+
+
+PACES = ["inhale", "hold", "exhale", "rest"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    phases=st.lists(
+        st.tuples(st.sampled_from(PACES), st.floats(min_value=0.5, max_value=30)), min_size=1, max_size=4
+    ),
+    bounds=st.tuples(st.floats(min_value=0.5, max_value=10), st.floats(min_value=0, max_value=10)),
+    ramp=st.integers(min_value=2, max_value=40),
+    default=st.booleans(),
+    breath=st.one_of(st.none(), st.floats(min_value=pace.SHORTEST_BREATH, max_value=pace.LONGEST_BREATH)),
+)
+def test_any_tapped_file_that_loads_plans_every_breath_within_the_hostile_file_rules(
+    tmp_path_factory: pytest.TempPathFactory,
+    phases: list[tuple[str, float]],
+    bounds: tuple[float, float],
+    ramp: int,
+    default: bool,
+    breath: float | None,
+) -> None:
+    low, extra = bounds
+    lines = [
+        'title = "T"',
+        'kind = "breathing"',
+        f"minutes = {{ default = {low!r}, min = {low!r}, max = {low + extra!r} }}",
+        'start = "tapped"',
+        f"ramp_cycles = {ramp}",
+    ]
+    if default:
+        lines.append(f"start_default = [{', '.join(repr(max(0.5, s / 2)) for _, s in phases)}]")
+    for kind, seconds in phases:
+        lines += ["[[phase]]", f'pace = "{kind}"', f"seconds = {seconds!r}", 'say = "x"']
+    path = tmp_path_factory.mktemp("tapped") / "t.toml"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    loaded = parse_file(path, Origin.USER, None)
+    if not isinstance(loaded, Exercise):
+        event("refused")
+        return  # refused with its problems: nothing to plan
+    event("loaded")
+    exercise = pace.start_from(loaded, breath)
+    for minutes in (low, low + extra):
+        options = PlanOptions(minutes=minutes)
+        timeline = plan(exercise, options)  # never refused: what loads, plans
+        assert len(timeline.segments) == planner.count(exercise, options) <= planner.MAX_SEGMENTS
+        assert all(s.duration >= MIN_SECONDS - 1e-9 for s in timeline.segments)
