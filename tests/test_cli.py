@@ -110,7 +110,7 @@ def test_validate_prints_every_error_and_exits_1(cli_env, tmp_path: Path) -> Non
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert (
-        f"{bad}:4: flavour: unknown key; expected one of: title, kind, summary, safety, tags, minutes, cycles, phase, voice_cycles, ramp_cycles"
+        f"{bad}:4: flavour: unknown key; expected one of: title, kind, summary, safety, tags, minutes, cycles, phase, voice_cycles, ramp_cycles, start, start_default"
         in lines
     )
     assert f"{bad}:7: phase[1].seconds: must be more than 0 seconds, got -4" in lines

@@ -111,10 +111,23 @@ def _make_v3(path: Path) -> None:
     db.close()
 
 
+def _make_v4(path: Path) -> None:
+    """A file as calmcoach wrote it at schema 4 (the reminder's nudges)."""
+    _make_v3(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[3].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 4")
+    db.close()
+
+
 @pytest.mark.parametrize("version", range(0, SCHEMA_VERSION))
 def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> None:
     path = tmp_path / "h.sqlite3"
-    if version == 3:
+    if version == 4:
+        _make_v4(path)
+    elif version == 3:
         _make_v3(path)
     elif version == 2:
         _make_v2(path)
@@ -150,6 +163,33 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, version: int) -> No
     assert (new.seconds_done, new.position_seconds) == (10, 50)
     history.add_nudge("desktop")  # the nudges table works
     assert len(history.nudges()) == 1
+    assert all(row.start_pace is None for row in history.sessions() if row.id != sid)
+    paced = history.start_session("slow-down-gently", "Slow down gently", 120, start_pace=2.5)
+    (row,) = [row for row in history.sessions() if row.id == paced]  # the v5 column works
+    assert row.start_pace == 2.5 and row.as_dict()["start_pace"] == 2.5
+
+
+def test_a_v4_file_gains_the_start_pace_column_empty_for_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    _make_v4(path)
+    history = open_history(path)
+    assert file_user_version(path) == 5
+    assert [row.start_pace for row in history.sessions()] == [None, None]
+    assert all(row.unreadable == () for row in history.sessions())
+
+
+def test_history_json_and_csv_show_the_start_pace(cli_env: dict[str, str]) -> None:
+    history = open_history(locations.history_file())
+    history.start_session("slow-down-gently", "Slow down gently", 120, start_pace=2.5)
+    history.start_session("breathing-4-2-6", "4-2-6 breathing", 120)
+    history.close()
+    command = [*calmcoach_command(), "history"]
+    shown = subprocess.run([*command, "--json"], capture_output=True, text=True, env=cli_env, timeout=60)
+    paces = {row["exercise_id"]: row["start_pace"] for row in json.loads(shown.stdout)}
+    assert paces == {"slow-down-gently": 2.5, "breathing-4-2-6": None}
+    shown = subprocess.run([*command, "--csv"], capture_output=True, text=True, env=cli_env, timeout=60)
+    rows = {row["exercise_id"]: row["start_pace"] for row in csv.DictReader(io.StringIO(shown.stdout))}
+    assert rows == {"slow-down-gently": "2.5", "breathing-4-2-6": ""}
 
 
 def test_session_row_written_at_start_updated_at_boundaries_and_completed(tmp_path: Path, library) -> None:

@@ -178,6 +178,7 @@ HOSTILE = {
     "bad status": (pending_json(status="DROP TABLE"), "field status: not one of"),
     "missing field": (pending_json(pid=None), "field pid: missing"),
     "rating": (pending_json(rating_after=11), "field rating_after: not a rating"),
+    "start pace": (pending_json(start_pace="fast"), "field start_pace: not a number"),
 }
 
 
@@ -224,3 +225,11 @@ def test_calmcoach_log_says_kept_rows_were_written_not_that_its_flare_was_not(ma
     assert result.returncode == 0
     assert result.stderr == "calmcoach: 1 row saved from an earlier run was written to the history\n"
     assert result.stdout.startswith("Logged a")
+
+
+def test_a_kept_session_keeps_its_measured_start_pace(made: Path) -> None:
+    keep(made, [SessionSnapshot(**{**GOOD, "exercise_id": "slow-down-gently", "start_pace": 2.5})])
+    opened = History.open(made)
+    (row,) = opened.history.sessions()
+    opened.history.close()
+    assert (row.exercise_id, row.start_pace) == ("slow-down-gently", 2.5)

@@ -18,6 +18,7 @@ from calmcoach.domain.model import Exercise, Kind, Origin, Pace
 
 BUILTIN_IDS = {
     "breathing-4-2-6",
+    "slow-down-gently",
     "tension-release",
     "attention-shift",
     "flare",

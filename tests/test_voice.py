@@ -613,3 +613,41 @@ def test_a_second_line_held_behind_a_long_one_takes_the_place_of_the_first_which
     assert heard == [["played", long], ["held", hold], ["dropped", hold], ["held", out], ["played", out]]
     known = {key: pcm(path) for key, path in clips.items()}
     assert split_capture(wait_for_file(capture, len(known[long]) + len(known[out])), known) == [long, out]
+
+
+# --- the tapping part of a tapped start ----------------------------------------------
+
+
+async def test_the_app_says_how_to_tap_through_a_real_player(tmp_path: Path) -> None:
+    """Slow down gently with the voice on: the tapping screen's line is heard whole in the
+    capture, before any tap."""
+    from calmcoach.domain.pace import TAP_LINE
+    from calmcoach.ui.factory import make_app
+    from calmcoach.ui.screens.tapping import TappingScreen
+
+    need_simpleaudio()
+    capture = tmp_path / "capture.raw"
+    player, rings = capture_player(tmp_path, capture)
+    spoken = Voices().plan({0: TAP_LINE}, use_engine=False)
+    key = spoken.keys[0]
+    app = make_app(
+        start="slow-down-gently",
+        minutes=2,
+        voice=True,
+        cues=player,
+        clock=FakeClock(T0),
+        show_first_run=False,
+    )
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            limit = time.monotonic() + 10
+            while not any(name == key for name, _ in player.played) and time.monotonic() < limit:
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, TappingScreen)
+            clip = heard_pcm(key, spoken.files[key])
+            landed(capture, len(clip), limit=clip_seconds(spoken.files[key]) + 5)
+    finally:
+        player.close(drain=True)
+    assert [name for name, _ in player.sent] == [key]
+    assert split_capture(capture.read_bytes(), {key: clip}) == [key]
+    assert rings == []

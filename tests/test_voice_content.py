@@ -345,9 +345,10 @@ def test_every_builtin_breathing_exercise_says_its_instructions_in_the_first_cyc
     for exercise in builtins.exercises.values():
         if exercise.kind is not Kind.BREATHING:
             continue
-        first = plan(dataclasses.replace(exercise, minutes=None, cycles=2), PlanOptions()).segments[
-            : len(exercise.phases)
-        ]
+        first = plan(
+            dataclasses.replace(exercise, minutes=None, cycles=max(2, exercise.ramp_cycles or 0)),
+            PlanOptions(),
+        ).segments[: len(exercise.phases)]
         spoken = [voice_text.segment_text(s, voice_text.voice_cycles(exercise)) for s in first]
         for phase, text in zip(exercise.phases, spoken, strict=True):
             fits = voice_text.fits(voice_text.estimate_seconds(phase.say), phase.seconds)

@@ -76,6 +76,7 @@ CSV_COLUMNS = [
     "area",
     "rating_before",
     "rating_after",
+    "start_pace",
     "intensity",
     "triggers",
     "note",

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TextIO
 
 from calmcoach.audio import CuePlayer
+from calmcoach.domain import pace
 from calmcoach.domain.describe import SafetyNotes, breath_text, clock_text, part_heading, practice_line
 from calmcoach.domain.model import Exercise
 from calmcoach.domain.planner import Segment, Timeline
@@ -272,3 +273,84 @@ class PlainRunner:
             self.conductor.poll()
         self.say(f"{clock_text(session.position()):>6}  done    {summary_line(session)}")
         return 0
+
+
+DEFAULT_WORD = "d"
+"""Typed and Enter while tapping: skip the taps and start from the exercise's default."""
+
+
+def ask_taps(
+    exercise: Exercise,
+    *,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    clock: Clock = time.monotonic,
+    timeout: float = pace.TIMEOUT,
+) -> float | None:
+    """Ask for a tap (Enter) at each in-breath and measure the breath from them (see
+    ``domain/pace.py``); None for the default: ``d`` and Enter, the end of input (Ctrl+D),
+    or ``timeout`` seconds without an Enter. The line it ends with says what comes next."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+
+    def say(text: str) -> None:
+        out.write(visible(text, layout=True) + "\n")
+        out.flush()
+
+    say(f"Breathe as you are. Press Enter as each breath comes in, {pace.TAPS} times.")
+    say(
+        f"  ({DEFAULT_WORD} and Enter, Ctrl+D, or no Enter for {timeout:g} seconds: "
+        f"start from {pace.default_text(exercise)})"
+    )
+    tapping = pace.Tapping()
+    lines = _Lines(stdin, clock)
+    while not tapping.done:
+        line = lines.read(timeout)
+        if line is None or line == "" or line.strip().lower() == DEFAULT_WORD:
+            break
+        if tapping.tap(clock()):
+            say(f"  breath {len(tapping.times)}")
+        else:
+            say("  (too soon after the last one: not counted)")
+    breath = tapping.breath if tapping.done else None
+    say(pace.start_text(exercise, breath))
+    return breath
+
+
+class _Lines:
+    """Lines from standard input with a time limit: a real file descriptor is waited on
+    with ``select``; anything else (a test's StringIO) is read with its own ``readline``."""
+
+    def __init__(self, stdin: TextIO, clock: Clock) -> None:
+        self.stdin = stdin
+        self.clock = clock
+        self._typed = b""
+        try:
+            self.fd = stdin.fileno()
+        except (OSError, ValueError, AttributeError):
+            self.fd = -1
+
+    def read(self, timeout: float) -> str | None:
+        """A line (with its newline), "" at the end of input, None after ``timeout``."""
+        if self.fd < 0:
+            try:
+                return self.stdin.readline()
+            except (OSError, ValueError):
+                return ""
+        deadline = self.clock() + timeout
+        while b"\n" not in self._typed:
+            left = deadline - self.clock()
+            if left <= 0:
+                return None
+            try:
+                ready, _, _ = select.select([self.fd], [], [], min(MAX_WAIT, left))
+                chunk = os.read(self.fd, 4096) if ready else None
+            except (OSError, ValueError):
+                chunk = b""
+            if chunk is None:
+                continue
+            if not chunk:
+                return ""
+            self._typed += chunk
+        line, _, self._typed = self._typed.partition(b"\n")
+        return line.decode("utf-8", "replace") + "\n"

@@ -76,6 +76,23 @@ def run_plain(planned: Planned, options: RunOptions) -> int:
             print(f"  ({text})", flush=True)
 
     timeline, exercise, library = planned
+    if launch.asks_for_taps(exercise):
+        from calmcoach.cli.plain import ask_taps
+        from calmcoach.domain.planner import PlanError
+
+        try:
+            breath = ask_taps(exercise)
+            planned = Planned(
+                launch.plan_tapped(exercise, options.plan_options, library.exercises, breath),
+                exercise,
+                library,
+            )
+        except KeyboardInterrupt:
+            return 130
+        except PlanError as error:
+            err(str(error))
+            return 1
+        timeline = planned.timeline
     recorder = launch.open_recorder(options, say)
     cues = launch.make_cues(options)
     code = 1

@@ -247,7 +247,15 @@ class Checker:
     def exercise(self, data: Mapping[str, Any], exercise_id: str, origin: Origin) -> Exercise | None:
         common = ("title", "kind", "summary", "safety", "tags")
         per_kind = {
-            Kind.BREATHING: ("minutes", "cycles", "phase", "voice_cycles", "ramp_cycles"),
+            Kind.BREATHING: (
+                "minutes",
+                "cycles",
+                "phase",
+                "voice_cycles",
+                "ramp_cycles",
+                "start",
+                "start_default",
+            ),
             Kind.ROUTINE: ("step", "area"),
             Kind.PROGRAM: ("part",),
         }
@@ -306,7 +314,9 @@ class Checker:
             cue = self.cue(table, where)
             if pace is not None and seconds is not None and ok:
                 phases.append(Phase(pace=pace, seconds=seconds, say=say, cue=cue, ramp_from=ramp_from))
-        ramp_cycles = self.ramp_cycles(data, tables)
+        tapped = self.start(data)
+        ramp_cycles = self.ramp_cycles(data, tables, tapped=tapped or "start" in data)
+        start_default = self.start_default(data, tables, tapped=tapped)
         minutes = self.minutes(data) if "minutes" in data else None
         cycles = None
         if "cycles" in data:
@@ -338,10 +348,19 @@ class Checker:
             cycles=cycles,
             voice_cycles=voice_cycles,
             ramp_cycles=ramp_cycles,
+            tapped_start=tapped,
+            start_default=start_default,
         )
         if phases and len(phases) == len(tables):
             self.breathing_length(exercise, data)
             self.ramp_length(exercise)
+            for i, (first, phase) in enumerate(zip(start_default or (), phases, strict=False), start=1):
+                if first > phase.seconds:
+                    self.problem(
+                        f"start_default[{i}]",
+                        f"at most the phase's own {figure(phase.seconds)} seconds (a tapped start "
+                        f"slows down to the phases), got {figure(first)}",
+                    )
         return exercise
 
     def ramp_range(self, value: Mapping[str, Any], at: str) -> tuple[float | None, float | None]:
@@ -358,9 +377,58 @@ class Checker:
             return None, None
         return got["from"], got["to"]
 
-    def ramp_cycles(self, data: Mapping[str, Any], tables: list[Mapping[str, Any]]) -> int | None:
-        """``ramp_cycles``, which a ranged phase needs and only a ranged phase may use."""
+    def start(self, data: Mapping[str, Any]) -> bool:
+        """``start = "tapped"``: True for a session that begins at the person's tapped pace."""
+        if "start" not in data:
+            return False
+        value = data["start"]
+        if value != "tapped":
+            self.problem(
+                "start",
+                f'expected "tapped" (begin at the pace the person taps), got {describe_value(value)}',
+            )
+            return False
+        if "ramp_cycles" not in data:
+            self.problem(
+                "start", "a tapped start needs 'ramp_cycles' (how many cycles it takes to reach the phases)"
+            )
+            return False
+        return True
+
+    def start_default(
+        self, data: Mapping[str, Any], tables: list[Mapping[str, Any]], *, tapped: bool
+    ) -> tuple[float, ...] | None:
+        """``start_default = [3, 1, 4]``: a tapped start's first lengths when no taps come."""
+        if "start_default" not in data:
+            return None
+        value = data["start_default"]
+        if not tapped:
+            if data.get("start") is None:
+                self.problem("start_default", 'only a tapped start has a default: add start = "tapped"')
+            return None
+        if not isinstance(value, list) or len(value) != len(tables):
+            self.problem(
+                "start_default",
+                f"expected a list of {len(tables)} numbers of seconds, one for each phase, "
+                f"got {describe_value(value)}",
+            )
+            return None
+        lengths = [self.seconds(item, f"start_default[{i}]") for i, item in enumerate(value, start=1)]
+        found = [x for x in lengths if x is not None]
+        return tuple(found) if len(found) == len(lengths) else None
+
+    def ramp_cycles(
+        self, data: Mapping[str, Any], tables: list[Mapping[str, Any]], *, tapped: bool = False
+    ) -> int | None:
+        """``ramp_cycles``, which a ranged phase needs and only a ranged phase or a tapped
+        start may use (a tapped start ramps every phase, so none may have its own range)."""
         ranged = [i for i, table in enumerate(tables, start=1) if isinstance(table.get("seconds"), dict)]
+        if tapped:
+            for i in ranged:
+                self.problem(
+                    f"phase[{i}].seconds",
+                    "a tapped start ramps every phase from the tapped pace; give plain seconds",
+                )
         if "ramp_cycles" not in data:
             for i in ranged:
                 self.problem(
@@ -375,7 +443,7 @@ class Checker:
                 "ramp_cycles", f"expected a whole number from 2 to {MAX_CYCLES}, got {describe_value(value)}"
             )
             return None
-        if not ranged:
+        if not ranged and not tapped:
             self.problem(
                 "ramp_cycles",
                 "no phase changes length: give a phase 'seconds = { from = 3, to = 6 }', "
@@ -419,6 +487,10 @@ class Checker:
             )
         else:
             return
+        if exercise.tapped_start and exercise.ramp_cycles is not None and exercise.minutes is not None:
+            # A quicker tapped pace fits more cycles in the minutes, at most the ramp's more.
+            cycles += exercise.ramp_cycles
+            how += f" and up to {exercise.ramp_cycles} more from a quicker tapped start"
         if cycles * phases > planner.MAX_SEGMENTS:
             self.problem(
                 at,

@@ -184,6 +184,12 @@ class Exercise:
     ramp_cycles: int | None = None
     """Cycles over which ramped phases go from their ``ramp_from`` to their ``seconds``
     (None: no phase is ramped)."""
+    tapped_start: bool = False
+    """``start = "tapped"``: the session begins at the person's own pace, measured from
+    their taps, and ramps over ``ramp_cycles`` to the phases' lengths."""
+    start_default: tuple[float, ...] | None = None
+    """The first cycle's phase lengths when no taps come (``start_default``); None: the
+    phases' own lengths, no ramp."""
     phases: tuple[Phase, ...] = ()
     steps: tuple[Step, ...] = ()
     """Steps every variant shares; run before the chosen area's steps."""

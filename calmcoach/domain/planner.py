@@ -105,6 +105,9 @@ class Timeline:
     area: str | None = None
     reminders: tuple[TimedReminder, ...] = ()
     """Every step's spoken reminders, in time order."""
+    start_pace: float | None = None
+    """Seconds per breath measured from the person's taps before a tapped start (None:
+    not measured, or the default was used); the history keeps it."""
 
     @property
     def total(self) -> float:
@@ -150,13 +153,42 @@ def ramp_length(start: float, end: float, cycles: int, cycle: int) -> float:
     return start + (end - start) * (cycle - 1) / (cycles - 1)
 
 
+LEFT_OUT_UNDER = 1.0
+"""A hold ramping from 0 (a measured pace too quick for one) is left out of each cycle of
+the ramp where it would last less than this: too short to follow, and never shorter than
+the smallest phase a file may have."""
+
+
 def phase_lengths(exercise: Exercise, cycle: int) -> tuple[float, ...]:
-    """Each phase's length in breathing cycle ``cycle`` (from 1) of ``exercise``."""
+    """Each phase's length in breathing cycle ``cycle`` (from 1) of ``exercise``; 0 for a
+    phase left out of that cycle (see :data:`LEFT_OUT_UNDER`)."""
     ramp = exercise.ramp_cycles or 0
     return tuple(
-        p.seconds if p.ramp_from is None or ramp < 2 else ramp_length(p.ramp_from, p.seconds, ramp, cycle)
+        p.seconds if p.ramp_from is None or ramp < 2 else _ramped_length(p.ramp_from, p.seconds, ramp, cycle)
         for p in exercise.phases
     )
+
+
+def _ramped_length(start: float, end: float, cycles: int, cycle: int) -> float:
+    length = ramp_length(start, end, cycles, cycle)
+    if start == 0 and cycle < cycles and length < LEFT_OUT_UNDER:
+        return 0.0
+    return length
+
+
+def _left_out(exercise: Exercise) -> list[tuple[int, float]]:
+    """Per ramp cycle (from 1), how many phases are left out of it and the seconds they
+    would have lasted; empty when no phase ramps from 0."""
+    ramp = exercise.ramp_cycles or 0
+    starts = [p for p in exercise.phases if p.ramp_from == 0]
+    if not starts or not _ramps(exercise):
+        return []
+    out = []
+    for cycle in range(1, ramp + 1):
+        lengths = [ramp_length(0.0, p.seconds, ramp, cycle) for p in starts]
+        dropped = [x for x in lengths if cycle < ramp and x < LEFT_OUT_UNDER]
+        out.append((len(dropped), sum(dropped)))
+    return out
 
 
 def _ramp_totals(exercise: Exercise) -> list[float]:
@@ -170,10 +202,11 @@ def _ramp_totals(exercise: Exercise) -> list[float]:
     ramp = exercise.ramp_cycles or 0
     first = sum(p.seconds if p.ramp_from is None else p.ramp_from for p in exercise.phases)
     last = exercise.cycle_seconds
+    left_out = _left_out(exercise)
     totals: list[float] = []
     total = 0.0
     for cycle in range(1, ramp + 1):
-        total += ramp_length(first, last, ramp, cycle)
+        total += ramp_length(first, last, ramp, cycle) - (left_out[cycle - 1][1] if left_out else 0.0)
         totals.append(total)
     return totals
 
@@ -209,15 +242,24 @@ def ramped(
     """``exercise`` with each phase ramped from ``starts`` to ``ends`` (default: the
     phases' own lengths) over its first ``cycles`` cycles: for a pace known only when a
     session starts (a measured breath). Plan it as any exercise; raises PlanError for
-    lengths that are not positive and finite, or a count that does not fit the phases."""
+    lengths that are not positive and finite, or a count that does not fit the phases.
+
+    A hold may start at 0: it is left out of the cycles where it would be shorter than
+    :data:`LEFT_OUT_UNDER` and comes in as it grows."""
     finals = tuple(p.seconds for p in exercise.phases) if ends is None else tuple(ends)
     firsts = tuple(starts)
     if exercise.kind is not Kind.BREATHING:
         raise PlanError(f"{exercise.title} is not a breathing exercise")
     if not len(firsts) == len(finals) == len(exercise.phases):
         raise PlanError(f"{exercise.title} has {len(exercise.phases)} phases; give a length for each")
-    if any(not math.isfinite(x) or x <= 0 for x in (*firsts, *finals)):
+    if any(not math.isfinite(x) or x <= 0 for x in finals) or any(
+        not math.isfinite(x) or x < 0 for x in firsts
+    ):
         raise PlanError("a phase's length must be a positive number of seconds")
+    if any(x == 0 and p.pace is not Pace.HOLD for x, p in zip(firsts, exercise.phases, strict=True)):
+        raise PlanError("only a hold may start left out (0 seconds)")
+    if not any(x > 0 for x in firsts):
+        raise PlanError("a cycle needs a phase longer than 0 seconds")
     if cycles < 2:
         raise PlanError("a ramp takes at least 2 cycles")
     phases = tuple(
@@ -349,7 +391,9 @@ def _routine_steps(exercise: Exercise, options: PlanOptions) -> tuple[list[Step]
 def _count(exercise: Exercise, options: PlanOptions) -> int:
     """How many segments one exercise (not a program) gives, found without building them."""
     if exercise.kind is Kind.BREATHING:
-        return _cycles(exercise, options) * len(exercise.phases)
+        cycles = _cycles(exercise, options)
+        left_out = _left_out(exercise)
+        return cycles * len(exercise.phases) - sum(n for n, _seconds in left_out[:cycles])
     if exercise.kind is Kind.ROUTINE:
         return len(_routine_steps(exercise, options)[0])
     raise PlanError("a program is planned part by part")  # pragma: no cover
@@ -362,6 +406,7 @@ def _drafts(exercise: Exercise, options: PlanOptions) -> tuple[list[_Draft], int
             _Draft(p.pace, seconds, p.say, p.pace.value.capitalize(), p.cue, False, n)
             for n in range(1, cycles + 1)
             for p, seconds in zip(exercise.phases, _lengths(exercise, n), strict=True)
+            if seconds > 0  # a hold left out of this cycle of the ramp
         ]
         return drafts, cycles, None
     if exercise.kind is Kind.ROUTINE:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from calmcoach.domain.model import Exercise, Kind, Pace
+from calmcoach.domain.pace import TAP_LINE
 from calmcoach.domain.planner import Segment, Timeline
 
 __all__ = [
@@ -188,6 +189,8 @@ def lines(exercise: Exercise) -> tuple[Line, ...]:
     differs, its phase word.
     """
     out: list[Line] = []
+    if exercise.tapped_start:  # said while the app waits for the person's taps
+        out.append(Line(TAP_LINE, None, "start"))
     if exercise.kind is Kind.BREATHING:
         spoken = voice_cycles(exercise)
         for i, phase in enumerate(exercise.phases, start=1):

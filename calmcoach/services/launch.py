@@ -66,6 +66,27 @@ class RunOptions:
         return PlanOptions(minutes=self.minutes, area=self.area)
 
 
+def asks_for_taps(exercise: Exercise) -> bool:
+    """True when ``exercise`` starts at the person's tapped pace (``start = "tapped"``):
+    the shell asks for the taps before it plans the session with :func:`plan_tapped`."""
+    return exercise.tapped_start
+
+
+def plan_tapped(
+    exercise: Exercise, options: PlanOptions, exercises: Mapping[str, Exercise], breath: float | None
+) -> Timeline:
+    """The timeline of a tapped start: from the measured ``breath`` (seconds; None when
+    the taps did not give one, for the file's default) into the exercise's own pace. The
+    timeline keeps the measured breath for the history. Raises PlanError as ``plan`` does."""
+    from dataclasses import replace
+
+    from calmcoach.domain.pace import start_from
+    from calmcoach.domain.planner import plan
+
+    timeline = plan(start_from(exercise, breath), options, exercises)
+    return replace(timeline, start_pace=breath)
+
+
 @dataclass(frozen=True)
 class SessionSetup:
     """What a session is, decided from the options and the timeline alone: every shell

@@ -309,6 +309,7 @@ class Recorder:
             pid=pid,
             area=timeline.area,
             rating_before=rating_before,
+            start_pace=timeline.start_pace,
         )
 
         def write(history: History) -> None:
@@ -320,6 +321,7 @@ class Recorder:
                 rating_before=rating_before,
                 now=started,
                 pid=pid,
+                start_pace=timeline.start_pace,
             )
 
         self._submit(_Part("start", timeline.title, row), write)

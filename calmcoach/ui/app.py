@@ -30,7 +30,7 @@ from calmcoach.ui import collector, reporting, signals
 from calmcoach.ui.factory import make_app as make_app
 from calmcoach.ui.preferences import Preferences, palette_commands
 from calmcoach.ui.screens.home import HomeScreen
-from calmcoach.ui.starting import Starter
+from calmcoach.ui.starting import Starter, TappingReplies
 from calmcoach.ui.threads import from_threads
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ log = logging.getLogger("calmcoach.ui")
 """Logged to the state dir's calmcoach.log when the CLI started the log (see logfile)."""
 
 
-class CalmApp(App[int]):
+class CalmApp(TappingReplies, App[int]):
     """The coach: library, sessions, summary and safety pages."""
 
     CSS_PATH = "calmcoach.tcss"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from calmcoach.domain.describe import area_choices, minutes_text, safety_notes
 from calmcoach.domain.model import BODY_AREAS, Exercise, Kind, area_key
+from calmcoach.domain.pace import TAP_LINE, start_text
 from calmcoach.domain.planner import PlanError, PlanOptions, Timeline, areas_of, plan
 from calmcoach.services import launch
 from calmcoach.ui.screens.choice import Choice, ChoiceScreen
@@ -22,13 +23,18 @@ if TYPE_CHECKING:
     from calmcoach.services.conductor import Observer
     from calmcoach.services.launch import Prepared, SessionSetup
     from calmcoach.ui.app import CalmApp
+    from calmcoach.ui.screens.tapping import TappingScreen
 
+TAP_LINE_WAIT = 2.0
+"""Longest wait for the tapping line's clip to load; later than that, it is not said."""
 SOUNDS_NOTICE_AFTER = 0.1
 """Say "getting the sounds ready" if a session's sounds take longer than this to make."""
 RELEASE_ONLY = "release-only"
 """The flare picker's answer for the tension release without the breathing first."""
 REASSURE = "reassure"
 """The flare picker's answer for the page on signs that point toward anxiety."""
+SLOW_DOWN = "slow-down-gently"
+"""The flare picker's other start: from the person's own breath into 4-2-6 (its id)."""
 
 
 def flare_areas(choices: list[tuple[str, str]] | None = None) -> list[Choice]:
@@ -157,11 +163,15 @@ class Starter:
             return
         release = release_of(flare, library)
         extra = [Choice(RELEASE_ONLY, "Release only: skip the breathing", "r")] if release else []
+        if library.get(SLOW_DOWN) is not None:
+            extra.append(Choice(SLOW_DOWN, "Slow down gently from your own pace", "s"))
         extra.append(Choice(REASSURE, "Is it anxiety? Signs that point that way", "a"))
 
         def picked(area: str | None) -> None:
             if area == RELEASE_ONLY and release is not None:
                 self._ask_release_area(release)
+            elif area == SLOW_DOWN:
+                self.start_exercise(SLOW_DOWN, PlanOptions())
             elif area == REASSURE:
                 self.app.action_reassurance()
             elif area is not None:
@@ -193,6 +203,54 @@ class Starter:
         except PlanError as error:
             self.app.notify(str(error), severity="error", markup=False)
             return
+        if launch.asks_for_taps(exercise):  # the options fit: now the taps, then the session
+            self._ask_taps(exercise, options)
+            return
+        self.start_timeline(timeline)
+
+    def _ask_taps(self, exercise: Exercise, options: PlanOptions) -> None:
+        from calmcoach.ui.screens.tapping import TappingScreen
+
+        app = self.app
+        app.ensure_services()
+        app.to_home()
+        app.push_screen(TappingScreen(exercise, options, app.clock))
+        self._say_tap_line()
+
+    def _say_tap_line(self) -> None:
+        """Speak what to do while the app waits for the taps, where sessions speak."""
+        app, options = self.app, self.app.options
+        voice = options.voice
+        if voice is None:
+            voice = app.preferences.settings.voice == "on" or options.eyes_closed
+        if not (options.sound and voice):
+            return
+        spoken = self.voices.plan({0: TAP_LINE}, use_engine=False)
+        key = spoken.keys.get(0)
+        if key is not None:
+            app.cues.prepare([], voices=spoken.files)
+            app.run_worker(self._play_when_ready(key), group="tap-line")
+
+    async def _play_when_ready(self, key: str) -> None:
+        from calmcoach.ui.screens.tapping import TappingScreen
+
+        await asyncio.to_thread(self.app.cues.wait_ready, TAP_LINE_WAIT)
+        if isinstance(self.app.screen, TappingScreen) and not self.app.screen.finished:
+            self.app.cues.play(key)
+
+    def tapped(self, exercise_id: str, options: PlanOptions, breath: float | None) -> None:
+        """The taps are done (or skipped): plan from the measured breath and open the session."""
+        exercise = self.app.library.get(exercise_id)
+        if exercise is None:
+            return
+        self.app.cues.hush()  # the tapping line, if it is still being said
+        try:
+            timeline = launch.plan_tapped(exercise, options, self.app.library.exercises, breath)
+        except PlanError as error:
+            self.app.to_home()
+            self.app.notify(str(error), severity="error", markup=False)
+            return
+        self.app.tell(start_text(exercise, breath), timeout=6)
         self.start_timeline(timeline)
 
     def start_timeline(self, timeline: Timeline) -> None:
@@ -263,3 +321,13 @@ class Starter:
                 cautions=cautions(app.library, timeline),
             )
         )
+
+
+class TappingReplies:
+    """The app's handler for the tapping screen's message (a base of the app, so the
+    starting logic stays here)."""
+
+    starter: Starter
+
+    def on_tapping_screen_tapped(self, message: TappingScreen.Tapped) -> None:
+        self.starter.tapped(message.exercise_id, message.options, message.breath)

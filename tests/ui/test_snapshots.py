@@ -107,3 +107,16 @@ def test_stats(snap_compare, size: tuple[int, int], filled: bool) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_tapping(snap_compare) -> None:
+    """Slow down gently's taps, one counted."""
+    clock = FakeClock(T0)
+    app, _, _ = new_app(clock, start="slow-down-gently", minutes=2)
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -120,9 +120,9 @@ def _put_session(db: sqlite3.Connection, snapshot: pending.SessionSnapshot) -> i
         )
         return cursor.rowcount
     db.execute(
-        "INSERT INTO sessions (exercise_id, title, started_at, planned_seconds, area, pid, status, "
-        "updated_at, ended_at, seconds_done, position_seconds, cycles_done, steps_done, rating_before, "
-        "rating_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (exercise_id, title, started_at, planned_seconds, area, pid, start_pace, "
+        "status, updated_at, ended_at, seconds_done, position_seconds, cycles_done, steps_done, "
+        "rating_before, rating_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             snapshot.exercise_id,
             snapshot.title,
@@ -130,6 +130,7 @@ def _put_session(db: sqlite3.Connection, snapshot: pending.SessionSnapshot) -> i
             snapshot.planned_seconds,
             snapshot.area,
             snapshot.pid,
+            snapshot.start_pace,
             *values,
         ),
     )

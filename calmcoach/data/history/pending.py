@@ -62,6 +62,7 @@ class SessionSnapshot:
     area: str | None = None
     rating_before: int | None = None
     rating_after: int | None = None
+    start_pace: float | None = None
 
 
 def pending_prefix(history: Path) -> str:
@@ -150,7 +151,7 @@ def _snapshot(entry: object, where: str) -> SessionSnapshot:
 
 def _problem(name: str, value: object) -> str | None:
     """What is wrong with one field's value, or None."""
-    optional = name in ("ended_at", "area", "rating_before", "rating_after")
+    optional = name in ("ended_at", "area", "rating_before", "rating_after", "start_pace")
     if value is None:
         return None if optional else "missing"
     if name in ("exercise_id", "title", "area", "status", "started_at", "updated_at", "ended_at"):

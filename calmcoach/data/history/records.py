@@ -84,6 +84,8 @@ class SessionRecord:
     rating_after: int | None = None
     position_seconds: float | None = None
     """How far through the timeline it got (None in a file too old to say)."""
+    start_pace: float | None = None
+    """Seconds per breath measured from the taps before a tapped start (None: not measured)."""
     unreadable: tuple[str, ...] = ()
     """The fields the file holds but that could not be read."""
 
@@ -107,6 +109,7 @@ class SessionRecord:
                 "area": self.area,
                 "rating_before": self.rating_before,
                 "rating_after": self.rating_after,
+                "start_pace": None if self.start_pace is None else round(self.start_pace, 3),
             },
         )
 
@@ -256,6 +259,7 @@ def session_from_row(row: sqlite3.Row) -> SessionRecord:
         rating_before=read.whole("rating_before", optional=True, top=10),
         rating_after=read.whole("rating_after", optional=True, top=10),
         position_seconds=read.number("position_seconds", optional=True),
+        start_pace=read.number("start_pace", optional=True),
         unreadable=tuple(read.unreadable),
     )
 

@@ -73,6 +73,11 @@ NUDGES_MIGRATION = """
 Its own step, added after the others: the number it gets is its place in MIGRATIONS."""
 
 MIGRATIONS += (NUDGES_MIGRATION,)
+MIGRATIONS += (
+    # 5: the breath measured from the person's taps before a tapped start (seconds; NULL
+    # when none was measured or the exercise has no tapped start).
+    "ALTER TABLE sessions ADD COLUMN start_pace REAL;",
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 NUDGE_ANSWERS = ("started", "snoozed", "skipped", "ignored")

@@ -181,12 +181,15 @@ class History:
         rating_before: int | None = None,
         now: datetime | None = None,
         pid: int | None = None,
+        start_pace: float | None = None,
     ) -> int:
-        """Write the row for a session that starts now; returns its id."""
+        """Write the row for a session that starts now; returns its id. ``start_pace``:
+        the breath measured from taps before a tapped start, in seconds."""
         stamp = iso(now or utcnow())
         cursor = self._write(
             "INSERT INTO sessions (exercise_id, title, started_at, updated_at, status, "
-            "planned_seconds, area, rating_before, pid) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+            "planned_seconds, area, rating_before, pid, start_pace) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
             (
                 exercise_id,
                 title,
@@ -196,6 +199,7 @@ class History:
                 area,
                 rating_before,
                 os.getpid() if pid is None else pid,
+                start_pace,
             ),
         )
         return int(cursor.lastrowid or 0)
