@@ -21,10 +21,10 @@ from typing import TypeVar
 import pytest
 
 from calmcoach.data import locations, settings
+from calmcoach.data.fields import MIN_SECONDS
 from calmcoach.data.library import load_default_library, sound_names
 from calmcoach.data.loader import load_library, parse_file, validate_files
 from calmcoach.data.parsecache import ParseCache
-from calmcoach.data.schema import MIN_SECONDS
 from calmcoach.data.tomlfile import MAX_FILE_BYTES, Problem
 from calmcoach.domain import planner
 from calmcoach.domain.model import Exercise, Kind, Minutes, Origin, Pace, Phase, Step

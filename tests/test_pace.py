@@ -11,8 +11,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from calmcoach.data.fields import MAX_SECONDS, MIN_SECONDS
 from calmcoach.data.loader import parse_file
-from calmcoach.data.schema import MAX_SECONDS, MIN_SECONDS
 from calmcoach.data.tomlfile import Problem
 from calmcoach.domain import pace, planner
 from calmcoach.domain.model import Exercise, Origin, Pace

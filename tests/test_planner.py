@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calmcoach.data.fields import MIN_SECONDS
 from calmcoach.data.loader import Library
-from calmcoach.data.schema import MIN_SECONDS
 from calmcoach.domain.model import Exercise, Kind, Minutes, Pace, Phase, Step, Variant
 from calmcoach.domain.planner import PlanError, PlanOptions, areas_of, cycles_for, plan
 

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from calmcoach.data.fields import MAX_SECONDS, MIN_SECONDS
 from calmcoach.data.loader import parse_file, validate_files
 from calmcoach.data.plancheck import check_references, voice_warnings
-from calmcoach.data.schema import MAX_SECONDS, MIN_SECONDS
 from calmcoach.data.tomlfile import Problem
 from calmcoach.domain import planner
 from calmcoach.domain.describe import breaths_text, ramp_texts

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from calmcoach.data.fields import MAX_PROBLEMS
 from calmcoach.data.parsecache import ParseCache
 from calmcoach.data.plancheck import check_references, part_problems, voice_warnings
 from calmcoach.data.safefile import RefusedFile, read_limited
-from calmcoach.data.schema import MAX_PROBLEMS, Checker
+from calmcoach.data.schema import Checker
 from calmcoach.data.tomlfile import (
     LONG_KEY,
     MAX_FILE_BYTES,
