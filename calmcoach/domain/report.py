@@ -3,26 +3,23 @@
 The guide says what a clinician asks: when the twitching started, how often it comes and
 what seems to set it off. This module answers from the rows the person logged, and
 nothing more: counts, days, medians. It never judges a cause; the one sign it points at
-is the guide's own ("a twitch that lasts longer than a few weeks"), as something worth
-getting checked.
+is the guide's own ("a twitch that lasts longer than a few weeks"), by the rule of
+:mod:`calmcoach.domain.lasting` (the app's History screen asks the same), as something
+worth getting checked.
 
 Pure: the rows come in as values (``calmcoach.data.history.period`` reads them), no I/O.
 """
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from calmcoach.domain.lasting import Stretch, longest_stretch
 from calmcoach.domain.model import AREAS
-
-LONG_RUN_DAYS = 21
-"""Days in a row with a flare in one area past which the guide's sign (a twitch lasting
-longer than a few weeks) is named as worth getting checked."""
 
 
 @dataclass(frozen=True)
@@ -64,19 +61,19 @@ class AreaFigures:
     last: date
     flares: int
     median_intensity: float
-    longest_run: int
-    """Most days in a row with at least one flare here."""
-    run_start: date
-    """The first day of that longest run (the earliest, if several are as long)."""
+
+
+@dataclass(frozen=True)
+class AreaStretch:
+    """One area's longest stretch of flares on most days, over the whole history."""
+
+    area: str
+    stretch: Stretch
 
     @property
     def worth_checking(self) -> bool:
-        """The run passes three weeks: the guide's sign of a twitch that does not let up."""
-        return self.longest_run > LONG_RUN_DAYS
-
-    @property
-    def run_end(self) -> date:
-        return self.run_start + timedelta(days=self.longest_run - 1)
+        """More than three weeks: the guide's sign of a twitch that does not let up."""
+        return self.stretch.lasting
 
 
 @dataclass(frozen=True)
@@ -116,9 +113,14 @@ class Figures:
     flares: int
     sessions: int
     first_flare: FlareEntry | None
-    last_flare: FlareEntry | None
+    """The period's first flare."""
+    history_first: FlareEntry | None
+    """The first flare of the whole history (the same as ``first_flare`` without bounds)."""
     areas: tuple[AreaFigures, ...]
     """In the order their first flare came."""
+    stretches: tuple[AreaStretch, ...]
+    """Each area's longest stretch over the whole history (a period's edge cuts none):
+    the period's areas first, then any other with a stretch worth checking."""
     weeks: tuple[Week, ...]
     """Every week from the first flare's to the last's (those with none included)."""
     per_week: dict[str, tuple[int, ...]]
@@ -135,14 +137,21 @@ class Figures:
     """Flares with a note, oldest first."""
     undated: int = 0
     """Rows whose time could not be read: left out of every figure, and said so."""
+    short_sessions: int = 0
+    """Sessions stopped before any practice counted: left out of ``exercises``, and said so."""
 
     @property
     def empty(self) -> bool:
         return not self.flares and not self.sessions
 
     @property
-    def worth_checking(self) -> tuple[AreaFigures, ...]:
-        return tuple(area for area in self.areas if area.worth_checking)
+    def bounded(self) -> bool:
+        """A period narrower than the whole history was asked for."""
+        return self.since is not None or self.until is not None
+
+    @property
+    def worth_checking(self) -> tuple[AreaStretch, ...]:
+        return tuple(found for found in self.stretches if found.worth_checking)
 
 
 def area_name(area: str) -> str:
@@ -159,21 +168,6 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
-def _longest_run(days: Iterable[date]) -> tuple[int, date]:
-    """The most days in a row among ``days`` (a non-empty set), and the first of them."""
-    ordered = sorted(set(days))
-    best, best_start = 1, ordered[0]
-    length, start = 1, ordered[0]
-    for previous, day in itertools.pairwise(ordered):
-        if day - previous == timedelta(days=1):
-            length += 1
-        else:
-            length, start = 1, day
-        if length > best:
-            best, best_start = length, start
-    return best, best_start
-
-
 def figures(
     flares: Sequence[FlareEntry],
     sessions: Sequence[ExerciseRows],
@@ -181,15 +175,19 @@ def figures(
     since: date | None = None,
     until: date | None = None,
     undated: int = 0,
+    short_sessions: int = 0,
+    history_first: FlareEntry | None = None,
+    history_days: Mapping[str, Sequence[date]] | None = None,
 ) -> Figures:
-    """The report's figures from the rows of one period (any order)."""
+    """The report's figures from the rows of one period (any order). ``history_first``
+    and ``history_days`` (each area's flare days) are the whole history's; without them
+    the period is taken for the whole history."""
     ordered = sorted(flares, key=lambda flare: flare.moment)
     by_area: dict[str, list[FlareEntry]] = defaultdict(list)
     for flare in ordered:
         by_area[flare.area].append(flare)
     areas = []
     for area, rows in by_area.items():  # in the order of each area's first flare
-        run, run_start = _longest_run(flare.day for flare in rows)
         areas.append(
             AreaFigures(
                 area=area,
@@ -197,10 +195,15 @@ def figures(
                 last=rows[-1].day,
                 flares=len(rows),
                 median_intensity=median([flare.intensity for flare in rows]),
-                longest_run=run,
-                run_start=run_start,
             )
         )
+    if history_days is None:
+        history_days = {area: [flare.day for flare in rows] for area, rows in by_area.items()}
+    found_stretches = []
+    for area in [*by_area, *(area for area in history_days if area not in by_area)]:
+        stretch = longest_stretch(history_days.get(area) or [flare.day for flare in by_area[area]])
+        if stretch is not None and (area in by_area or stretch.lasting):
+            found_stretches.append(AreaStretch(area, stretch))
     weeks: list[Week] = []
     if ordered:
         monday, end = week_of(ordered[0].day).monday, week_of(ordered[-1].day).monday
@@ -229,8 +232,9 @@ def figures(
         flares=len(ordered),
         sessions=sum(rows.times for rows in sessions),
         first_flare=ordered[0] if ordered else None,
-        last_flare=ordered[-1] if ordered else None,
+        history_first=history_first or (ordered[0] if ordered else None),
         areas=tuple(areas),
+        stretches=tuple(found_stretches),
         weeks=tuple(weeks),
         per_week=per_week,
         weekly_intensity=weekly_intensity,
@@ -239,6 +243,7 @@ def figures(
         exercises=_exercises(sessions),
         notes=tuple(flare for flare in ordered if flare.note),
         undated=undated,
+        short_sessions=short_sessions,
     )
 
 

@@ -79,9 +79,18 @@ def make_report(
 
     Raises HistoryUnavailable (one sentence) when the history cannot be read."""
     rows = read_period(history, since, until)
-    found = figures(rows.flares, rows.sessions, since=since, until=until, undated=rows.undated)
+    found = figures(
+        rows.flares,
+        rows.sessions,
+        since=since,
+        until=until,
+        undated=rows.undated,
+        short_sessions=rows.short_sessions,
+        history_first=rows.history_first,
+        history_days=rows.history_days,
+    )
     made = today or datetime.now().astimezone().date()
-    return Report(found, blocks(found, load_red_flags_or_fallback(), made), made, rows.notice)
+    return Report(found, blocks(found, load_red_flags_or_fallback(), made, rows.notice), made, rows.notice)
 
 
 def write_report(report: Report, path: Path) -> None:
