@@ -21,8 +21,8 @@ from calmcoach import cli
 from calmcoach.data import locations
 from calmcoach.data.history import History
 from calmcoach.data.redflags import load_red_flags
-from calmcoach.services.report import make_report, write_to_documents
 from calmcoach.domain.describe import red_flag_lines
+from calmcoach.services.report import make_report, write_to_documents
 from calmcoach.services.report.document import OWN_RECORD
 
 HOSTILE = "<b>bold</b> \x1b[31mred"
@@ -299,7 +299,9 @@ def test_one_flare_gives_a_report_in_every_format(isolated_dirs: Path, capsys, t
     assert code == 0
     flat = " ".join(out.split())
     assert "Eyelid or face: no stretch longer than a single day." in flat
-    assert "In what was logged in this period, no area had flares on most days for more than three weeks" in flat
+    assert (
+        "In what was logged in this period, no area had flares on most days for more than three weeks" in flat
+    )
     suffixes = [".md", ".html"] + ([".pdf"] if shutil.which("pdftotext") else [])
     pytest.importorskip("fpdf")
     for suffix in suffixes:

@@ -104,6 +104,35 @@ class Week:
         return f"{self.year}-W{self.number:02d}"
 
 
+MAX_SERIES = 8
+"""Areas the charts tell apart (the palette's colours); past that, the smaller areas are
+drawn as one "other areas" series. Only rows another program wrote name so many."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line or stack of the charts: a body area, or several drawn as one."""
+
+    name: str
+    """As people read it (``Eyelid or face``, or ``Other areas (3)``); not yet visible()."""
+    areas: tuple[str, ...]
+    per_week: tuple[int, ...]
+    """Flares per week (each lines up with ``Figures.weeks``)."""
+    intensity: tuple[float | None, ...]
+    """The median intensity per week (None for a week with no flare here)."""
+
+
+def _grouped(by_area: Mapping[str, list[FlareEntry]]) -> list[tuple[str, dict[str, list[FlareEntry]]]]:
+    """The areas as chart series: each on its own, or past MAX_SERIES the biggest
+    MAX_SERIES - 1 on their own (in the order their first flare came) and the rest as one."""
+    if len(by_area) <= MAX_SERIES:
+        return [(area_name(area), {area: rows}) for area, rows in by_area.items()]
+    biggest = sorted(by_area, key=lambda area: -len(by_area[area]))[: MAX_SERIES - 1]
+    kept = [(area_name(area), {area: by_area[area]}) for area in by_area if area in biggest]
+    rest = {area: rows for area, rows in by_area.items() if area not in biggest}
+    return [*kept, (f"Other areas ({len(rest)})", rest)]
+
+
 @dataclass(frozen=True)
 class Figures:
     """Everything the report says, for one period."""
@@ -123,10 +152,9 @@ class Figures:
     the period's areas first, then any other with a stretch worth checking."""
     weeks: tuple[Week, ...]
     """Every week from the first flare's to the last's (those with none included)."""
-    per_week: dict[str, tuple[int, ...]]
-    """Flares per week, per area (each lines up with ``weeks``)."""
-    weekly_intensity: dict[str, tuple[float | None, ...]]
-    """The median intensity per week, per area (None for a week with no flare there)."""
+    series: tuple[Series, ...]
+    """What the charts and the weekly table draw: an area each, in the order their first
+    flare came, or past MAX_SERIES areas the biggest ones and then the rest together."""
     triggers: tuple[tuple[str, int], ...]
     """Each trigger with how many flares named it, most frequent first."""
     untriggered: int
@@ -211,17 +239,23 @@ def figures(
             weeks.append(week_of(monday))
             monday += timedelta(days=7)
     index = {week.monday: number for number, week in enumerate(weeks)}
-    per_week: dict[str, tuple[int, ...]] = {}
-    weekly_intensity: dict[str, tuple[float | None, ...]] = {}
-    for area, rows in by_area.items():
+    series = []
+    for name, group in _grouped(by_area):
         counts = [0] * len(weeks)
         strengths: list[list[int]] = [[] for _ in weeks]
-        for flare in rows:
-            slot = index[week_of(flare.day).monday]
-            counts[slot] += 1
-            strengths[slot].append(flare.intensity)
-        per_week[area] = tuple(counts)
-        weekly_intensity[area] = tuple(median(values) if values else None for values in strengths)
+        for rows in group.values():
+            for flare in rows:
+                slot = index[week_of(flare.day).monday]
+                counts[slot] += 1
+                strengths[slot].append(flare.intensity)
+        series.append(
+            Series(
+                name,
+                tuple(group),
+                tuple(counts),
+                tuple(median(values) if values else None for values in strengths),
+            )
+        )
     named: Counter[str] = Counter()
     for flare in ordered:
         named.update(set(flare.triggers))
@@ -236,8 +270,7 @@ def figures(
         areas=tuple(areas),
         stretches=tuple(found_stretches),
         weeks=tuple(weeks),
-        per_week=per_week,
-        weekly_intensity=weekly_intensity,
+        series=tuple(series),
         triggers=triggers,
         untriggered=sum(1 for flare in ordered if not flare.triggers),
         exercises=_exercises(sessions),

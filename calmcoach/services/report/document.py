@@ -169,13 +169,13 @@ def _often(figures: Figures) -> list[Block]:
         out.append(
             Figure("weekly", "Flares per week (ISO weeks, Monday to Sunday), one colour per body area.")
         )
-        areas = [a.area for a in figures.areas]
         rows = []
         for index, week in enumerate(figures.weeks):
-            counts = [figures.per_week[area][index] for area in areas]
+            counts = [series.per_week[index] for series in figures.series]
             if any(counts):
                 rows.append((week.label, _day(week.monday), *(str(c) for c in counts), str(sum(counts))))
-        out.append(Table(("Week", "Starts", *(_area(a) for a in areas), "All"), tuple(rows)))
+        names = (shown(series.name) for series in figures.series)
+        out.append(Table(("Week", "Starts", *names, "All"), tuple(rows)))
         quiet = len(figures.weeks) - len(rows)
         if quiet:
             out.append(

@@ -18,13 +18,26 @@ from typing import TYPE_CHECKING
 
 from calmcoach.domain.report import Figures
 from calmcoach.services.report import charts
-from calmcoach.services.report.document import TITLE, Block, Bullets, Figure, Heading, Paragraph, Table
+from calmcoach.services.report.document import (
+    TITLE,
+    Block,
+    Bullets,
+    Figure,
+    Heading,
+    Paragraph,
+    Table,
+    period_text,
+)
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
 INSTALL_HINT = "pip install 'calmcoach[report]'"
 
+HEADING_HEIGHT = 12.0
+"""A section heading with the space above and under it, in millimetres."""
+START_HEIGHT = 22.0
+"""What must follow a heading on its page when that is text or a table: a few lines."""
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 """Where Linux distributions keep DejaVu Sans."""
 
@@ -86,9 +99,11 @@ class _Writer:
         self.font(size, bold)
         self.pdf.multi_cell(0, height, self.label(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
-    def heading(self, text: str, top: bool) -> None:
+    def heading(self, text: str, top: bool, following: float = 0.0) -> None:
+        """A heading, on a new page when it and the first ``following`` millimetres of
+        what it heads would not fit on this one (a heading alone at the foot of a page)."""
         if not top:
-            if self.pdf.will_page_break(40):
+            if self.pdf.will_page_break(HEADING_HEIGHT + following):
                 self.pdf.add_page()
             self.pdf.ln(4)
         self.lines(text, 18 if top else 13, bold=True, height=9 if top else 7)
@@ -152,10 +167,14 @@ class _Writer:
         pdf.set_xy(pdf.l_margin, y + height)
         return True
 
+    def figure_height(self, svg: str) -> float:
+        """The height a chart takes on the page, its caption under it included."""
+        ratio = float(svg.split('height="', 1)[1].split('"', 1)[0]) / charts.WIDTH
+        return self.pdf.epw * ratio + 8
+
     def figure(self, svg: str, caption: str) -> None:
         width = self.pdf.epw
-        ratio = float(svg.split('height="', 1)[1].split('"', 1)[0]) / charts.WIDTH
-        height = width * ratio
+        height = self.figure_height(svg) - 8
         if self.pdf.will_page_break(height + 8):
             self.pdf.add_page()
         self.pdf.image(io.BytesIO(svg.encode("utf-8")), x=self.pdf.l_margin, w=width, h=height)
@@ -180,9 +199,21 @@ def render_pdf(blocks: list[Block], figures: Figures) -> bytes:
         from fpdf import FPDF
     except ImportError as error:
         raise PdfUnavailable(f"a PDF needs the fpdf2 library: {INSTALL_HINT}") from error
-    pdf = FPDF(format="A4")
+    footer_text = period_text(figures)
+
+    class _Pages(FPDF):
+        def footer(self) -> None:
+            # Each page says where it belongs: a printed page that slips out of the pile.
+            self.set_y(-12)
+            self.set_font(writer.family, "", 8)
+            self.set_text_color(90, 90, 90)
+            words = f"{TITLE}. {footer_text} Page {self.page_no()} of {{nb}}."
+            self.cell(0, 5, writer.label(words), align="C")
+            self.set_text_color(0, 0, 0)
+
+    pdf = _Pages(format="A4")
     pdf.set_margins(16, 16, 16)
-    pdf.set_auto_page_break(True, margin=16)
+    pdf.set_auto_page_break(True, margin=18)
     pdf.set_title(TITLE)
     pdf.set_creator("calmcoach")
     pdf.set_lang("en")
@@ -205,10 +236,14 @@ def render_pdf(blocks: list[Block], figures: Figures) -> bytes:
         "intensity": charts.intensity_chart,
         "triggers": charts.triggers_chart,
     }
+    # fpdf2 draws an SVG's text in its own Helvetica whatever font the page has.
+    svgs = {block.chart: drawn[block.chart](figures, latin1) for block in blocks if isinstance(block, Figure)}
     first = True
-    for block in blocks:
+    for number, block in enumerate(blocks):
         if isinstance(block, Heading):
-            writer.heading(block.text, first)
+            after = blocks[number + 1] if number + 1 < len(blocks) else None
+            following = writer.figure_height(svgs[after.chart]) if isinstance(after, Figure) else START_HEIGHT
+            writer.heading(block.text, first, following if after is not None else 0.0)
             first = False
         elif isinstance(block, Paragraph):
             writer.lines(block.text, bold=block.strong)
@@ -218,6 +253,5 @@ def render_pdf(blocks: list[Block], figures: Figures) -> bytes:
         elif isinstance(block, Table):
             writer.table(block)
         elif isinstance(block, Figure):
-            # fpdf2 draws an SVG's text in its own Helvetica whatever font the page has.
-            writer.figure(drawn[block.chart](figures, latin1), block.caption)
+            writer.figure(svgs[block.chart], block.caption)
     return bytes(pdf.output())
