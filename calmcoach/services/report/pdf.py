@@ -38,6 +38,8 @@ HEADING_HEIGHT = 12.0
 """A section heading with the space above and under it, in millimetres."""
 START_HEIGHT = 22.0
 """What must follow a heading on its page when that is text or a table: a few lines."""
+ASCII_EM = 1.15
+"""The widest ASCII character of DejaVu Sans and Helvetica, bold or not (1.1 em), with some room."""
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 """Where Linux distributions keep DejaVu Sans."""
 
@@ -145,8 +147,11 @@ class _Writer:
         line = 4.6
         texts = [self.label(value) for value in values]
         lines: list[list[str]] = []
+        # No ASCII glyph of these fonts is wider than an em: a short ASCII text fits
+        # without measuring it (measuring every cell took a tenth of a second).
+        em = pdf.font_size * ASCII_EM
         for text, width in zip(texts, widths, strict=True):
-            if pdf.get_string_width(text) <= width - 2:
+            if (text.isascii() and len(text) * em <= width - 2) or pdf.get_string_width(text) <= width - 2:
                 lines.append([text])
             else:
                 wrapped = pdf.multi_cell(width - 2, line, text, dry_run=True, output="LINES")
