@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from xml.sax.saxutils import escape
+from html import escape
 
 from calmcoach.domain.report import Figures
 from calmcoach.domain.visible import visible
@@ -37,6 +37,7 @@ def colour(number: int) -> str:
 def _text(
     x: float, y: float, words: str, *, size: int = 11, anchor: str = "start", fill: str = "#222"
 ) -> str:
+    # html.escape, not xml.sax.saxutils: that one loads urllib and http at start-up.
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" '
         f'text-anchor="{anchor}" fill="{fill}">{escape(words)}</text>'
@@ -56,7 +57,7 @@ def _box(x: float, y: float, width: float, height: float, fill: str) -> str:
 def _svg(height: float, body: Sequence[str], title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
-        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">'
+        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title)}">'
         f'<rect x="0" y="0" width="{WIDTH}" height="{height:.0f}" fill="#ffffff"/>' + "".join(body) + "</svg>"
     )
 
