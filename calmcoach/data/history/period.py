@@ -6,11 +6,19 @@ written, :meth:`History.open_read_only`), and a history that is not there yet is
 empty one: nothing is made. While that connection is open, the rows are read through a
 second, read-only SQLite connection of this module's, in one read transaction: the
 store's listings build a record per row, which for 100,000 sessions takes seconds,
-where these few columns take a fraction of one. Only SQLite opens the file here.
+where these few columns take a fraction of one. That connection is made as
+:meth:`History.open_read_only` makes one (read as immutable only when SQLite cannot make
+its -shm file; a busy file is an error, never a read that leaves out the -wal file's
+rows). Only SQLite opens the file here.
+
+Besides the period's rows, each area's flare days and the first flare are read over the
+whole history: the "lasts weeks" sign is worked out over everything logged, so a period's
+edge never cuts a stretch short.
 
 Values are read as the store reads them: a time, number or list of triggers another
 program damaged counts as nothing (a row whose time cannot be read is counted and left
-out of the figures, and the report says how many).
+out of the figures, and the report says how many). Sessions shorter than
+PRACTICE_SECONDS (the practice streak's threshold) are counted apart, not as times.
 
 Pure standard library (sqlite3).
 """

@@ -102,7 +102,7 @@ def blocks(figures: Figures, safety: SafetyText, made: date, notice: str | None 
         said = visible(notice).rstrip(".")
         out.append(
             Paragraph(
-                f"{said[:1].upper()}{said[1:]}. Everything below comes from the history as it is now.",
+                f"{said[:1].upper()}{said[1:]}.",
                 strong=True,
             )
         )
