@@ -245,7 +245,8 @@ def figures(
         strengths: list[list[int]] = [[] for _ in weeks]
         for rows in group.values():
             for flare in rows:
-                slot = index[week_of(flare.day).monday]
+                day = flare.day
+                slot = index[day - timedelta(days=day.weekday())]  # its Monday
                 counts[slot] += 1
                 strengths[slot].append(flare.intensity)
         series.append(

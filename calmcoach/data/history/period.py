@@ -93,6 +93,28 @@ def _flare(moment: str, area: object, intensity: object, triggers: object, note:
     )
 
 
+def _whole_history(db: sqlite3.Connection) -> tuple[FlareEntry | None, dict[str, tuple[date, ...]]]:
+    """The first flare of the whole history, and each area's days with a flare."""
+    everything, _ = _bounds("logged_at", None, None)
+    first = None
+    for row in db.execute(
+        "SELECT datetime(logged_at, 'localtime'), area, intensity, triggers, note FROM flares "
+        f"WHERE {everything} ORDER BY logged_at, id"
+    ):
+        first = _flare(*row)
+        if first is not None:
+            break
+    days: dict[str, list[date]] = {}
+    for area, day in db.execute(
+        f"SELECT DISTINCT area, date(logged_at, 'localtime') FROM flares WHERE {everything}"
+    ):
+        try:
+            days.setdefault(as_text(area) or "", []).append(date.fromisoformat(day))
+        except (TypeError, ValueError):
+            continue
+    return first, {area: tuple(sorted(found)) for area, found in days.items()}
+
+
 def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> PeriodRows:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     flares: list[FlareEntry] = []
@@ -112,23 +134,14 @@ def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> Per
                 undated += 1
             else:
                 flares.append(flare)
-        everything, _ = _bounds("logged_at", None, None)
-        for row in db.execute(
-            "SELECT datetime(logged_at, 'localtime'), area, intensity, triggers, note FROM flares "
-            f"WHERE {everything} ORDER BY logged_at, id"
-        ):
-            history_first = _flare(*row)
-            if history_first is not None:
-                break
-        days: dict[str, list[date]] = {}
-        for area, day in db.execute(
-            f"SELECT DISTINCT area, date(logged_at, 'localtime') FROM flares WHERE {everything}"
-        ):
-            try:
-                days.setdefault(as_text(area) or "", []).append(date.fromisoformat(day))
-            except (TypeError, ValueError):
-                continue
-        history_days = {area: tuple(sorted(found)) for area, found in days.items()}
+        if since is None and until is None:  # the period is the whole history
+            history_first = flares[0] if flares else None
+            found: dict[str, set[date]] = {}
+            for flare in flares:
+                found.setdefault(flare.area, set()).add(flare.day)
+            history_days = {area: tuple(sorted(days)) for area, days in found.items()}
+        else:
+            history_first, history_days = _whole_history(db)
         undated += db.execute("SELECT count(*) FROM flares WHERE date(logged_at) IS NULL").fetchone()[0]
     if "sessions" in tables:
         where, params = _bounds("started_at", since, until)
@@ -140,12 +153,14 @@ def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> Per
         # second. The title is that of the latest session (SQLite takes a bare column from
         # the row max() picked); the changes come as one list of numbers per exercise.
         # Sessions shorter than PRACTICE_SECONDS are counted apart, in the same pass.
-        counts = f"{SECONDS} >= {PRACTICE_SECONDS}"
+        # Each session's time spent worked out once, in the inner query ("LIMIT -1" keeps
+        # SQLite from folding it into the outer one, which would work it out four times).
+        counts = f"s >= {PRACTICE_SECONDS}"
         query = (
             f"SELECT exercise_id, title, max(started_at), total({counts}), "
-            f"total(CASE WHEN {counts} THEN {SECONDS} END), "
-            f"group_concat(CASE WHEN {counts} THEN {after} - {before} END), total(NOT ({counts})) "
-            f"FROM sessions WHERE {where} GROUP BY exercise_id"
+            f"total(CASE WHEN {counts} THEN s END), group_concat(CASE WHEN {counts} THEN change END), "
+            f"total(NOT ({counts})) FROM (SELECT exercise_id, title, started_at, {SECONDS} AS s, "
+            f"{after} - {before} AS change FROM sessions WHERE {where} LIMIT -1) GROUP BY exercise_id"
         )
         for exercise_id, title, _, times, seconds, changes, shorter in db.execute(query, params):
             short += int(shorter)
