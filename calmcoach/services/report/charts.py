@@ -130,6 +130,8 @@ def weekly_chart(figures: Figures, label: Label = same) -> str:
         _text(left, top - 14, "flares a week", size=10),
     ]
     gap = min(2.0, step * 0.2)
+    # Each series' bars as one path: a PDF draws one shape much faster than hundreds.
+    bars: list[list[str]] = [[] for _ in figures.series]
     for index in range(weeks):
         y = baseline
         for number, series in enumerate(figures.series):
@@ -138,13 +140,26 @@ def weekly_chart(figures: Figures, label: Label = same) -> str:
                 continue
             tall = count * scale
             y -= tall
-            body.append(_box(left + step * index + gap / 2, y, max(0.5, step - gap), tall, colour(number)))
+            x, wide = left + step * index + gap / 2, max(0.5, step - gap)
+            bars[number].append(f"M{x:.2f} {y:.2f}h{wide:.2f}v{tall:.2f}h{-wide:.2f}Z")
+    body += [f'<path d="{"".join(d)}" fill="{colour(n)}"/>' for n, d in enumerate(bars) if d]
     body += _week_ticks(figures, left, step, baseline)
     key, bottom = _legend([series.name for series in figures.series], baseline + 46, label)
     return _svg(bottom, body + key, "Flares per week, by body area")
 
 
 _MARKS = ("circle", "square", "triangle", "diamond")
+
+
+def _mark_path(kind: str, x: float, y: float) -> str:
+    """One point's outline, as path data."""
+    if kind == "circle":
+        return f"M{x - 3:.2f} {y:.2f}a3 3 0 1 0 6 0a3 3 0 1 0 -6 0Z"
+    if kind == "square":
+        return f"M{x - 3:.2f} {y - 3:.2f}h6v6h-6Z"
+    if kind == "triangle":
+        return f"M{x:.2f} {y - 3.5:.2f}L{x + 3.5:.2f} {y + 3:.2f}L{x - 3.5:.2f} {y + 3:.2f}Z"
+    return f"M{x:.2f} {y - 4:.2f}L{x + 4:.2f} {y:.2f}L{x:.2f} {y + 4:.2f}L{x - 4:.2f} {y:.2f}Z"
 
 
 def _mark(kind: str, x: float, y: float, fill: str) -> str:
@@ -179,23 +194,29 @@ def intensity_chart(figures: Figures, label: Label = same) -> str:
             body.append(_rule(left, y, WIDTH - right, y, "#ddd"))
     marks = weeks <= 120  # beyond that the points would be a smear; the line says it
     for number, series in enumerate(figures.series):
-        fill = colour(number)
+        fill, kind = colour(number), _MARKS[number % len(_MARKS)]
         run: list[str] = []
+        points: list[str] = []  # the series' marks as one path: one shape to draw, not dozens
         for index, value in enumerate(series.intensity):
             if value is None:
                 if len(run) > 1:
                     body.append(_line(run, fill))
+                elif run and not marks:  # a week alone between gaps: no line shows it
+                    x, y = (float(v) for v in run[0].split(","))
+                    points.append(_mark_path(kind, x, y))
                 run = []
                 continue
             x, y = left + step * (index + 0.5), baseline - value * scale
             run.append(f"{x:.2f},{y:.2f}")
             if marks or len(series.intensity) == 1:
-                body.append(_mark(_MARKS[number % len(_MARKS)], x, y, fill))
+                points.append(_mark_path(kind, x, y))
         if len(run) > 1:
             body.append(_line(run, fill))
         elif run and not marks:
             x, y = (float(v) for v in run[0].split(","))
-            body.append(_mark(_MARKS[number % len(_MARKS)], x, y, fill))
+            points.append(_mark_path(kind, x, y))
+        if points:
+            body.append(f'<path d="{"".join(points)}" fill="{fill}"/>')
     body += _week_ticks(figures, left, step, baseline)
     key, bottom = _legend([series.name for series in figures.series], baseline + 46, label, _MARKS)
     return _svg(bottom, body + key, "Median intensity per week, by body area")
