@@ -216,6 +216,36 @@ def test_habits_carry_the_guides_list(shipped: SafetyText, name: str) -> None:
     assert missing == [], f"the habit about {name} does not say {missing}: {found[0]!r}"
 
 
+def test_the_doctors_questions_and_checks_carry_the_guide(shipped: SafetyText) -> None:
+    """The guide's "at the doctor's office": the three questions a clinician usually asks,
+    what they check and may order, and that the outcome is often reassuring (no stronger:
+    "usually", "may", "sometimes", "many people")."""
+    asks = " ".join(shipped.doctor_asks).lower()
+    assert len(shipped.doctor_asks) == 3
+    for words in ("when", "start", "how often", "set it off"):
+        assert has(asks, words), asks
+    checks = shipped.doctor_checks
+    for words in (
+        "usually",
+        "strength",
+        "reflexes",
+        "coordination",
+        "feeling",
+        "may",
+        "blood tests",
+        "minerals",
+        "thyroid",
+        "sometimes",
+        "nerve or muscle studies",
+        "many people",
+        "reassuring",
+    ):
+        assert has(checks, words), f"the doctor's checks do not say {words!r}: {checks!r}"
+    for stronger in ("always", "will find", "nothing wrong", "diagnos"):
+        assert stronger not in checks.lower()
+    assert shipped.signs_intro.endswith(":") and "how soon" in shipped.signs_intro
+
+
 # --- strict loading ---------------------------------------------------------------------
 
 
@@ -267,7 +297,7 @@ def test_unknown_keys_wrong_types_missing_fields_and_urgencies_are_all_named(tmp
     whenever = line_number(text, 'urgency = "whenever"')
     assert problems_of(path) == [
         f"{path}:{line_number(text, 'colour')}: colour: unknown key; "
-        "expected one of: fast_change, intro, advice, disclaimer, habits, flag",
+        "expected one of: fast_change, intro, advice, disclaimer, doctor_asks, doctor_checks, signs_intro, habits, flag",
         f"{path}:{line_number(text, 'urgency = 3')}: flag[1].urgency: expected text in quotes, got 3",
         f"{path}:{line_number(text, 'act =')}: flag[2].act: unknown key; expected one of: sign, cause, action, urgency",
         f"{path}:{line_number(text, '[[flag]]', 2)}: flag[2]: missing 'action' (text)",

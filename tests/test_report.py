@@ -21,8 +21,9 @@ from calmcoach import cli
 from calmcoach.data import locations
 from calmcoach.data.history import History
 from calmcoach.data.redflags import load_red_flags
+from calmcoach.domain.describe import red_flag_lines
 from calmcoach.services.report import make_report, write_to_documents
-from calmcoach.services.report.document import DOCTOR_ASKS, OWN_RECORD, flag_lines
+from calmcoach.services.report.document import OWN_RECORD
 
 HOSTILE = "<b>bold</b> \x1b[31mred"
 """A trigger of the person's own, with markup and a terminal escape code in it."""
@@ -90,17 +91,21 @@ def test_text_report_holds_the_numbers(filled: Path, capsys: pytest.CaptureFixtu
     code, out, err = run(["report", "--since", "2026-10-01"], capsys)
     assert code == 0, err
     no_control(out)
-    assert "First flare logged: 2026-10-01 09:00, Leg or foot, intensity 3 of 10." in out
-    assert "Flares logged in all: 27." in " ".join(out.split())
     flat = " ".join(out.split())
+    # Box breathing's day has no flare, so the history's first flare is the period's too.
+    assert "First flare in the whole history: 2026-10-01 09:00, Leg or foot, intensity 3 of 10." in flat
+    assert "First flare in this period: 2026-10-01 09:00, Leg or foot, intensity 3 of 10." in flat
+    assert "Flares in this period: 27." in flat
     assert "Leg or foot: first day 2026-10-01, last day 2026-10-23, flares 23" in flat
     assert "Eyelid or face: first day 2026-10-05, last day 2026-10-20, flares 3" in flat
     assert "Hand or forearm: first day 2026-11-02, last day 2026-11-02, flares 1" in flat
     # Weeks: 2026-W40 starts on Monday 2026-09-28 and holds the leg's 1 to 4 October.
     assert "2026-W40: starts 2026-09-28, leg or foot 4, eyelid or face 0, hand or forearm 0, all 4" in flat
-    assert "Leg or foot: flares on 23 days in a row at most (2026-10-01 to 2026-10-23)." in flat
-    assert "worth getting checked by a doctor" in flat
-    assert "Eyelid or face: flares on 2 days in a row at most (2026-10-05 to 2026-10-06)." in flat
+    assert (
+        "Leg or foot: 23 days at most, 2026-10-01 to 2026-10-23 (flares on 23 of them). "
+        "That is more than three weeks without letting up: worth getting checked by a doctor." in flat
+    )
+    assert "Eyelid or face: 2 days at most, 2026-10-05 to 2026-10-06 (flares on 2 of them)." in flat
     # Medians: leg 3,4,5,6,7 repeated (23 values) -> 5; eyelid 2,4,6 -> 4; hand 9.
     assert "Leg or foot: flares 23, median intensity (0 to 10) 5" in flat
     assert "Eyelid or face: flares 3, median intensity (0 to 10) 4" in flat
@@ -128,11 +133,13 @@ def test_before_the_appointment_has_the_red_flags_word_for_word_emergency_first(
     flat = " ".join(out.split())
     section = flat[flat.index("Before the appointment") :]
     safety = load_red_flags()
-    assert section.index(safety.fast_change) < section.index(DOCTOR_ASKS[0])
+    assert section.index(safety.fast_change) < section.index(safety.doctor_asks[0])
     for line in (
-        *DOCTOR_ASKS,
+        *safety.doctor_asks,
+        safety.doctor_checks,
+        safety.signs_intro,
         safety.advice,
-        *(line for flag in flag_lines(safety) for line in flag),
+        *(line for f in safety.flags for line in red_flag_lines(f.sign, f.cause, f.label, f.action)),
         OWN_RECORD,
     ):
         assert line in section
@@ -193,7 +200,7 @@ def test_pdf_reads_back_and_its_first_page_has_the_charts(
     flat = " ".join(text.split())
     for words in (
         "Twitch report for the doctor",
-        "First flare logged: 2026-10-01 09:00, Leg or foot",
+        "First flare in this period: 2026-10-01 09:00, Leg or foot",
         "worth getting checked by a doctor",
         "<b>bold</b> \\x1b[31mred",
         "4-2-6 breathing 3 6 2 -2",
@@ -254,7 +261,7 @@ def test_until_leaves_out_what_came_after(filled: Path, capsys) -> None:
     assert code == 0
     flat = " ".join(out.split())
     assert "Period: 2026-10-01 to 2026-10-05." in flat
-    assert "Flares logged in all: 6." in flat  # the leg's 5 days and the eyelid's first
+    assert "Flares in this period: 6." in flat  # the leg's 5 days and the eyelid's first
     assert "Hand or forearm" not in flat.split("Before the appointment")[0]
     assert "4-2-6 breathing: times 3" in flat
     assert "Flare routine: times 1" in flat
@@ -291,13 +298,17 @@ def test_one_flare_gives_a_report_in_every_format(isolated_dirs: Path, capsys, t
     code, out, _ = run(["report"], capsys)
     assert code == 0
     flat = " ".join(out.split())
-    assert "Eyelid or face: never on two days in a row." in flat
-    assert "No area had flares on more than 21 days in a row." in flat
+    assert "Eyelid or face: no stretch longer than a single day." in flat
+    assert (
+        "In what was logged in this period, no area had flares on most days for more than three weeks" in flat
+    )
     suffixes = [".md", ".html"] + ([".pdf"] if shutil.which("pdftotext") else [])
     pytest.importorskip("fpdf")
     for suffix in suffixes:
         assert run(["report", "--out", str(tmp_path / f"r{suffix}")], capsys)[0] == 0
-    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "stress spike" in text
 
 

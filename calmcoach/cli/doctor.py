@@ -14,7 +14,7 @@ import textwrap
 from typing import TYPE_CHECKING, TextIO
 
 from calmcoach.data.redflags import RedFlag, SafetyText, load_red_flags_or_fallback
-from calmcoach.domain.describe import cause_text
+from calmcoach.domain.describe import red_flag_lines
 from calmcoach.domain.visible import visible
 
 if TYPE_CHECKING:
@@ -60,10 +60,10 @@ def _flag_lines(number: int, flag: RedFlag, width: int) -> list[str]:
     """One sign: the sign itself, what may be behind it, and its action with its urgency."""
     mark = f"{number}. "
     body = " " * len(mark)
-    lines = _wrap(flag.sign, width, mark)
-    if flag.cause:
-        lines += _wrap(cause_text(flag.cause), width, body, body + "  ")
-    lines += _wrap(f"{flag.label}: {flag.action}", width, body, body + "  ")
+    sign, *details = red_flag_lines(flag.sign, flag.cause, flag.label, flag.action)
+    lines = _wrap(sign, width, mark)
+    for detail in details:
+        lines += _wrap(detail, width, body, body + "  ")
     return lines
 
 

@@ -7,7 +7,10 @@ more than this module: the history, SQLite and fpdf2 load when the command runs.
 
 from __future__ import annotations
 
+import calendar
 import logging
+import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -49,7 +52,28 @@ def _day(option: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
+        found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+        if found and 1 <= int(found[2]) <= 12 and int(found[1]) >= 1:
+            year, month = int(found[1]), int(found[2])
+            days = calendar.monthrange(year, month)[1]
+            raise ValueError(
+                f"{option} {value}: that day does not exist "
+                f"({calendar.month_name[month]} {year} has {days} days)"
+            ) from error
         raise ValueError(f"{option} wants a date like 2026-11-01, not {value!r}") from error
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Why the report cannot go into ``folder`` (which is never made), or None."""
+    if folder.is_dir():
+        return None
+    if os.path.lexists(folder):
+        return f"{folder} is not a folder"
+    problem = f"there is no folder {folder} (it is not made for you)"
+    if folder.parts and folder.parts[0].startswith("~"):
+        # The shell turns ~ into the home folder only when it is not in quotes.
+        problem += f"; a ~ in quotes is not your home folder: write {Path.home()} or leave out the quotes"
+    return problem
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -74,6 +98,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         if kind is None:
             _err(f"--out {out.name}: the report is written as .pdf, .md or .html (the suffix picks which)")
             return EXIT_USAGE
+        problem = _folder_problem(out.parent)
+        if problem:
+            _err(f"--out {out}: {problem}")
+            return 1
         if kind == "pdf" and not pdf_format.available():
             _err(f"a PDF needs the fpdf2 library, which is not installed: {INSTALL_HINT}")
             _err("(.md and .html work without it)")

@@ -86,6 +86,12 @@ class SafetyText:
     habits: tuple[str, ...]
     problems: tuple[str, ...] = ()
     """Why the data file could not be used, when this is the built-in fallback."""
+    doctor_asks: tuple[str, ...] = ()
+    """What a doctor usually asks (the report for the doctor lists them)."""
+    doctor_checks: str = ""
+    """What a doctor usually checks, and that the outcome is often reassuring."""
+    signs_intro: str = ""
+    """The line that leads into the signs in the report for the doctor."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,17 @@ def _read(path: Path) -> tuple[Mapping[str, Any], _Fields]:
     return data, _Fields(path, text)
 
 
-_RED_FLAGS_KEYS = ("fast_change", "intro", "advice", "disclaimer", "habits", "flag")
+_RED_FLAGS_KEYS = (
+    "fast_change",
+    "intro",
+    "advice",
+    "disclaimer",
+    "doctor_asks",
+    "doctor_checks",
+    "signs_intro",
+    "habits",
+    "flag",
+)
 _FLAG_KEYS = ("sign", "cause", "action", "urgency")
 
 
@@ -185,6 +201,9 @@ def load_red_flags(path: Path | None = None) -> SafetyText:
     advice = fields.text(data, "advice")
     disclaimer = fields.text(data, "disclaimer")
     habits = fields.texts(data, "habits")
+    doctor_asks = fields.texts(data, "doctor_asks")
+    doctor_checks = fields.text(data, "doctor_checks")
+    signs_intro = fields.text(data, "signs_intro")
     flags = []
     for i, table in enumerate(fields.tables(data, "flag"), start=1):
         where = f"flag[{i}]"
@@ -208,6 +227,9 @@ def load_red_flags(path: Path | None = None) -> SafetyText:
         disclaimer=disclaimer,
         flags=tuple(flags),
         habits=habits,
+        doctor_asks=doctor_asks,
+        doctor_checks=doctor_checks,
+        signs_intro=signs_intro,
     )
 
 

@@ -95,18 +95,24 @@ def _mode_and_size(status: os.stat_result) -> tuple[int, int]:
     return status.st_mode, status.st_size
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, make_folders: bool = True) -> None:
     """Write ``data`` to a new file beside ``path``, then rename it over ``path``.
 
     The temporary file is created fresh (never an existing FIFO or link) and private
     (0600), so a special file at ``path`` or beside it is replaced, not written into, and
-    the folders made on the way are private too (see ``private_folder``). Raises OSError
-    (NotADirectoryError when a file stands where a folder belongs)."""
-    private_folder(path.parent)
+    the folders made on the way are private too (see ``private_folder``); with
+    ``make_folders=False`` (a file the person named) a missing folder is an error
+    instead. The data reaches the disk before the rename, so a crash leaves the old file
+    or the new one, never an empty one. Raises OSError (NotADirectoryError when a file
+    stands where a folder belongs, FileNotFoundError for a missing folder)."""
+    if make_folders:
+        private_folder(path.parent)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as out:
             out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -399,3 +399,9 @@ def practice_line(practice: Practice) -> str:
 def cause_text(cause: str) -> str:
     """What may be behind a red flag, as every shell words it (the guide's middle column)."""
     return f"May be behind it: {cause}"
+
+
+def red_flag_lines(sign: str, cause: str, label: str, action: str) -> tuple[str, ...]:
+    """A red flag as every listing of them says it, a line each: the sign, what may be
+    behind it (where the guide names something), and its action after its urgency."""
+    return (sign, *((cause_text(cause),) if cause else ()), f"{label}: {action}")

@@ -6,11 +6,19 @@ written, :meth:`History.open_read_only`), and a history that is not there yet is
 empty one: nothing is made. While that connection is open, the rows are read through a
 second, read-only SQLite connection of this module's, in one read transaction: the
 store's listings build a record per row, which for 100,000 sessions takes seconds,
-where these few columns take a fraction of one. Only SQLite opens the file here.
+where these few columns take a fraction of one. That connection is made as
+:meth:`History.open_read_only` makes one (read as immutable only when SQLite cannot make
+its -shm file; a busy file is an error, never a read that leaves out the -wal file's
+rows). Only SQLite opens the file here.
+
+Besides the period's rows, each area's flare days and the first flare are read over the
+whole history: the "lasts weeks" sign is worked out over everything logged, so a period's
+edge never cuts a stretch short.
 
 Values are read as the store reads them: a time, number or list of triggers another
 program damaged counts as nothing (a row whose time cannot be read is counted and left
-out of the figures, and the report says how many).
+out of the figures, and the report says how many). Sessions shorter than
+PRACTICE_SECONDS (the practice streak's threshold) are counted apart, not as times.
 
 Pure standard library (sqlite3).
 """
@@ -20,14 +28,14 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from calmcoach.data.history.opening import BUSY_TIMEOUT_MS
-from calmcoach.data.history.reading import as_text, as_words
-from calmcoach.data.history.stats import SECONDS
+from calmcoach.data.history.opening import BUSY_TIMEOUT_MS, connect_read_only, release
+from calmcoach.data.history.reading import as_text, as_whole, as_words
+from calmcoach.data.history.stats import PRACTICE_SECONDS, SECONDS
 from calmcoach.data.history.store import History
 from calmcoach.data.history.trouble import HistoryUnavailable
 from calmcoach.domain.report import ExerciseRows, FlareEntry
@@ -49,12 +57,21 @@ class PeriodRows:
     """Rows whose time could not be read (kept in the file, left out of the figures)."""
     notice: str | None = None
     """Something to tell once (a damaged file kept aside, a history read as it is)."""
+    short_sessions: int = 0
+    """Sessions of the period stopped before PRACTICE_SECONDS: left out of ``sessions``."""
+    history_first: FlareEntry | None = None
+    """The first flare of the whole history, whatever the period."""
+    history_days: dict[str, tuple[date, ...]] = field(default_factory=dict)
+    """The days with a flare in each area over the whole history (for the "lasts weeks"
+    sign, which a period's edge must not cut)."""
 
 
 def _bounds(column: str, since: date | None, until: date | None) -> tuple[str, list[Any]]:
     """A WHERE clause for local days from ``since`` to ``until`` (both included)."""
     day = f"date({column}, 'localtime')"
-    clauses, params = [f"{day} IS NOT NULL"], []
+    # Without bounds, no local day is needed: working one out per row is most of the time
+    # a query over 100,000 sessions takes.
+    clauses, params = [f"{day if since or until else f'date({column})'} IS NOT NULL"], []
     if since is not None:
         clauses.append(f"{day} >= ?")
         params.append(since.isoformat())
@@ -64,38 +81,67 @@ def _bounds(column: str, since: date | None, until: date | None) -> tuple[str, l
     return " AND ".join(clauses), params
 
 
-def _intensity(value: object) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10 else 0
+def _flare(moment: str, area: object, intensity: object, triggers: object, note: object) -> FlareEntry | None:
+    """One flare row, or None when its time cannot be read (SQLite knows a year 0 that
+    Python does not)."""
+    try:
+        when = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return None
+    return FlareEntry(
+        when, as_text(area) or "", as_whole(intensity, 10) or 0, as_words(triggers) or (), as_text(note) or ""
+    )
+
+
+def _whole_history(db: sqlite3.Connection) -> tuple[FlareEntry | None, dict[str, tuple[date, ...]]]:
+    """The first flare of the whole history, and each area's days with a flare."""
+    everything, _ = _bounds("logged_at", None, None)
+    first = None
+    for row in db.execute(
+        "SELECT datetime(logged_at, 'localtime'), area, intensity, triggers, note FROM flares "
+        f"WHERE {everything} ORDER BY logged_at, id"
+    ):
+        first = _flare(*row)
+        if first is not None:
+            break
+    days: dict[str, list[date]] = {}
+    for area, day in db.execute(
+        f"SELECT DISTINCT area, date(logged_at, 'localtime') FROM flares WHERE {everything}"
+    ):
+        try:
+            days.setdefault(as_text(area) or "", []).append(date.fromisoformat(day))
+        except (TypeError, ValueError):
+            continue
+    return first, {area: tuple(sorted(found)) for area, found in days.items()}
 
 
 def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> PeriodRows:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     flares: list[FlareEntry] = []
     sessions: list[ExerciseRows] = []
-    undated = 0
+    undated = short = 0
+    history_first: FlareEntry | None = None
+    history_days: dict[str, tuple[date, ...]] = {}
     if "flares" in tables:  # an old file read as it is may have no journal yet
         where, params = _bounds("logged_at", since, until)
         query = (
             "SELECT datetime(logged_at, 'localtime'), area, intensity, triggers, note FROM flares "
             f"WHERE {where} ORDER BY logged_at, id"
         )
-        for moment, area, intensity, triggers, note in db.execute(query, params):
-            try:
-                when = datetime.fromisoformat(moment)
-            except ValueError:  # SQLite knows a year 0 that Python does not
+        for row in db.execute(query, params):
+            flare = _flare(*row)
+            if flare is None:
                 undated += 1
-                continue
-            flares.append(
-                FlareEntry(
-                    when,
-                    as_text(area) or "",
-                    _intensity(intensity),
-                    as_words(triggers) or (),
-                    as_text(note) or "",
-                )
-            )
+            else:
+                flares.append(flare)
+        if since is None and until is None:  # the period is the whole history
+            history_first = flares[0] if flares else None
+            found: dict[str, set[date]] = {}
+            for flare in flares:
+                found.setdefault(flare.area, set()).add(flare.day)
+            history_days = {area: tuple(sorted(days)) for area, days in found.items()}
+        else:
+            history_first, history_days = _whole_history(db)
         undated += db.execute("SELECT count(*) FROM flares WHERE date(logged_at) IS NULL").fetchone()[0]
     if "sessions" in tables:
         where, params = _bounds("started_at", since, until)
@@ -106,46 +152,53 @@ def _rows(db: sqlite3.Connection, since: date | None, until: date | None) -> Per
         # Summed in SQL, one row per exercise: 100,000 sessions read one by one took a
         # second. The title is that of the latest session (SQLite takes a bare column from
         # the row max() picked); the changes come as one list of numbers per exercise.
-        change = f"{after} - {before}"
+        # Sessions shorter than PRACTICE_SECONDS are counted apart, in the same pass.
+        # Each session's time spent worked out once, in the inner query ("LIMIT -1" keeps
+        # SQLite from folding it into the outer one, which would work it out four times).
+        counts = f"s >= {PRACTICE_SECONDS}"
         query = (
-            f"SELECT exercise_id, title, max(started_at), count(*), total({SECONDS}), "
-            f"group_concat({change}) FROM sessions WHERE {where} GROUP BY exercise_id"
+            f"SELECT exercise_id, title, max(started_at), total({counts}), "
+            f"total(CASE WHEN {counts} THEN s END), group_concat(CASE WHEN {counts} THEN change END), "
+            f"total(NOT ({counts})) FROM (SELECT exercise_id, title, started_at, {SECONDS} AS s, "
+            f"{after} - {before} AS change FROM sessions WHERE {where} LIMIT -1) GROUP BY exercise_id"
         )
-        for exercise_id, title, _, times, seconds, changes in db.execute(query, params):
+        for exercise_id, title, _, times, seconds, changes, shorter in db.execute(query, params):
+            short += int(shorter)
+            if not times:
+                continue
             sessions.append(
                 ExerciseRows(
                     as_text(exercise_id) or "",
                     as_text(title) or "",
                     int(times),
                     float(seconds),
-                    tuple(int(c) for c in changes.split(",")) if changes else (),
+                    tuple(map(int, changes.split(","))) if changes else (),
                 )
             )
         undated += db.execute("SELECT count(*) FROM sessions WHERE date(started_at) IS NULL").fetchone()[0]
-    return PeriodRows(flares, sessions, undated)
-
-
-def _text(raw: bytes) -> str:
-    """Text from the file; bytes that are not UTF-8 read as U+FFFD (as the store reads them)."""
-    return raw.decode("utf-8", "replace")
+    return PeriodRows(
+        flares,
+        sessions,
+        undated,
+        short_sessions=short,
+        history_first=history_first,
+        history_days=history_days,
+    )
 
 
 def _read_beside(path: Path, since: date | None, until: date | None) -> PeriodRows:
-    """The rows, through a read-only connection beside the History that is open."""
-    uri = path.absolute().as_uri()
-    last: sqlite3.Error | None = None
-    for query in ("mode=ro", "mode=ro&immutable=1"):  # immutable: no -shm could be made
-        db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        db.text_factory = _text
-        try:
-            db.execute("BEGIN")  # one state of the file for every query
-            return _rows(db, since, until)
-        except sqlite3.Error as error:
-            last = error
-        finally:
-            db.close()
-    assert last is not None
-    raise HistoryUnavailable(f"the history could not be read ({last})") from last
+    """The rows, through a read-only connection beside the History that is open (as
+    :meth:`History.open_read_only` connects: read as immutable only when SQLite cannot
+    make its -shm file, never because the file is busy)."""
+    db, key = connect_read_only(path, BUSY_TIMEOUT_MS / 1000)
+    try:
+        db.execute("BEGIN")  # one state of the file for every query
+        return _rows(db, since, until)
+    except sqlite3.Error as error:
+        raise HistoryUnavailable(f"the history could not be read ({error})") from error
+    finally:
+        db.close()
+        release(key)
 
 
 def _open(path: Path) -> tuple[History, str | None]:
@@ -173,6 +226,11 @@ def read_period(path: Path, since: date | None = None, until: date | None = None
     Raises HistoryUnavailable (one plain sentence) when it cannot be read at all."""
     if not os.path.lexists(path):
         return PeriodRows([], [])
+    if path.is_symlink() and not path.exists():
+        # Opening would make the file the link points at; a report only reads.
+        raise HistoryUnavailable(
+            f"the history file {path} is a link to {os.readlink(path)}, which does not exist", "not-a-file"
+        )
     history, notice = _open(path)
     try:
         rows = _read_beside(path, since, until)
@@ -180,4 +238,4 @@ def read_period(path: Path, since: date | None = None, until: date | None = None
         history.close()
     if notice:
         _log.info("report: %s", notice)
-    return PeriodRows(rows.flares, rows.sessions, rows.undated, notice)
+    return replace(rows, notice=notice)

@@ -40,3 +40,13 @@ def as_words(value: object) -> tuple[str, ...] | None:
     if isinstance(words, list) and all(isinstance(word, str) for word in words):
         return tuple(words)
     return None
+
+
+def as_whole(value: object, top: int | None = None) -> int | None:
+    """A whole number kept in the file (``3.0`` reads as 3), from 0 to ``top`` when one is
+    given, or None when the value is not one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and (top is None or 0 <= value <= top):
+        return value
+    return None

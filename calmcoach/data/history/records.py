@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from calmcoach.data.history.reading import UNREADABLE, as_text, as_words
+from calmcoach.data.history.reading import UNREADABLE, as_text, as_whole, as_words
 
 
 def utcnow() -> datetime:
@@ -209,10 +209,9 @@ class _Fields:
         value = self._raw(name)
         if value is None and optional:
             return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool) and (top is None or 0 <= value <= top):
-            return value
+        whole = as_whole(value, top)
+        if whole is not None:
+            return whole
         self._bad(name)
         return None if optional else 0
 

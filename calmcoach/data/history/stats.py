@@ -17,12 +17,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from calmcoach.data.history.reading import as_words, shown_text
+from calmcoach.domain.lasting import stretches
 
 Reader = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
 """Runs one query with its parameters and gives its rows (raising HistoryUnavailable)."""
 
 PERSISTENT_DAYS = 28
-"""How far back the "flares on most days for more than three weeks" check looks."""
+"""How recently a stretch of flares on most days for more than three weeks
+(:mod:`calmcoach.domain.lasting`) must have gone on for the stats screen to point at it."""
+
+PRACTICE_SECONDS = 30
+"""A session with at least this much time spent counts as practice (the streak's days,
+the report's times); a shorter one was stopped before it began."""
 
 SECONDS = (
     "(CASE WHEN typeof(seconds_done) IN ('integer', 'real') AND seconds_done BETWEEN 0 AND 1e9 "
@@ -58,7 +64,8 @@ class Stats:
     flares_by_area: Counter[str] = field(default_factory=Counter)
     flares_by_trigger: Counter[str] = field(default_factory=Counter)
     persistent_areas: list[str] = field(default_factory=list)
-    """Areas with flares on most days for more than three weeks: worth a check."""
+    """Areas with a recent stretch of flares on most days for more than three weeks
+    (:mod:`calmcoach.domain.lasting`): worth a check."""
     moves_per_day: list[tuple[date, int]] = field(default_factory=list)
     """Nudges to move taken up ("started") on each day of ``per_day``."""
     nudge_answers: Counter[str] = field(default_factory=Counter)
@@ -86,7 +93,7 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
         _day(r["day"])
         for r in read(
             f"SELECT DISTINCT date(started_at, '{local}') AS day FROM sessions "
-            f"WHERE {SECONDS} >= 30 AND day IS NOT NULL",
+            f"WHERE {SECONDS} >= {PRACTICE_SECONDS} AND day IS NOT NULL",
             (),
         )
     }
@@ -115,17 +122,20 @@ def summarise(read: Reader, today: date, days: int) -> Stats:
     by_trigger: Counter[str] = Counter()
     for row in read("SELECT triggers FROM flares WHERE triggers != '[]'", ()):
         by_trigger.update(as_words(row["triggers"]) or ())  # unreadable ones: none
-    window = today - timedelta(days=PERSISTENT_DAYS)
-    persistent = []
-    for row in read(
-        f"SELECT area, count(DISTINCT date(logged_at, '{local}')) AS days, "
-        f"min(date(logged_at, '{local}')) AS first FROM flares "
-        f"WHERE date(logged_at, '{local}') >= ? GROUP BY area",
-        (window.isoformat(),),
-    ):
-        span = (today - date.fromisoformat(row["first"])).days + 1
-        if span > 21 and row["days"] * 2 > span:
-            persistent.append(shown_text(row["area"]))
+    # The guide's "lasts weeks" sign, by the rule the report for the doctor uses too, over
+    # every day logged (a stretch may have begun long before the window); shown while
+    # the stretch is recent.
+    area_days: dict[str, list[date]] = {}
+    for row in read(f"SELECT DISTINCT area, date(logged_at, '{local}') AS day FROM flares", ()):
+        day = _day(row["day"])
+        if day is not None:
+            area_days.setdefault(shown_text(row["area"]), []).append(day)
+    recent = today - timedelta(days=PERSISTENT_DAYS)
+    persistent = [
+        area
+        for area, days in area_days.items()
+        if any(stretch.lasting and stretch.end >= recent for stretch in stretches(days))
+    ]
     moves: dict[date, int] = {}
     answers: Counter[str] = Counter()
     for row in read(

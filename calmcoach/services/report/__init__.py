@@ -81,20 +81,31 @@ def make_report(
 
     Raises HistoryUnavailable (one sentence) when the history cannot be read."""
     rows = read_period(history, since, until)
-    found = figures(rows.flares, rows.sessions, since=since, until=until, undated=rows.undated)
+    found = figures(
+        rows.flares,
+        rows.sessions,
+        since=since,
+        until=until,
+        undated=rows.undated,
+        short_sessions=rows.short_sessions,
+        history_first=rows.history_first,
+        history_days=rows.history_days,
+    )
     made = today or datetime.now().astimezone().date()
-    return Report(found, blocks(found, load_red_flags_or_fallback(), made), made, rows.notice)
+    return Report(found, blocks(found, load_red_flags_or_fallback(), made, rows.notice), made, rows.notice)
 
 
 def write_report(report: Report, path: Path) -> None:
     """Write the report to ``path``, the file the person named, in the format its suffix
-    picks: atomically (a new private file renamed over it), mode 0600.
+    picks: atomically (a new private file renamed over it), mode 0600. Its folder must
+    exist: a mistyped one is never made.
 
-    Raises ValueError for another suffix, PdfUnavailable, OSError."""
+    Raises ValueError for another suffix, PdfUnavailable, OSError (FileNotFoundError for
+    a missing folder)."""
     kind = format_of(path)
     if kind is None:
         raise ValueError(f"{path.name}: the report is written as .pdf, .md or .html")
-    write_atomic(path, report.render(kind))
+    write_atomic(path, report.render(kind), make_folders=False)
 
 
 def write_to_documents(history: Path, documents: Path, today: date | None = None) -> Path:

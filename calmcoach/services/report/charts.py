@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from xml.sax.saxutils import escape
+from html import escape
 
-from calmcoach.domain.report import Figures, area_name
+from calmcoach.domain.report import Figures
 from calmcoach.domain.visible import visible
 
 WIDTH = 720
@@ -37,6 +37,7 @@ def colour(number: int) -> str:
 def _text(
     x: float, y: float, words: str, *, size: int = 11, anchor: str = "start", fill: str = "#222"
 ) -> str:
+    # html.escape, not xml.sax.saxutils: that one loads urllib and http at start-up.
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" '
         f'text-anchor="{anchor}" fill="{fill}">{escape(words)}</text>'
@@ -56,7 +57,7 @@ def _box(x: float, y: float, width: float, height: float, fill: str) -> str:
 def _svg(height: float, body: Sequence[str], title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
-        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">'
+        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title)}">'
         f'<rect x="0" y="0" width="{WIDTH}" height="{height:.0f}" fill="#ffffff"/>' + "".join(body) + "</svg>"
     )
 
@@ -72,19 +73,29 @@ def _nice_top(value: float) -> int:
     return int(10 * step)
 
 
-def _legend(areas: Sequence[str], y: float, label: Label) -> tuple[list[str], float]:
-    """A colour key for every area, in rows from ``y`` down; and the y under the last row."""
-    parts, x = [], 60.0
-    for number, area in enumerate(areas):
-        name = label(visible(area_name(area)))
+def _legend(
+    names: Sequence[str], y: float, label: Label, marks: Sequence[str] | None = None
+) -> tuple[list[str], float]:
+    """A key for every series, in rows from ``y`` down, and the y under the last row: a
+    colour square each, or with ``marks`` a short line through the series' own mark."""
+    parts, x = ['<g id="key">'], 60.0
+    for number, raw in enumerate(names):
+        name = label(visible(raw))
         if len(name) > 40:
             name = name[:39] + "…" if label is same else name[:37] + "..."
-        room = 30 + 6.5 * len(name)
+        room = 36 + 6.5 * len(name)
         if x > 60 and x + room > WIDTH:
             x, y = 60.0, y + 18
-        parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{colour(number)}"/>')
-        parts.append(_text(x + 14, y, name))
+        fill = colour(number)
+        if marks is None:
+            parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{fill}"/>')
+            parts.append(_text(x + 14, y, name))
+        else:
+            parts.append(_rule(x, y - 4, x + 16, y - 4, fill))
+            parts.append(_mark(marks[number % len(marks)], x + 8, y - 4, fill))
+            parts.append(_text(x + 20, y, name))
         x += room
+    parts.append("</g>")
     return parts, y + 12
 
 
@@ -106,8 +117,7 @@ def weekly_chart(figures: Figures, label: Label = same) -> str:
     height, left, top, right = 270.0, 60.0, 30.0, 20.0
     baseline = height - 60
     weeks = len(figures.weeks)
-    areas = [area.area for area in figures.areas]
-    totals = [sum(figures.per_week[a][i] for a in areas) for i in range(weeks)]
+    totals = [sum(series.per_week[i] for series in figures.series) for i in range(weeks)]
     peak = _nice_top(max(totals, default=0))
     step = (WIDTH - left - right) / max(1, weeks)
     scale = (baseline - top) / peak
@@ -120,21 +130,36 @@ def weekly_chart(figures: Figures, label: Label = same) -> str:
         _text(left, top - 14, "flares a week", size=10),
     ]
     gap = min(2.0, step * 0.2)
+    # Each series' bars as one path: a PDF draws one shape much faster than hundreds.
+    bars: list[list[str]] = [[] for _ in figures.series]
     for index in range(weeks):
         y = baseline
-        for number, area in enumerate(areas):
-            count = figures.per_week[area][index]
+        for number, series in enumerate(figures.series):
+            count = series.per_week[index]
             if not count:
                 continue
             tall = count * scale
             y -= tall
-            body.append(_box(left + step * index + gap / 2, y, max(0.5, step - gap), tall, colour(number)))
+            x, wide = left + step * index + gap / 2, max(0.5, step - gap)
+            bars[number].append(f"M{x:.2f} {y:.2f}h{wide:.2f}v{tall:.2f}h{-wide:.2f}Z")
+    body += [f'<path d="{"".join(d)}" fill="{colour(n)}"/>' for n, d in enumerate(bars) if d]
     body += _week_ticks(figures, left, step, baseline)
-    key, bottom = _legend(areas, baseline + 46, label)
+    key, bottom = _legend([series.name for series in figures.series], baseline + 46, label)
     return _svg(bottom, body + key, "Flares per week, by body area")
 
 
 _MARKS = ("circle", "square", "triangle", "diamond")
+
+
+def _mark_path(kind: str, x: float, y: float) -> str:
+    """One point's outline, as path data."""
+    if kind == "circle":
+        return f"M{x - 3:.2f} {y:.2f}a3 3 0 1 0 6 0a3 3 0 1 0 -6 0Z"
+    if kind == "square":
+        return f"M{x - 3:.2f} {y - 3:.2f}h6v6h-6Z"
+    if kind == "triangle":
+        return f"M{x:.2f} {y - 3.5:.2f}L{x + 3.5:.2f} {y + 3:.2f}L{x - 3.5:.2f} {y + 3:.2f}Z"
+    return f"M{x:.2f} {y - 4:.2f}L{x + 4:.2f} {y:.2f}L{x:.2f} {y + 4:.2f}L{x - 4:.2f} {y:.2f}Z"
 
 
 def _mark(kind: str, x: float, y: float, fill: str) -> str:
@@ -168,26 +193,32 @@ def intensity_chart(figures: Figures, label: Label = same) -> str:
         if level:
             body.append(_rule(left, y, WIDTH - right, y, "#ddd"))
     marks = weeks <= 120  # beyond that the points would be a smear; the line says it
-    for number, area in enumerate(area.area for area in figures.areas):
-        fill = colour(number)
+    for number, series in enumerate(figures.series):
+        fill, kind = colour(number), _MARKS[number % len(_MARKS)]
         run: list[str] = []
-        for index, value in enumerate(figures.weekly_intensity[area]):
+        points: list[str] = []  # the series' marks as one path: one shape to draw, not dozens
+        for index, value in enumerate(series.intensity):
             if value is None:
                 if len(run) > 1:
                     body.append(_line(run, fill))
+                elif run and not marks:  # a week alone between gaps: no line shows it
+                    x, y = (float(v) for v in run[0].split(","))
+                    points.append(_mark_path(kind, x, y))
                 run = []
                 continue
             x, y = left + step * (index + 0.5), baseline - value * scale
             run.append(f"{x:.2f},{y:.2f}")
-            if marks or len(figures.weekly_intensity[area]) == 1:
-                body.append(_mark(_MARKS[number % len(_MARKS)], x, y, fill))
+            if marks or len(series.intensity) == 1:
+                points.append(_mark_path(kind, x, y))
         if len(run) > 1:
             body.append(_line(run, fill))
         elif run and not marks:
             x, y = (float(v) for v in run[0].split(","))
-            body.append(_mark("circle", x, y, fill))
+            points.append(_mark_path(kind, x, y))
+        if points:
+            body.append(f'<path d="{"".join(points)}" fill="{fill}"/>')
     body += _week_ticks(figures, left, step, baseline)
-    key, bottom = _legend([area.area for area in figures.areas], baseline + 46, label)
+    key, bottom = _legend([series.name for series in figures.series], baseline + 46, label, _MARKS)
     return _svg(bottom, body + key, "Median intensity per week, by body area")
 
 

@@ -1,6 +1,7 @@
 """What the report says, as blocks every format draws: headings, paragraphs, tables,
 lists and charts. Text, Markdown, HTML and PDF differ only in how they draw them, so the
-four say the same thing.
+four say the same thing. The words about the doctor's visit are the red-flags data
+file's, as the red flags are.
 
 Text from the person's rows (areas, triggers, notes, titles) has its control characters
 made visible here (:func:`calmcoach.domain.visible.visible`); each format then escapes
@@ -14,9 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from calmcoach.data.history.stats import PRACTICE_SECONDS
 from calmcoach.data.redflags import SafetyText
-from calmcoach.domain.describe import cause_text, number_text, plural
-from calmcoach.domain.report import LONG_RUN_DAYS, Figures, area_name
+from calmcoach.domain.describe import number_text, plural, red_flag_lines
+from calmcoach.domain.lasting import LASTING_DAYS, MAX_BREAK, Stretch
+from calmcoach.domain.report import Figures, FlareEntry, area_name
 from calmcoach.domain.visible import visible
 
 TITLE = "Twitch report for the doctor"
@@ -24,17 +27,6 @@ OWN_RECORD = (
     "This is a record the person kept themselves with calmcoach, a relaxation coach. "
     "It is not a medical assessment."
 )
-DOCTOR_ASKS = (
-    "When did the twitching start?",
-    "How often does it come?",
-    "What seems to set it off?",
-)
-DOCTOR_CHECKS = (
-    "The doctor usually also checks strength, reflexes, coordination and feeling, and may "
-    "order blood tests (such as minerals and thyroid) and sometimes nerve or muscle studies. "
-    "For many people what they find is reassuring."
-)
-
 Chart = Literal["weekly", "intensity", "triggers"]
 
 
@@ -102,9 +94,19 @@ def period_text(figures: Figures) -> str:
     return "Period: everything in the history."
 
 
-def blocks(figures: Figures, safety: SafetyText, made: date) -> list[Block]:
-    """The whole report, top to bottom."""
-    out: list[Block] = [Heading(TITLE), Paragraph(f"{period_text(figures)} Made on {_day(made)}.")]
+def blocks(figures: Figures, safety: SafetyText, made: date, notice: str | None = None) -> list[Block]:
+    """The whole report, top to bottom; ``notice`` is what reading the history had to say
+    (a damaged file moved aside, say), shown right under the title."""
+    out: list[Block] = [Heading(TITLE)]
+    if notice:
+        said = visible(notice).rstrip(".")
+        out.append(
+            Paragraph(
+                f"{said[:1].upper()}{said[1:]}.",
+                strong=True,
+            )
+        )
+    out.append(Paragraph(f"{period_text(figures)} Made on {_day(made)}."))
     if figures.undated:
         out.append(
             Paragraph(
@@ -119,58 +121,88 @@ def blocks(figures: Figures, safety: SafetyText, made: date) -> list[Block]:
     return out
 
 
+def _flare_text(flare: FlareEntry) -> str:
+    return f"{_when(flare.moment)}, {_area(flare.area)}, intensity {flare.intensity} of 10"
+
+
 def _started(figures: Figures) -> list[Block]:
     out: list[Block] = [Heading("When it started")]
-    first = figures.first_flare
-    if first is None:
-        return [*out, Paragraph("No flares were logged in this period.")]
-    out.append(
-        Paragraph(
-            f"First flare logged: {_when(first.moment)}, {_area(first.area)}, "
-            f"intensity {first.intensity} of 10. Flares logged in all: {figures.flares}."
+    first, ever = figures.first_flare, figures.history_first
+    if not figures.bounded:
+        if first is None:
+            return [*out, Paragraph("No flares were logged in this period.")]
+        out.append(
+            Paragraph(f"First flare logged: {_flare_text(first)}. Flares logged in all: {figures.flares}.")
         )
-    )
+    else:
+        if ever is not None:
+            out.append(Paragraph(f"First flare in the whole history: {_flare_text(ever)}."))
+        if first is None:
+            return [*out, Paragraph("No flares were logged in this period.")]
+        out.append(
+            Paragraph(
+                f"First flare in this period: {_flare_text(first)}. Flares in this period: {figures.flares}."
+            )
+        )
     rows = tuple((_area(a.area), _day(a.first), _day(a.last), str(a.flares)) for a in figures.areas)
     out.append(Table(("Body area", "First day", "Last day", "Flares"), rows))
     return out
 
 
+def _stretch_line(area: str, stretch: Stretch) -> str:
+    if stretch.length == 1:
+        return f"{_area(area)}: no stretch longer than a single day."
+    line = (
+        f"{_area(area)}: {stretch.length} days at most, {_day(stretch.start)} to {_day(stretch.end)} "
+        f"(flares on {stretch.flare_days} of them)"
+    )
+    if stretch.lasting:
+        line += ". That is more than three weeks without letting up: worth getting checked by a doctor"
+    return line + "."
+
+
 def _often(figures: Figures) -> list[Block]:
-    if not figures.flares:
+    if not figures.flares and not figures.worth_checking:
         return []
-    out: list[Block] = [
-        Heading("How often"),
-        Figure("weekly", "Flares per week (ISO weeks, Monday to Sunday), one colour per body area."),
-    ]
-    areas = [a.area for a in figures.areas]
-    rows = []
-    for index, week in enumerate(figures.weeks):
-        counts = [figures.per_week[area][index] for area in areas]
-        if any(counts):
-            rows.append((week.label, _day(week.monday), *(str(c) for c in counts), str(sum(counts))))
-    out.append(Table(("Week", "Starts", *(_area(a) for a in areas), "All"), tuple(rows)))
-    quiet = len(figures.weeks) - len(rows)
-    if quiet:
+    out: list[Block] = [Heading("How often")]
+    if figures.flares:
         out.append(
-            Paragraph(f"Weeks with no flares are left out of this table ({quiet} of {len(figures.weeks)}).")
+            Figure("weekly", "Flares per week (ISO weeks, Monday to Sunday), one colour per body area.")
         )
-    lines = []
-    for a in figures.areas:
-        if a.longest_run == 1:
-            line = f"{_area(a.area)}: never on two days in a row"
-        else:
-            line = f"{_area(a.area)}: flares on {a.longest_run} days in a row at most"
-            line += f" ({_day(a.run_start)} to {_day(a.run_end)})"
-        if a.worth_checking:
-            line += (
-                f". That is more than three weeks ({LONG_RUN_DAYS} days) without a day off: "
-                "worth getting checked by a doctor"
+        rows = []
+        for index, week in enumerate(figures.weeks):
+            counts = [series.per_week[index] for series in figures.series]
+            if any(counts):
+                rows.append((week.label, _day(week.monday), *(str(c) for c in counts), str(sum(counts))))
+        names = (shown(series.name) for series in figures.series)
+        out.append(Table(("Week", "Starts", *names, "All"), tuple(rows)))
+        quiet = len(figures.weeks) - len(rows)
+        if quiet:
+            out.append(
+                Paragraph(
+                    f"Weeks with no flares are left out of this table ({quiet} of {len(figures.weeks)})."
+                )
             )
-        lines.append(line + ".")
-    out.append(Paragraph("Longest stretch of days in a row with a flare in the same area:"))
-    out.append(Bullets(tuple(lines)))
+    whole = " over the whole history, not only this period" if figures.bounded else ""
+    out.append(
+        Paragraph(
+            f"Longest stretch of days with flares in the same area on most days{whole} "
+            f"(never more than {MAX_BREAK} days in a row without one):"
+        )
+    )
+    out.append(Bullets(tuple(_stretch_line(found.area, found.stretch) for found in figures.stretches)))
     if not figures.worth_checking:
-        out.append(Paragraph(f"No area had flares on more than {LONG_RUN_DAYS} days in a row."))
+        where = (
+            "everything logged (the whole history, not only this period)"
+            if figures.bounded
+            else "what was logged in this period"
+        )
+        out.append(
+            Paragraph(
+                f"In {where}, no area had flares on most days for more than three weeks "
+                f"({LASTING_DAYS} days)."
+            )
+        )
     return out
 
 
@@ -207,8 +239,18 @@ def _change(value: float | None) -> str:
 
 def _helped(figures: Figures) -> list[Block]:
     out: list[Block] = [Heading("What helped")]
+    short = figures.short_sessions
+    left_out = (
+        f"{plural(short, 'session')} stopped before {PRACTICE_SECONDS} seconds "
+        f"{'was' if short == 1 else 'were'} left out."
+    )
     if not figures.exercises:
-        return [*out, Paragraph("No exercise sessions in this period.")]
+        words = (
+            "No exercise sessions in this period."
+            if not short
+            else f"No exercise sessions of {PRACTICE_SECONDS} seconds or more in this period; {left_out}"
+        )
+        return [*out, Paragraph(words)]
     rows = tuple(
         (
             shown(e.title),
@@ -224,8 +266,10 @@ def _helped(figures: Figures) -> list[Block]:
             ("Exercise", "Times", "Minutes spent", "Rated before and after", "Median change in tension"), rows
         )
     )
+    counted = f"Only sessions of at least {PRACTICE_SECONDS} seconds count here (as for the practice streak)"
     out.append(
         Paragraph(
+            f"{counted}{': ' + left_out if short else '.'} "
             "Minutes are the time each session really ran: pauses and skipped steps are not counted. "
             "Tension is the person's own rating from 0 to 10 before and after a session; "
             "a change below 0 means less tension after."
@@ -241,31 +285,17 @@ def _notes(figures: Figures) -> list[Block]:
     return [Heading("Notes"), Table(("When", "Body area", "Note"), rows)]
 
 
-def flag_lines(safety: SafetyText) -> tuple[tuple[str, ...], ...]:
-    """Each red flag as ``calmcoach doctor`` says it, a line each: the sign, what may be
-    behind it, and its action with how soon."""
-    found = []
-    for flag in safety.flags:
-        lines = [flag.sign]
-        if flag.cause:
-            lines.append(cause_text(flag.cause))
-        lines.append(f"{flag.label}: {flag.action}")
-        found.append(tuple(lines))
-    return tuple(found)
-
-
 def _appointment(safety: SafetyText) -> list[Block]:
-    out: list[Block] = [
-        Heading("Before the appointment"),
-        Paragraph(safety.fast_change, strong=True),
-        Paragraph("A doctor will usually ask:"),
-        Bullets(DOCTOR_ASKS),
-        Paragraph(DOCTOR_CHECKS),
-        Paragraph("Signs that mean a twitch should be looked at, and how soon:"),
-        Paragraph(safety.advice),
-    ]
+    out: list[Block] = [Heading("Before the appointment"), Paragraph(safety.fast_change, strong=True)]
+    if safety.doctor_asks:
+        out += [Paragraph("A doctor will usually ask:"), Bullets(safety.doctor_asks)]
+    if safety.doctor_checks:
+        out.append(Paragraph(safety.doctor_checks))
+    if safety.signs_intro:
+        out.append(Paragraph(safety.signs_intro))
+    out.append(Paragraph(safety.advice))
     if safety.flags:
-        lines = flag_lines(safety)
+        lines = [red_flag_lines(f.sign, f.cause, f.label, f.action) for f in safety.flags]
         out.append(Bullets(tuple(f[0] for f in lines), numbered=True, details=tuple(f[1:] for f in lines)))
     out += [Paragraph(problem) for problem in safety.problems]
     out.append(Paragraph(OWN_RECORD, strong=True))

@@ -7,6 +7,7 @@ Every piece of text is HTML-escaped (a trigger with markup in it shows the marku
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from calmcoach.domain.report import Figures
@@ -22,6 +23,7 @@ table { border-collapse: collapse; margin: 0.6rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 td.n { text-align: right; }
+td.d { white-space: nowrap; }
 figure { margin: 0.8rem 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.9rem; color: #555; }
@@ -31,9 +33,13 @@ p.strong { font-weight: bold; }
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+_WHEN = re.compile(r"\d{4}-(W\d{2}|\d{2}-\d{2}( \d{2}:\d{2})?)")
+"""A week, a day or a time: kept on one line (a browser breaks "2026-W45" at its hyphen)."""
+
+
 def _cell(value: str, tag: str) -> str:
     numeric = tag == "td" and value.replace(".", "", 1).lstrip("+-").isdigit()
-    attribute = ' class="n"' if numeric else ""
+    attribute = ' class="n"' if numeric else ' class="d"' if _WHEN.fullmatch(value) else ""
     return f"<{tag}{attribute}>{escape(value)}</{tag}>"
 
 
