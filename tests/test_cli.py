@@ -92,6 +92,17 @@ def test_show_prints_the_timeline(cli_env) -> None:
     assert lines[-1] == "Total: 2:00"
 
 
+def test_show_of_a_tapped_start_says_so_and_lists_the_start_without_taps(cli_env) -> None:
+    result = cc("show", "slow-down-gently", "--minutes", "2", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("Starts from your own pace: first you tap") for line in lines)
+    # Without taps it starts at the file's 3-1-4 and reaches 4-2-6 at the sixth breath.
+    assert "   breath 1: inhale 3 s, hold 1 s, exhale 4 s (8 s)" in lines
+    assert "   breath 6: inhale 4 s, hold 2 s, exhale 6 s (12 s)" in lines
+    assert any(line.split()[:3] == ["0:00", "3s", "inhale,"] for line in lines)
+
+
 def test_show_unknown_id(cli_env) -> None:
     result = cc("show", "nope", env=cli_env)
     assert result.returncode == 1

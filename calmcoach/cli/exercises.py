@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calmcoach.cli.common import load_library
+from calmcoach.cli.common import err, load_library
 from calmcoach.cli.options import add_session_options, options_from
 from calmcoach.cli.planning import plan_from_options
 from calmcoach.domain.describe import (
@@ -27,7 +27,9 @@ from calmcoach.domain.describe import (
     safety_notes,
 )
 from calmcoach.domain.model import Exercise, Origin
+from calmcoach.domain.planner import PlanError
 from calmcoach.domain.visible import visible
+from calmcoach.services import launch
 
 if TYPE_CHECKING:
     import argparse
@@ -122,15 +124,25 @@ def print_library(*, as_json: bool) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    planned = plan_from_options(options_from(args), args.id)
+    options = options_from(args)
+    planned = plan_from_options(options, args.id)
     if isinstance(planned, int):
         return planned
     timeline, exercise, library = planned
+    tapped = launch.asks_for_taps(exercise)
+    if tapped:  # the session starts from taps; shown as it starts when there are none
+        try:
+            timeline = launch.plan_tapped(exercise, options.plan_options, library.exercises, None)
+        except PlanError as error:
+            err(str(error))
+            return 1
     # Text from files is shown with any control character written out, never obeyed.
     print(f"{visible(exercise.title)}  ({exercise.kind.value})")
     if exercise.summary:
         print(visible(exercise.summary, layout=True))
     print(f"Length: {length_text(exercise, library.exercises)}")
+    if tapped:
+        print("Starts from your own pace: first you tap at three in-breaths. Below, the start without taps.")
     notes = safety_notes(exercise, timeline, library.exercises)
     for note in notes.start:
         print(f"Note: {visible(note, layout=True)}")
