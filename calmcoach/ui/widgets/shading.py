@@ -20,8 +20,8 @@ LEVELS = 32
 """Shades between background (0) and full colour (``LEVELS``)."""
 RADIUS_QUANTUM = 64
 """Radii are rounded to 1/64 pixel before drawing, so a cycle's sizes repeat and cache."""
-STRETCH_QUANTUM = 64
-"""Stretches are rounded to 1/64 (a cell shape is one number per run), so they key the cache."""
+STRETCH_QUANTUM = 256
+"""Stretches are rounded to 1/256 (within 0.2% of the shape asked), so they key the cache."""
 
 Rgb = tuple[int, int, int]
 
