@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
+from calmcoach.desktop.spare import page_environment
+
 
 class AppChild(Protocol):
     """What the server needs of an app process: asyncio's ``Process``, or an adopted spare."""
@@ -99,6 +101,10 @@ class AppProcess(AppService):
         """A spare app process to take instead of starting one (it waits for the size)."""
         self.process: AppChild | None = None
         """The app process, once started."""
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        """textual-serve's environment for an app, plus the page's cell shape."""
+        return {**super()._build_environment(width=width, height=height), **page_environment()}
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         if self.spare is not None:

@@ -25,10 +25,22 @@ from typing import Final
 SPARE: Final = "CALMCOACH_DESKTOP_SPARE"
 """Set to "1" in the spare process's environment."""
 
+CELL_ASPECT: Final = "CALMCOACH_CELL_ASPECT"
+"""The app's setting for a cell's height over its width (read in ``calmcoach.ui.factory``)."""
+PAGE_CELL_ASPECT: Final = "2.333"
+"""The page's cells: Roboto Mono at 16 px is drawn by xterm.js in cells 9 px wide and
+21 px tall (measured in Chromium), not the usual 1 by 2; the pacer is round in them."""
+
+
+def page_environment() -> dict[str, str]:
+    """What every app process behind a page is told of the page: its cell shape."""
+    return {CELL_ASPECT: PAGE_CELL_ASPECT}
+
 
 def spare_environment() -> dict[str, str]:
     """The spare's environment: what textual-serve's ``AppService`` gives every app it
-    runs (its web driver, 60 frames a second, true colour), plus ``SPARE``.
+    runs (its web driver, 60 frames a second, true colour), the page's cell shape (as
+    ``AppProcess`` gives every app), plus ``SPARE``.
 
     The same as ``AppService._build_environment`` (a test holds them together), built
     here because importing textual-serve would import aiohttp, the slow part of the
@@ -45,6 +57,7 @@ def spare_environment() -> dict[str, str]:
         COLUMNS="80",
         ROWS="24",
     )
+    environment.update(page_environment())
     environment[SPARE] = "1"
     return environment
 

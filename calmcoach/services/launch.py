@@ -49,6 +49,8 @@ class RunOptions:
     """Open the flare picker (the app) when no area is given."""
     log_flare: bool = False
     """Open the journal's flare form (the app)."""
+    cell_aspect: float = 2.0
+    """A terminal cell's height over its width (``CALMCOACH_CELL_ASPECT``), so the pacer is round."""
 
     @property
     def recorded(self) -> bool:

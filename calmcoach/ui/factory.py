@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
+import os
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
 
 from calmcoach.data import locations
 from calmcoach.data.library import load_default_library
 from calmcoach.data.loader import Library, ParseCache
 from calmcoach.domain.model import AREAS
+from calmcoach.domain.visible import visible
 from calmcoach.services.launch import RunOptions
 
 if TYPE_CHECKING:
@@ -16,6 +22,31 @@ if TYPE_CHECKING:
     from calmcoach.audio.voice import Voices
     from calmcoach.domain.session import Clock
     from calmcoach.ui.app import CalmApp
+
+log = logging.getLogger("calmcoach.ui")
+
+CELL_ASPECT: Final = "CALMCOACH_CELL_ASPECT"
+"""A terminal cell's height over its width, where it is not the usual 2 (the desktop
+server sets it for its page; a person may for a terminal with an unusual font)."""
+CELL_ASPECTS: Final = (1.0, 4.0)
+"""The cell shapes taken; anything else is a mistake, not a font."""
+
+
+def cell_aspect(environment: Mapping[str, str]) -> float | None:
+    """The cell shape ``environment`` gives, or None when it gives none or a wrong one
+    (logged once, and the usual shape kept)."""
+    text = environment.get(CELL_ASPECT)
+    if text is None:
+        return None
+    try:
+        aspect = float(text[:40])
+    except ValueError:
+        aspect = math.nan
+    low, high = CELL_ASPECTS
+    if len(text) > 40 or not low <= aspect <= high:  # NaN fails both
+        log.warning("%s=%s ignored: not a number from %g to %g", CELL_ASPECT, visible(text[:40]), low, high)
+        return None
+    return aspect
 
 
 def make_app(
@@ -53,6 +84,9 @@ def make_app(
             flare=flare,
             log_flare=log_flare,
         )
+    aspect = cell_aspect(os.environ)  # read once, here, as the app starts
+    if aspect is not None:
+        options = dataclasses.replace(options, cell_aspect=aspect)
     if options.area is not None and options.area not in AREAS:
         raise ValueError(f"unknown area {options.area!r}")
     cache = None

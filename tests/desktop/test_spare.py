@@ -16,9 +16,18 @@ from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
 from calmcoach.data import settings as user_settings
+from calmcoach.desktop.appprocess import AppProcess
 from calmcoach.desktop.launch import served_argv
 from calmcoach.desktop.server import DesktopServer
-from calmcoach.desktop.spare import SPARE, packet, spare_environment, start_spare, wait_for_size
+from calmcoach.desktop.spare import (
+    CELL_ASPECT,
+    PAGE_CELL_ASPECT,
+    SPARE,
+    packet,
+    spare_environment,
+    start_spare,
+    wait_for_size,
+)
 from tests.desktop.helpers import read_output
 
 # Every wait is bounded so that a hang fails the test instead of stalling the suite;
@@ -30,15 +39,18 @@ def resize(width: int, height: int) -> bytes:
     return packet(b"M", json.dumps({"type": "resize", "width": width, "height": height}).encode())
 
 
-def test_the_spare_gets_what_textual_serve_gives_each_app_plus_its_mark() -> None:
+def test_the_spare_gets_what_each_app_gets_plus_its_mark() -> None:
     async def noop(*_args: object) -> None:
         return None
 
     service = AppService(
         "x", write_bytes=noop, write_str=noop, close=noop, download_manager=DownloadManager()
     )
-    expected = {**service._build_environment(80, 24), SPARE: "1"}
-    assert spare_environment() == expected
+    app = AppProcess(["x"], write_bytes=noop, write_str=noop, close=noop, download_manager=DownloadManager())
+    # Each app gets textual-serve's environment and the page's cell shape; the spare the same.
+    expected = {**service._build_environment(80, 24), CELL_ASPECT: PAGE_CELL_ASPECT}
+    assert app._build_environment(80, 24) == expected
+    assert spare_environment() == {**expected, SPARE: "1"}
 
 
 def test_the_size_is_read_from_exactly_one_packet_and_the_rest_is_left() -> None:

@@ -7,11 +7,15 @@ solid half blocks in the one colour.
 
 from __future__ import annotations
 
+import logging
+import math
+
 import pytest
 from rich.color import Color
 from rich.style import Style
 from textual import constants
 
+from calmcoach.ui.factory import cell_aspect
 from calmcoach.ui.widgets.pacer import Pacer
 from calmcoach.ui.widgets.shading import LEVELS, blends, pixel_coverage, shade_rows
 from tests.ui.helpers import advance, new_app, session_screen
@@ -38,11 +42,11 @@ def test_coverage_grows_with_the_radius() -> None:
     assert covered[0] < covered[-1]
 
 
-def _levels(radius: float) -> list[list[tuple[int, int]]]:
+def _levels(radius: float, stretch: float = 1.0) -> list[list[tuple[int, int]]]:
     """Each cell's (upper, lower) shade, row by row."""
     return [
         [(upper, lower) for upper, lower, cells in runs for _ in range(cells)]
-        for runs in shade_rows(WIDTH, HEIGHT, radius)
+        for runs in shade_rows(WIDTH, HEIGHT, radius, stretch)
     ]
 
 
@@ -133,3 +137,146 @@ async def test_no_color_keeps_the_solid_circle(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("NO_COLOR", "1")
     colours, fill, background = await _pacer_colours(monkeypatch, "truecolor")
     assert colours == {fill, background}
+
+
+# Cells of other shapes: the desktop window's are 9 x 21 px, so each half cell is 1.17
+# times as tall as wide; the circle is measured in widths and must be round in them.
+
+
+@pytest.mark.parametrize("stretch", [1.0, 1.17])
+def test_the_covered_area_is_the_circles_in_square_units(stretch: float) -> None:
+    radius, cx, cy = 9.3, 20.0, 12.0
+    covered = sum(
+        pixel_coverage(cx, cy, radius, float(x), float(y), stretch) for x in range(40) for y in range(24)
+    )
+    # Each pixel is 1 wide and ``stretch`` tall.
+    assert covered * stretch == pytest.approx(math.pi * radius * radius, rel=0.005)
+
+
+def _mean_chord(radius: float, span: float) -> float:
+    """The circle's mean chord over a strip from its centre line to ``span`` away."""
+    samples = 1000
+    return sum(2 * math.sqrt(radius**2 - (span * (i + 0.5) / samples) ** 2) for i in range(samples)) / samples
+
+
+@pytest.mark.parametrize("stretch", [1.0, 1.17, 1.5])
+def test_a_stretched_circles_width_in_pixels_is_its_height_in_square_units(stretch: float) -> None:
+    radius = 7.3
+    cells = _levels(radius, stretch)
+    # Across the pixel row just below the centre (``stretch`` tall), and down the pixel
+    # column just right of it (1 wide), both against the circle's chords over the strip.
+    width = sum(upper for upper, _ in cells[HEIGHT // 2]) / LEVELS
+    height = sum(cells[row][WIDTH // 2][half] for row in range(HEIGHT) for half in (0, 1)) / LEVELS
+    assert width == pytest.approx(_mean_chord(radius, stretch), abs=0.1)
+    assert height * stretch == pytest.approx(_mean_chord(radius, 1.0), abs=0.1 * stretch)
+
+
+def test_a_stretched_pixel_is_wholly_in_wholly_out_or_between_and_grows_with_the_radius() -> None:
+    assert pixel_coverage(20.0, 12.0, 5.0, 19.0, 11.0, 1.17) == 1.0
+    # A pixel from 4.5 pixels below the centre: 5.3 widths down, so outside a circle of 5
+    # (as it is not with square pixels), partly inside one of 6.
+    assert pixel_coverage(20.0, 12.0, 5.0, 19.5, 16.5, 1.17) == 0.0
+    assert pixel_coverage(20.0, 12.0, 5.0, 19.5, 16.5, 1.0) > 0.0
+    assert 0.0 < pixel_coverage(20.0, 12.0, 6.0, 19.5, 16.5, 1.17) < 1.0
+    previous = _levels(4.0, 1.17)
+    for step in range(1, 33):
+        current = _levels(4.0 + step / 8, 1.17)
+        for row_before, row_now in zip(previous, current, strict=True):
+            for before, now in zip(row_before, row_now, strict=True):
+                assert now[0] >= before[0] and now[1] >= before[1]
+        previous = current
+
+
+def _drawn(pacer: Pacer) -> list[list[float]]:
+    """How much of each half cell the drawn circle covers (0 to 1), read back from its glyphs
+    and colours: half-pixel rows by columns."""
+    fill, background = _fill_and_background(pacer)
+
+    def share(colour: Color | None) -> float:
+        assert colour is not None
+        red = colour.get_truecolor()[0]
+        return (red - background[0]) / (fill[0] - background[0])
+
+    halves: list[list[float]] = []
+    for y in range(pacer.size.height):
+        upper: list[float] = []
+        lower: list[float] = []
+        for segment in pacer.render_line(y):
+            style = segment.style or Style()
+            for glyph in segment.text:
+                top, bottom = {
+                    "█": (1.0, 1.0),
+                    " ": (0.0, 0.0),
+                    "▀": (share(style.color), share(style.bgcolor)) if glyph == "▀" else (0.0, 0.0),
+                    "▄": (0.0, 1.0),
+                }[glyph]
+                upper.append(top)
+                lower.append(bottom)
+        halves += [upper, lower]
+    return halves
+
+
+async def _extents(monkeypatch: pytest.MonkeyPatch, color_system: str) -> tuple[float, float, float]:
+    """The full circle's width and height in cells as drawn, and its radius in pixel widths."""
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", color_system)
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await advance(pilot, clock, 4.5)  # the hold after the in-breath: full
+        pacer = session_screen(pilot).query_one(Pacer)
+        assert pacer.level == 1.0
+        halves = _drawn(pacer)
+        width = max(sum(row) for row in halves)
+        height = max(sum(row[x] for row in halves) for x in range(pacer.size.width)) / 2
+        return width, height, pacer.radius
+
+
+@pytest.mark.parametrize("color_system", ["truecolor", "256"])
+@pytest.mark.parametrize("aspect", [2.0, 2.33])
+async def test_the_drawn_circle_is_round_on_a_screen_of_that_cell_shape(
+    monkeypatch: pytest.MonkeyPatch, aspect: float, color_system: str
+) -> None:
+    if aspect != 2.0:
+        monkeypatch.setenv("CALMCOACH_CELL_ASPECT", str(aspect))
+    width, height, radius = await _extents(monkeypatch, color_system)
+    # Round where a cell is ``aspect`` times as tall as wide: as many cells across as
+    # ``aspect`` times the cells down. Solid half blocks round to whole half cells: a
+    # half cell in 35 down and a cell in 41 across, up to 6% between them.
+    tolerance = 0.01 if color_system == "truecolor" else 0.07
+    assert width / height == pytest.approx(aspect, rel=tolerance)
+    assert width == pytest.approx(2 * radius, abs=0.2 if color_system == "truecolor" else 1.5)
+
+
+def test_the_cell_shape_is_read_from_the_environment(caplog: pytest.LogCaptureFixture) -> None:
+    assert cell_aspect({}) is None
+    assert cell_aspect({"CALMCOACH_CELL_ASPECT": "2.333"}) == 2.333
+    assert cell_aspect({"CALMCOACH_CELL_ASPECT": " 1.0"}) == 1.0
+    assert not caplog.records
+
+
+@pytest.mark.parametrize(
+    "text", ["", "abc", "0.5", "4.01", "nan", "inf", "-2", "1e308", "2" * 5000, "\x1b[31m2.3", "2.3\x00"]
+)
+def test_a_wrong_cell_shape_is_ignored_with_one_log_line(caplog: pytest.LogCaptureFixture, text: str) -> None:
+    with caplog.at_level(logging.WARNING, logger="calmcoach"):
+        assert cell_aspect({"CALMCOACH_CELL_ASPECT": text}) is None
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert "CALMCOACH_CELL_ASPECT" in message and "ignored" in message
+    assert message.isprintable() and len(message) < 200
+
+
+async def test_the_app_reads_the_cell_shape_once_as_it_starts(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CALMCOACH_CELL_ASPECT", "2.5")
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    monkeypatch.setenv("CALMCOACH_CELL_ASPECT", "3.0")  # too late: not read again
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert session_screen(pilot).query_one(Pacer).stretch == 1.25  # 2.5 / 2, not 1.5
+    monkeypatch.setenv("CALMCOACH_CELL_ASPECT", "wide")
+    with caplog.at_level(logging.WARNING, logger="calmcoach"):
+        app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    assert app.options.cell_aspect == 2.0
+    assert len(caplog.records) == 1

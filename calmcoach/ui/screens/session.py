@@ -30,6 +30,7 @@ from calmcoach.domain.model import Kind, Pace
 from calmcoach.domain.planner import Segment
 from calmcoach.domain.session import Event, Session, SessionFinished, State
 from calmcoach.services.conductor import Conductor
+from calmcoach.services.launch import RunOptions
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.countdown import Countdown
 from calmcoach.ui.widgets.keybar import KeyBar
@@ -363,10 +364,16 @@ class SessionScreen(CalmScreen):
 
     # What compose is made of.
 
+    def _cell_aspect(self) -> float:
+        """A cell's height over its width on this screen: the app's run options carry it
+        (read from the environment as the app started), for a round pacer."""
+        options = getattr(self.app, "options", None)
+        return options.cell_aspect if isinstance(options, RunOptions) else 2.0
+
     def _main(self) -> ComposeResult:
         with Vertical(id="session-main"):
             with Vertical(id="guide"):
-                yield Pacer(still=self.reduced_motion, id="pacer")
+                yield Pacer(still=self.reduced_motion, cell_aspect=self._cell_aspect(), id="pacer")
                 yield Static(id="say", markup=False)
             yield Countdown(id="countdown")
             yield Static(id="hint", markup=False)

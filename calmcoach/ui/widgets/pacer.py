@@ -14,7 +14,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from calmcoach.domain.model import Pace
-from calmcoach.ui.widgets.shading import LEVELS, RADIUS_QUANTUM, Rgb, blends, shade_rows
+from calmcoach.ui.widgets.shading import (
+    LEVELS,
+    RADIUS_QUANTUM,
+    Rgb,
+    blends,
+    quantised_stretch,
+    shade_rows,
+)
 
 MIN_FRACTION = 0.22
 """The empty circle's radius, as a fraction of the largest that fits."""
@@ -26,10 +33,11 @@ by a shade rather than a whole half cell."""
 
 
 @lru_cache(maxsize=512)
-def _raster(width: int, height: int, radius: float) -> tuple[str, ...]:
-    """Rows of half-block glyphs for a filled circle of ``radius`` pixels, centred.
+def _raster(width: int, height: int, radius: float, stretch: float = 1.0) -> tuple[str, ...]:
+    """Rows of half-block glyphs for a filled circle of ``radius`` pixel widths, centred.
 
-    A cell is two pixels tall (upper and lower half), which makes pixels square.
+    A cell is two pixels tall (upper and lower half), each ``stretch`` widths tall
+    (1.0, square, in a cell twice as tall as wide).
     """
     cx = width / 2.0
     cy = height  # height rows = 2 * height pixels; centre in pixel units
@@ -39,8 +47,8 @@ def _raster(width: int, height: int, radius: float) -> tuple[str, ...]:
         chars = []
         for col in range(width):
             dx = col + 0.5 - cx
-            top = dx * dx + (2 * row + 0.5 - cy) ** 2 <= r2
-            bottom = dx * dx + (2 * row + 1.5 - cy) ** 2 <= r2
+            top = dx * dx + ((2 * row + 0.5 - cy) * stretch) ** 2 <= r2
+            bottom = dx * dx + ((2 * row + 1.5 - cy) * stretch) ** 2 <= r2
             chars.append("█" if top and bottom else "▀" if top else "▄" if bottom else " ")
         rows.append("".join(chars))
     return tuple(rows)
@@ -48,14 +56,14 @@ def _raster(width: int, height: int, radius: float) -> tuple[str, ...]:
 
 @lru_cache(maxsize=512)
 def _shaded(
-    width: int, height: int, radius: float, fill: Style, colours: tuple[Rgb, Rgb]
+    width: int, height: int, radius: float, stretch: float, fill: Style, colours: tuple[Rgb, Rgb]
 ) -> tuple[Strip, ...]:
     """Rows of a circle whose edge halves are ``fill``'s colour blended into its background
     by how much of each the circle covers (``colours``: the two as RGB)."""
     shades = blends(*colours)
     styles: dict[tuple[int, int], Style] = {}
     strips = []
-    for runs in shade_rows(width, height, radius):
+    for runs in shade_rows(width, height, radius, stretch):
         segments = []
         for upper, lower, cells in runs:
             if upper == lower and upper in (0, LEVELS):
@@ -89,6 +97,9 @@ class Pacer(Widget):
     terminal (and the desktop window) the edge is shaded so it grows smoothly;
     with fewer colours or ``NO_COLOR`` it is solid half blocks. With reduced
     motion it is a still band showing the phase word.
+
+    ``cell_aspect`` is a cell's height over its width where it is shown (2.0 in most
+    terminals; the desktop window's cells are taller), so that the circle is round there.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = []
@@ -122,12 +133,15 @@ class Pacer(Widget):
         self,
         *,
         still: bool = False,
+        cell_aspect: float = 2.0,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(Pacer.still, still)
+        self.stretch = quantised_stretch(cell_aspect)
+        """How many times as tall as wide each half cell is (1.0: square)."""
         self._smooth = False
 
     def on_mount(self) -> None:
@@ -138,7 +152,8 @@ class Pacer(Widget):
 
     def _max_radius(self) -> float:
         width, height = self.size
-        return max(1.0, min(width / 2.0, float(height)) - 0.5)
+        # Half the height is ``height`` pixels, each ``stretch`` widths tall.
+        return max(1.0, min(width / 2.0, height * self.stretch) - 0.5)
 
     def validate_level(self, level: float) -> float:
         level = min(1.0, max(0.0, level))
@@ -153,7 +168,7 @@ class Pacer(Widget):
 
     @property
     def radius(self) -> float:
-        """Radius in pixels for the current level and size."""
+        """Radius in pixel widths for the current level and size."""
         biggest = self._max_radius()
         return biggest * (MIN_FRACTION + (1 - MIN_FRACTION) * self.level)
 
@@ -171,6 +186,6 @@ class Pacer(Widget):
         colours = _rgb(style) if self._smooth else None
         if colours is not None:
             radius = round(self.radius * RADIUS_QUANTUM) / RADIUS_QUANTUM
-            return _shaded(width, height, radius, style, colours)[y]
-        rows = _raster(width, height, round(self.radius * 4) / 4)
+            return _shaded(width, height, radius, self.stretch, style, colours)[y]
+        rows = _raster(width, height, round(self.radius * 4) / 4, self.stretch)
         return Strip([Segment(rows[y], style)], width)
