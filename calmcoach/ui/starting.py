@@ -319,6 +319,7 @@ class Starter:
                 or app.preferences.settings.reduced_motion
                 or app.animation_level == "none",
                 cautions=cautions(app.library, timeline),
+                cell_aspect=app.options.cell_aspect,
             )
         )
 

@@ -30,7 +30,6 @@ from calmcoach.domain.model import Kind, Pace
 from calmcoach.domain.planner import Segment
 from calmcoach.domain.session import Event, Session, SessionFinished, State
 from calmcoach.services.conductor import Conductor
-from calmcoach.services.launch import RunOptions
 from calmcoach.ui.screens import CalmScreen
 from calmcoach.ui.widgets.countdown import Countdown
 from calmcoach.ui.widgets.keybar import KeyBar
@@ -146,6 +145,7 @@ class SessionScreen(CalmScreen):
         exercises: Mapping[str, Exercise],
         reduced_motion: bool = False,
         cautions: Mapping[int, str] | None = None,
+        cell_aspect: float = 2.0,
     ) -> None:
         super().__init__()
         self.conductor = conductor
@@ -158,6 +158,8 @@ class SessionScreen(CalmScreen):
         """A short safety note for each part (by part number), shown as that part begins."""
         self.reduced_motion = reduced_motion
         """A still pacer: no motion at all."""
+        self.cell_aspect = cell_aspect
+        """A cell's height over its width here, so the pacer is drawn round."""
         self._handle: asyncio.TimerHandle | None = None
         self._suspended_pause = False
         self._covered_pause = False
@@ -364,16 +366,10 @@ class SessionScreen(CalmScreen):
 
     # What compose is made of.
 
-    def _cell_aspect(self) -> float:
-        """A cell's height over its width on this screen: the app's run options carry it
-        (read from the environment as the app started), for a round pacer."""
-        options = getattr(self.app, "options", None)
-        return options.cell_aspect if isinstance(options, RunOptions) else 2.0
-
     def _main(self) -> ComposeResult:
         with Vertical(id="session-main"):
             with Vertical(id="guide"):
-                yield Pacer(still=self.reduced_motion, cell_aspect=self._cell_aspect(), id="pacer")
+                yield Pacer(still=self.reduced_motion, cell_aspect=self.cell_aspect, id="pacer")
                 yield Static(id="say", markup=False)
             yield Countdown(id="countdown")
             yield Static(id="hint", markup=False)
