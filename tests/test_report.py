@@ -284,7 +284,7 @@ def test_sessions_but_no_flares(isolated_dirs: Path, capsys, tmp_path: Path) -> 
     assert code == 0
     assert "No flares were logged in this period." in out
     assert (
-        "4-2-6 breathing: times 1, minutes spent 3, rated before and after 0, median change in tension not rated"
+        "4-2-6 breathing: times 1, minutes spent 3, rated before and after none, median change in tension not rated"
         in " ".join(out.split())
     )
     for suffix in (".md", ".html"):
@@ -358,7 +358,7 @@ def test_without_fpdf2_a_pdf_says_how_to_install_it_and_the_others_work(
     monkeypatch.setitem(sys.modules, "fpdf", None)  # import fpdf now fails, as when not installed
     code, _, err = run(["report", "--out", str(tmp_path / "r.pdf")], capsys)
     assert code == 1
-    assert "pip install 'calmcoach[report]'" in err
+    assert "pip install '.[report]'" in err
     assert not (tmp_path / "r.pdf").exists()
     assert run(["report", "--out", str(tmp_path / "r.html")], capsys)[0] == 0
     # The app's report falls back to HTML.

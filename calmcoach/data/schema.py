@@ -262,7 +262,8 @@ class Checker(FieldChecker):
         elif exercise.minutes is not None:
             cycles = planner.cycles_for(exercise, exercise.minutes.min)
             count = "1 cycle" if cycles == 1 else f"{cycles} cycles"
-            shortest = f"the shortest session, {figure(exercise.minutes.min)} minutes, has only {count}"
+            minutes = "1 minute" if exercise.minutes.min == 1 else f"{figure(exercise.minutes.min)} minutes"
+            shortest = f"the shortest session, {minutes}, has only {count}"
         else:
             return
         if ramp > cycles:

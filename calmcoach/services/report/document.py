@@ -256,7 +256,7 @@ def _helped(figures: Figures) -> list[Block]:
             shown(e.title),
             str(e.times),
             number_text(e.minutes),
-            str(e.rated),
+            str(e.rated) if e.rated else "none",
             _change(e.median_change),
         )
         for e in figures.exercises

@@ -32,7 +32,7 @@ from calmcoach.services.report.document import (
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-INSTALL_HINT = "pip install 'calmcoach[report]'"
+INSTALL_HINT = "in calmcoach's folder, .venv/bin/pip install '.[report]'"
 
 HEADING_HEIGHT = 12.0
 """A section heading with the space above and under it, in millimetres."""
