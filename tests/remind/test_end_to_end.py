@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,12 +114,14 @@ class Driven:
 
 
 @contextlib.asynccontextmanager
-async def in_process(session: Session, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Driven]:
+async def in_process(
+    session: Session, monkeypatch: pytest.MonkeyPatch, settings: RemindSettings = ALL_DAY
+) -> AsyncIterator[Driven]:
     """The reminder in this loop, on the session's bus, its nudges going to dunst."""
     for name in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY"):
         monkeypatch.setenv(name, session.env[name])
     wall, monotonic = WallClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)), FakeClock()
-    reminder = remind_main.Reminder(ALL_DAY, out=io.StringIO(), clock=wall, monotonic=monotonic)
+    reminder = remind_main.Reminder(settings, out=io.StringIO(), clock=wall, monotonic=monotonic)
     reminder.desktop = Desktop(call_timeout=2.0)
     reminder.ways, said = await choose(reminder.desktop, 1, reminder.out)
     assert said.startswith("nudges go to the desktop's notification service (dunst"), said
@@ -316,6 +319,7 @@ def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, wit
 SCREENSAVER = '''
 import asyncio, sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from dbus_fast.aio import MessageBus
@@ -378,18 +382,15 @@ async def test_locked_or_away_holds_nudges_until_the_person_is_back(
             assert session.displayed() == 1
 
 
-def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(tmp_path: Path) -> None:
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+async def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        most = 0
-        deadline = time.monotonic() + WAIT
-        while len([a for _, a in nudges() if a == "ignored"]) < 3 and time.monotonic() < deadline:
-            most = max(most, session.displayed())
-            time.sleep(0.1)
-        session.stop(remind)
+        async with in_process(session, monkeypatch) as reminder:
+            most = 0
+            for _ in range(40):  # 8 s in fifths of a second: four intervals
+                await reminder.after(0.2)
+                most = max(most, session.displayed())
     answers = [answer for _, answer in nudges()]
     assert answers[:3] == ["ignored"] * 3  # each left alone until its window (1.6 s) passed
     assert most == 1
@@ -400,51 +401,52 @@ def remind_log() -> str:
     return path.read_text() if path.exists() else ""
 
 
-def test_an_answered_nudge_is_taken_off_the_screen(tmp_path: Path) -> None:
+async def test_an_answered_nudge_is_taken_off_the_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """dunst leaves a notification on screen after one of its actions is chosen from the
     context menu (until its own timeout, which waits while the person is idle)."""
     marker = tmp_path / "started.txt"
-    everyday_settings(locations.config_dir(), marker, 'snooze = "1m"\n')
+    everyday_settings(locations.config_dir(), marker)
+    recorder = str(locations.config_dir() / "recorder.py")
+    settings = replace(ALL_DAY, start_command=(sys.executable, recorder, str(marker), "desk-break"))
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "5s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
-        session.press("Start")
-        wait_for(lambda: ("desktop", "started") in nudges(), "the answer in the history")
-        # Closed before the answer is kept: nothing left to choose Start from again.
-        assert session.displayed() == 0
-        wait_for(lambda: session.displayed() == 1, "the next nudge")
-        session.press("Snooze 1 min")
-        wait_for(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
-        assert session.displayed() == 0
-        session.stop(remind)
+        async with in_process(session, monkeypatch, settings) as reminder:
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Start")
+            await reminder.until(lambda: ("desktop", "started") in nudges(), "the answer in the history")
+            # Closed before the answer is kept: nothing left to choose Start from again.
+            assert session.displayed() == 0
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Snooze 1 min")
+            await reminder.until(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
+            assert session.displayed() == 0
+    wait_for(marker.exists, "the desk break to be started")
     assert marker.read_text() == "desk-break\n"
 
 
-def test_a_start_that_cannot_open_is_not_counted_as_started_and_says_why(tmp_path: Path) -> None:
-    config = locations.config_dir()
-    config.mkdir(parents=True)
-    (config / "remind.toml").write_text(
-        'from = "00:00"\nuntil = "24:00"\n'
-        'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-        'start_command = ["/nonexistent/prog", "x"]\n'
-    )
+async def test_a_start_that_cannot_open_is_not_counted_as_started_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = replace(ALL_DAY, start_command=("/nonexistent/prog", "x"))
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "5s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
-        session.press("Start")
-        wait_for(lambda: nudges() == [("desktop", "ignored")], "the nudge kept as ignored")
-        wait_for(lambda: session.displayed() == 1, "the message saying why")
-        session.dunstctl("close")
-        wait_for(lambda: len(session.received()) == 2, "dunst to keep both in its history")
-        nudge, told = session.received()
-        session.stop(remind)
+        async with in_process(session, monkeypatch, settings) as reminder:
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Start")
+            await reminder.until(lambda: nudges() == [("desktop", "ignored")], "the nudge kept as ignored")
+            await reminder.until(lambda: session.displayed() == 1, "the message saying why")
+            session.dunstctl("close")
+            wait_for(lambda: len(session.received()) == 2, "dunst to keep both in its history")
+            nudge, told = session.received()
+            out = reminder.reminder.out
+            assert isinstance(out, io.StringIO)
+            said = out.getvalue()
     assert nudge == "Two minutes of stretching?"
     assert told.startswith("The desk break could not open (prog: No such file or directory).")
-    assert "calmcoach remind: could not start /nonexistent/prog: No such file or directory" in output(remind)
+    assert "calmcoach remind: could not start /nonexistent/prog: No such file or directory" in said
     history = History.open(locations.history_file()).history
     try:
         assert history.stats().nudge_answers == {"ignored": 1}
