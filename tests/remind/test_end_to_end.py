@@ -114,23 +114,39 @@ class Driven:
 
 
 @contextlib.asynccontextmanager
-async def in_process(
+async def reminder_here(
     session: Session, monkeypatch: pytest.MonkeyPatch, settings: RemindSettings = ALL_DAY
-) -> AsyncIterator[Driven]:
-    """The reminder in this loop, on the session's bus, its nudges going to dunst."""
+) -> AsyncIterator[tuple[Driven, str]]:
+    """The reminder in this loop, on the session's bus, and the line saying where nudges go."""
     for name in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY"):
         monkeypatch.setenv(name, session.env[name])
     wall, monotonic = WallClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)), FakeClock()
     reminder = remind_main.Reminder(settings, out=io.StringIO(), clock=wall, monotonic=monotonic)
     reminder.desktop = Desktop(call_timeout=2.0)
     reminder.ways, said = await choose(reminder.desktop, 1, reminder.out)
-    assert said.startswith("nudges go to the desktop's notification service (dunst"), said
     try:
-        yield Driven(reminder, wall, monotonic)
+        yield Driven(reminder, wall, monotonic), said
     finally:
         for way in reminder.ways:
             await way.close()
         await reminder.desktop.close()
+
+
+@contextlib.asynccontextmanager
+async def in_process(
+    session: Session, monkeypatch: pytest.MonkeyPatch, settings: RemindSettings = ALL_DAY
+) -> AsyncIterator[Driven]:
+    """The reminder in this loop, on the session's bus, its nudges going to dunst."""
+    async with reminder_here(session, monkeypatch, settings) as (driven, said):
+        assert said.startswith("nudges go to the desktop's notification service (dunst"), said
+        yield driven
+
+
+def printed(driven: Driven) -> str:
+    """What the reminder in this process wrote on its output."""
+    out = driven.reminder.out
+    assert isinstance(out, io.StringIO)
+    return out.getvalue()
 
 
 def test_nudge_with_its_actions_and_start_opens_the_desk_break(tmp_path: Path) -> None:
@@ -287,33 +303,30 @@ def test_while_the_app_is_open_the_nudge_goes_to_it_not_the_desktop(tmp_path: Pa
 
 
 @pytest.mark.parametrize("with_notify_send", [True, False])
-def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, with_notify_send: bool) -> None:
+async def test_no_notification_service_falls_back_and_says_so_once(
+    tmp_path: Path, with_notify_send: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if with_notify_send and shutil.which("notify-send") is None:
         message = "notify-send is missing: apt-get install libnotify-bin"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
     with desktop_session(tmp_path / "desk", notifications=False) as session:
         if not with_notify_send:
             bare = tmp_path / "bin"
             bare.mkdir()
-            session.env["PATH"] = str(bare)
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: len(nudges()) >= 2, "two nudges")
-        session.stop(remind)
-    text = output(remind)
-    lines = text.splitlines()
+            monkeypatch.setenv("PATH", str(bare))
+        async with reminder_here(session, monkeypatch) as (reminder, said):
+            await reminder.after(2 * EVERY.total_seconds())
+            text = printed(reminder)
     if with_notify_send:
-        assert "no notification service answered on D-Bus; trying notify-send, then a line here." in lines[1]
+        assert said == "no notification service answered on D-Bus; trying notify-send, then a line here."
         assert text.count("notify-send did not show the nudge; using terminal from now on.") == 1
         assert nudges()[0][0] == "terminal"
     else:
-        assert "no notification service and no notify-send: nudges are printed here as a line." in lines[1]
+        assert said == "no notification service and no notify-send: nudges are printed here as a line."
     assert text.count("Time to move: two minutes of stretching? (calmcoach run desk-break)") >= 2
-    assert all(via == "terminal" for via, _ in nudges())
+    assert len(nudges()) >= 2 and all(via == "terminal" for via, _ in nudges())
 
 
 SCREENSAVER = '''
@@ -441,9 +454,7 @@ async def test_a_start_that_cannot_open_is_not_counted_as_started_and_says_why(
             session.dunstctl("close")
             wait_for(lambda: len(session.received()) == 2, "dunst to keep both in its history")
             nudge, told = session.received()
-            out = reminder.reminder.out
-            assert isinstance(out, io.StringIO)
-            said = out.getvalue()
+            said = printed(reminder)
     assert nudge == "Two minutes of stretching?"
     assert told.startswith("The desk break could not open (prog: No such file or directory).")
     assert "calmcoach remind: could not start /nonexistent/prog: No such file or directory" in said
