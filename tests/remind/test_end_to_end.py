@@ -1,10 +1,11 @@
 """``calmcoach remind`` for real: dunst on a private session bus under Xvfb.
 
-The reminder process runs at an interval of a few seconds (``--every``); nothing else is
-sped up or replaced. Waits are bounded (see ``desktop_session.WAIT``). A test that proves
-nothing comes for a while (a snooze, do not disturb, away) runs the reminder in this
-process against the same real dunst and bus, on fake clocks it moves itself, instead of
-sleeping through the intervals.
+A few tests run the ``calmcoach remind`` process at an interval of a few seconds
+(``--every``): its start, its control commands, its end with the bus. The others (what
+a nudge does once shown, and what proves nothing comes for a while: a snooze, do not
+disturb, away) run the reminder in this process against the same real dunst and bus, on
+fake clocks the test moves, instead of waiting through the intervals. Waits are bounded
+(see ``desktop_session.WAIT``).
 """
 
 from __future__ import annotations
@@ -283,23 +284,24 @@ def test_pause_and_resume_reach_the_running_reminder(tmp_path: Path) -> None:
         session.stop(remind)
 
 
-def test_while_the_app_is_open_the_nudge_goes_to_it_not_the_desktop(tmp_path: Path) -> None:
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+async def test_while_the_app_is_open_the_nudge_goes_to_it_not_the_desktop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     holder = presence.AppPresence.hold()  # as the open app does
     try:
         with desktop_session(tmp_path / "desk") as session:
-            remind = session.start(
-                remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-            wait_for(presence.nudge_waiting, "a nudge left for the app")
-            assert presence.take_nudge(__import__("datetime").datetime.now().astimezone())
-            assert session.displayed() == 0
-            # The window to answer passes with no desk break started: ignored.
-            wait_for(lambda: ("app", "ignored") in nudges(), "the app nudge to be settled")
-            session.stop(remind)
+            async with in_process(session, monkeypatch) as reminder:
+                await reminder.after(EVERY.total_seconds())
+                assert presence.nudge_waiting()
+                assert presence.take_nudge(reminder.wall.now)
+                assert session.displayed() == 0
+                # The window to answer passes with no desk break started: ignored.
+                await reminder.after(EVERY.total_seconds())
+                assert ("app", "ignored") in nudges()
+                said = printed(reminder)
     finally:
         holder.release()
-    assert "nudged in the open calmcoach app." in output(remind)
+    assert "nudged in the open calmcoach app." in said
 
 
 @pytest.mark.parametrize("with_notify_send", [True, False])
