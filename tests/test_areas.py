@@ -18,6 +18,7 @@ from calmcoach.data.library import load_default_library
 from calmcoach.domain.describe import area_choices
 from calmcoach.domain.model import AREAS, BODY_AREAS, area_from_word, area_words_text
 from tests.helpers import calmcoach_command
+from tests.plain_runs import Typed, run_plain_command
 
 WORDS = {
     "eyelid": ("eyelid", "eye", "face"),
@@ -102,10 +103,14 @@ def test_a_hostile_area_word_is_shown_escaped_and_cut_short(cli_env) -> None:
     assert "\x1b" not in line and "\x07" not in line and len(line) < 400
 
 
-def test_flare_eye_runs_the_eyelid_routine(cli_env) -> None:
-    result = cc("flare", "eye", "--plain", "--speed", "100", "--no-sound", env=cli_env)
-    assert result.returncode == 0, result.stderr
-    assert "== Tension release (Eyelid or face) ==" in result.stdout
+def test_flare_eye_runs_the_eyelid_routine(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_plain_command(
+        ["flare", "eye", "--plain", "--speed", "100", "--no-sound"], monkeypatch, capsys, Typed("")
+    )
+    assert result.code == 0, result.err
+    assert "== Tension release (Eyelid or face) ==" in result.out.splitlines()
 
 
 def test_run_area_calf_is_the_leg(cli_env) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from calmcoach import __version__
 from tests.helpers import calmcoach_command, with_default_sigint
+from tests.plain_runs import Typed, run_plain_command
 
 pytestmark = pytest.mark.slow
 
@@ -172,10 +173,14 @@ def test_bad_speed_is_refused(cli_env) -> None:
     assert "speed must be from 1 to 100" in result.stderr
 
 
-def test_flare_plain_runs_the_program(cli_env) -> None:
-    result = cc("flare", "hand", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+def test_flare_plain_runs_the_program(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_plain_command(
+        ["flare", "hand", "--plain", "--speed", "100", "--no-sound"], monkeypatch, capsys, Typed("\n\n")
+    )
+    assert result.code == 0, result.err
+    out = result.out
     assert (
         out.index("== 4-2-6 breathing ==")
         < out.index("== Tension release (Hand or forearm) ==")
@@ -344,16 +349,20 @@ def test_options_that_apply_still_work(cli_env) -> None:
     assert cc("show", "flare", "--area", "hand", env=cli_env).returncode == 0
 
 
-def test_flare_plain_without_a_terminal_uses_general_and_says_so(cli_env) -> None:
-    result = cc("flare", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n\n")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_flare_plain_without_a_terminal_uses_general_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_plain_command(
+        ["flare", "--plain", "--speed", "100", "--no-sound"], monkeypatch, capsys, Typed("\n\n\n")
+    )
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
     assert lines[0] == (
         "No area given and no terminal to ask on, so this runs for: Not sure / whole body. "
         "Name one next time, e.g. calmcoach flare eyelid"
     )
     assert "== Tension release (Not sure / whole body) ==" in lines
-    assert "Where is the twitch?" not in result.stdout + result.stderr
+    assert "Where is the twitch?" not in result.out + result.err
 
 
 # --- safety notes in plain runs (issue 10, point 4) ------------------------------------
@@ -372,13 +381,17 @@ def test_run_plain_shows_the_notes_before_the_first_step(cli_env) -> None:
     assert lines[len(notes)].split()[:2] == ["0:00", "inhale"]
 
 
-def test_flare_plain_shows_each_parts_notes_when_it_begins(cli_env) -> None:
+def test_flare_plain_shows_each_parts_notes_when_it_begins(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from calmcoach.data.library import load_default_library
 
     exercises = load_default_library().exercises
-    result = cc("flare", "hand", "--plain", "--speed", "100", "--no-sound", env=cli_env, stdin="\n\n")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    result = run_plain_command(
+        ["flare", "hand", "--plain", "--speed", "100", "--no-sound"], monkeypatch, capsys, Typed("\n\n")
+    )
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
     flare_notes = [f"Note: {n}" for n in exercises["flare"].safety]
     assert lines[: len(flare_notes)] == flare_notes
     at = lines.index("== Tension release (Hand or forearm) ==")
@@ -475,13 +488,17 @@ def test_flare_plain_on_a_terminal_asks_where_and_asks_again_on_a_bad_answer(cli
     assert "No area given" not in term.seen
 
 
-@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals")
-def test_flare_question_takes_a_number_too(cli_env) -> None:
-    term = Terminal(["flare", "--plain", "--speed", "100", "--no-sound"], cli_env)
-    term.read_until("(Enter alone: n): ")
-    term.type("2\n")
-    term.read_until("== Tension release (Hand or forearm) ==")
-    assert term.finish(enter_at="[Enter to go on]") == 0
+def test_flare_question_takes_a_number_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The question on a real terminal is the test above's; this one is the answer "2".
+    result = run_plain_command(
+        ["flare", "--plain", "--speed", "100", "--no-sound"], monkeypatch, capsys, Typed("2\n\n\n", tty=True)
+    )
+    assert result.code == 0, result.err
+    assert "(Enter alone: n): " in result.err
+    assert "== Tension release (Hand or forearm) ==" in result.out.splitlines()
+    assert "Flare routine finished" in result.out
 
 
 @pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals")
@@ -495,7 +512,9 @@ def test_flare_question_ended_with_ctrl_d_exits_1_and_starts_nothing(cli_env) ->
     assert "Traceback" not in term.seen
 
 
-def test_plain_closing_line_says_what_the_history_row_says(cli_env, user_exercises: Path) -> None:
+def test_plain_closing_line_says_what_the_history_row_says(
+    user_exercises: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Issue 23: the closing line said the timeline's 0:01 while the history kept the time
     really spent, a while at the prompt included. Both now give the same figures."""
     from calmcoach.data import locations
@@ -506,22 +525,12 @@ def test_plain_closing_line_says_what_the_history_row_says(cli_env, user_exercis
         'title = "Think"\nkind = "routine"\n[[step]]\nsay = "name three sounds"\nwait = true\n'
         '[[step]]\nsay = "feet"\nseconds = 1\n'
     )
-    process = subprocess.Popen(
-        [*calmcoach_command(), "run", "think", "--plain", "--no-sound"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env,
+    # 2.2 s thinking at the prompt, on the runner's fake clock.
+    result = run_plain_command(
+        ["run", "think", "--plain", "--no-sound"], monkeypatch, capsys, Typed("\n", think=2.2)
     )
-    assert process.stdin is not None and process.stdout is not None
-    line = process.stdout.readline()
-    while "[Enter to go on]" not in line:
-        assert line, process.communicate(timeout=20)
-        line = process.stdout.readline()
-    time.sleep(2.2)  # a real process thinking at the prompt: real time has to pass
-    out, err = process.communicate("\n", timeout=20)
-    assert process.returncode == 0, err
+    assert result.code == 0, result.err
+    out = result.out
     history = History.open(locations.history_file()).history
     try:
         (row,) = history.sessions()

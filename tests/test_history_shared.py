@@ -17,9 +17,12 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from calmcoach.data import locations
 from tests.conftest import REPO
 from tests.helpers import calmcoach_command, quick_breath
+from tests.plain_runs import Typed, run_plain_command
 
 HANG_GUARD = 60.0
 """Seconds after which a process counts as hung (generous: the machine is shared)."""
@@ -132,15 +135,18 @@ def rows(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
     return sessions, flares
 
 
-def test_the_app_and_other_commands_sharing_the_history_lose_no_row(cli_env) -> None:
-    plain_run = quick_breath(cycles=1)
+def test_the_app_and_other_commands_sharing_the_history_lose_no_row(
+    cli_env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain_run = quick_breath(cycles=1)[-4:]  # run quick-breath --plain --no-sound
     app = AppStandIn(cli_env)
     try:
         logged = cc("log", "hand", "--intensity", "2", env=cli_env)
         assert logged.returncode == 0, logged.stderr
         app.ask("session", "written")
-        ran = subprocess.run(plain_run, capture_output=True, text=True, env=cli_env, timeout=HANG_GUARD)
-        assert ran.returncode == 0, ran.stderr
+        # The plain run in this process (on a fake clock), beside the app's and the log's.
+        ran = run_plain_command(plain_run, monkeypatch, capsys, Typed(""))
+        assert ran.code == 0, ran.err
     finally:
         closed = app.close()
     assert closed == "closed None []\n"

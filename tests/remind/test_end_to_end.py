@@ -1,10 +1,11 @@
 """``calmcoach remind`` for real: dunst on a private session bus under Xvfb.
 
-The reminder process runs at an interval of a few seconds (``--every``); nothing else is
-sped up or replaced. Waits are bounded (see ``desktop_session.WAIT``). A test that proves
-nothing comes for a while (a snooze, do not disturb, away) runs the reminder in this
-process against the same real dunst and bus, on fake clocks it moves itself, instead of
-sleeping through the intervals.
+A few tests run the ``calmcoach remind`` process at an interval of a few seconds
+(``--every``): its start, its control commands, its end with the bus. The others (what
+a nudge does once shown, and what proves nothing comes for a while: a snooze, do not
+disturb, away) run the reminder in this process against the same real dunst and bus, on
+fake clocks the test moves, instead of waiting through the intervals. Waits are bounded
+(see ``desktop_session.WAIT``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,21 +115,39 @@ class Driven:
 
 
 @contextlib.asynccontextmanager
-async def in_process(session: Session, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Driven]:
-    """The reminder in this loop, on the session's bus, its nudges going to dunst."""
+async def reminder_here(
+    session: Session, monkeypatch: pytest.MonkeyPatch, settings: RemindSettings = ALL_DAY
+) -> AsyncIterator[tuple[Driven, str]]:
+    """The reminder in this loop, on the session's bus, and the line saying where nudges go."""
     for name in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY"):
         monkeypatch.setenv(name, session.env[name])
     wall, monotonic = WallClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)), FakeClock()
-    reminder = remind_main.Reminder(ALL_DAY, out=io.StringIO(), clock=wall, monotonic=monotonic)
+    reminder = remind_main.Reminder(settings, out=io.StringIO(), clock=wall, monotonic=monotonic)
     reminder.desktop = Desktop(call_timeout=2.0)
     reminder.ways, said = await choose(reminder.desktop, 1, reminder.out)
-    assert said.startswith("nudges go to the desktop's notification service (dunst"), said
     try:
-        yield Driven(reminder, wall, monotonic)
+        yield Driven(reminder, wall, monotonic), said
     finally:
         for way in reminder.ways:
             await way.close()
         await reminder.desktop.close()
+
+
+@contextlib.asynccontextmanager
+async def in_process(
+    session: Session, monkeypatch: pytest.MonkeyPatch, settings: RemindSettings = ALL_DAY
+) -> AsyncIterator[Driven]:
+    """The reminder in this loop, on the session's bus, its nudges going to dunst."""
+    async with reminder_here(session, monkeypatch, settings) as (driven, said):
+        assert said.startswith("nudges go to the desktop's notification service (dunst"), said
+        yield driven
+
+
+def printed(driven: Driven) -> str:
+    """What the reminder in this process wrote on its output."""
+    out = driven.reminder.out
+    assert isinstance(out, io.StringIO)
+    return out.getvalue()
 
 
 def test_nudge_with_its_actions_and_start_opens_the_desk_break(tmp_path: Path) -> None:
@@ -264,58 +284,57 @@ def test_pause_and_resume_reach_the_running_reminder(tmp_path: Path) -> None:
         session.stop(remind)
 
 
-def test_while_the_app_is_open_the_nudge_goes_to_it_not_the_desktop(tmp_path: Path) -> None:
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+async def test_while_the_app_is_open_the_nudge_goes_to_it_not_the_desktop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     holder = presence.AppPresence.hold()  # as the open app does
     try:
         with desktop_session(tmp_path / "desk") as session:
-            remind = session.start(
-                remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-            wait_for(presence.nudge_waiting, "a nudge left for the app")
-            assert presence.take_nudge(__import__("datetime").datetime.now().astimezone())
-            assert session.displayed() == 0
-            # The window to answer passes with no desk break started: ignored.
-            wait_for(lambda: ("app", "ignored") in nudges(), "the app nudge to be settled")
-            session.stop(remind)
+            async with in_process(session, monkeypatch) as reminder:
+                await reminder.after(EVERY.total_seconds())
+                assert presence.nudge_waiting()
+                assert presence.take_nudge(reminder.wall.now)
+                assert session.displayed() == 0
+                # The window to answer passes with no desk break started: ignored.
+                await reminder.after(EVERY.total_seconds())
+                assert ("app", "ignored") in nudges()
+                said = printed(reminder)
     finally:
         holder.release()
-    assert "nudged in the open calmcoach app." in output(remind)
+    assert "nudged in the open calmcoach app." in said
 
 
 @pytest.mark.parametrize("with_notify_send", [True, False])
-def test_no_notification_service_falls_back_and_says_so_once(tmp_path: Path, with_notify_send: bool) -> None:
+async def test_no_notification_service_falls_back_and_says_so_once(
+    tmp_path: Path, with_notify_send: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if with_notify_send and shutil.which("notify-send") is None:
         message = "notify-send is missing: apt-get install libnotify-bin"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
     with desktop_session(tmp_path / "desk", notifications=False) as session:
         if not with_notify_send:
             bare = tmp_path / "bin"
             bare.mkdir()
-            session.env["PATH"] = str(bare)
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: len(nudges()) >= 2, "two nudges")
-        session.stop(remind)
-    text = output(remind)
-    lines = text.splitlines()
+            monkeypatch.setenv("PATH", str(bare))
+        async with reminder_here(session, monkeypatch) as (reminder, said):
+            await reminder.after(2 * EVERY.total_seconds())
+            text = printed(reminder)
     if with_notify_send:
-        assert "no notification service answered on D-Bus; trying notify-send, then a line here." in lines[1]
+        assert said == "no notification service answered on D-Bus; trying notify-send, then a line here."
         assert text.count("notify-send did not show the nudge; using terminal from now on.") == 1
         assert nudges()[0][0] == "terminal"
     else:
-        assert "no notification service and no notify-send: nudges are printed here as a line." in lines[1]
+        assert said == "no notification service and no notify-send: nudges are printed here as a line."
     assert text.count("Time to move: two minutes of stretching? (calmcoach run desk-break)") >= 2
-    assert all(via == "terminal" for via, _ in nudges())
+    assert len(nudges()) >= 2 and all(via == "terminal" for via, _ in nudges())
 
 
 SCREENSAVER = '''
 import asyncio, sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from dbus_fast.aio import MessageBus
@@ -378,18 +397,15 @@ async def test_locked_or_away_holds_nudges_until_the_person_is_back(
             assert session.displayed() == 1
 
 
-def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(tmp_path: Path) -> None:
-    everyday_settings(locations.config_dir(), tmp_path / "started.txt")
+async def test_a_nudge_left_alone_is_closed_as_ignored_and_never_two_are_on_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "2s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        most = 0
-        deadline = time.monotonic() + WAIT
-        while len([a for _, a in nudges() if a == "ignored"]) < 3 and time.monotonic() < deadline:
-            most = max(most, session.displayed())
-            time.sleep(0.1)
-        session.stop(remind)
+        async with in_process(session, monkeypatch) as reminder:
+            most = 0
+            for _ in range(40):  # 8 s in fifths of a second: four intervals
+                await reminder.after(0.2)
+                most = max(most, session.displayed())
     answers = [answer for _, answer in nudges()]
     assert answers[:3] == ["ignored"] * 3  # each left alone until its window (1.6 s) passed
     assert most == 1
@@ -400,51 +416,50 @@ def remind_log() -> str:
     return path.read_text() if path.exists() else ""
 
 
-def test_an_answered_nudge_is_taken_off_the_screen(tmp_path: Path) -> None:
+async def test_an_answered_nudge_is_taken_off_the_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """dunst leaves a notification on screen after one of its actions is chosen from the
     context menu (until its own timeout, which waits while the person is idle)."""
     marker = tmp_path / "started.txt"
-    everyday_settings(locations.config_dir(), marker, 'snooze = "1m"\n')
+    everyday_settings(locations.config_dir(), marker)
+    recorder = str(locations.config_dir() / "recorder.py")
+    settings = replace(ALL_DAY, start_command=(sys.executable, recorder, str(marker), "desk-break"))
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "5s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
-        session.press("Start")
-        wait_for(lambda: ("desktop", "started") in nudges(), "the answer in the history")
-        # Closed before the answer is kept: nothing left to choose Start from again.
-        assert session.displayed() == 0
-        wait_for(lambda: session.displayed() == 1, "the next nudge")
-        session.press("Snooze 1 min")
-        wait_for(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
-        assert session.displayed() == 0
-        session.stop(remind)
+        async with in_process(session, monkeypatch, settings) as reminder:
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Start")
+            await reminder.until(lambda: ("desktop", "started") in nudges(), "the answer in the history")
+            # Closed before the answer is kept: nothing left to choose Start from again.
+            assert session.displayed() == 0
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Snooze 1 min")
+            await reminder.until(lambda: ("desktop", "snoozed") in nudges(), "the snooze in the history")
+            assert session.displayed() == 0
+    wait_for(marker.exists, "the desk break to be started")
     assert marker.read_text() == "desk-break\n"
 
 
-def test_a_start_that_cannot_open_is_not_counted_as_started_and_says_why(tmp_path: Path) -> None:
-    config = locations.config_dir()
-    config.mkdir(parents=True)
-    (config / "remind.toml").write_text(
-        'from = "00:00"\nuntil = "24:00"\n'
-        'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-        'start_command = ["/nonexistent/prog", "x"]\n'
-    )
+async def test_a_start_that_cannot_open_is_not_counted_as_started_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = replace(ALL_DAY, start_command=("/nonexistent/prog", "x"))
     with desktop_session(tmp_path / "desk") as session:
-        remind = session.start(
-            remind_command("--every", "5s"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        wait_for(lambda: session.displayed() == 1, "the nudge on screen")
-        session.press("Start")
-        wait_for(lambda: nudges() == [("desktop", "ignored")], "the nudge kept as ignored")
-        wait_for(lambda: session.displayed() == 1, "the message saying why")
-        session.dunstctl("close")
-        wait_for(lambda: len(session.received()) == 2, "dunst to keep both in its history")
-        nudge, told = session.received()
-        session.stop(remind)
+        async with in_process(session, monkeypatch, settings) as reminder:
+            await reminder.after(EVERY.total_seconds())
+            assert session.displayed() == 1
+            session.press("Start")
+            await reminder.until(lambda: nudges() == [("desktop", "ignored")], "the nudge kept as ignored")
+            await reminder.until(lambda: session.displayed() == 1, "the message saying why")
+            session.dunstctl("close")
+            wait_for(lambda: len(session.received()) == 2, "dunst to keep both in its history")
+            nudge, told = session.received()
+            said = printed(reminder)
     assert nudge == "Two minutes of stretching?"
     assert told.startswith("The desk break could not open (prog: No such file or directory).")
-    assert "calmcoach remind: could not start /nonexistent/prog: No such file or directory" in output(remind)
+    assert "calmcoach remind: could not start /nonexistent/prog: No such file or directory" in said
     history = History.open(locations.history_file()).history
     try:
         assert history.stats().nudge_answers == {"ignored": 1}
