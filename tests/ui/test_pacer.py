@@ -11,7 +11,7 @@ import logging
 import math
 
 import pytest
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from rich.style import Style
 from textual import constants
 
@@ -280,3 +280,94 @@ async def test_the_app_reads_the_cell_shape_once_as_it_starts(
         app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
     assert app.options.cell_aspect == 2.0
     assert len(caplog.records) == 1
+
+
+# The widget's background, in dark and light themes: cells outside the circle must be
+# exactly what Textual paints behind the widget on both sides of the centre, and the edge
+# must blend into that background (a blend towards a fixed dark grey would leave a dark
+# fringe on a light theme).
+
+
+def _outside(pacer: Pacer, col: int, row: int) -> bool:
+    """Whether the cell at ``(col, row)`` lies wholly outside the pacer's circle: its
+    nearest point is farther from the centre than the radius, measured in pixel widths."""
+    width, height = pacer.size
+    cx, cy = width / 2.0, float(height)  # pixels: a cell is 1 wide and 2 tall
+    dx = max(col - cx, 0.0, cx - col - 1.0)
+    dy = max(2.0 * row - cy, 0.0, cy - 2.0 * row - 2.0) * pacer.stretch
+    return dx * dx + dy * dy > pacer.radius * pacer.radius + 1e-6
+
+
+def _cells(pacer: Pacer) -> list[list[tuple[str, Style]]]:
+    """Each cell's glyph and style, row by row, as the pacer draws them."""
+    rows = []
+    for y in range(pacer.size.height):
+        rows.append(
+            [(glyph, segment.style or Style()) for segment in pacer.render_line(y) for glyph in segment.text]
+        )
+    return rows
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+async def test_cells_outside_the_circle_are_the_widgets_own_background_on_both_sides(
+    monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "truecolor")
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await advance(pilot, clock, 2.3)  # mid in-breath: an edge, and room around it
+        pacer = session_screen(pilot).query_one(Pacer)
+        painted = app.screen.styles.background.rich_color  # what Textual paints behind it
+        assert (painted.get_truecolor().red < 128) == (theme == "textual-dark")
+        assert pacer.rich_style.bgcolor == painted
+        cells = _cells(pacer)
+        width, height = pacer.size
+        outside = 0
+        for row in range(height):
+            for col in range(width // 2):
+                mirror = width - 1 - col
+                if not (_outside(pacer, col, row) and _outside(pacer, mirror, row)):
+                    continue
+                outside += 2
+                for glyph, style in (cells[row][col], cells[row][mirror]):
+                    assert glyph == " ", f"({col}, {row}) or its mirror draws {glyph!r}"
+                    assert style.bgcolor == painted, f"({col}, {row}) or its mirror is on {style.bgcolor}"
+                left, right = cells[row][col][1], cells[row][mirror][1]
+                # The same escape codes either side of the centre, not only the same colour.
+                assert left.render("x", color_system=ColorSystem.TRUECOLOR) == right.render(
+                    "x", color_system=ColorSystem.TRUECOLOR
+                ), f"row {row}: {left} left of the centre, {right} right of it"
+        assert outside > width * height // 2
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+async def test_the_edge_blends_into_the_widgets_own_background(
+    monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", "truecolor")
+    app, clock, _ = new_app(start="breathing-4-2-6", minutes=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await advance(pilot, clock, 2.3)
+        pacer = session_screen(pilot).query_one(Pacer)
+        painted = app.screen.styles.background.rich_color.get_truecolor()
+        assert (painted.red < 128) == (theme == "textual-dark")
+        fill = pacer.get_component_rich_style("pacer--fill").color
+        assert fill is not None
+        accent = fill.get_truecolor()
+        shades = set()
+        for row in _cells(pacer):
+            for glyph, style in row:
+                if glyph == "▀":
+                    for colour in (style.color, style.bgcolor):
+                        assert colour is not None
+                        shades.add(colour.get_truecolor())
+        between = shades - {accent, painted}
+        assert len(between) >= 4, f"only {between} between {accent} and {painted}"
+        for shade in between:
+            for channel in range(3):
+                low, high = sorted((accent[channel], painted[channel]))
+                assert low <= shade[channel] <= high, f"{shade} is not between {accent} and {painted}"
