@@ -364,8 +364,6 @@ class SessionScreen(CalmScreen):
         del markup  # the line shows plain text
         self.tell(f"{title}: {message}" if title else message, severity=severity, timeout=timeout)
 
-    # What compose is made of.
-
     def _main(self) -> ComposeResult:
         with Vertical(id="session-main"):
             with Vertical(id="guide"):
