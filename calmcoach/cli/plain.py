@@ -303,11 +303,9 @@ def ask_taps(
     for note in notes:
         say(f"Note: {note}")
     say(f"Breathe as you are. Press Enter as each breath comes in, {pace.TAPS} times.")
-    say(
-        f"  ({DEFAULT_WORD} and Enter, or Ctrl+D: start from {pace.default_text(exercise)}; "
-        f"no Enter for {timeout:g} seconds: from the breaths tapped so far, or "
-        f"{pace.default_text(exercise)} without one; Ctrl+C: go back)"
-    )
+    default = pace.default_text(exercise)
+    say(f"  ({DEFAULT_WORD} and Enter, or Ctrl+D: start from {default}; Ctrl+C: go back;")
+    say(f"   no Enter for {timeout:g} seconds: from the breaths tapped so far, or {default})")
     tapping = pace.Tapping()
     lines = _Lines(stdin, clock)
     breath: float | None = None
