@@ -71,6 +71,41 @@ def test_no_enter_for_the_timeout_starts_from_the_default() -> None:
         os.close(write)
 
 
+def test_no_enter_after_one_breath_uses_that_breath() -> None:
+    # Enter, 4 s, Enter, then nothing: one whole breath of 4 s was measured.
+    read, write = os.pipe()
+    try:
+        stdin = os.fdopen(read, "r", closefd=False)
+        clock = SteppingClock(0.0)  # moved by ticking() only
+        out = io.StringIO()
+        # Each line is written as the clock passes its time and read (tapped) a clock read
+        # or two later, the same each run: the taps land 4 s apart on this clock.
+        typed = [(0.0, b"\n"), (5.0, b"\n")]
+
+        def ticking() -> float:
+            # Once both taps are counted, on to the timeout in big steps (select waits each).
+            clock.now += 5.0 if "breath 2" in out.getvalue() else 0.5
+            while typed and clock.now - 100.0 >= typed[0][0]:
+                os.write(write, typed.pop(0)[1])
+            return clock.now
+
+        assert ask_taps(slow(), stdin=stdin, out=out, clock=ticking) == pytest.approx(4.0)
+        text = out.getvalue()
+        assert "Your breath: 4 seconds. Starting there" in text and "No taps" not in text
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_the_safety_notes_come_before_the_tapping_prompt() -> None:
+    exercise = slow()
+    out = io.StringIO()
+    ask_taps(exercise, stdin=io.StringIO("d\n"), out=out, clock=SteppingClock(2.0), notes=exercise.safety)
+    text = out.getvalue()
+    assert exercise.safety
+    assert text.index(f"Note: {exercise.safety[0]}") < text.index("Press Enter as each breath comes in")
+
+
 LINE = re.compile(rb"(inhale|hold|exhale)\s.*\(breath (\d+) of \d+\)")
 
 
@@ -82,6 +117,10 @@ def test_a_real_plain_run_starts_at_the_tapped_pace_and_ends_in_4_2_6(cli_env: d
     seen: dict[tuple[int, str], float] = {}
     try:
         assert plain.read_until(b"3 times", 30), plain.output
+        # The safety notes come before the taps, once.
+        assert plain.output.count(b"Note: ") >= 1 and plain.output.index(b"Note: ") < plain.output.index(
+            b"3 times"
+        )
         for tap in range(3):  # in-breaths 1.8 s apart
             if tap:
                 time.sleep(1.8)
@@ -101,6 +140,7 @@ def test_a_real_plain_run_starts_at_the_tapped_pace_and_ends_in_4_2_6(cli_env: d
         assert plain.wait(10) == 130
     finally:
         plain.close()
+    assert plain.output.count(b"Note: ") == len(slow().safety)
     # The first breath is the tapped one: 1.8 s in 4:6, the hold left out.
     assert (1, "hold") not in seen
     assert seen[(2, "inhale")] - seen[(1, "inhale")] == pytest.approx(1.8, abs=0.3)

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import FrameType
 from typing import TextIO
 
@@ -286,10 +286,13 @@ def ask_taps(
     out: TextIO | None = None,
     clock: Clock = time.monotonic,
     timeout: float = pace.TIMEOUT,
+    notes: Sequence[str] = (),
 ) -> float | None:
     """Ask for a tap (Enter) at each in-breath and measure the breath from them (see
     ``domain/pace.py``); None for the default: ``d`` and Enter, the end of input (Ctrl+D),
-    or ``timeout`` seconds without an Enter. The line it ends with says what comes next."""
+    or ``timeout`` seconds without an Enter before a whole breath was tapped (after one,
+    the breaths tapped so far). The exercise's safety ``notes`` come first; the line it
+    ends with says what comes next."""
     stdin = stdin or sys.stdin
     out = out or sys.stdout
 
@@ -297,22 +300,29 @@ def ask_taps(
         out.write(visible(text, layout=True) + "\n")
         out.flush()
 
+    for note in notes:
+        say(f"Note: {note}")
     say(f"Breathe as you are. Press Enter as each breath comes in, {pace.TAPS} times.")
-    say(
-        f"  ({DEFAULT_WORD} and Enter, Ctrl+D, or no Enter for {timeout:g} seconds: "
-        f"start from {pace.default_text(exercise)})"
-    )
+    default = pace.default_text(exercise)
+    say(f"  ({DEFAULT_WORD} and Enter, or Ctrl+D: start from {default}; Ctrl+C: go back;")
+    say(f"   no Enter for {timeout:g} seconds: from the breaths tapped so far, or {default})")
     tapping = pace.Tapping()
     lines = _Lines(stdin, clock)
+    breath: float | None = None
     while not tapping.done:
         line = lines.read(timeout)
-        if line is None or line == "" or line.strip().lower() == DEFAULT_WORD:
+        if line is None:  # no Enter for a while: the breaths tapped so far, if any
+            breath = tapping.breath
+            break
+        if line == "" or line.strip().lower() == DEFAULT_WORD:
+            breath = None
             break
         if tapping.tap(clock()):
             say(f"  breath {len(tapping.times)}")
         else:
             say("  (too soon after the last one: not counted)")
-    breath = tapping.breath if tapping.done else None
+    else:
+        breath = tapping.breath
     say(pace.start_text(exercise, breath))
     return breath
 

@@ -16,7 +16,7 @@ from calmcoach.cli.common import err
 from calmcoach.cli.exercises import print_library
 from calmcoach.cli.options import AREA_HELP, add_session_options, options_from
 from calmcoach.cli.planning import Planned, plan_from_options
-from calmcoach.domain.describe import safety_notes
+from calmcoach.domain.describe import SafetyNotes, safety_notes
 from calmcoach.domain.visible import visible
 
 if TYPE_CHECKING:
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
     from calmcoach.audio.voice import VoicePlan
     from calmcoach.cli.common import Subparsers
+    from calmcoach.data.loader import Library
+    from calmcoach.domain.model import Exercise
+    from calmcoach.domain.planner import Timeline
     from calmcoach.services.launch import RunOptions, SessionSetup
 
 
@@ -81,7 +84,8 @@ def run_plain(planned: Planned, options: RunOptions) -> int:
         from calmcoach.domain.planner import PlanError
 
         try:
-            breath = ask_taps(exercise)
+            # The safety notes before the taps, not after them (and not twice).
+            breath = ask_taps(exercise, notes=exercise.safety)
             planned = Planned(
                 launch.plan_tapped(exercise, options.plan_options, library.exercises, breath),
                 exercise,
@@ -101,7 +105,7 @@ def run_plain(planned: Planned, options: RunOptions) -> int:
         prepared = launch.prepare(setup, voice, cues, recorder)
         cues.wait_ready(READY_TIMEOUT)
         runner = PlainRunner.conducting(
-            prepared, notes=safety_notes(exercise, timeline, library.exercises), exercises=library.exercises
+            prepared, notes=_notes_left(exercise, timeline, library), exercises=library.exercises
         )
         code = runner.run()
         return code
@@ -111,6 +115,18 @@ def run_plain(planned: Planned, options: RunOptions) -> int:
         notice = cues.take_notice()
         if notice:
             say(notice)
+
+
+def _notes_left(exercise: Exercise, timeline: Timeline, library: Library) -> SafetyNotes:
+    """The safety notes the run prints: a tapped start's own came before its taps."""
+    import dataclasses
+
+    from calmcoach.services import launch
+
+    notes = safety_notes(exercise, timeline, library.exercises)
+    if not launch.asks_for_taps(exercise):
+        return notes
+    return dataclasses.replace(notes, start=tuple(n for n in notes.start if n not in exercise.safety))
 
 
 def _setup_for_plain(

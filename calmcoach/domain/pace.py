@@ -7,7 +7,8 @@ The rules, so every shell measures the same way:
   :data:`SHORTEST_BREATH` seconds after the one before is a slip (a bounce, a double
   press) and does not count; a gap longer than :data:`LONGEST_BREATH` is not one breath.
 - The breath's length is the mean of the gaps between counted taps that are within
-  those limits; with none (Esc, or :data:`TIMEOUT` seconds without a tap) there is no
+  those limits, also when :data:`TIMEOUT` seconds without a tap end the tapping early;
+  with none (the default asked for, or the wait over before a whole breath) there is no
   measure and the exercise's ``start_default`` is used.
 - The first cycle has the exercise's proportions scaled to that length. A hold that
   would be shorter than ``planner.LEFT_OUT_UNDER`` starts left out and the other phases

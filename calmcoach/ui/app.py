@@ -266,7 +266,7 @@ class CalmApp(TappingReplies, App[int]):
         self.recorder.rate(after=message.rating)
 
     def on_summary_screen_again(self, message: SummaryScreen.Again) -> None:
-        self.starter.start_timeline(message.timeline)
+        self.starter.again(message.timeline)
 
     def on_summary_screen_closed(self, _message: SummaryScreen.Closed) -> None:
         self.to_home()

@@ -106,6 +106,10 @@ class Starter:
         """Voice notices given already (each is said once a run)."""
         self._getting_ready: SessionSetup | None = None
         """A session waiting for its sounds to be made before it opens."""
+        self._opening_notice: str | None = None
+        """Said on the next session screen's own notice line once it opens."""
+        self._tapped: tuple[Timeline, str, PlanOptions] | None = None
+        """The last tapped session's timeline, exercise and options: its "again" taps anew."""
 
     @property
     def voices(self) -> Voices:
@@ -250,7 +254,24 @@ class Starter:
             self.app.to_home()
             self.app.notify(str(error), severity="error", markup=False)
             return
-        self.app.tell(start_text(exercise, breath), timeout=6)
+        # On the session's own line, not as a toast over its pacer and countdown.
+        self._opening_notice = start_text(exercise, breath)
+        self._tapped = (timeline, exercise_id, options)
+        self.start_timeline(timeline)
+
+    def tapping_cancelled(self) -> None:
+        """The person went back from the taps: no session, nothing recorded."""
+        self.app.cues.hush()  # the tapping line, if it is still being said
+        self.app.to_home()
+
+    def again(self, timeline: Timeline) -> None:
+        """The same session again; a tapped one asks for the taps again (the pace now)."""
+        if self._tapped is not None and self._tapped[0] is timeline:
+            _, exercise_id, options = self._tapped
+            exercise = self.app.library.get(exercise_id)
+            if exercise is not None:
+                self._ask_taps(exercise, options)
+                return
         self.start_timeline(timeline)
 
     def start_timeline(self, timeline: Timeline) -> None:
@@ -322,6 +343,9 @@ class Starter:
                 cell_aspect=app.options.cell_aspect,
             )
         )
+        notice, self._opening_notice = self._opening_notice, None
+        if notice is not None:
+            app.call_after_refresh(app.tell, notice, timeout=6)
 
 
 class TappingReplies:
@@ -332,3 +356,6 @@ class TappingReplies:
 
     def on_tapping_screen_tapped(self, message: TappingScreen.Tapped) -> None:
         self.starter.tapped(message.exercise_id, message.options, message.breath)
+
+    def on_tapping_screen_cancelled(self, _message: TappingScreen.Cancelled) -> None:
+        self.starter.tapping_cancelled()
