@@ -17,11 +17,11 @@ from calmcoach.data.history import MIGRATIONS, NUDGES_MIGRATION, SCHEMA_VERSION,
 MORNING = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
 
-def test_nudges_migration_is_its_own_last_step_and_upgrades_an_older_file(tmp_path: Path) -> None:
-    assert MIGRATIONS[-1] == NUDGES_MIGRATION
+def test_nudges_migration_is_its_own_step_and_upgrades_an_older_file(tmp_path: Path) -> None:
+    step = MIGRATIONS.index(NUDGES_MIGRATION)  # later steps come after it (start_pace)
     path = tmp_path / "h.sqlite3"
     db = sqlite3.connect(path)
-    for number, script in enumerate(MIGRATIONS[:-1], start=1):
+    for number, script in enumerate(MIGRATIONS[:step], start=1):
         db.executescript(script)
         db.execute(f"PRAGMA user_version = {number}")
     db.execute(
