@@ -5,6 +5,7 @@ Helpers that tests import live in tests/helpers.py, not here.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from calmcoach.data import locations
+from calmcoach.data import locations, logfile
 from calmcoach.data.history import History
 from calmcoach.data.library import load_default_library, sound_names
 from calmcoach.data.loader import Library
@@ -142,3 +143,15 @@ def made(tmp_path: Path) -> Path:
     path = tmp_path / "h.sqlite3"
     History.open(path).history.close()
     return path
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """What calmcoach logs (on its own logger: the log file's start stops propagation)."""
+    caplog.set_level(logging.INFO, logger="calmcoach")
+    propagate = logfile.log.propagate
+    logfile.log.propagate = False  # each record once, whether a log file was started or not
+    logfile.log.addHandler(caplog.handler)
+    yield caplog
+    logfile.log.removeHandler(caplog.handler)
+    logfile.log.propagate = propagate

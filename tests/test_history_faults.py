@@ -6,7 +6,6 @@ session, or hang a command."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import sqlite3
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from calmcoach.data import locations, logfile
+from calmcoach.data import locations
 from calmcoach.data.history import History, HistoryUnavailable
 from calmcoach.domain.planner import Timeline
 from calmcoach.domain.session import Session
@@ -49,18 +48,6 @@ def wait_until(condition: object, what: str) -> None:
 
 LOCK_MET = "history: locked by another program; saving waits until it is free"
 LOCK_GONE = "history: no longer locked; what waited is being saved"
-
-
-@pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """What calmcoach logs (on its own logger: the log file's start stops propagation)."""
-    caplog.set_level(logging.INFO, logger="calmcoach")
-    propagate = logfile.log.propagate
-    logfile.log.propagate = False  # each record once, whether a log file was started or not
-    logfile.log.addHandler(caplog.handler)
-    yield caplog
-    logfile.log.removeHandler(caplog.handler)
-    logfile.log.propagate = propagate
 
 
 def lock_lines(logged: pytest.LogCaptureFixture) -> list[str]:

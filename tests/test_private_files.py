@@ -61,18 +61,6 @@ def open_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(home)
 
 
-@pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """What calmcoach logs (on its own logger: the log file's start stops propagation)."""
-    caplog.set_level(logging.INFO, logger="calmcoach")
-    propagate = logfile.log.propagate
-    logfile.log.propagate = False  # each record once, whether a log file was started or not
-    logfile.log.addHandler(caplog.handler)
-    yield caplog
-    logfile.log.removeHandler(caplog.handler)
-    logfile.log.propagate = propagate
-
-
 def test_the_home_is_open_to_others_so_the_checks_below_mean_something(open_home: Path) -> None:
     (open_home / "open.txt").write_text("anyone")
     assert another_user_reads(open_home / "open.txt")

@@ -4,31 +4,17 @@ and another program's lock that never holds up the session."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from calmcoach.audio import SilentPlayer
-from calmcoach.data import locations, logfile
+from calmcoach.data import locations
 from calmcoach.data.history import History
 from calmcoach.ui.app import make_app
 from tests.ui.helpers import advance, new_app, session_screen
-
-
-@pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """What calmcoach logs (on its own logger: the log file's start stops propagation)."""
-    caplog.set_level(logging.INFO, logger="calmcoach")
-    propagate = logfile.log.propagate
-    logfile.log.propagate = False  # each record once, whether a log file was started or not
-    logfile.log.addHandler(caplog.handler)
-    yield caplog
-    logfile.log.removeHandler(caplog.handler)
-    logfile.log.propagate = propagate
 
 
 def existing_history() -> Path:
